@@ -1,0 +1,58 @@
+"""create_app(settings): the Flask application, as a list of register_* steps."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Flask
+
+from simulator.clock import transport_now_ms
+from simulator.domain.clock import ClockMode, MarketClock
+from simulator.http import account, admin, market
+from simulator.http.errorhandlers import register_error_handlers
+from simulator.http.state import EXTENSION, RateLimits, SimState
+from simulator.services.clock import write_clock
+from simulator.settings import Settings
+from simulator.storage.db import Database, open_database
+from simulator.storage.seed import ensure_seeded
+
+MAX_BODY_BYTES = 1 << 20
+
+
+def create_app(settings: Settings | None = None, apply_clock: bool = True) -> Flask:
+    """An app on `settings` (defaults otherwise). The database is opened and seeded if new; with
+    `apply_clock`, the clock settings are written to it (serve does this once, before its workers start)."""
+    settings = settings or Settings()
+    app = Flask("simulator")
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the document's field order
+    database = prepare_database(settings, apply_clock)
+    admin_token = settings.admin_token or secrets.token_hex(16)
+    app.extensions[EXTENSION] = SimState(settings, database, RateLimits(settings), admin_token)
+    register_blueprints(app)
+    register_error_handlers(app)
+    return app
+
+
+def prepare_database(settings: Settings, apply_clock: bool = False) -> Database:
+    """Open (creating and seeding on first use) the settings' database; optionally set its clock."""
+    database = open_database(settings.db)
+    ensure_seeded(database, settings.fixtures, transport_now_ms())
+    if apply_clock:
+        with database.write() as session:
+            write_clock(session, clock_from_settings(settings))
+    return database
+
+
+def clock_from_settings(settings: Settings) -> MarketClock:
+    now_ms = transport_now_ms()
+    if settings.clock_mode == ClockMode.LIVE:
+        return MarketClock.live(now_ms)
+    start = now_ms if settings.clock_start is None else settings.clock_start
+    return MarketClock.replay(start, settings.clock_speed, now_ms)
+
+
+def register_blueprints(app: Flask) -> None:
+    app.register_blueprint(market.bp)
+    app.register_blueprint(account.bp)
+    app.register_blueprint(admin.bp)

@@ -1,0 +1,1 @@
+"""Pure domain code: no Flask, no SQL, no wall clock. Everything takes its inputs, including `now`."""

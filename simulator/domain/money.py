@@ -1,0 +1,35 @@
+"""Decimal from wire text: exact, finite, no float ever involved."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+# Plain or exponent form with optional sign and trailing zeros: "10", "0.10", "1e-05", ".5", "-3".
+DECIMAL_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+MAX_DIGITS = 40  # more significant digits than any venue quantity has: refuse rather than store junk
+MAX_EXPONENT = 30
+
+
+def parse_decimal(text: object) -> Decimal | None:
+    """The Decimal that `text` spells, or None when it is not a plain finite number of sane size.
+    Accepts ints and Decimals too (JSON bodies parsed with parse_float=Decimal)."""
+    if isinstance(text, bool):
+        return None
+    if isinstance(text, int | Decimal):
+        text = str(text)
+    if not isinstance(text, str) or not DECIMAL_TEXT.fullmatch(text):
+        return None
+    value = Decimal(text)
+    sign, digits, exponent = value.as_tuple()
+    if len(digits) > MAX_DIGITS or abs(int(exponent)) > MAX_EXPONENT + MAX_DIGITS:
+        return None
+    if value != 0 and abs(value.adjusted()) > MAX_EXPONENT:
+        return None
+    return value
+
+
+def wire(value: Decimal) -> str:
+    """Decimal -> wire string, never in exponent form ('1E+1' would break clients)."""
+    text = format(value, "f")
+    return "0" if text in ("-0", "-0.0") or value == 0 and text.startswith("-") else text

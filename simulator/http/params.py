@@ -1,0 +1,140 @@
+"""Raw request -> typed values, or the venue's error for a missing, malformed or duplicated parameter.
+
+Parameters come from the query string and from a form body, for every method (one well-known client
+sends everything in the query, sorted, even for POST and DELETE; ccxt sends a form body). A parameter
+named twice, in one place or across both, is invalid: nobody can tell which value was meant.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from urllib.parse import parse_qsl
+
+from flask import Request
+
+from simulator import errors
+from simulator.domain.money import parse_decimal
+
+DIGITS = re.compile(r"\d{1,19}")
+FORM_TYPES = ("application/x-www-form-urlencoded", "")
+
+
+@dataclass(frozen=True)
+class RawRequest:
+    """The bytes as received: what the signature is computed over."""
+
+    query: bytes
+    body: bytes
+    body_is_form: bool
+    body_is_json: bool
+
+
+@dataclass(frozen=True)
+class Params:
+    values: dict[str, list[str]]
+
+    def raw(self, name: str) -> str | None:
+        """The single value of `name`; None when absent. Raises `duplicate` when sent more than once."""
+        found = self.values.get(name)
+        if not found:
+            return None
+        if len(found) > 1:
+            raise ValueError(name)
+        return found[0]
+
+    def required_text(self, name: str) -> str:
+        value = self._one(name, required=True)
+        assert value is not None
+        return value
+
+    def optional_text(self, name: str) -> str | None:
+        return self._one(name, required=False)
+
+    def required_int(self, name: str) -> int:
+        text = self.required_text(name)
+        if not DIGITS.fullmatch(text):
+            raise errors.RequiredFieldMissing(field=name)
+        return int(text)
+
+    def optional_int(self, name: str, minimum: int | None = None, maximum: int | None = None) -> int | None:
+        text = self.optional_text(name)
+        if text is None:
+            return None
+        if not DIGITS.fullmatch(text):
+            raise errors.IllegalParameter(name=name)
+        value = int(text)
+        if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+            raise errors.IllegalParameter(name=name)
+        return value
+
+    def optional_id(self, name: str) -> str | None:
+        """A venue id (accountId, orderId): digits only, as a string."""
+        text = self.optional_text(name)
+        if text is not None and not DIGITS.fullmatch(text):
+            raise errors.IllegalParameter(name=name)
+        return text
+
+    def _one(self, name: str, required: bool) -> str | None:
+        try:
+            value = self.raw(name)
+        except ValueError:
+            value = ""  # duplicated: as unusable as empty
+        if value is None:
+            if required:
+                raise errors.RequiredFieldMissing(field=name)
+            return None
+        if value == "":
+            raise errors.RequiredFieldMissing(field=name) if required else errors.IllegalParameter(name=name)
+        return value
+
+
+def raw_request(request: Request) -> RawRequest:
+    content_type = (request.mimetype or "").lower()
+    body = request.get_data(cache=True, parse_form_data=False)
+    return RawRequest(
+        query=request.query_string,
+        body=body,
+        body_is_form=content_type in FORM_TYPES,
+        body_is_json=content_type == "application/json" or content_type.endswith("+json"),
+    )
+
+
+def parse_params(raw: RawRequest) -> Params:
+    values: dict[str, list[str]] = {}
+    sources = [raw.query, raw.body] if raw.body_is_form else [raw.query]
+    for source in sources:
+        text = source.decode("utf-8", errors="replace")
+        for name, value in parse_qsl(text, keep_blank_values=True):
+            values.setdefault(name, []).append(value)
+    return Params(values)
+
+
+def json_object(request: Request) -> dict[str, Any]:
+    """The body as a JSON object, numbers as Decimal or int (never float); {} for an empty body."""
+    body = request.get_data(cache=True, parse_form_data=False)
+    if not body.strip():
+        return {}
+    try:
+        value = json.loads(body, parse_float=Decimal, parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise errors.BadRequest("Bad request: the body is not valid JSON") from e
+    if not isinstance(value, dict):
+        raise errors.BadRequest("Bad request: the body must be a JSON object")
+    return value
+
+
+def json_decimal(body: dict[str, Any], name: str) -> Decimal:
+    if name not in body:
+        raise errors.RequiredFieldMissing(field=name)
+    value = parse_decimal(body[name])
+    if value is None:
+        raise errors.IllegalParameter(name=name)
+    return value
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number")

@@ -1,0 +1,55 @@
+"""What an app instance holds besides Flask's own state: settings, database, rate limiters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+
+from simulator import errors
+from simulator.domain.ratelimit import Limit, WindowCounter, describe_window
+from simulator.settings import Settings
+from simulator.storage.db import Database
+
+EXTENSION = "hashkey_sim"
+
+
+class RateLimits:
+    """Request weight per IP and per key (0003), new orders per key and per IP (-1015); all switchable off.
+
+    Counters live in the process: with `serve --workers N` each worker counts on its own.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.enabled = settings.rate_limits
+        self.ip_weight = WindowCounter(Limit(settings.ip_weight_limit, settings.weight_window_ms))
+        self.key_weight = WindowCounter(Limit(settings.key_weight_limit, settings.weight_window_ms))
+        self.orders = WindowCounter(Limit(settings.order_limit, settings.order_window_ms))
+
+    def charge_ip(self, address: str, weight: int, now_ms: int) -> None:
+        if self.enabled and not self.ip_weight.try_consume(address, weight, now_ms):
+            raise errors.RateLimitExceeded()
+
+    def charge_key(self, api_key: str, weight: int, now_ms: int) -> None:
+        if self.enabled and not self.key_weight.try_consume(api_key, weight, now_ms):
+            raise errors.RateLimitExceeded()
+
+    def count_order(self, api_key: str, address: str, now_ms: int) -> None:
+        if not self.enabled:
+            return
+        for subject in (f"key:{api_key}", f"ip:{address}"):
+            if not self.orders.try_consume(subject, 1, now_ms):
+                limit = self.orders.limit
+                raise errors.TooManyNewOrders(limit=limit.amount, interval=describe_window(limit.window_ms))
+
+
+@dataclass
+class SimState:
+    settings: Settings
+    database: Database
+    limits: RateLimits
+    admin_token: str
+
+
+def current_sim() -> SimState:
+    return current_app.extensions[EXTENSION]

@@ -1,0 +1,1 @@
+"""SQLAlchemy only: models, engine and sessions, queries. Nothing here knows about HTTP."""

@@ -1,0 +1,89 @@
+"""Engine and sessions. SQLite gets WAL, a busy timeout, foreign keys and BEGIN IMMEDIATE for writes;
+every other database runs the same ORM code with its own locking (`locked()` below)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from simulator.storage.tables import Base
+
+SQLITE_BUSY_TIMEOUT_S = 30
+BEGIN_MODE = "hashkey_sim_begin"  # execution option: "IMMEDIATE" for writers, "DEFERRED" for readers
+
+
+@dataclass
+class Database:
+    """One per app or CLI command: the engine and the two session factories."""
+
+    engine: Engine
+    writer: sessionmaker[Session]
+    reader: sessionmaker[Session]
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """One write transaction; on SQLite it starts with BEGIN IMMEDIATE so that read-then-write
+        sequences (balance checks) are serialised instead of failing with SQLITE_BUSY at commit."""
+        with self.writer.begin() as session:
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only transaction: a consistent snapshot that never blocks writers (WAL)."""
+        with self.reader.begin() as session:
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def open_database(url: str) -> Database:
+    """Engine for `url`, schema created if missing. Seeding is `storage.seed.ensure_seeded`."""
+    engine = _create_engine(url)
+    Base.metadata.create_all(engine)
+    reader_engine = engine.execution_options(**{BEGIN_MODE: "DEFERRED"})
+    return Database(
+        engine=engine,
+        writer=sessionmaker(engine, expire_on_commit=False),
+        reader=sessionmaker(reader_engine, expire_on_commit=False),
+    )
+
+
+def _create_engine(url: str) -> Engine:
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False})
+    event.listen(engine, "connect", _sqlite_on_connect)
+    event.listen(engine, "begin", _sqlite_on_begin)
+    return engine
+
+
+def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+    # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin (see the "begin" hook).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+    cursor.close()
+
+
+def _sqlite_on_begin(connection: Any) -> None:
+    mode = connection.get_execution_options().get(BEGIN_MODE, "IMMEDIATE")
+    connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def locked(statement: Any) -> Any:
+    """A SELECT that takes row locks where the database has them (FOR UPDATE on PostgreSQL). On SQLite the
+    whole write transaction already holds the write lock (BEGIN IMMEDIATE), and FOR UPDATE is ignored."""
+    return statement.with_for_update()
+
+
+def scalar_for_update(session: Session, model: type, key: Any) -> Any:
+    return session.scalars(locked(select(model).where(model.__mapper__.primary_key[0] == key))).one_or_none()

@@ -1,0 +1,77 @@
+"""Create and seed a new database from fixtures/: coins and chains, instruments, fee tiers.
+
+Whichever command opens a database first (serve, accounts ..., data ...) seeds it, once: the check and the
+inserts run in one write transaction, so two processes starting together cannot both seed.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from simulator.storage.db import Database
+from simulator.storage.ids import SEQUENCE
+from simulator.storage.tables import Coin, FeeTier, Instrument, SimClock, SimMeta, SimSequence
+
+SCHEMA_VERSION = "1"
+FIXTURE_FILES = ("coins.json", "instruments.json", "fee_tiers.json")
+
+
+class FixturesError(RuntimeError):
+    """The fixtures folder is missing a file or holds something that is not a fixture."""
+
+
+def ensure_seeded(database: Database, fixtures_dir: str | Path, now_ms: int) -> bool:
+    """Seed the database unless it already is; answers whether this call seeded it."""
+    fixtures = load_fixtures(Path(fixtures_dir))
+    with database.write() as session:
+        if session.get(SimMeta, "seeded_ms") is not None:
+            return False
+        _seed(session, fixtures, now_ms)
+        return True
+
+
+def load_fixtures(folder: Path) -> dict[str, Any]:
+    loaded = {}
+    for name in FIXTURE_FILES:
+        path = folder / name
+        try:
+            loaded[name] = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise FixturesError(f"cannot read fixture {path}: {e}") from e
+    return loaded
+
+
+def _seed(session: Session, fixtures: dict[str, Any], now_ms: int) -> None:
+    for coin in fixtures["coins.json"]:
+        session.add(Coin(coin_id=coin["coinId"], coin_name=coin["coinName"], definition=json.dumps(coin)))
+    session.flush()
+    for symbol in fixtures["instruments.json"]:
+        session.add(
+            Instrument(
+                symbol=symbol["symbol"],
+                base_asset=symbol["baseAsset"],
+                quote_asset=symbol["quoteAsset"],
+                status=symbol["status"],
+                definition=json.dumps(symbol),
+            )
+        )
+    for tier in fixtures["fee_tiers.json"]["tiers"]:
+        session.add(FeeTier(vip_level=int(tier["vipLevel"]), definition=json.dumps(tier)))
+    if session.get(SimSequence, SEQUENCE) is None:
+        session.add(SimSequence(name=SEQUENCE, value=0))
+    if session.get(SimClock, 1) is None:
+        session.add(
+            SimClock(id=1, mode="live", market_anchor_ms=now_ms, transport_anchor_ms=now_ms, speed=Decimal(1))
+        )
+    session.add(SimMeta(key="schema_version", value=SCHEMA_VERSION))
+    session.add(SimMeta(key="seeded_ms", value=str(now_ms)))
+
+
+def coin_ids(session: Session) -> set[str]:
+    return set(session.scalars(select(Coin.coin_id)))

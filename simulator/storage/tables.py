@@ -1,0 +1,120 @@
+"""ORM classes. Ids are 19-digit numeric strings, as the venue shows them; money is Decimal (TEXT)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from simulator.storage.types import DecimalText
+
+Id = String(19)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {Decimal: DecimalText()}
+
+
+class SimMeta(Base):
+    """Key/value facts about the database itself (schema version, when fixtures were seeded)."""
+
+    __tablename__ = "sim_meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class SimSequence(Base):
+    """Counters behind the 19-digit ids: deterministic, so replays give the same ids."""
+
+    __tablename__ = "sim_sequence"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+
+
+class SimClock(Base):
+    """The market clock's state, shared by every worker process (one row, id 1)."""
+
+    __tablename__ = "sim_clock"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mode: Mapped[str] = mapped_column(String(8))
+    market_anchor_ms: Mapped[int] = mapped_column(BigInteger)
+    transport_anchor_ms: Mapped[int] = mapped_column(BigInteger)
+    speed: Mapped[Decimal]
+
+
+class Coin(Base):
+    __tablename__ = "coins"
+    coin_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    coin_name: Mapped[str] = mapped_column(String(64))
+    definition: Mapped[str] = mapped_column(Text)  # the fixture object, JSON, decimals as strings
+
+
+class Instrument(Base):
+    __tablename__ = "instruments"
+    symbol: Mapped[str] = mapped_column(String(32), primary_key=True)
+    base_asset: Mapped[str] = mapped_column(ForeignKey("coins.coin_id"))
+    quote_asset: Mapped[str] = mapped_column(ForeignKey("coins.coin_id"))
+    status: Mapped[str] = mapped_column(String(16))
+    definition: Mapped[str] = mapped_column(Text)  # exchangeInfo symbol object with its filters, JSON
+
+
+class FeeTier(Base):
+    __tablename__ = "fee_tiers"
+    vip_level: Mapped[int] = mapped_column(Integer, primary_key=True)
+    definition: Mapped[str] = mapped_column(Text)
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    vip_level: Mapped[int] = mapped_column(Integer, default=0)
+    accounts: Mapped[list[Account]] = relationship(back_populates="user", order_by="Account.id")
+    api_keys: Mapped[list[ApiKey]] = relationship(back_populates="user", order_by="ApiKey.created_ms")
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    __table_args__ = (UniqueConstraint("user_id", "account_type", "account_index"),)
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    account_type: Mapped[int] = mapped_column(Integer)
+    account_index: Mapped[int] = mapped_column(Integer)
+    user: Mapped[User] = relationship(back_populates="accounts")
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+    api_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    secret: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    key_type: Mapped[str] = mapped_column(String(8))
+    permissions: Mapped[str] = mapped_column(String(64))  # comma separated, sorted
+    ip_whitelist: Mapped[str] = mapped_column(Text, default="")  # comma separated networks; empty: any
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    user: Mapped[User] = relationship(back_populates="api_keys")
+
+
+class Balance(Base):
+    __tablename__ = "balances"
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    asset: Mapped[str] = mapped_column(ForeignKey("coins.coin_id"), primary_key=True)
+    free: Mapped[Decimal]
+    locked: Mapped[Decimal]
+
+
+class LedgerEntry(Base):
+    """One row per balance change, written in the same transaction as the change."""
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (Index("ix_ledger_account_time", "account_id", "created_ms"),)
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    asset: Mapped[str] = mapped_column(ForeignKey("coins.coin_id"))
+    flow_type: Mapped[int] = mapped_column(Integer)
+    change: Mapped[Decimal]
+    total: Mapped[Decimal]  # the balance's total after this change
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    remark: Mapped[str] = mapped_column(String(128), default="")
