@@ -11,6 +11,7 @@ from simulator.domain.clock import ClockMode, MarketClock
 from simulator.http import account, admin, market
 from simulator.http.errorhandlers import register_error_handlers
 from simulator.http.state import EXTENSION, RateLimits, SimState
+from simulator.services import accounts
 from simulator.services.clock import write_clock
 from simulator.settings import Settings
 from simulator.storage.db import Database, open_database
@@ -28,7 +29,9 @@ def create_app(settings: Settings | None = None, apply_clock: bool = True) -> Fl
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the document's field order
     database = prepare_database(settings, apply_clock)
     admin_token = settings.admin_token or secrets.token_hex(16)
-    app.extensions[EXTENSION] = SimState(settings, database, RateLimits(settings), admin_token)
+    with database.read() as session:
+        coin_names = accounts.coin_names(session)
+    app.extensions[EXTENSION] = SimState(settings, database, RateLimits(settings), admin_token, coin_names)
     register_blueprints(app)
     register_error_handlers(app)
     return app

@@ -19,11 +19,10 @@ bp = Blueprint("account", __name__)
 def account_information() -> dict[str, Any]:
     """GET /api/v1/account — Get Account Information; `accountId` lets a master key read a sub account."""
     account_id = g.signed.params.optional_id("accountId")
-    with current_sim().database.read() as session:
-        account = accounts.readable_account(session, g.signed.identity, account_id)
-        balances = accounts.balances(session, account.id)
-        names = accounts.coin_names(session)
-    return serializers.account_balances(account.user_id, balances, names)
+    session = g.read_session
+    account_id = accounts.readable_account_id(session, g.signed.identity, account_id)
+    balances = accounts.balances(session, account_id)
+    return serializers.account_balances(g.signed.identity.user_id, balances, current_sim().coin_names)
 
 
 @bp.get("/api/v1/account/checkApiKey")
@@ -37,6 +36,5 @@ def check_api_key() -> dict[str, Any]:
 @signed(weight=5)
 def account_types() -> list[dict[str, Any]]:
     """GET /api/v1/account/type — Query Account Type."""
-    with current_sim().database.read() as session:
-        visible = accounts.visible_accounts(session, g.signed.identity)
+    visible = accounts.visible_accounts(g.read_session, g.signed.identity)
     return [serializers.account_type(account) for account in visible]

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import g, request
+from sqlalchemy.orm import Session
 
 from simulator import errors
 from simulator.clock import transport_now_ms
@@ -63,28 +64,30 @@ def public(weight: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
 def signed(
     weight: int, permission: Permission = Permission.READ, new_order: bool = False
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """A TRADE / USER_DATA endpoint: the full order of checks above; the view finds the result in `g.signed`."""
+    """A TRADE / USER_DATA endpoint: the full order of checks above. The view finds the result in `g.signed`
+    and a read transaction in `g.read_session` (one snapshot for the key lookup and the view's reads); a view
+    that writes opens its own write transaction."""
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            g.signed = authenticate(weight, permission, new_order)
-            return view(*args, **kwargs)
+            with current_sim().database.read() as session:
+                g.read_session = session
+                g.signed = authenticate(session, weight, permission, new_order)
+                return view(*args, **kwargs)
 
         return wrapper
 
     return decorate
 
 
-def authenticate(weight: int, permission: Permission, new_order: bool) -> SignedRequest:
+def authenticate(session: Session, weight: int, permission: Permission, new_order: bool) -> SignedRequest:
     sim = current_sim()
     now_ms = transport_now_ms()
     address = request.remote_addr or ""
     sim.limits.charge_ip(address, weight, now_ms)
     api_key = _api_key_header()
-    with sim.database.read() as session:
-        identity = find_key(session, api_key)
-        clock = read_clock(session)
+    identity = find_key(session, api_key)
     if identity is None:
         raise errors.InvalidApiKey()
     sim.limits.charge_key(identity.api_key, weight, now_ms)
@@ -93,6 +96,7 @@ def authenticate(weight: int, permission: Permission, new_order: bool) -> Signed
     raw = raw_request(request)
     params = parse_params(raw)
     verify_signature(identity.secret, raw, params)
+    clock = read_clock(session)
     check_timestamp(params, clock, now_ms, sim.settings.timestamp_clock, sim.settings.recv_window_default,
                     sim.settings.recv_window_max)
     if permission not in identity.permissions:

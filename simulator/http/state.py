@@ -49,6 +49,7 @@ class SimState:
     database: Database
     limits: RateLimits
     admin_token: str
+    coin_names: dict[str, str]  # coins come from fixtures when the database is seeded and never change
 
 
 def current_sim() -> SimState:

@@ -208,22 +208,20 @@ def user_accounts(session: Session, user_id: str) -> list[tables.Account]:
     return list(session.scalars(statement))
 
 
-def readable_account(session: Session, identity: KeyIdentity, account_id: str | None) -> tables.Account:
+def readable_account_id(session: Session, identity: KeyIdentity, account_id: str | None) -> str:
     """The account a balance query reads: the key's own, or (master keys only) another of the user's.
 
     A sub-account key naming any account but its own gets -3117; a master key naming an account that is
     not its user's gets 0104.
     """
     if account_id is None or account_id == identity.account_id:
-        account = session.get(tables.Account, identity.account_id)
-        assert account is not None  # a key's account is a foreign key
-        return account
+        return identity.account_id
     if identity.key_type is not KeyType.MASTER:
         raise errors.InvalidPermission()
     account = session.get(tables.Account, account_id)
     if account is None or account.user_id != identity.user_id:
         raise errors.AccountIdNotAllowed()
-    return account
+    return account.id
 
 
 def visible_accounts(session: Session, identity: KeyIdentity) -> list[tables.Account]:

@@ -1,0 +1,109 @@
+"""Wire text to Decimal and back: exact, finite, never via float, never in exponent form."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from simulator.domain.money import parse_decimal, wire
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("10", "10"),
+        ("0.10", "0.10"),
+        ("1e-05", "0.00001"),
+        ("1E+3", "1000"),
+        (".5", "0.5"),
+        ("5.", "5"),
+        ("-3", "-3"),
+        ("+2", "2"),
+        ("0", "0"),
+        ("12345678901.000000001", "12345678901.000000001"),
+        ("0.000000000000000001", "0.000000000000000001"),
+        (7, "7"),
+        (0, "0"),
+        (Decimal("206381.2785765348009"), "206381.2785765348009"),
+        (Decimal("1e-05"), "0.00001"),
+    ],
+)
+def test_parse_decimal_accepts(text, expected):
+    value = parse_decimal(text)
+
+    assert isinstance(value, Decimal)
+    assert value == Decimal(expected)
+
+
+def test_parse_decimal_keeps_trailing_zeros():
+    assert str(parse_decimal("0.10")) == "0.10"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "NaN",
+        "nan",
+        "Infinity",
+        "-Infinity",
+        "inf",
+        "1e999",
+        "1e31",
+        "",
+        " 1",
+        "1 ",
+        "1,000",
+        "0x10",
+        "1_000",
+        "1e",
+        ".",
+        "-",
+        "1.2.3",
+        "١",  # an Arabic-Indic digit: Decimal() takes it, the wire does not
+        True,
+        False,
+        1.5,
+        0.0,
+        None,
+        [],
+        "1" * 41,
+        "0." + "1" * 41,
+        Decimal("NaN"),
+        Decimal("Infinity"),
+    ],
+)
+def test_parse_decimal_rejects(text):
+    assert parse_decimal(text) is None
+
+
+def test_parse_decimal_accepts_40_digits():
+    assert parse_decimal("1" * 30 + "." + "1" * 10) == Decimal("1" * 30 + "." + "1" * 10)
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (Decimal("1E+1"), "10"),
+        (Decimal("1e-05"), "0.00001"),
+        (Decimal("1E+10"), "10000000000"),
+        (Decimal("0.000000000000000001"), "0.000000000000000001"),
+        (Decimal("0.10"), "0.10"),
+        (Decimal("12345678901.000000001"), "12345678901.000000001"),
+        (Decimal("-2.5"), "-2.5"),
+        (Decimal("0"), "0"),
+        (Decimal("-0"), "0"),
+        (Decimal("-0.0"), "0"),
+        (Decimal("0E-8"), "0.00000000"),
+    ],
+)
+def test_wire(value, text):
+    assert wire(value) == text
+
+
+@pytest.mark.parametrize("value", [Decimal("1E+1"), Decimal("1e-05"), Decimal("5E+20"), Decimal("3E-25")])
+def test_wire_never_gives_exponent_form(value):
+    text = wire(value)
+
+    assert "e" not in text.lower()
+    assert Decimal(text) == value

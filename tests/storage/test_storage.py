@@ -1,0 +1,456 @@
+"""Storage: exact money through SQLite, the connection pragmas, write locking, seeding, ids and atomicity."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import StatementError
+
+from simulator import errors
+from simulator.domain.accounts import FlowType
+from simulator.services import accounts
+from simulator.settings import DEFAULT_FIXTURES
+from simulator.storage import tables
+from simulator.storage.db import Database, open_database
+from simulator.storage.ids import ID_BASE, next_id
+from simulator.storage.seed import ensure_seeded
+
+NOW_MS = 1_700_000_000_000
+THREADS = 8
+
+
+@pytest.fixture
+def make_database(tmp_path: Path) -> Iterator[Callable[[str], Database]]:
+    """Opens (and seeds) a database file under tmp_path; disposes every engine afterwards."""
+    opened: list[Database] = []
+
+    def make(name: str = "storage.db") -> Database:
+        database = open_database(f"sqlite:///{tmp_path / name}")
+        opened.append(database)
+        ensure_seeded(database, DEFAULT_FIXTURES, NOW_MS)
+        return database
+
+    yield make
+    for database in opened:
+        database.dispose()
+
+
+@pytest.fixture
+def database(make_database: Callable[[str], Database]) -> Database:
+    return make_database("storage.db")
+
+
+@pytest.fixture
+def db_path(tmp_path: Path, database: Database) -> Path:
+    return tmp_path / "storage.db"
+
+
+def new_account(database: Database, **balances: str) -> str:
+    """A user with no opening balances unless given; answers its main trading account id."""
+    request = accounts.build_new_account(balances=balances)
+    with database.write() as session:
+        user = accounts.create_account(session, request, NOW_MS)
+        return next(a.id for a in user.accounts if a.account_type == 1 and a.account_index == 0)
+
+
+def read_balance(database: Database, account_id: str, asset: str) -> tables.Balance | None:
+    with database.read() as session:
+        return session.get(tables.Balance, (account_id, asset))
+
+
+def ledger(database: Database, account_id: str, asset: str) -> list[tables.LedgerEntry]:
+    with database.read() as session:
+        statement = (
+            select(tables.LedgerEntry)
+            .where(tables.LedgerEntry.account_id == account_id, tables.LedgerEntry.asset == asset)
+            .order_by(tables.LedgerEntry.id)
+        )
+        return list(session.scalars(statement))
+
+
+def run_threads(count: int, target: Callable[[int], None]) -> None:
+    """Runs `target(index)` in `count` threads started together; re-raises the first failure."""
+    barrier = threading.Barrier(count)
+    failures: list[BaseException] = []
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait()
+            target(index)
+        except BaseException as e:  # noqa: BLE001 - reported to the test below
+            failures.append(e)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
+
+
+# --- DecimalText ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "amount",
+    [
+        Decimal("12345678901.000000001"),
+        Decimal("0.000000000000000001"),
+        Decimal("206381.2785765348009"),
+        Decimal("0.10"),
+        Decimal("1000"),
+    ],
+)
+def test_decimal_text_round_trips_exactly(database, amount):
+    account_id = new_account(database)
+    with database.write() as session:
+        session.add(tables.Balance(account_id=account_id, asset="USDT", free=amount, locked=Decimal("0")))
+
+    stored = read_balance(database, account_id, "USDT")
+
+    assert stored is not None
+    assert stored.free == amount
+    assert str(stored.free) == str(amount)
+
+
+def test_decimal_text_is_stored_as_plain_text(database, db_path):
+    account_id = new_account(database)
+    with database.write() as session:
+        session.add(
+            tables.Balance(account_id=account_id, asset="USDT", free=Decimal("1E-18"), locked=Decimal("0"))
+        )
+
+    with sqlite3.connect(db_path) as raw:
+        (text,) = raw.execute("SELECT free FROM balances WHERE account_id = ?", (account_id,)).fetchone()
+
+    assert text == "0.000000000000000001"
+
+
+def test_binding_a_float_to_a_money_column_raises_type_error(database):
+    account_id = new_account(database)
+
+    with pytest.raises(StatementError) as caught:
+        with database.write() as session:
+            session.add(tables.Balance(account_id=account_id, asset="USDT", free=1.5, locked=Decimal("0")))
+            session.flush()
+
+    assert isinstance(caught.value.orig, TypeError)
+    assert "Decimal" in str(caught.value.orig)
+    assert read_balance(database, account_id, "USDT") is None
+
+
+# --- connection settings ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("pragma", "check"),
+    [
+        ("journal_mode", lambda value: value == "wal"),
+        ("foreign_keys", lambda value: value == 1),
+        ("busy_timeout", lambda value: value > 0),
+    ],
+)
+def test_fresh_connection_pragmas(database, pragma, check):
+    database.dispose()  # the next connection is a brand new one
+    raw = database.engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute(f"PRAGMA {pragma}")
+        (value,) = cursor.fetchone()
+        cursor.close()
+    finally:
+        raw.close()
+
+    assert check(value), f"PRAGMA {pragma} = {value!r}"
+
+
+@pytest.fixture
+def executed_sql(database: Database) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(database.engine, "before_cursor_execute", record)
+    yield statements
+    event.remove(database.engine, "before_cursor_execute", record)
+
+
+@pytest.mark.parametrize(("session_kind", "begin"), [("write", "BEGIN IMMEDIATE"), ("read", "BEGIN DEFERRED")])
+def test_transaction_begins_in_its_mode(database, executed_sql, session_kind, begin):
+    with getattr(database, session_kind)() as session:
+        session.execute(select(tables.Coin.coin_id)).all()
+
+    assert executed_sql[0] == begin
+
+
+def test_open_write_transaction_holds_the_write_lock(database, db_path):
+    other = sqlite3.connect(db_path, timeout=0, isolation_level=None)
+    try:
+        with database.write() as session:
+            session.execute(select(tables.Coin.coin_id)).all()  # a read only: the lock must already be held
+
+            with pytest.raises(sqlite3.OperationalError, match="database is locked"):
+                other.execute("BEGIN IMMEDIATE")
+    finally:
+        other.close()
+
+
+def test_write_lock_is_released_after_the_transaction(database, db_path):
+    with database.write() as session:
+        session.execute(select(tables.Coin.coin_id)).all()
+    other = sqlite3.connect(db_path, timeout=0, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+
+
+def test_reader_is_not_blocked_by_an_open_writer(database):
+    account_id = new_account(database, USDT="5")
+    with database.write() as session:
+        accounts.change_balance(session, account_id, "USDT", Decimal("1"), FlowType.CUSTODY_DEPOSIT, NOW_MS)
+        session.flush()
+
+        with database.read() as reader:
+            seen = reader.get(tables.Balance, (account_id, "USDT"))
+            coins = reader.scalar(select(func.count()).select_from(tables.Coin))
+
+        assert seen is not None
+        assert seen.free == Decimal("5")  # the writer's uncommitted change is invisible
+        assert coins > 0
+
+
+# --- seeding ----------------------------------------------------------------------------------------------
+
+
+def fixture_json(name: str) -> Any:
+    return json.loads((Path(DEFAULT_FIXTURES) / name).read_text(encoding="utf-8"))
+
+
+def seeded_counts(database: Database) -> tuple[int, int, int]:
+    with database.read() as session:
+        return (
+            session.scalar(select(func.count()).select_from(tables.Instrument)),
+            session.scalar(select(func.count()).select_from(tables.Coin)),
+            session.scalar(select(func.count()).select_from(tables.FeeTier)),
+        )
+
+
+def test_seeding_happens_once(tmp_path):
+    url = f"sqlite:///{tmp_path / 'seed.db'}"
+    first = open_database(url)
+    second = open_database(url)
+    try:
+        seeded_first = ensure_seeded(first, DEFAULT_FIXTURES, NOW_MS)
+        counts_after_first = seeded_counts(first)
+        seeded_second = ensure_seeded(second, DEFAULT_FIXTURES, NOW_MS + 1)
+        counts_after_second = seeded_counts(second)
+    finally:
+        first.dispose()
+        second.dispose()
+
+    assert (seeded_first, seeded_second) == (True, False)
+    assert counts_after_second == counts_after_first
+
+
+def test_seeded_instruments_match_fixtures(database):
+    expected = {symbol["symbol"] for symbol in fixture_json("instruments.json")}
+
+    with database.read() as session:
+        stored = set(session.scalars(select(tables.Instrument.symbol)))
+
+    assert stored == expected
+
+
+def test_seeded_coins_match_fixtures(database):
+    expected = {coin["coinId"] for coin in fixture_json("coins.json")}
+
+    with database.read() as session:
+        stored = set(session.scalars(select(tables.Coin.coin_id)))
+
+    assert stored == expected
+
+
+def test_seeded_fee_tiers_match_fixtures(database):
+    expected = {int(tier["vipLevel"]) for tier in fixture_json("fee_tiers.json")["tiers"]}
+
+    with database.read() as session:
+        stored = set(session.scalars(select(tables.FeeTier.vip_level)))
+
+    assert stored == expected
+
+
+# --- concurrency ------------------------------------------------------------------------------------------
+
+
+def test_concurrent_credits_lose_no_update(database):
+    account_id = new_account(database)
+
+    def credit(_: int) -> None:
+        for _ in range(25):
+            with database.write() as session:
+                accounts.change_balance(
+                    session, account_id, "USDT", Decimal("0.1"), FlowType.CUSTODY_DEPOSIT, NOW_MS
+                )
+
+    run_threads(THREADS, credit)
+
+    balance = read_balance(database, account_id, "USDT")
+    assert balance is not None
+    assert balance.free == Decimal("20.0")
+    assert str(balance.free) == "20.0"
+
+
+def test_concurrent_credits_write_one_ledger_entry_each_with_distinct_totals(database):
+    account_id = new_account(database)
+
+    def credit(_: int) -> None:
+        for _ in range(25):
+            with database.write() as session:
+                accounts.change_balance(
+                    session, account_id, "USDT", Decimal("0.1"), FlowType.CUSTODY_DEPOSIT, NOW_MS
+                )
+
+    run_threads(THREADS, credit)
+
+    entries = ledger(database, account_id, "USDT")
+    balance = read_balance(database, account_id, "USDT")
+    assert len(entries) == 200
+    assert len({entry.total for entry in entries}) == 200
+    assert [entry.total for entry in entries] == [Decimal("0.1") * k for k in range(1, 201)]
+    assert balance is not None
+    assert entries[-1].total == balance.free + balance.locked
+
+
+def test_concurrent_debits_never_go_below_zero(database):
+    account_id = new_account(database, USDT="10")
+    succeeded: list[int] = []
+    refused: list[int] = []
+    record = threading.Lock()
+
+    def debit(index: int) -> None:
+        for _ in range(5):
+            try:
+                with database.write() as session:
+                    accounts.change_balance(
+                        session, account_id, "USDT", Decimal("-1"), FlowType.CUSTODY_WITHDRAW, NOW_MS
+                    )
+            except errors.InsufficientAsset:
+                with record:
+                    refused.append(index)
+            else:
+                with record:
+                    succeeded.append(index)
+
+    run_threads(THREADS, debit)
+
+    balance = read_balance(database, account_id, "USDT")
+    assert balance is not None
+    assert balance.free == Decimal("0")
+    assert (len(succeeded), len(refused)) == (10, 30)
+    assert [entry.change for entry in ledger(database, account_id, "USDT")] == [Decimal("10")] + [Decimal("-1")] * 10
+
+
+# --- ids --------------------------------------------------------------------------------------------------
+
+
+def draw_ids(database: Database, count: int) -> list[str]:
+    drawn = []
+    for _ in range(count):
+        with database.write() as session:
+            drawn.append(next_id(session))
+    return drawn
+
+
+def test_ids_are_19_digit_numeric_strings(database):
+    drawn = draw_ids(database, 5)
+
+    assert all(isinstance(i, str) and len(i) == 19 and i.isdigit() for i in drawn)
+
+
+def test_ids_increase(database):
+    drawn = draw_ids(database, 5)
+
+    assert [int(i) for i in drawn] == sorted({int(i) for i in drawn})
+
+
+def test_first_id_follows_the_base(database):
+    assert draw_ids(database, 1) == [str(ID_BASE + 1)]
+
+
+def test_same_sequence_gives_same_ids_on_fresh_databases(make_database):
+    first = make_database("first.db")
+    second = make_database("second.db")
+
+    assert draw_ids(first, 5) == draw_ids(second, 5)
+
+
+def test_same_account_creation_gives_same_ids_on_fresh_databases(make_database):
+    first = make_database("first.db")
+    second = make_database("second.db")
+
+    assert new_account(first, USDT="1") == new_account(second, USDT="1")
+
+
+def test_ids_in_one_transaction_are_distinct(database):
+    with database.write() as session:
+        drawn = [next_id(session) for _ in range(3)]
+
+    assert len(set(drawn)) == 3
+
+
+# --- atomicity --------------------------------------------------------------------------------------------
+
+
+class Boom(Exception):
+    pass
+
+
+def test_failed_write_transaction_leaves_no_balance_change(database):
+    account_id = new_account(database, USDT="5")
+
+    with pytest.raises(Boom):
+        with database.write() as session:
+            accounts.change_balance(session, account_id, "USDT", Decimal("3"), FlowType.CUSTODY_DEPOSIT, NOW_MS)
+            session.flush()
+            raise Boom
+
+    balance = read_balance(database, account_id, "USDT")
+    assert balance is not None
+    assert balance.free == Decimal("5")
+
+
+def test_failed_write_transaction_leaves_no_ledger_entry(database):
+    account_id = new_account(database, USDT="5")
+
+    with pytest.raises(Boom):
+        with database.write() as session:
+            accounts.change_balance(session, account_id, "USDT", Decimal("3"), FlowType.CUSTODY_DEPOSIT, NOW_MS)
+            session.flush()
+            raise Boom
+
+    assert [entry.change for entry in ledger(database, account_id, "USDT")] == [Decimal("5")]
+
+
+def test_failed_write_transaction_creates_no_balance_row(database):
+    account_id = new_account(database)
+
+    with pytest.raises(Boom):
+        with database.write() as session:
+            accounts.change_balance(session, account_id, "BTC", Decimal("1"), FlowType.CUSTODY_DEPOSIT, NOW_MS)
+            session.flush()
+            raise Boom
+
+    assert read_balance(database, account_id, "BTC") is None
+    assert ledger(database, account_id, "BTC") == []
