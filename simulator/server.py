@@ -52,6 +52,9 @@ def run_gunicorn(settings: Settings, announce: Announce) -> None:
             self.cfg.set("threads", settings.threads)
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("graceful_timeout", 5)
+            # gunicorn 23+ opens a control socket at one fixed per-user path; two simulators would collide.
+            if "control_socket_disable" in self.cfg.settings:
+                self.cfg.set("control_socket_disable", True)
             self.cfg.set("when_ready", lambda server: announce(_base_url(settings), settings))
 
         def load(self) -> Flask:

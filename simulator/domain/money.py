@@ -6,7 +6,7 @@ import re
 from decimal import Decimal
 
 # Plain or exponent form with optional sign and trailing zeros: "10", "0.10", "1e-05", ".5", "-3".
-DECIMAL_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 MAX_DIGITS = 40  # more significant digits than any venue quantity has: refuse rather than store junk
 MAX_EXPONENT = 30
 

@@ -26,14 +26,20 @@ class WindowCounter:
 
     def try_consume(self, subject: str, amount: int, now_ms: int) -> bool:
         """Adds `amount` and answers True, or answers False and adds nothing when it would pass the limit."""
+        return self.try_consume_each((subject,), amount, now_ms)
+
+    def try_consume_each(self, subjects: tuple[str, ...], amount: int, now_ms: int) -> bool:
+        """All or nothing: adds `amount` to every subject when none would pass the limit, else adds nothing."""
         window = now_ms // self.limit.window_ms
         with self._lock:
-            if self._window.get(subject) != window:
-                self._window[subject] = window
-                self._used[subject] = 0
-            if self._used[subject] + amount > self.limit.amount:
+            for subject in subjects:
+                if self._window.get(subject) != window:
+                    self._window[subject] = window
+                    self._used[subject] = 0
+            if any(self._used[subject] + amount > self.limit.amount for subject in subjects):
                 return False
-            self._used[subject] += amount
+            for subject in subjects:
+                self._used[subject] += amount
             return True
 
 

@@ -133,9 +133,10 @@ def sign(secret: str, payload: bytes) -> str:
 
 
 def verify_signature(secret: str, raw: RawRequest, params: Params) -> None:
-    provided = params.required_text("signature").lower()
+    # As bytes: compare_digest refuses str with non-ASCII characters, and a client may send anything.
+    provided = params.required_text("signature").lower().encode("utf-8")
     for payload in signature_payloads(raw):
-        if hmac.compare_digest(sign(secret, payload), provided):
+        if hmac.compare_digest(sign(secret, payload).encode("ascii"), provided):
             return
     raise errors.IncorrectSignature()
 

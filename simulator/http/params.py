@@ -19,7 +19,7 @@ from flask import Request
 from simulator import errors
 from simulator.domain.money import parse_decimal
 
-DIGITS = re.compile(r"\d{1,19}")
+DIGITS = re.compile(r"[0-9]{1,19}")  # ASCII only: a bare \d admits other scripts' digits
 FORM_TYPES = ("application/x-www-form-urlencoded", "")
 
 

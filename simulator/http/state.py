@@ -37,10 +37,10 @@ class RateLimits:
     def count_order(self, api_key: str, address: str, now_ms: int) -> None:
         if not self.enabled:
             return
-        for subject in (f"key:{api_key}", f"ip:{address}"):
-            if not self.orders.try_consume(subject, 1, now_ms):
-                limit = self.orders.limit
-                raise errors.TooManyNewOrders(limit=limit.amount, interval=describe_window(limit.window_ms))
+        # One order counts against the key and the IP together, or (refused) against neither.
+        if not self.orders.try_consume_each((f"key:{api_key}", f"ip:{address}"), 1, now_ms):
+            limit = self.orders.limit
+            raise errors.TooManyNewOrders(limit=limit.amount, interval=describe_window(limit.window_ms))
 
 
 @dataclass

@@ -1,0 +1,225 @@
+"""The real `hashkey-sim serve` process on 127.0.0.1: threaded and gunicorn, signed like the document's sample."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+pytestmark = pytest.mark.e2e
+
+ADMIN_TOKEN = "e2e-token"
+ANNOUNCE = "hashkey-sim serving "
+STARTUP_LIMIT_S = 20
+HTTP_TIMEOUT_S = 10
+
+
+class Server:
+    """A `hashkey-sim serve` subprocess whose merged stdout/stderr is drained by a thread into a queue."""
+
+    def __init__(self, args: list[str], tmp_path: Path) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HASHKEY_SIM_")}
+        env["PYTHONUNBUFFERED"] = "1"
+        self.process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "hashkey-sim"), "serve", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=tmp_path,
+            env=env,
+            text=True,
+        )
+        self.output: list[str] = []  # every line read so far, in order
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self._drainer = threading.Thread(target=self._drain, daemon=True)
+        self._drainer.start()
+
+    def _drain(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.output.append(line)
+            self._lines.put(line)
+        self._lines.put(None)
+
+    def wait_for_announce(self) -> str:
+        """The base URL from the announce line; fails clearly after STARTUP_LIMIT_S or if the process ends."""
+        deadline = time.monotonic() + STARTUP_LIMIT_S
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                pytest.fail(f"no {ANNOUNCE!r} line within {STARTUP_LIMIT_S} s; output so far:\n{self.transcript()}")
+            try:
+                line = self._lines.get(timeout=remaining)
+            except queue.Empty:
+                continue
+            if line is None:
+                pytest.fail(f"serve exited ({self.process.wait()}) before announcing:\n{self.transcript()}")
+            if line.startswith(ANNOUNCE):
+                return line[len(ANNOUNCE):].strip()
+
+    def transcript(self) -> str:
+        return "".join(self.output)
+
+    def stop(self, within_s: float) -> int:
+        """SIGTERM, then the exit code; the whole output is in `output` afterwards."""
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return_code = self.process.wait(timeout=within_s)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"serve did not exit within {within_s} s of SIGTERM")
+        self._drainer.join(timeout=HTTP_TIMEOUT_S)
+        return return_code
+
+    def kill(self) -> None:
+        """Always safe: kills the process if it is still running and closes its pipe."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        self._drainer.join(timeout=HTTP_TIMEOUT_S)
+        assert self.process.stdout is not None
+        self.process.stdout.close()
+
+
+@pytest.fixture
+def start_server(tmp_path: Path) -> Iterator[Any]:
+    servers: list[Server] = []
+
+    def start(*args: str) -> Server:
+        server = Server(["--db", f"sqlite:///{tmp_path}/e2e.db", "--admin-token", ADMIN_TOKEN, *args], tmp_path)
+        servers.append(server)
+        return server
+
+    try:
+        yield start
+    finally:
+        for server in servers:
+            server.kill()
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def create_account(base_url: str) -> dict[str, Any]:
+    response = requests.post(
+        f"{base_url}/sim/v1/accounts",
+        json={"balances": {"USDT": "1000", "BTC": "0.5"}},
+        headers={"X-SIM-ADMIN-TOKEN": ADMIN_TOKEN},
+        timeout=HTTP_TIMEOUT_S,
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def create_hmac256_signature(secret_key: str, params: dict[str, Any], data: str = "") -> str:
+    """The HashKey document's Python sample: k=v pairs joined with '&', HMAC-SHA256, hex."""
+    for key, value in params.items():
+        data = data + str(key) + "=" + str(value) + "&"
+    return hmac.new(secret_key.encode(), data[:-1].encode(), hashlib.sha256).hexdigest()
+
+
+def signed_get(base_url: str, path: str, api_key: str, secret_key: str) -> requests.Response:
+    params: dict[str, Any] = {"timestamp": int(time.time() * 1000)}
+    params["signature"] = create_hmac256_signature(secret_key, params)
+    headers = {"X-HK-APIKEY": api_key, "accept": "application/json"}
+    return requests.get(f"{base_url}{path}", headers=headers, params=params, timeout=HTTP_TIMEOUT_S)
+
+
+@pytest.fixture
+def threaded_server(start_server: Any) -> tuple[Server, str]:
+    server = start_server("--port", "0")
+    return server, server.wait_for_announce()
+
+
+def test_threaded_server_announces_a_local_url(threaded_server):
+    _, base_url = threaded_server
+
+    assert base_url.startswith("http://127.0.0.1:")
+    assert int(base_url.rsplit(":", 1)[1]) > 0
+
+
+def test_threaded_server_answers_ping(threaded_server):
+    _, base_url = threaded_server
+
+    response = requests.get(f"{base_url}/api/v1/ping", timeout=HTTP_TIMEOUT_S)
+
+    assert (response.status_code, response.json()) == (200, {})
+
+
+def test_threaded_server_serves_a_signed_account_request(threaded_server):
+    _, base_url = threaded_server
+    account = create_account(base_url)
+
+    response = signed_get(base_url, "/api/v1/account", account["apiKey"], account["secretKey"])
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["userId"] == account["userId"]
+    assert {b["asset"]: (b["free"], b["locked"], b["total"]) for b in body["balances"]} == {
+        "BTC": ("0.5", "0", "0.5"),
+        "USDT": ("1000", "0", "1000"),
+    }
+
+
+def test_threaded_server_refuses_an_unsigned_request(threaded_server):
+    _, base_url = threaded_server
+    account = create_account(base_url)
+
+    response = requests.get(
+        f"{base_url}/api/v1/account",
+        params={"timestamp": int(time.time() * 1000)},
+        headers={"X-HK-APIKEY": account["apiKey"]},
+        timeout=HTTP_TIMEOUT_S,
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "0001"
+
+
+def test_threaded_server_stops_cleanly_on_sigterm(threaded_server):
+    server, base_url = threaded_server
+    assert requests.get(f"{base_url}/api/v1/ping", timeout=HTTP_TIMEOUT_S).status_code == 200
+
+    return_code = server.stop(within_s=10)
+
+    assert return_code == 0, server.transcript()
+
+
+def test_threaded_server_prints_the_admin_token(threaded_server):
+    server, _ = threaded_server
+
+    server.stop(within_s=10)
+
+    assert f"admin token: {ADMIN_TOKEN}\n" in server.output
+
+
+def test_gunicorn_workers_serve_signed_requests_and_stop_cleanly(start_server):
+    port = free_port()
+    server = start_server("--port", str(port), "--workers", "2")
+    base_url = server.wait_for_announce()
+    assert base_url == f"http://127.0.0.1:{port}"
+    account = create_account(base_url)
+
+    statuses = [
+        signed_get(base_url, "/api/v1/account", account["apiKey"], account["secretKey"]).status_code
+        for _ in range(20)
+    ]
+    return_code = server.stop(within_s=15)
+
+    assert statuses == [200] * 20
+    assert return_code == 0, server.transcript()
