@@ -33,3 +33,9 @@ def wire(value: Decimal) -> str:
     """Decimal -> wire string, never in exponent form ('1E+1' would break clients)."""
     text = format(value, "f")
     return "0" if text in ("-0", "-0.0") or value == 0 and text.startswith("-") else text
+
+
+def wire_amount(value: Decimal) -> str:
+    """A computed amount (balance, total) as the venue shows one: plain, without trailing zeros
+    ("0", "4098.36"), whatever scale the arithmetic left behind (0.5 - 0.5 is Decimal("0.0"))."""
+    return wire(value.normalize()) if value else "0"

@@ -4,6 +4,7 @@ unexpected exceptions alike. A traceback never reaches a client."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
@@ -23,12 +24,14 @@ def venue_error(error: errors.ApiError) -> tuple[dict[str, str], int]:
     return error.body(), error.http_status
 
 
-def http_exception(error: HTTPException) -> tuple[dict[str, str], int]:
+def http_exception(error: HTTPException) -> tuple[Any, ...]:
     """Routing and protocol errors from Werkzeug (404, 405, 413 ...) in the venue's shape."""
     if isinstance(error, NotFound):
         return venue_error(errors.PathNotFound(path=request.path))
     if isinstance(error, MethodNotAllowed):
-        return venue_error(errors.MethodNotAllowed(method=request.method, path=request.path))
+        body, status = venue_error(errors.MethodNotAllowed(method=request.method, path=request.path))
+        allow = [(name, value) for name, value in error.get_headers() if name.lower() == "allow"]
+        return body, status, allow  # RFC 9110: a 405 must say which methods are allowed
     bad = errors.BadRequest(f"Bad request: {error.description or error.name}")
     return bad.body(), error.code or 400
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from simulator.domain.accounts import AccountType, KeyType, account_label
 from simulator.domain.clock import MarketClock
-from simulator.domain.money import wire
+from simulator.domain.money import wire_amount
 from simulator.storage import tables
 
 
@@ -20,9 +20,9 @@ def account_balances(user_id: str, balances: list[tables.Balance], coin_names: d
                 "asset": balance.asset,
                 "assetId": balance.asset,
                 "assetName": coin_names.get(balance.asset, balance.asset),
-                "total": wire(balance.free + balance.locked),
-                "free": wire(balance.free),
-                "locked": wire(balance.locked),
+                "total": wire_amount(balance.free + balance.locked),
+                "free": wire_amount(balance.free),
+                "locked": wire_amount(balance.locked),
             }
             for balance in balances
         ],
@@ -71,7 +71,7 @@ def _account_entry(
         entry["apiKey"] = key.api_key
         entry["secretKey"] = key.secret
         entry["keyType"] = key.key_type
-    entry["balances"] = {b.asset: wire(b.free + b.locked) for b in balances.get(account.id, [])}
+    entry["balances"] = {b.asset: wire_amount(b.free + b.locked) for b in balances.get(account.id, [])}
     return entry
 
 
@@ -91,9 +91,9 @@ def balance(row: tables.Balance) -> dict[str, str]:
     return {
         "accountId": row.account_id,
         "asset": row.asset,
-        "free": wire(row.free),
-        "locked": wire(row.locked),
-        "total": wire(row.free + row.locked),
+        "free": wire_amount(row.free),
+        "locked": wire_amount(row.locked),
+        "total": wire_amount(row.free + row.locked),
     }
 
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from simulator.domain.money import parse_decimal, wire
+from simulator.domain.money import parse_decimal, wire, wire_amount
 
 
 @pytest.mark.parametrize(
@@ -112,3 +112,21 @@ def test_wire_never_gives_exponent_form(value):
 
     assert "e" not in text.lower()
     assert Decimal(text) == value
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (Decimal("0.0"), "0"),
+        (Decimal("0E-8"), "0"),
+        (Decimal("-0"), "0"),
+        (Decimal("4098.360"), "4098.36"),
+        (Decimal("1000"), "1000"),
+        (Decimal("1E+3"), "1000"),
+        (Decimal("1.000"), "1"),
+        (Decimal("206381.2785765348009"), "206381.2785765348009"),
+        (Decimal("0.000000000000000001"), "0.000000000000000001"),
+    ],
+)
+def test_wire_amount_has_no_trailing_zeros_and_no_exponent(value, text):
+    assert wire_amount(value) == text

@@ -85,7 +85,7 @@ def test_an_asset_debited_to_zero_is_still_listed(client, account, signer):
     response = client.get("/api/v1/account", **signer.ccxt("GET"))
 
     assert [b["asset"] for b in response.get_json()["balances"]] == ["BTC", "USDT"]
-    assert response.get_json()["balances"][0]["free"] == "0.0"
+    assert response.get_json()["balances"][0]["free"] == "0"
 
 
 def test_sorted_query_signing_reads_the_same_balances(client, account, signer):

@@ -372,7 +372,7 @@ def test_debit_to_exactly_zero(client, account):
     response = post_balance(client, account["accountId"], asset="BTC", amount="-0.5")
 
     assert response.status_code == 200
-    assert response.get_json()["total"] == "0.0"  # 0.5 - 0.5 keeps the operands' scale, as wire() does
+    assert response.get_json()["total"] == "0"  # not "0.0": amounts leave without trailing zeros
 
 
 def test_debit_below_zero_is_insufficient_and_leaves_the_balance(client, app, account):
