@@ -35,14 +35,20 @@ def main() -> None:
     parser.add_argument("--transport", choices=("both", "wsgi", "http"), default="both")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        settings = Settings(db=f"sqlite:///{Path(folder) / 'bench.db'}", admin_token=ADMIN_TOKEN, rate_limits=False)
+        settings = Settings(
+            db=f"sqlite:///{Path(folder) / 'bench.db'}", admin_token=ADMIN_TOKEN, rate_limits=False
+        )
         app = create_app(settings)
         key, secret = _create_account(app)
         print(f"bench_auth: up to {options.requests} requests or {options.seconds:g} s per endpoint")
         if options.transport in ("both", "wsgi"):
             client = app.test_client()
-            _report("wsgi", options, lambda: client.get("/api/v1/ping").status_code,
-                    lambda: client.get("/api/v1/account", **_signed_kwargs(key, secret)).status_code)
+            _report(
+                "wsgi",
+                options,
+                lambda: client.get("/api/v1/ping").status_code,
+                lambda: client.get("/api/v1/account", **_signed_kwargs(key, secret)).status_code,
+            )
         if options.transport in ("both", "http"):
             _bench_http(app, options, key, secret)
         app.extensions["hashkey_sim"].database.dispose()
@@ -56,8 +62,12 @@ def _bench_http(app: object, options: argparse.Namespace, key: str, secret: str)
     base = f"http://127.0.0.1:{server.server_port}"
     session = requests.Session()
     try:
-        _report("http", options, lambda: session.get(f"{base}/api/v1/ping").status_code,
-                lambda: session.get(f"{base}/api/v1/account", **_signed_http(key, secret)).status_code)
+        _report(
+            "http",
+            options,
+            lambda: session.get(f"{base}/api/v1/ping").status_code,
+            lambda: session.get(f"{base}/api/v1/account", **_signed_http(key, secret)).status_code,
+        )
     finally:
         server.shutdown()
         server.server_close()
@@ -102,7 +112,9 @@ def _check(status: int) -> None:
         raise SystemExit(f"bench_auth: a request answered HTTP {status}; the figures would be meaningless")
 
 
-def _report(transport: str, options: argparse.Namespace, ping: Callable[[], int], account: Callable[[], int]) -> None:
+def _report(
+    transport: str, options: argparse.Namespace, ping: Callable[[], int], account: Callable[[], int]
+) -> None:
     ping_rate = _rate(ping, options)
     account_rate = _rate(account, options)
     print(f"{transport:>5}  GET /api/v1/ping            {ping_rate:10.1f} req/s")

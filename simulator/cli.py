@@ -21,9 +21,15 @@ from simulator.settings import CLOCK_MODES, Settings, SettingsError
 
 def settings_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """--db and --config, which every command takes."""
-    command = click.option("--config", "config_file", type=click.Path(dir_okay=False),
-                           help="TOML settings file (also HASHKEY_SIM_CONFIG).")(command)
-    return click.option("--db", help="Database URL (default: sqlite:///hashkey-sim.db; HASHKEY_SIM_DB).")(command)
+    command = click.option(
+        "--config",
+        "config_file",
+        type=click.Path(dir_okay=False),
+        help="TOML settings file (also HASHKEY_SIM_CONFIG).",
+    )(command)
+    return click.option("--db", help="Database URL (default: sqlite:///hashkey-sim.db; HASHKEY_SIM_DB).")(
+        command
+    )
 
 
 def load_settings(config_file: str | None, **cli: Any) -> Settings:
@@ -45,7 +51,9 @@ def main() -> None:
 @click.option("--port", type=int, help="Port to bind (default 8000; 0 picks a free one).")
 @click.option("--workers", type=int, help="Worker processes; more than 1 runs gunicorn.")
 @click.option("--admin-token", help="X-SIM-ADMIN-TOKEN value (default: generated and printed).")
-@click.option("--clock", "clock_mode", type=click.Choice(CLOCK_MODES), help="Market clock mode (default live).")
+@click.option(
+    "--clock", "clock_mode", type=click.Choice(CLOCK_MODES), help="Market clock mode (default live)."
+)
 @click.option("--start", "clock_start", type=int, help="Replay start, ms since the epoch (default now).")
 @click.option("--speed", "clock_speed", help="Replay speed; 0 moves only when told (default 1).")
 def serve(config_file: str | None, **options: Any) -> None:
@@ -78,16 +86,28 @@ def accounts_group() -> None:
 
 @accounts_group.command("create")
 @settings_options
-@click.option("--balance", "balances", multiple=True, metavar="ASSET=QTY", help="Opening balance (repeatable).")
+@click.option(
+    "--balance", "balances", multiple=True, metavar="ASSET=QTY", help="Opening balance (repeatable)."
+)
 @click.option("--sub-accounts", type=int, default=0, show_default=True, help="Sub trading accounts to add.")
 @click.option("--api-key", help="Import this API key instead of generating one (needs --secret).")
 @click.option("--secret", help="The imported key's secret.")
 @click.option("--permissions", help="Comma list of read,trade,withdraw (default all).")
-@click.option("--ip", "ips", multiple=True, metavar="ADDR", help="IP or network allowed to use the keys (repeatable).")
+@click.option(
+    "--ip", "ips", multiple=True, metavar="ADDR", help="IP or network allowed to use the keys (repeatable)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def create(config_file: str | None, db: str | None, balances: tuple[str, ...], sub_accounts: int,
-           api_key: str | None, secret: str | None, permissions: str | None, ips: tuple[str, ...],
-           as_json: bool) -> None:
+def create(
+    config_file: str | None,
+    db: str | None,
+    balances: tuple[str, ...],
+    sub_accounts: int,
+    api_key: str | None,
+    secret: str | None,
+    permissions: str | None,
+    ips: tuple[str, ...],
+    as_json: bool,
+) -> None:
     """Create a user with main, custody, fiat and sub accounts, API keys and balances."""
     database = prepare_database(load_settings(config_file, db=db))
     try:
@@ -137,7 +157,9 @@ def deposit(config_file: str | None, db: str | None, account_id: str, asset: str
     database = prepare_database(load_settings(config_file, db=db))
     try:
         with database.write() as session:
-            row = accounts.admin_adjust_balance(session, account_id, asset.upper(), amount, transport_now_ms())
+            row = accounts.admin_adjust_balance(
+                session, account_id, asset.upper(), amount, transport_now_ms()
+            )
             click.echo(f"{row.account_id} {row.asset} free={wire(row.free)} locked={wire(row.locked)}")
     except errors.ApiError as e:
         raise click.ClickException(e.msg) from e
@@ -152,16 +174,25 @@ def deposit(config_file: str | None, db: str | None, account_id: str, asset: str
 @click.option("--secret", help="The imported key's secret.")
 @click.option("--permissions", help="Comma list of read,trade,withdraw (default all).")
 @click.option("--ip", "ips", multiple=True, metavar="ADDR", help="IP or network allowed (repeatable).")
-def add_key(config_file: str | None, db: str | None, account_id: str, api_key: str | None, secret: str | None,
-            permissions: str | None, ips: tuple[str, ...]) -> None:
+def add_key(
+    config_file: str | None,
+    db: str | None,
+    account_id: str,
+    api_key: str | None,
+    secret: str | None,
+    permissions: str | None,
+    ips: tuple[str, ...],
+) -> None:
     """Add an API key to a main (master key) or sub (sub-account key) trading account; prints it as JSON."""
     database = prepare_database(load_settings(config_file, db=db))
     try:
-        new = accounts.build_new_account(api_key=api_key, secret_key=secret, permissions=permissions,
-                                         ips=list(ips) or None)
+        new = accounts.build_new_account(
+            api_key=api_key, secret_key=secret, permissions=permissions, ips=list(ips) or None
+        )
         with database.write() as session:
-            key = accounts.add_api_key_to_account(session, account_id, new.permissions, new.ips,
-                                                  transport_now_ms(), new.api_key, new.secret_key)
+            key = accounts.add_api_key_to_account(
+                session, account_id, new.permissions, new.ips, transport_now_ms(), new.api_key, new.secret_key
+            )
             click.echo(json.dumps(serializers.api_key(key)))
     except errors.ApiError as e:
         raise click.ClickException(e.msg) from e
@@ -187,6 +218,7 @@ def _print_users(reports: list[dict[str, Any]], as_json: bool, single: bool) -> 
         click.echo(f"user {report['userId']}  apiKey {report['apiKey']}  secretKey {report['secretKey']}")
         for account in report["accounts"]:
             held = ", ".join(f"{asset}={qty}" for asset, qty in account["balances"].items()) or "-"
-            click.echo(f"  {account['accountId']}  type {account['accountType']}  {account['accountLabel']:<24} {held}")
-
-
+            click.echo(
+                f"  {account['accountId']}  type {account['accountType']}"
+                f"  {account['accountLabel']:<24} {held}"
+            )

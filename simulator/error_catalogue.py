@@ -469,10 +469,8 @@ DOCUMENTED_ERRORS: tuple[DocumentedError, ...] = (
     DocumentedError(
         "-1303",
         400,
-        "The refund request via api can not be processed due to failure reason, please contact support "
-        "team",
-        "The refund request via api can not be processed due to failure reason, please contact support "
-        "team",
+        "The refund request via api can not be processed due to failure reason, please contact support team",
+        "The refund request via api can not be processed due to failure reason, please contact support team",
     ),
     DocumentedError(
         "-1304",
@@ -579,8 +577,7 @@ DOCUMENTED_ERRORS: tuple[DocumentedError, ...] = (
     DocumentedError(
         "-3143",
         400,
-        "Currently, your trading account has exceeded its limit and is temporarily unable to perform "
-        "trades",
+        "Currently, your trading account has exceeded its limit and is temporarily unable to perform trades",
         "The trading account have exceeds its limit capacity. We have temporarily suspended your trading",
     ),
     DocumentedError(

@@ -103,9 +103,15 @@ class Settings:
         ),
     )
     recv_window_default: int = field(default=5000, metadata=_parser(_positive_int, "recvWindow when absent"))
-    recv_window_max: int = field(default=60000, metadata=_parser(_positive_int, "largest recvWindow accepted"))
-    rate_limits: bool = field(default=True, metadata=_parser(_bool, "enforce request-weight and order limits"))
-    ip_weight_limit: int = field(default=3000, metadata=_parser(_positive_int, "request weight per IP a window"))
+    recv_window_max: int = field(
+        default=60000, metadata=_parser(_positive_int, "largest recvWindow accepted")
+    )
+    rate_limits: bool = field(
+        default=True, metadata=_parser(_bool, "enforce request-weight and order limits")
+    )
+    ip_weight_limit: int = field(
+        default=3000, metadata=_parser(_positive_int, "request weight per IP a window")
+    )
     key_weight_limit: int = field(
         default=3000,
         metadata=_parser(_positive_int, "request weight per API key a window"),

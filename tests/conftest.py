@@ -116,7 +116,10 @@ class Signer:
         """The other widely used connector: keys sorted, everything in the query, for every method."""
         params.setdefault("timestamp", now_ms())
         payload = urlencode(sorted(params.items()))
-        return {"query_string": f"{payload}&signature={sign(self.secret, payload)}", "headers": self.headers()}
+        return {
+            "query_string": f"{payload}&signature={sign(self.secret, payload)}",
+            "headers": self.headers(),
+        }
 
     def headers(self) -> dict[str, str]:
         return {"X-HK-APIKEY": self.api_key}

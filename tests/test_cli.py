@@ -1,4 +1,4 @@
-"""The `hashkey-sim accounts ...` commands, through click's CliRunner, on a temp SQLite file shared with an app."""
+"""The `hashkey-sim accounts ...` commands via CliRunner, on a temp SQLite file shared with an app."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ DOC_SECRET = "lH3ELTNiFxCQTmi9pPcWWikhsjO04Yoqw3euoHUuOLC3GYBW64ZqzQsiOEHXQS76"
 
 @pytest.fixture(autouse=True)
 def no_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Only what a test passes reaches the CLI; a stray default database lands in tmp_path, not the checkout."""
+    """Only what a test passes reaches the CLI; a stray default database lands in tmp_path."""
     for name in list(os.environ):
         if name.startswith("HASHKEY_SIM_"):
             monkeypatch.delenv(name)
@@ -68,7 +68,12 @@ def test_create_json_prints_one_object_with_keys_and_accounts(cli):
     assert list(report) == ["userId", "accountId", "apiKey", "secretKey", "permissions", "ips", "accounts"]
     assert len(report["apiKey"]) == 64 and len(report["secretKey"]) == 64
     assert [(a["accountType"], a["accountIndex"]) for a in report["accounts"]] == [
-        (1, 0), (5, 0), (6, 0), (1, 1), (1, 2)]
+        (1, 0),
+        (5, 0),
+        (6, 0),
+        (1, 1),
+        (1, 2),
+    ]
     assert report["accounts"][0]["accountId"] == report["accountId"]
     assert all(a["userId"] == report["userId"] for a in report["accounts"])
 
@@ -107,8 +112,9 @@ def test_create_reports_the_imported_key(cli):
 
 
 def test_create_with_permissions_and_ip(cli):
-    report = created(cli("create", "--permissions", "read,trade", "--ip", "10.0.0.1", "--sub-accounts", "1",
-                         "--json"))
+    report = created(
+        cli("create", "--permissions", "read,trade", "--ip", "10.0.0.1", "--sub-accounts", "1", "--json")
+    )
 
     assert report["permissions"] == ["read", "trade"]
     assert report["ips"] == ["10.0.0.1/32"]
@@ -160,8 +166,9 @@ def test_list_text_mentions_each_account_id(cli):
 def test_list_sees_accounts_the_server_created(cli, db_url):
     app = create_app(Settings(db=db_url, admin_token="t"))
     try:
-        response = app.test_client().post("/sim/v1/accounts", json={"balances": {"ETH": "3"}},
-                                          headers={"X-SIM-ADMIN-TOKEN": "t"})
+        response = app.test_client().post(
+            "/sim/v1/accounts", json={"balances": {"ETH": "3"}}, headers={"X-SIM-ADMIN-TOKEN": "t"}
+        )
     finally:
         app.extensions["hashkey_sim"].database.dispose()
 
@@ -208,9 +215,13 @@ def test_deposit_of_an_unknown_asset_fails(cli):
 
 @pytest.mark.parametrize("quantity", ["-5", "abc", "0", "NaN", ""])
 def test_deposit_of_a_quantity_that_is_not_positive_is_a_usage_error(runner, db_url, quantity):
-    report = created(runner.invoke(main, ["accounts", "create", "--db", db_url, "--balance", "USDT=1", "--json"]))
+    report = created(
+        runner.invoke(main, ["accounts", "create", "--db", db_url, "--balance", "USDT=1", "--json"])
+    )
 
-    result = runner.invoke(main, ["accounts", "deposit", "--db", db_url, "--", report["accountId"], "USDT", quantity])
+    result = runner.invoke(
+        main, ["accounts", "deposit", "--db", db_url, "--", report["accountId"], "USDT", quantity]
+    )
 
     assert result.exit_code == 2
     assert "QUANTITY" in result.output
@@ -235,8 +246,13 @@ def test_add_key_prints_a_json_master_key(cli):
     key = created(cli("add-key", report["accountId"]))
 
     assert key == {
-        "apiKey": key["apiKey"], "secretKey": key["secretKey"], "accountId": report["accountId"],
-        "userId": report["userId"], "keyType": "master", "permissions": ["read", "trade", "withdraw"], "ips": [],
+        "apiKey": key["apiKey"],
+        "secretKey": key["secretKey"],
+        "accountId": report["accountId"],
+        "userId": report["userId"],
+        "keyType": "master",
+        "permissions": ["read", "trade", "withdraw"],
+        "ips": [],
     }
     assert len(key["apiKey"]) == 64 and key["apiKey"] != report["apiKey"]
 
@@ -248,7 +264,11 @@ def test_add_key_to_a_sub_account_is_a_sub_key(cli):
     key = created(cli("add-key", sub["accountId"], "--permissions", "read", "--ip", "127.0.0.1"))
 
     assert (key["keyType"], key["accountId"], key["permissions"], key["ips"]) == (
-        "sub", sub["accountId"], ["read"], ["127.0.0.1/32"])
+        "sub",
+        sub["accountId"],
+        ["read"],
+        ["127.0.0.1/32"],
+    )
 
 
 def test_add_key_imports_a_key_the_server_accepts(cli, db_url):
@@ -261,8 +281,9 @@ def test_add_key_imports_a_key_the_server_accepts(cli, db_url):
         app.extensions["hashkey_sim"].database.dispose()
 
     assert response.get_json() == {
-        "balances": [{"asset": "BTC", "assetId": "BTC", "assetName": "BTC", "total": "2", "free": "2",
-                      "locked": "0"}],
+        "balances": [
+            {"asset": "BTC", "assetId": "BTC", "assetName": "BTC", "total": "2", "free": "2", "locked": "0"}
+        ],
         "userId": report["userId"],
     }
 
@@ -306,8 +327,14 @@ def test_create_with_an_unknown_asset_fails(cli):
         (["--permissions", "admin"], "Illegal parameter 'permissions'"),
         (["--ip", "not-an-ip"], "Illegal parameter 'ips'"),
     ],
-    ids=["negative balance", "negative sub accounts", "key without secret", "short key", "bad permission",
-         "bad ip"],
+    ids=[
+        "negative balance",
+        "negative sub accounts",
+        "key without secret",
+        "short key",
+        "bad permission",
+        "bad ip",
+    ],
 )
 def test_create_with_a_bad_option_fails_with_the_venue_message(cli, args, message):
     result = cli("create", *args)
@@ -343,8 +370,9 @@ def test_database_from_the_environment_when_no_db_option(runner, tmp_path):
 def test_db_option_wins_over_the_environment(runner, tmp_path, db_url):
     env_url = f"sqlite:///{tmp_path / 'from-env.db'}"
 
-    report = created(runner.invoke(main, ["accounts", "create", "--json", "--db", db_url],
-                                   env={"HASHKEY_SIM_DB": env_url}))
+    report = created(
+        runner.invoke(main, ["accounts", "create", "--json", "--db", db_url], env={"HASHKEY_SIM_DB": env_url})
+    )
 
     assert created(runner.invoke(main, ["accounts", "list", "--json", "--db", db_url])) == [report]
     assert not (tmp_path / "from-env.db").exists()
@@ -365,7 +393,9 @@ def test_database_from_a_config_file_named_by_the_environment(runner, tmp_path):
     config = tmp_path / "sim.toml"
     config.write_text(f'[hashkey-sim]\ndb = "{url}"\n', encoding="utf-8")
 
-    report = created(runner.invoke(main, ["accounts", "create", "--json"], env={"HASHKEY_SIM_CONFIG": str(config)}))
+    report = created(
+        runner.invoke(main, ["accounts", "create", "--json"], env={"HASHKEY_SIM_CONFIG": str(config)})
+    )
 
     assert created(runner.invoke(main, ["accounts", "list", "--json", "--db", url])) == [report]
 

@@ -33,7 +33,11 @@ def test_defaults_when_no_source_sets_anything():
 
     assert settings == Settings()
     assert (settings.db, settings.host, settings.port, settings.admin_token) == (
-        "sqlite:///hashkey-sim.db", "127.0.0.1", 8000, None)
+        "sqlite:///hashkey-sim.db",
+        "127.0.0.1",
+        8000,
+        None,
+    )
     assert (settings.clock_mode, settings.clock_speed, settings.rate_limits) == ("live", Decimal(1), True)
     assert settings.fixtures == str(DEFAULT_FIXTURES)
 
@@ -41,8 +45,9 @@ def test_defaults_when_no_source_sets_anything():
 def test_each_field_comes_from_the_first_source_that_sets_it(toml_file):
     path = toml_file(FILE_SETS_PORT_HOST_DB)
 
-    settings = Settings.load(cli={"port": 9000}, env={"HASHKEY_SIM_PORT": "8001", "HASHKEY_SIM_HOST": "0.0.0.0"},
-                             config_file=path)
+    settings = Settings.load(
+        cli={"port": 9000}, env={"HASHKEY_SIM_PORT": "8001", "HASHKEY_SIM_HOST": "0.0.0.0"}, config_file=path
+    )
 
     assert settings.port == 9000  # command line over environment and file
     assert settings.host == "0.0.0.0"  # environment over file
@@ -75,11 +80,18 @@ def test_command_line_wins_over_the_environment():
 def test_none_command_line_values_do_not_override(toml_file):
     path = toml_file(FILE_SETS_PORT_HOST_DB)
 
-    settings = Settings.load(cli={"port": None, "host": None, "db": None, "admin_token": None},
-                             env={"HASHKEY_SIM_PORT": "8001"}, config_file=path)
+    settings = Settings.load(
+        cli={"port": None, "host": None, "db": None, "admin_token": None},
+        env={"HASHKEY_SIM_PORT": "8001"},
+        config_file=path,
+    )
 
     assert (settings.port, settings.host, settings.db, settings.admin_token) == (
-        8001, "10.1.1.1", "sqlite:///from-file.db", None)
+        8001,
+        "10.1.1.1",
+        "sqlite:///from-file.db",
+        None,
+    )
 
 
 def test_environment_variable_names_are_the_prefix_and_the_upper_case_field():
@@ -93,8 +105,12 @@ def test_environment_variable_names_are_the_prefix_and_the_upper_case_field():
 
     settings = Settings.load(env=env)
 
-    assert (settings.admin_token, settings.recv_window_max, settings.timestamp_clock, settings.clock_start) == (
-        "secret", 30000, "market", 1_700_000_000_000)
+    assert (
+        settings.admin_token,
+        settings.recv_window_max,
+        settings.timestamp_clock,
+        settings.clock_start,
+    ) == ("secret", 30000, "market", 1_700_000_000_000)
     assert settings.port == 8000
 
 
@@ -153,7 +169,11 @@ def test_file_values_of_native_toml_types(toml_file):
     settings = Settings.load(env={}, config_file=path)
 
     assert (settings.rate_limits, settings.clock_speed, settings.clock_start, settings.order_limit) == (
-        True, Decimal(2), 1_700_000_000_000, 5)
+        True,
+        Decimal(2),
+        1_700_000_000_000,
+        5,
+    )
 
 
 # ---------------------------------------------------------------------------- conversions
@@ -166,8 +186,19 @@ def test_clock_speed_is_an_exact_decimal():
     assert isinstance(settings.clock_speed, Decimal)
 
 
-@pytest.mark.parametrize(("text", "value"), [("off", False), ("false", False), ("0", False), ("no", False),
-                                              ("on", True), ("TRUE", True), ("1", True), (" yes ", True)])
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("off", False),
+        ("false", False),
+        ("0", False),
+        ("no", False),
+        ("on", True),
+        ("TRUE", True),
+        ("1", True),
+        (" yes ", True),
+    ],
+)
 def test_rate_limits_switch(text, value):
     settings = Settings.load(env={"HASHKEY_SIM_RATE_LIMITS": text})
 
@@ -205,8 +236,18 @@ def test_command_line_values_are_converted_too():
         ({"HASHKEY_SIM_TIMESTAMP_CLOCK": "wall"}, "HASHKEY_SIM_TIMESTAMP_CLOCK (environment)"),
         ({"HASHKEY_SIM_CLOCK_START": "soon"}, "HASHKEY_SIM_CLOCK_START (environment)"),
     ],
-    ids=["port abc", "port negative", "clock_mode fast", "rate_limits maybe", "speed negative", "speed NaN",
-         "speed word", "workers 0", "timestamp_clock wall", "clock_start word"],
+    ids=[
+        "port abc",
+        "port negative",
+        "clock_mode fast",
+        "rate_limits maybe",
+        "speed negative",
+        "speed NaN",
+        "speed word",
+        "workers 0",
+        "timestamp_clock wall",
+        "clock_start word",
+    ],
 )
 def test_bad_environment_value_names_the_variable_and_its_source(env, where):
     with pytest.raises(SettingsError) as caught:

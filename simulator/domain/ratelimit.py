@@ -29,7 +29,7 @@ class WindowCounter:
         return self.try_consume_each((subject,), amount, now_ms)
 
     def try_consume_each(self, subjects: tuple[str, ...], amount: int, now_ms: int) -> bool:
-        """All or nothing: adds `amount` to every subject when none would pass the limit, else adds nothing."""
+        """All or nothing: adds `amount` to every subject if none would pass the limit, else nothing."""
         window = now_ms // self.limit.window_ms
         with self._lock:
             for subject in subjects:

@@ -54,7 +54,9 @@ def list_accounts() -> dict[str, Any]:
     """GET /sim/v1/accounts — every user, as POST /sim/v1/accounts answered it."""
     with current_sim().database.read() as session:
         users = accounts.list_users(session)
-        return {"users": [serializers.created_user(u, accounts.balances_by_account(session, u)) for u in users]}
+        return {
+            "users": [serializers.created_user(u, accounts.balances_by_account(session, u)) for u in users]
+        }
 
 
 @bp.post("/accounts/<account_id>/balances")
@@ -97,7 +99,7 @@ def get_clock() -> dict[str, Any]:
 
 @bp.post("/clock")
 def set_clock() -> dict[str, Any]:
-    """POST /sim/v1/clock — {"mode": "replay", "time": ms, "speed": x}, {"mode": "live"} or {"advanceMs": n}."""
+    """POST /sim/v1/clock — {"mode": "replay", "time": ms, "speed": x}, {"mode": "live"}, {"advanceMs": n}."""
     body = json_object(request)
     now_ms = transport_now_ms()
     with current_sim().database.write() as session:

@@ -97,8 +97,14 @@ def authenticate(session: Session, weight: int, permission: Permission, new_orde
     params = parse_params(raw)
     verify_signature(identity.secret, raw, params)
     clock = read_clock(session)
-    check_timestamp(params, clock, now_ms, sim.settings.timestamp_clock, sim.settings.recv_window_default,
-                    sim.settings.recv_window_max)
+    check_timestamp(
+        params,
+        clock,
+        now_ms,
+        sim.settings.timestamp_clock,
+        sim.settings.recv_window_default,
+        sim.settings.recv_window_max,
+    )
     if permission not in identity.permissions:
         raise errors.NoWithdrawalPermission() if permission is Permission.WITHDRAW else errors.NoPermission()
     if new_order:
@@ -156,9 +162,11 @@ def check_timestamp(
     server_times = [transport_ms]
     if clock.mode is ClockMode.REPLAY:
         market_ms = clock.now_ms(transport_ms)
-        server_times = {"either": [transport_ms, market_ms], "transport": [transport_ms], "market": [market_ms]}[
-            pinned_clock
-        ]
+        server_times = {
+            "either": [transport_ms, market_ms],
+            "transport": [transport_ms],
+            "market": [market_ms],
+        }[pinned_clock]
     if not any(timestamp_in_window(timestamp, server, recv_window) for server in server_times):
         raise errors.TimestampOutsideRecvWindow()
 

@@ -12,7 +12,9 @@ from simulator.domain.money import wire_amount
 from simulator.storage import tables
 
 
-def account_balances(user_id: str, balances: list[tables.Balance], coin_names: dict[str, str]) -> dict[str, Any]:
+def account_balances(
+    user_id: str, balances: list[tables.Balance], coin_names: dict[str, str]
+) -> dict[str, Any]:
     """GET /api/v1/account."""
     return {
         "balances": [
@@ -63,7 +65,9 @@ def created_user(user: tables.User, balances: dict[str, list[tables.Balance]]) -
 
 
 def _account_entry(
-    account: tables.Account, keys_by_account: dict[str, tables.ApiKey], balances: dict[str, list[tables.Balance]]
+    account: tables.Account,
+    keys_by_account: dict[str, tables.ApiKey],
+    balances: dict[str, list[tables.Balance]],
 ) -> dict[str, Any]:
     entry = account_type(account)
     key = keys_by_account.get(account.id)

@@ -123,15 +123,28 @@ def create_account(session: Session, request: NewAccount, now_ms: int) -> tables
     main = _add_account(session, user, AccountType.TRADING, 0)
     _add_account(session, user, AccountType.CUSTODY, 0)
     _add_account(session, user, AccountType.FIAT, 0)
-    subs = [_add_account(session, user, AccountType.TRADING, index) for index in range(1, request.sub_accounts + 1)]
+    subs = [
+        _add_account(session, user, AccountType.TRADING, index)
+        for index in range(1, request.sub_accounts + 1)
+    ]
     session.flush()
-    add_api_key(session, main, KeyType.MASTER, request.permissions, request.ips, now_ms,
-                request.api_key, request.secret_key)
+    add_api_key(
+        session,
+        main,
+        KeyType.MASTER,
+        request.permissions,
+        request.ips,
+        now_ms,
+        request.api_key,
+        request.secret_key,
+    )
     for sub in subs:
         add_api_key(session, sub, KeyType.SUB, request.permissions, request.ips, now_ms)
     for asset, amount in request.balances.items():
         if amount > 0:
-            change_balance(session, main.id, asset, amount, FlowType.CUSTODY_DEPOSIT, now_ms, "opening balance")
+            change_balance(
+                session, main.id, asset, amount, FlowType.CUSTODY_DEPOSIT, now_ms, "opening balance"
+            )
     session.flush()
     session.refresh(user)
     return user
@@ -182,8 +195,10 @@ def add_api_key_to_account(
 
 
 def list_users(session: Session) -> list[tables.User]:
-    statement = select(tables.User).order_by(tables.User.id).options(
-        selectinload(tables.User.accounts), selectinload(tables.User.api_keys)
+    statement = (
+        select(tables.User)
+        .order_by(tables.User.id)
+        .options(selectinload(tables.User.accounts), selectinload(tables.User.api_keys))
     )
     return list(session.scalars(statement))
 
@@ -238,7 +253,9 @@ def coin_names(session: Session) -> dict[str, str]:
 
 
 def balances(session: Session, account_id: str) -> list[tables.Balance]:
-    statement = select(tables.Balance).where(tables.Balance.account_id == account_id).order_by(tables.Balance.asset)
+    statement = (
+        select(tables.Balance).where(tables.Balance.account_id == account_id).order_by(tables.Balance.asset)
+    )
     return list(session.scalars(statement))
 
 
@@ -258,7 +275,9 @@ def change_balance(
     """Credit or debit the free balance and write its ledger entry, in the caller's transaction."""
     row = session.scalars(
         locked(
-            select(tables.Balance).where(tables.Balance.account_id == account_id, tables.Balance.asset == asset)
+            select(tables.Balance).where(
+                tables.Balance.account_id == account_id, tables.Balance.asset == asset
+            )
         )
     ).one_or_none()
     current = domain.Balance(row.free, row.locked) if row else domain.Balance(Decimal(0), Decimal(0))
@@ -288,7 +307,7 @@ def change_balance(
 def admin_adjust_balance(
     session: Session, account_id: str, asset: str, amount: Decimal, now_ms: int
 ) -> tables.Balance:
-    """The admin credit/debit: positive amounts arrive as a custody deposit, negative leave as a withdrawal."""
+    """The admin credit/debit: a credit arrives as a custody deposit, a debit leaves as a withdrawal."""
     account = session.get(tables.Account, account_id)
     if account is None:
         raise errors.AccountNotFound()
@@ -301,8 +320,12 @@ def admin_adjust_balance(
     return balance
 
 
-def _add_account(session: Session, user: tables.User, account_type: AccountType, index: int) -> tables.Account:
-    account = tables.Account(id=next_id(session), user_id=user.id, account_type=int(account_type), account_index=index)
+def _add_account(
+    session: Session, user: tables.User, account_type: AccountType, index: int
+) -> tables.Account:
+    account = tables.Account(
+        id=next_id(session), user_id=user.id, account_type=int(account_type), account_index=index
+    )
     session.add(account)
     return account
 

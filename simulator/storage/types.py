@@ -10,7 +10,8 @@ from sqlalchemy.types import TypeDecorator
 
 
 class DecimalText(TypeDecorator[Decimal]):
-    """SQLite's NUMERIC binds through float (12345678901.000000001 comes back rounded); TEXT keeps every digit."""
+    """SQLite's NUMERIC binds through float (12345678901.000000001 comes back rounded); TEXT keeps
+    every digit."""
 
     impl = String
     cache_ok = True

@@ -60,7 +60,9 @@ def test_parse_ip_whitelist_normalises(entries, expected):
     assert parse_ip_whitelist(entries) == expected
 
 
-@pytest.mark.parametrize("entry", ["", "localhost", "10.0.0.256", "10.0.0.0/33", "1.2.3", "10.0.0.1/abc", "::g"])
+@pytest.mark.parametrize(
+    "entry", ["", "localhost", "10.0.0.256", "10.0.0.0/33", "1.2.3", "10.0.0.1/abc", "::g"]
+)
 def test_parse_ip_whitelist_rejects_junk(entry):
     with pytest.raises(DomainError):
         parse_ip_whitelist(["10.0.0.1", entry])

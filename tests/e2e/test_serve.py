@@ -1,4 +1,4 @@
-"""The real `hashkey-sim serve` process on 127.0.0.1: threaded and gunicorn, signed like the document's sample."""
+"""The real `hashkey-sim serve` process on 127.0.0.1, threaded and gunicorn, signed as the document signs."""
 
 from __future__ import annotations
 
@@ -60,7 +60,9 @@ class Server:
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                pytest.fail(f"no {ANNOUNCE!r} line within {STARTUP_LIMIT_S} s; output so far:\n{self.transcript()}")
+                pytest.fail(
+                    f"no {ANNOUNCE!r} line within {STARTUP_LIMIT_S} s; output so far:\n{self.transcript()}"
+                )
             try:
                 line = self._lines.get(timeout=remaining)
             except queue.Empty:
@@ -68,7 +70,7 @@ class Server:
             if line is None:
                 pytest.fail(f"serve exited ({self.process.wait()}) before announcing:\n{self.transcript()}")
             if line.startswith(ANNOUNCE):
-                return line[len(ANNOUNCE):].strip()
+                return line[len(ANNOUNCE) :].strip()
 
     def transcript(self) -> str:
         return "".join(self.output)
@@ -98,7 +100,9 @@ def start_server(tmp_path: Path) -> Iterator[Any]:
     servers: list[Server] = []
 
     def start(*args: str) -> Server:
-        server = Server(["--db", f"sqlite:///{tmp_path}/e2e.db", "--admin-token", ADMIN_TOKEN, *args], tmp_path)
+        server = Server(
+            ["--db", f"sqlite:///{tmp_path}/e2e.db", "--admin-token", ADMIN_TOKEN, *args], tmp_path
+        )
         servers.append(server)
         return server
 

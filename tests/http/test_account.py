@@ -15,18 +15,29 @@ FROZEN_MS = 1_714_564_800_000
 
 
 def account_of_type(account: dict[str, Any], account_type: int, index: int = 0) -> dict[str, Any]:
-    return next(a for a in account["accounts"] if a["accountType"] == account_type and a["accountIndex"] == index)
+    return next(
+        a for a in account["accounts"] if a["accountType"] == account_type and a["accountIndex"] == index
+    )
 
 
 def credit(client, account_id: str, asset: str, amount: str) -> None:
-    response = client.post(f"/sim/v1/accounts/{account_id}/balances", json={"asset": asset, "amount": amount},
-                           headers=admin_headers())
+    response = client.post(
+        f"/sim/v1/accounts/{account_id}/balances",
+        json={"asset": asset, "amount": amount},
+        headers=admin_headers(),
+    )
     assert response.status_code == 200, response.get_json()
 
 
 def entry(asset: str, total: str, free: str | None = None, locked: str = "0") -> dict[str, str]:
-    return {"asset": asset, "assetId": asset, "assetName": asset, "total": total,
-            "free": total if free is None else free, "locked": locked}
+    return {
+        "asset": asset,
+        "assetId": asset,
+        "assetName": asset,
+        "total": total,
+        "free": total if free is None else free,
+        "locked": locked,
+    }
 
 
 # ---------------------------------------------------------------------------- GET /api/v1/account
@@ -38,8 +49,22 @@ def test_master_key_reads_its_balances(client, account, signer):
     assert response.status_code == 200
     assert response.get_json() == {
         "balances": [
-            {"asset": "BTC", "assetId": "BTC", "assetName": "BTC", "total": "0.5", "free": "0.5", "locked": "0"},
-            {"asset": "USDT", "assetId": "USDT", "assetName": "USDT", "total": "1000", "free": "1000", "locked": "0"},
+            {
+                "asset": "BTC",
+                "assetId": "BTC",
+                "assetName": "BTC",
+                "total": "0.5",
+                "free": "0.5",
+                "locked": "0",
+            },
+            {
+                "asset": "USDT",
+                "assetId": "USDT",
+                "assetName": "USDT",
+                "total": "1000",
+                "free": "1000",
+                "locked": "0",
+            },
         ],
         "userId": account["userId"],
     }
@@ -50,7 +75,9 @@ def test_account_fields_come_in_the_documents_order(client, signer):
 
     body = response.get_json()
     assert list(body) == ["balances", "userId"]
-    assert [list(b) for b in body["balances"]] == [["asset", "assetId", "assetName", "total", "free", "locked"]] * 2
+    assert [list(b) for b in body["balances"]] == [
+        ["asset", "assetId", "assetName", "total", "free", "locked"]
+    ] * 2
 
 
 def test_balances_are_sorted_by_asset(client, create_account):
@@ -181,8 +208,10 @@ def test_sub_key_with_any_other_account_id_is_an_invalid_permission(client, crea
         "nonexistent": "1900000000000009999",
     }[target]
 
-    response = client.get("/api/v1/account",
-                          **Signer(first_sub["apiKey"], first_sub["secretKey"]).ccxt("GET", accountId=account_id))
+    response = client.get(
+        "/api/v1/account",
+        **Signer(first_sub["apiKey"], first_sub["secretKey"]).ccxt("GET", accountId=account_id),
+    )
 
     assert response.status_code == 400
     assert response.get_json() == {"code": "-3117", "msg": "Invalid permission"}
@@ -236,14 +265,34 @@ def test_account_type_for_a_master_key_lists_every_account(client, account, sign
     assert response.status_code == 200
     user = account["userId"]
     assert response.get_json() == [
-        {"accountId": account["accountId"], "accountLabel": "Main Trading Account", "accountType": 1,
-         "accountIndex": 0, "userId": user},
-        {"accountId": account_of_type(account, 5)["accountId"], "accountLabel": "Custody Account",
-         "accountType": 5, "accountIndex": 0, "userId": user},
-        {"accountId": account_of_type(account, 6)["accountId"], "accountLabel": "Fiat Account",
-         "accountType": 6, "accountIndex": 0, "userId": user},
-        {"accountId": account_of_type(account, 1, 1)["accountId"], "accountLabel": "Sub Main Trading Account",
-         "accountType": 1, "accountIndex": 1, "userId": user},
+        {
+            "accountId": account["accountId"],
+            "accountLabel": "Main Trading Account",
+            "accountType": 1,
+            "accountIndex": 0,
+            "userId": user,
+        },
+        {
+            "accountId": account_of_type(account, 5)["accountId"],
+            "accountLabel": "Custody Account",
+            "accountType": 5,
+            "accountIndex": 0,
+            "userId": user,
+        },
+        {
+            "accountId": account_of_type(account, 6)["accountId"],
+            "accountLabel": "Fiat Account",
+            "accountType": 6,
+            "accountIndex": 0,
+            "userId": user,
+        },
+        {
+            "accountId": account_of_type(account, 1, 1)["accountId"],
+            "accountLabel": "Sub Main Trading Account",
+            "accountType": 1,
+            "accountIndex": 1,
+            "userId": user,
+        },
     ]
 
 
@@ -252,7 +301,11 @@ def test_account_type_entries_have_exactly_the_documents_fields_and_types(client
 
     for item in response.get_json():
         assert list(item) == TYPE_KEYS
-        assert isinstance(item["accountId"], str) and len(item["accountId"]) == 19 and item["accountId"].isdigit()
+        assert (
+            isinstance(item["accountId"], str)
+            and len(item["accountId"]) == 19
+            and item["accountId"].isdigit()
+        )
         assert isinstance(item["userId"], str) and len(item["userId"]) == 19 and item["userId"].isdigit()
         assert type(item["accountType"]) is int and type(item["accountIndex"]) is int
 
@@ -262,8 +315,13 @@ def test_account_type_for_a_sub_key_lists_only_its_account(client, account, sub_
 
     assert response.status_code == 200
     assert response.get_json() == [
-        {"accountId": account_of_type(account, 1, 1)["accountId"], "accountLabel": "Sub Main Trading Account",
-         "accountType": 1, "accountIndex": 1, "userId": account["userId"]},
+        {
+            "accountId": account_of_type(account, 1, 1)["accountId"],
+            "accountLabel": "Sub Main Trading Account",
+            "accountType": 1,
+            "accountIndex": 1,
+            "userId": account["userId"],
+        },
     ]
 
 

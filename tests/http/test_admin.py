@@ -37,7 +37,9 @@ def main_of(account: dict[str, Any]) -> dict[str, Any]:
 
 
 def account_of_type(account: dict[str, Any], account_type: int, index: int = 0) -> dict[str, Any]:
-    return next(a for a in account["accounts"] if a["accountType"] == account_type and a["accountIndex"] == index)
+    return next(
+        a for a in account["accounts"] if a["accountType"] == account_type and a["accountIndex"] == index
+    )
 
 
 def post_balance(client, account_id: str, **body: Any):
@@ -104,8 +106,11 @@ def test_admin_route_without_the_token_is_unauthorized(client, account, kind, me
     assert response.get_json() == UNAUTHORIZED
 
 
-@pytest.mark.parametrize(("method", "path", "body"), [r for r in ADMIN_ROUTES if r[0] == "POST"],
-                         ids=[i for i, r in zip(ROUTE_IDS, ADMIN_ROUTES, strict=True) if r[0] == "POST"])
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [r for r in ADMIN_ROUTES if r[0] == "POST"],
+    ids=[i for i, r in zip(ROUTE_IDS, ADMIN_ROUTES, strict=True) if r[0] == "POST"],
+)
 def test_unauthorized_admin_post_writes_nothing(client, account, method, path, body):
     before_users, before_clock = users(client), get_clock(client)
     url = path.format(main=account["accountId"])
@@ -128,8 +133,11 @@ def test_unauthorized_account_creation_on_an_empty_simulator_creates_no_user(cli
 
 
 def test_create_account_answers_201_with_user_keys_and_accounts(client):
-    response = client.post("/sim/v1/accounts", json={"balances": {"USDT": "1000", "BTC": "0.5"}, "subAccounts": 1},
-                           headers=admin_headers())
+    response = client.post(
+        "/sim/v1/accounts",
+        json={"balances": {"USDT": "1000", "BTC": "0.5"}, "subAccounts": 1},
+        headers=admin_headers(),
+    )
 
     assert response.status_code == 201
     body = response.get_json()
@@ -147,18 +155,42 @@ def test_create_account_lists_main_custody_fiat_and_sub_accounts(create_account)
     main, custody, fiat, sub = created["accounts"]
     user_id = created["userId"]
     assert main == {
-        "accountId": created["accountId"], "accountLabel": "Main Trading Account", "accountType": 1,
-        "accountIndex": 0, "userId": user_id, "apiKey": created["apiKey"], "secretKey": created["secretKey"],
-        "keyType": "master", "balances": {"BTC": "0.5", "USDT": "1000"},
+        "accountId": created["accountId"],
+        "accountLabel": "Main Trading Account",
+        "accountType": 1,
+        "accountIndex": 0,
+        "userId": user_id,
+        "apiKey": created["apiKey"],
+        "secretKey": created["secretKey"],
+        "keyType": "master",
+        "balances": {"BTC": "0.5", "USDT": "1000"},
     }
-    assert custody == {"accountId": custody["accountId"], "accountLabel": "Custody Account", "accountType": 5,
-                       "accountIndex": 0, "userId": user_id, "balances": {}}
-    assert fiat == {"accountId": fiat["accountId"], "accountLabel": "Fiat Account", "accountType": 6,
-                    "accountIndex": 0, "userId": user_id, "balances": {}}
+    assert custody == {
+        "accountId": custody["accountId"],
+        "accountLabel": "Custody Account",
+        "accountType": 5,
+        "accountIndex": 0,
+        "userId": user_id,
+        "balances": {},
+    }
+    assert fiat == {
+        "accountId": fiat["accountId"],
+        "accountLabel": "Fiat Account",
+        "accountType": 6,
+        "accountIndex": 0,
+        "userId": user_id,
+        "balances": {},
+    }
     assert sub == {
-        "accountId": sub["accountId"], "accountLabel": "Sub Main Trading Account", "accountType": 1,
-        "accountIndex": 1, "userId": user_id, "apiKey": sub["apiKey"], "secretKey": sub["secretKey"],
-        "keyType": "sub", "balances": {},
+        "accountId": sub["accountId"],
+        "accountLabel": "Sub Main Trading Account",
+        "accountType": 1,
+        "accountIndex": 1,
+        "userId": user_id,
+        "apiKey": sub["apiKey"],
+        "secretKey": sub["secretKey"],
+        "keyType": "sub",
+        "balances": {},
     }
     assert len(sub["apiKey"]) == 64 and len(sub["secretKey"]) == 64
     assert sub["apiKey"] != created["apiKey"]
@@ -259,10 +291,16 @@ BAD_CREATE_BODIES = [
     ("subAccounts true", {"subAccounts": True}, _illegal("subAccounts")),
     ("subAccounts 201", {"subAccounts": 201}, _illegal("subAccounts")),
     ("subAccounts float", {"subAccounts": 1.5}, _illegal("subAccounts")),
-    ("apiKey without secretKey", {"apiKey": KEY_64},
-     {"code": "0001", "msg": "Required field secretKey missing or invalid"}),
-    ("secretKey without apiKey", {"secretKey": SECRET_64},
-     {"code": "0001", "msg": "Required field apiKey missing or invalid"}),
+    (
+        "apiKey without secretKey",
+        {"apiKey": KEY_64},
+        {"code": "0001", "msg": "Required field secretKey missing or invalid"},
+    ),
+    (
+        "secretKey without apiKey",
+        {"secretKey": SECRET_64},
+        {"code": "0001", "msg": "Required field apiKey missing or invalid"},
+    ),
     ("apiKey too short", {"apiKey": "a" * 15, "secretKey": SECRET_64}, _illegal("apiKey")),
     ("apiKey too long", {"apiKey": "a" * 65, "secretKey": SECRET_64}, _illegal("apiKey")),
     ("apiKey with symbols", {"apiKey": "abc-def_ghi!jklmnop", "secretKey": SECRET_64}, _illegal("apiKey")),
@@ -276,8 +314,11 @@ BAD_CREATE_BODIES = [
 ]
 
 
-@pytest.mark.parametrize(("body", "error"), [(b, e) for _, b, e in BAD_CREATE_BODIES],
-                         ids=[name for name, _, _ in BAD_CREATE_BODIES])
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [(b, e) for _, b, e in BAD_CREATE_BODIES],
+    ids=[name for name, _, _ in BAD_CREATE_BODIES],
+)
 def test_create_account_rejects_a_bad_body_and_creates_nothing(client, body, error):
     response = client.post("/sim/v1/accounts", json=body, headers=admin_headers())
 
@@ -297,8 +338,9 @@ def test_create_account_rejects_a_bad_body_and_creates_nothing(client, body, err
     ids=["not json", "NaN constant", "array", "string"],
 )
 def test_create_account_rejects_a_body_that_is_not_a_json_object(client, data, error):
-    response = client.post("/sim/v1/accounts", data=data, content_type="application/json",
-                           headers=admin_headers())
+    response = client.post(
+        "/sim/v1/accounts", data=data, content_type="application/json", headers=admin_headers()
+    )
 
     assert response.status_code == 400
     assert response.get_json() == error
@@ -308,11 +350,15 @@ def test_create_account_rejects_a_body_that_is_not_a_json_object(client, data, e
 def test_create_account_rejects_an_api_key_already_in_use(client, create_account):
     first = create_account(apiKey=KEY_64, secretKey=SECRET_64)
 
-    response = client.post("/sim/v1/accounts", json={"apiKey": KEY_64, "secretKey": SECRET_64},
-                           headers=admin_headers())
+    response = client.post(
+        "/sim/v1/accounts", json={"apiKey": KEY_64, "secretKey": SECRET_64}, headers=admin_headers()
+    )
 
     assert response.status_code == 400
-    assert response.get_json() == {"code": "-1130", "msg": "Illegal parameter 'apiKey': that API key is already in use"}
+    assert response.get_json() == {
+        "code": "-1130",
+        "msg": "Illegal parameter 'apiKey': that API key is already in use",
+    }
     assert users(client) == [first]
 
 
@@ -340,7 +386,11 @@ def test_credit_adds_to_the_balance(client, account):
 
     assert response.status_code == 200
     assert response.get_json() == {
-        "accountId": account["accountId"], "asset": "USDT", "free": "1005", "locked": "0", "total": "1005",
+        "accountId": account["accountId"],
+        "asset": "USDT",
+        "free": "1005",
+        "locked": "0",
+        "total": "1005",
     }
 
 
@@ -413,21 +463,49 @@ def test_credit_to_a_custody_account(client, account):
 @pytest.mark.parametrize(
     ("account_id", "body", "error"),
     [
-        ("1900000000000009999", {"asset": "USDT", "amount": "1"}, {"code": "-1160", "msg": "Account does not exist"}),
+        (
+            "1900000000000009999",
+            {"asset": "USDT", "amount": "1"},
+            {"code": "-1160", "msg": "Account does not exist"},
+        ),
         ("nope", {"asset": "USDT", "amount": "1"}, {"code": "-1160", "msg": "Account does not exist"}),
         ("{main}", {"asset": "DOGE", "amount": "1"}, {"code": "-4001", "msg": "Invalid asset"}),
         ("{main}", {"asset": "USDT", "amount": "0"}, {"code": "-1130", "msg": "Illegal parameter 'amount'"}),
         ("{main}", {"asset": "USDT", "amount": "-0"}, {"code": "-1130", "msg": "Illegal parameter 'amount'"}),
         ("{main}", {"asset": "USDT", "amount": 0}, {"code": "-1130", "msg": "Illegal parameter 'amount'"}),
-        ("{main}", {"asset": "USDT", "amount": "abc"}, {"code": "-1130", "msg": "Illegal parameter 'amount'"}),
+        (
+            "{main}",
+            {"asset": "USDT", "amount": "abc"},
+            {"code": "-1130", "msg": "Illegal parameter 'amount'"},
+        ),
         ("{main}", {"asset": "USDT", "amount": True}, {"code": "-1130", "msg": "Illegal parameter 'amount'"}),
         ("{main}", {"asset": "USDT"}, {"code": "0001", "msg": "Required field amount missing or invalid"}),
         ("{main}", {"amount": "1"}, {"code": "0001", "msg": "Required field asset missing or invalid"}),
-        ("{main}", {"asset": "", "amount": "1"}, {"code": "0001", "msg": "Required field asset missing or invalid"}),
-        ("{main}", {"asset": 5, "amount": "1"}, {"code": "0001", "msg": "Required field asset missing or invalid"}),
+        (
+            "{main}",
+            {"asset": "", "amount": "1"},
+            {"code": "0001", "msg": "Required field asset missing or invalid"},
+        ),
+        (
+            "{main}",
+            {"asset": 5, "amount": "1"},
+            {"code": "0001", "msg": "Required field asset missing or invalid"},
+        ),
     ],
-    ids=["unknown account", "non-numeric account", "unknown asset", "amount 0", "amount -0", "amount number 0",
-         "amount not a number", "amount bool", "amount missing", "asset missing", "asset empty", "asset number"],
+    ids=[
+        "unknown account",
+        "non-numeric account",
+        "unknown asset",
+        "amount 0",
+        "amount -0",
+        "amount number 0",
+        "amount not a number",
+        "amount bool",
+        "amount missing",
+        "asset missing",
+        "asset empty",
+        "asset number",
+    ],
 )
 def test_bad_balance_change_is_rejected_and_changes_nothing(client, app, account, account_id, body, error):
     before = users(client)
@@ -514,18 +592,28 @@ def test_ledger_entries_of_admin_changes_are_remarked_and_time_stamped(client, a
 
 
 def test_new_master_key_for_the_main_account_reads_it(client, account):
-    response = client.post(f"/sim/v1/accounts/{account['accountId']}/apiKeys", json={}, headers=admin_headers())
+    response = client.post(
+        f"/sim/v1/accounts/{account['accountId']}/apiKeys", json={}, headers=admin_headers()
+    )
 
     assert response.status_code == 201
     key = response.get_json()
     assert key == {
-        "apiKey": key["apiKey"], "secretKey": key["secretKey"], "accountId": account["accountId"],
-        "userId": account["userId"], "keyType": "master", "permissions": ["read", "trade", "withdraw"], "ips": [],
+        "apiKey": key["apiKey"],
+        "secretKey": key["secretKey"],
+        "accountId": account["accountId"],
+        "userId": account["userId"],
+        "keyType": "master",
+        "permissions": ["read", "trade", "withdraw"],
+        "ips": [],
     }
     assert key["apiKey"] != account["apiKey"] and len(key["apiKey"]) == 64
     read = client.get("/api/v1/account", **Signer(key["apiKey"], key["secretKey"]).ccxt("GET"))
     assert read.status_code == 200
-    assert [(b["asset"], b["total"]) for b in read.get_json()["balances"]] == [("BTC", "0.5"), ("USDT", "1000")]
+    assert [(b["asset"], b["total"]) for b in read.get_json()["balances"]] == [
+        ("BTC", "0.5"),
+        ("USDT", "1000"),
+    ]
 
 
 def test_new_key_for_a_sub_account_is_a_sub_key(client, account):
@@ -543,12 +631,18 @@ def test_new_key_for_a_sub_account_is_a_sub_key(client, account):
 def test_new_key_can_be_imported_with_permissions_and_ips(client, account):
     body = {"apiKey": KEY_64, "secretKey": SECRET_64, "permissions": "read", "ips": ["127.0.0.1"]}
 
-    response = client.post(f"/sim/v1/accounts/{account['accountId']}/apiKeys", json=body, headers=admin_headers())
+    response = client.post(
+        f"/sim/v1/accounts/{account['accountId']}/apiKeys", json=body, headers=admin_headers()
+    )
 
     assert response.status_code == 201
     key = response.get_json()
     assert (key["apiKey"], key["secretKey"], key["permissions"], key["ips"]) == (
-        KEY_64, SECRET_64, ["read"], ["127.0.0.1/32"])
+        KEY_64,
+        SECRET_64,
+        ["read"],
+        ["127.0.0.1/32"],
+    )
 
 
 @pytest.mark.parametrize("target", ["unknown", "custody", "fiat"])
@@ -568,10 +662,15 @@ def test_new_key_for_an_unknown_or_non_trading_account_is_refused(client, accoun
 def test_new_key_rejects_a_key_already_in_use(client, account):
     body = {"apiKey": account["apiKey"], "secretKey": SECRET_64}
 
-    response = client.post(f"/sim/v1/accounts/{account['accountId']}/apiKeys", json=body, headers=admin_headers())
+    response = client.post(
+        f"/sim/v1/accounts/{account['accountId']}/apiKeys", json=body, headers=admin_headers()
+    )
 
     assert response.status_code == 400
-    assert response.get_json() == {"code": "-1130", "msg": "Illegal parameter 'apiKey': that API key is already in use"}
+    assert response.get_json() == {
+        "code": "-1130",
+        "msg": "Illegal parameter 'apiKey': that API key is already in use",
+    }
 
 
 # ---------------------------------------------------------------------------- the clock
@@ -656,9 +755,21 @@ def test_advance_on_a_live_clock_is_unsupported(client):
         ({"mode": "replay", "time": -1, "speed": 0}, "time"),
         ({"mode": "replay", "time": str(REPLAY_START_MS), "speed": 0}, "time"),
     ],
-    ids=["advance negative", "advance string", "advance float", "advance bool", "advance with mode",
-         "mode bogus", "empty body", "speed string -1", "speed -1", "speed word", "time abc", "time negative",
-         "time string"],
+    ids=[
+        "advance negative",
+        "advance string",
+        "advance float",
+        "advance bool",
+        "advance with mode",
+        "mode bogus",
+        "empty body",
+        "speed string -1",
+        "speed -1",
+        "speed word",
+        "time abc",
+        "time negative",
+        "time string",
+    ],
 )
 def test_bad_clock_change_is_an_illegal_parameter_and_changes_nothing(client, body, name):
     set_clock(client, mode="replay", time=REPLAY_START_MS, speed=0)

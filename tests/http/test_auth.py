@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -60,7 +60,7 @@ MARKET_MS = 1_600_000_000_000  # a replayed market far from the wall clock
 
 def frozen_at(ms: int) -> Any:
     """freeze_time at exactly `ms` milliseconds since the epoch."""
-    return freeze_time(datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(milliseconds=ms))
+    return freeze_time(datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=ms))
 
 
 def signed_query(signer: Signer, payload: str) -> dict[str, Any]:
@@ -409,8 +409,9 @@ def test_duplicated_signature(client, signer, where):
     if where == "query":
         request["query_string"] = f"{payload}&signature={signature}&signature={signature}"
     else:
-        request.update(query_string=f"{payload}&signature={signature}", data=f"signature={signature}",
-                       content_type=FORM)
+        request.update(
+            query_string=f"{payload}&signature={signature}", data=f"signature={signature}", content_type=FORM
+        )
 
     response = client.get(ACCOUNT, **request)
 

@@ -1,4 +1,4 @@
-"""Every failure leaves as {"code": "<string>", "msg": "<message>"}: routing, protocol and unexpected errors too."""
+"""Every failure leaves as {"code": "<string>", "msg": "<message>"}: routing, protocol, unexpected."""
 
 from __future__ import annotations
 
@@ -49,11 +49,14 @@ def test_wrong_method_is_405_naming_method_and_path(client, method, path):
     response = client.open(path, method=method)
 
     assert response.status_code == 405
-    assert response.get_json() == {"code": "-1004", "msg": f"Bad request: method {method} is not allowed on {path}"}
+    assert response.get_json() == {
+        "code": "-1004",
+        "msg": f"Bad request: method {method} is not allowed on {path}",
+    }
 
 
 def test_wrong_method_answer_lists_the_allowed_methods(client):
-    """RFC 9110 section 15.5.6: a 405 response MUST carry an Allow header (Werkzeug's MethodNotAllowed has it)."""
+    """RFC 9110 section 15.5.6: a 405 response MUST carry an Allow header."""
     response = client.post("/api/v1/ping")
 
     assert response.status_code == 405
@@ -64,8 +67,12 @@ def test_wrong_method_answer_lists_the_allowed_methods(client):
 
 
 def test_admin_body_over_one_mebibyte_is_413(client):
-    response = client.post("/sim/v1/accounts", data=b"{" + b" " * MAX_BODY_BYTES + b"}",
-                           content_type="application/json", headers=admin_headers())
+    response = client.post(
+        "/sim/v1/accounts",
+        data=b"{" + b" " * MAX_BODY_BYTES + b"}",
+        content_type="application/json",
+        headers=admin_headers(),
+    )
 
     assert response.status_code == 413
     assert response.get_json() == TOO_LARGE
@@ -75,7 +82,9 @@ def test_signed_request_body_over_one_mebibyte_is_413(client, signer):
     kwargs = signer.ccxt("GET")
     big = "pad=" + "x" * MAX_BODY_BYTES
 
-    response = client.get("/api/v1/account", data=big, content_type="application/x-www-form-urlencoded", **kwargs)
+    response = client.get(
+        "/api/v1/account", data=big, content_type="application/x-www-form-urlencoded", **kwargs
+    )
 
     assert response.status_code == 413
     assert response.get_json() == TOO_LARGE
@@ -93,7 +102,9 @@ def test_body_of_exactly_one_mebibyte_is_read(client):
     body = b'{"balances": {"USDT": "1"}}'
     body += b" " * (MAX_BODY_BYTES - len(body))
 
-    response = client.post("/sim/v1/accounts", data=body, content_type="application/json", headers=admin_headers())
+    response = client.post(
+        "/sim/v1/accounts", data=body, content_type="application/json", headers=admin_headers()
+    )
 
     assert response.status_code == 201
 
@@ -146,15 +157,22 @@ def _error_responses(client, account, signer, sub_signer):
         "401 admin": client.get("/sim/v1/accounts"),
         "-1002 no key": client.get("/api/v1/account"),
         "0102 unknown key": client.get("/api/v1/account", headers={"X-HK-APIKEY": "unknown"}),
-        "0001 no signature": client.get("/api/v1/account", query_string="timestamp=1",
-                                        headers=signer.headers()),
+        "0001 no signature": client.get(
+            "/api/v1/account", query_string="timestamp=1", headers=signer.headers()
+        ),
         "0104": client.get("/api/v1/account", **signer.ccxt("GET", accountId="1")),
         "-1130": client.get("/api/v1/account", **signer.ccxt("GET", accountId="abc")),
         "-3117": client.get("/api/v1/account", **sub_signer.ccxt("GET", accountId=account["accountId"])),
-        "-4001": client.post(f"/sim/v1/accounts/{account['accountId']}/balances",
-                             json={"asset": "DOGE", "amount": "1"}, headers=admin_headers()),
-        "0401": client.post(f"/sim/v1/accounts/{account['accountId']}/balances",
-                            json={"asset": "USDT", "amount": "-5000"}, headers=admin_headers()),
+        "-4001": client.post(
+            f"/sim/v1/accounts/{account['accountId']}/balances",
+            json={"asset": "DOGE", "amount": "1"},
+            headers=admin_headers(),
+        ),
+        "0401": client.post(
+            f"/sim/v1/accounts/{account['accountId']}/balances",
+            json={"asset": "USDT", "amount": "-5000"},
+            headers=admin_headers(),
+        ),
     }
 
 

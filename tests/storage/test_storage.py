@@ -185,7 +185,9 @@ def executed_sql(database: Database) -> Iterator[list[str]]:
     event.remove(database.engine, "before_cursor_execute", record)
 
 
-@pytest.mark.parametrize(("session_kind", "begin"), [("write", "BEGIN IMMEDIATE"), ("read", "BEGIN DEFERRED")])
+@pytest.mark.parametrize(
+    ("session_kind", "begin"), [("write", "BEGIN IMMEDIATE"), ("read", "BEGIN DEFERRED")]
+)
 def test_transaction_begins_in_its_mode(database, executed_sql, session_kind, begin):
     with getattr(database, session_kind)() as session:
         session.execute(select(tables.Coin.coin_id)).all()
@@ -359,7 +361,9 @@ def test_concurrent_debits_never_go_below_zero(database):
     assert balance is not None
     assert balance.free == Decimal("0")
     assert (len(succeeded), len(refused)) == (10, 30)
-    assert [entry.change for entry in ledger(database, account_id, "USDT")] == [Decimal("10")] + [Decimal("-1")] * 10
+    assert [entry.change for entry in ledger(database, account_id, "USDT")] == [Decimal("10")] + [
+        Decimal("-1")
+    ] * 10
 
 
 # --- ids --------------------------------------------------------------------------------------------------
@@ -422,7 +426,9 @@ def test_failed_write_transaction_leaves_no_balance_change(database):
 
     with pytest.raises(Boom):
         with database.write() as session:
-            accounts.change_balance(session, account_id, "USDT", Decimal("3"), FlowType.CUSTODY_DEPOSIT, NOW_MS)
+            accounts.change_balance(
+                session, account_id, "USDT", Decimal("3"), FlowType.CUSTODY_DEPOSIT, NOW_MS
+            )
             session.flush()
             raise Boom
 
@@ -436,7 +442,9 @@ def test_failed_write_transaction_leaves_no_ledger_entry(database):
 
     with pytest.raises(Boom):
         with database.write() as session:
-            accounts.change_balance(session, account_id, "USDT", Decimal("3"), FlowType.CUSTODY_DEPOSIT, NOW_MS)
+            accounts.change_balance(
+                session, account_id, "USDT", Decimal("3"), FlowType.CUSTODY_DEPOSIT, NOW_MS
+            )
             session.flush()
             raise Boom
 
@@ -448,7 +456,9 @@ def test_failed_write_transaction_creates_no_balance_row(database):
 
     with pytest.raises(Boom):
         with database.write() as session:
-            accounts.change_balance(session, account_id, "BTC", Decimal("1"), FlowType.CUSTODY_DEPOSIT, NOW_MS)
+            accounts.change_balance(
+                session, account_id, "BTC", Decimal("1"), FlowType.CUSTODY_DEPOSIT, NOW_MS
+            )
             session.flush()
             raise Boom
 
