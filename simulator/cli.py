@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from simulator import errors
 from simulator.app import create_app, prepare_database
@@ -17,6 +18,8 @@ from simulator.domain.money import parse_decimal, wire
 from simulator.http import serializers
 from simulator.services import accounts
 from simulator.settings import CLOCK_MODES, Settings, SettingsError
+from simulator.storage.db import Database
+from simulator.storage.seed import FixturesError
 
 
 def settings_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -37,6 +40,15 @@ def load_settings(config_file: str | None, **cli: Any) -> Settings:
         return Settings.load(cli=cli, config_file=config_file)
     except SettingsError as e:
         raise click.UsageError(str(e)) from e
+
+
+def open_database_or_exit(settings: Settings, apply_clock: bool = False) -> Database:
+    """The settings' database, created and seeded on first use; a bad URL or missing fixtures end the
+    command with a one-line message instead of a traceback."""
+    try:
+        return prepare_database(settings, apply_clock)
+    except (SQLAlchemyError, FixturesError) as e:
+        raise click.ClickException(f"cannot open database {settings.db}: {e}") from e
 
 
 @click.group()
@@ -61,7 +73,7 @@ def serve(config_file: str | None, **options: Any) -> None:
     settings = load_settings(config_file, **options)
     if settings.admin_token is None:
         settings = settings.replace(admin_token=secrets.token_hex(16))
-    prepare_database(settings, apply_clock=True).dispose()
+    open_database_or_exit(settings, apply_clock=True).dispose()
     if settings.workers > 1:
         from simulator.server import run_gunicorn
 
@@ -69,7 +81,10 @@ def serve(config_file: str | None, **options: Any) -> None:
     else:
         from simulator.server import run_threaded
 
-        run_threaded(create_app(settings, apply_clock=False), settings, announce)
+        try:
+            run_threaded(create_app(settings, apply_clock=False), settings, announce)
+        except OSError as e:
+            raise click.ClickException(f"cannot listen on {settings.host}:{settings.port}: {e}") from e
 
 
 def announce(base_url: str, settings: Settings) -> None:
@@ -109,7 +124,7 @@ def create(
     as_json: bool,
 ) -> None:
     """Create a user with main, custody, fiat and sub accounts, API keys and balances."""
-    database = prepare_database(load_settings(config_file, db=db))
+    database = open_database_or_exit(load_settings(config_file, db=db))
     try:
         new = accounts.build_new_account(
             balances=_balance_options(balances),
@@ -134,7 +149,7 @@ def create(
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 def list_(config_file: str | None, db: str | None, as_json: bool) -> None:
     """List every user with its accounts, keys and balances."""
-    database = prepare_database(load_settings(config_file, db=db))
+    database = open_database_or_exit(load_settings(config_file, db=db))
     with database.read() as session:
         reports = [
             serializers.created_user(user, accounts.balances_by_account(session, user))
@@ -154,7 +169,7 @@ def deposit(config_file: str | None, db: str | None, account_id: str, asset: str
     amount = parse_decimal(quantity)
     if amount is None or amount <= 0:
         raise click.BadParameter(f"{quantity!r} is not a positive number", param_hint="QUANTITY")
-    database = prepare_database(load_settings(config_file, db=db))
+    database = open_database_or_exit(load_settings(config_file, db=db))
     try:
         with database.write() as session:
             row = accounts.admin_adjust_balance(
@@ -184,7 +199,7 @@ def add_key(
     ips: tuple[str, ...],
 ) -> None:
     """Add an API key to a main (master key) or sub (sub-account key) trading account; prints it as JSON."""
-    database = prepare_database(load_settings(config_file, db=db))
+    database = open_database_or_exit(load_settings(config_file, db=db))
     try:
         new = accounts.build_new_account(
             api_key=api_key, secret_key=secret, permissions=permissions, ips=list(ips) or None

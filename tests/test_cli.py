@@ -415,3 +415,23 @@ def test_default_database_is_in_the_working_directory(runner, tmp_path):
 
     assert (tmp_path / "hashkey-sim.db").exists()
     assert created(runner.invoke(main, ["accounts", "list", "--json"])) == [report]
+
+
+def test_an_unusable_database_url_is_a_one_line_error(runner):
+    result = runner.invoke(main, ["accounts", "list", "--db", "nonsense://nowhere"])
+
+    assert result.exit_code == 1
+    assert "cannot open database nonsense://nowhere" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_missing_fixtures_are_a_one_line_error(runner, db_url, tmp_path):
+    result = runner.invoke(
+        main,
+        ["accounts", "list", "--db", db_url],
+        env={"HASHKEY_SIM_FIXTURES": str(tmp_path / "no-fixtures")},
+    )
+
+    assert result.exit_code == 1
+    assert "cannot read fixture" in result.output
+    assert "coins.json" in result.output

@@ -35,6 +35,7 @@ from simulator.http.params import Params, RawRequest, parse_params, raw_request
 from simulator.http.state import current_sim
 from simulator.services.accounts import KeyIdentity, find_key
 from simulator.services.clock import read_clock
+from simulator.settings import Settings
 
 API_KEY_HEADERS = ("X-HK-APIKEY", "X-APIKEY")  # the document's stream sample sends X-APIKEY
 
@@ -97,14 +98,7 @@ def authenticate(session: Session, weight: int, permission: Permission, new_orde
     params = parse_params(raw)
     verify_signature(identity.secret, raw, params)
     clock = read_clock(session)
-    check_timestamp(
-        params,
-        clock,
-        now_ms,
-        sim.settings.timestamp_clock,
-        sim.settings.recv_window_default,
-        sim.settings.recv_window_max,
-    )
+    check_timestamp(params, clock, now_ms, sim.settings)
     if permission not in identity.permissions:
         raise errors.NoWithdrawalPermission() if permission is Permission.WITHDRAW else errors.NoPermission()
     if new_order:
@@ -147,18 +141,15 @@ def verify_signature(secret: str, raw: RawRequest, params: Params) -> None:
     raise errors.IncorrectSignature()
 
 
-def check_timestamp(
-    params: Params,
-    clock: MarketClock,
-    transport_ms: int,
-    pinned_clock: str,
-    recv_window_default: int,
-    recv_window_max: int,
-) -> None:
+def check_timestamp(params: Params, clock: MarketClock, transport_ms: int, settings: Settings) -> None:
     """Accept iff timestamp < serverTime + 1000 and serverTime - timestamp <= recvWindow. In replay mode
-    serverTime may be either clock (bots sign with their own clock or with /api/v1/time) unless pinned."""
+    serverTime may be either clock (bots sign with their own clock or with /api/v1/time) unless the
+    `timestamp_clock` setting pins one."""
     timestamp = params.required_int("timestamp")
-    recv_window = params.optional_int("recvWindow", minimum=1, maximum=recv_window_max) or recv_window_default
+    recv_window = (
+        params.optional_int("recvWindow", minimum=1, maximum=settings.recv_window_max)
+        or settings.recv_window_default
+    )
     server_times = [transport_ms]
     if clock.mode is ClockMode.REPLAY:
         market_ms = clock.now_ms(transport_ms)
@@ -166,7 +157,7 @@ def check_timestamp(
             "either": [transport_ms, market_ms],
             "transport": [transport_ms],
             "market": [market_ms],
-        }[pinned_clock]
+        }[settings.timestamp_clock]
     if not any(timestamp_in_window(timestamp, server, recv_window) for server in server_times):
         raise errors.TimestampOutsideRecvWindow()
 

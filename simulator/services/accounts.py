@@ -22,6 +22,7 @@ from simulator.storage.ids import next_id
 KEY_ALPHABET = string.ascii_letters + string.digits
 KEY_LENGTH = 64
 MIN_IMPORTED_KEY_LENGTH = 16
+MAX_SUB_ACCOUNTS = 200
 
 
 @dataclass(frozen=True)
@@ -34,9 +35,6 @@ class NewAccount:
     secret_key: str | None = None
     permissions: frozenset[Permission] = domain.ALL_PERMISSIONS
     ips: tuple[str, ...] = ()
-
-
-MAX_SUB_ACCOUNTS = 200
 
 
 def build_new_account(
