@@ -75,13 +75,13 @@ class Server:
     def transcript(self) -> str:
         return "".join(self.output)
 
-    def stop(self, within_s: float) -> int:
-        """SIGTERM, then the exit code; the whole output is in `output` afterwards."""
-        self.process.send_signal(signal.SIGTERM)
+    def stop(self, within_s: float, signum: int = signal.SIGTERM) -> int:
+        """SIGTERM (or `signum`), then the exit code; the whole output is in `output` afterwards."""
+        self.process.send_signal(signum)
         try:
             return_code = self.process.wait(timeout=within_s)
         except subprocess.TimeoutExpired:
-            pytest.fail(f"serve did not exit within {within_s} s of SIGTERM")
+            pytest.fail(f"serve did not exit within {within_s} s of signal {signum}")
         self._drainer.join(timeout=HTTP_TIMEOUT_S)
         return return_code
 
@@ -204,6 +204,27 @@ def test_threaded_server_stops_cleanly_on_sigterm(threaded_server):
     assert return_code == 0, server.transcript()
 
 
+def test_threaded_server_stops_cleanly_on_ctrl_c(threaded_server):
+    server, _ = threaded_server
+
+    return_code = server.stop(within_s=10, signum=signal.SIGINT)
+
+    assert return_code == 0, server.transcript()
+
+
+def test_replay_clock_flags_set_the_market_clock(start_server):
+    server = start_server("--port", "0", "--clock", "replay", "--start", "1600000000000", "--speed", "0")
+    base_url = server.wait_for_announce()
+
+    server_time = requests.get(f"{base_url}/api/v1/time", timeout=HTTP_TIMEOUT_S).json()
+    clock = requests.get(
+        f"{base_url}/sim/v1/clock", headers={"X-SIM-ADMIN-TOKEN": ADMIN_TOKEN}, timeout=HTTP_TIMEOUT_S
+    ).json()
+
+    assert server_time == {"serverTime": 1600000000000}
+    assert clock == {"mode": "replay", "time": 1600000000000, "speed": 0}
+
+
 def test_threaded_server_prints_the_admin_token(threaded_server):
     server, _ = threaded_server
 
@@ -227,3 +248,32 @@ def test_gunicorn_workers_serve_signed_requests_and_stop_cleanly(start_server):
 
     assert statuses == [200] * 20
     assert return_code == 0, server.transcript()
+
+
+def test_serve_without_a_token_generates_one_that_opens_the_admin_api(tmp_path):
+    server = Server(["--db", f"sqlite:///{tmp_path}/e2e.db", "--port", "0"], tmp_path)
+    try:
+        base_url = server.wait_for_announce()
+        token = printed_admin_token(server)
+
+        with_token = requests.get(
+            f"{base_url}/sim/v1/clock", headers={"X-SIM-ADMIN-TOKEN": token}, timeout=HTTP_TIMEOUT_S
+        )
+        without = requests.get(f"{base_url}/sim/v1/clock", timeout=HTTP_TIMEOUT_S)
+    finally:
+        server.kill()
+
+    assert len(token) == 32
+    assert with_token.status_code == 200
+    assert without.status_code == 401
+
+
+def printed_admin_token(server: Server) -> str:
+    """The token from the "admin token: ..." line, printed just after the URL (waits up to 10 s for it)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        for line in list(server.output):
+            if line.startswith("admin token: "):
+                return line.removeprefix("admin token: ").strip()
+        time.sleep(0.05)
+    pytest.fail(f"no admin token line; output so far:\n{server.transcript()}")
