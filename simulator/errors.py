@@ -52,11 +52,6 @@ class InvalidApiKey(ApiError):
     msg = "Invalid APIKey"
 
 
-class ApiKeyExpired(ApiError):
-    code = "0103"
-    msg = "APIKey expired"
-
-
 class AccountIdNotAllowed(ApiError):
     code = "0104"
     msg = "accountId is not allowed"

@@ -44,8 +44,6 @@ API_KEY_HEADERS = ("X-HK-APIKEY", "X-APIKEY")  # the document's stream sample se
 class SignedRequest:
     identity: KeyIdentity
     params: Params
-    clock: MarketClock
-    transport_ms: int
 
 
 def public(weight: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -97,13 +95,12 @@ def authenticate(session: Session, weight: int, permission: Permission, new_orde
     raw = raw_request(request)
     params = parse_params(raw)
     verify_signature(identity.secret, raw, params)
-    clock = read_clock(session)
-    check_timestamp(params, clock, now_ms, sim.settings)
+    check_timestamp(params, read_clock(session), now_ms, sim.settings)
     if permission not in identity.permissions:
         raise errors.NoWithdrawalPermission() if permission is Permission.WITHDRAW else errors.NoPermission()
     if new_order:
         sim.limits.count_order(identity.api_key, address, now_ms)
-    return SignedRequest(identity=identity, params=params, clock=clock, transport_ms=now_ms)
+    return SignedRequest(identity=identity, params=params)
 
 
 def _api_key_header() -> str:

@@ -37,15 +37,6 @@ class RawRequest:
 class Params:
     values: dict[str, list[str]]
 
-    def raw(self, name: str) -> str | None:
-        """The single value of `name`; None when absent. Raises `duplicate` when sent more than once."""
-        found = self.values.get(name)
-        if not found:
-            return None
-        if len(found) > 1:
-            raise ValueError(name)
-        return found[0]
-
     def required_text(self, name: str) -> str:
         value = self._one(name, required=True)
         assert value is not None
@@ -79,17 +70,15 @@ class Params:
         return text
 
     def _one(self, name: str, required: bool) -> str | None:
-        try:
-            value = self.raw(name)
-        except ValueError:
-            value = ""  # duplicated: as unusable as empty
-        if value is None:
+        """The single value of `name`, None when absent; empty or duplicated is the venue's error."""
+        found = self.values.get(name)
+        if not found:
             if required:
                 raise errors.RequiredFieldMissing(field=name)
             return None
-        if value == "":
+        if len(found) > 1 or found[0] == "":
             raise errors.RequiredFieldMissing(field=name) if required else errors.IllegalParameter(name=name)
-        return value
+        return found[0]
 
 
 def raw_request(request: Request) -> RawRequest:

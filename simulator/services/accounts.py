@@ -111,8 +111,8 @@ class KeyIdentity:
 
 def create_account(session: Session, request: NewAccount, now_ms: int) -> tables.User:
     """A user with main, custody, fiat and N sub trading accounts, a master key, one key per sub account,
-    and the opening balances credited to the main trading account (each with its ledger entry)."""
-    _check_new_key(session, request.api_key, request.secret_key)
+    and the opening balances credited to the main trading account (each with its ledger entry). Any
+    failure raises inside the caller's transaction, so nothing of the user is kept."""
     known_coins = set(session.scalars(select(tables.Coin.coin_id)))
     for asset, amount in request.balances.items():
         _check_credit(asset, amount, known_coins)

@@ -11,7 +11,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from simulator.storage.db import Database
@@ -71,7 +70,3 @@ def _seed(session: Session, fixtures: dict[str, Any], now_ms: int) -> None:
         )
     session.add(SimMeta(key="schema_version", value=SCHEMA_VERSION))
     session.add(SimMeta(key="seeded_ms", value=str(now_ms)))
-
-
-def coin_ids(session: Session) -> set[str]:
-    return set(session.scalars(select(Coin.coin_id)))
