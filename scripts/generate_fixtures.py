@@ -629,7 +629,33 @@ def build_fee_tiers() -> dict:
 # Output
 # --------------------------------------------------------------------------------------------------
 
-OUTPUT_FILES = ("instruments.json", "coins.json", "fee_tiers.json")
+OUTPUT_FILES = ("instruments.json", "coins.json", "fee_tiers.json", "symbol_map.json")
+
+
+# KuCoin futures contracts count in lots; these are the venue's contract multipliers (base units per lot).
+KUCOIN_CONTRACTS = {
+    "XBTUSDTM": ("BTCUSDT", "0.001"),
+    "XBTUSDCM": ("BTCUSDC", "0.001"),
+    "ETHUSDTM": ("ETHUSDT", "0.01"),
+    "ETHUSDCM": ("ETHUSDC", "0.01"),
+    "SOLUSDTM": ("SOLUSDT", "0.1"),
+    "XRPUSDTM": ("XRPUSDT", "10"),
+    "ADAUSDTM": ("ADAUSDT", "10"),
+    "DOGEUSDTM": ("DOGEUSDT", "100"),
+}
+
+
+def build_symbol_map() -> dict:
+    """Explicit venue-symbol entries; everything else maps by name (see simulator/marketdata/symbols.py)."""
+    return {
+        "_comment": "venue -> {venue symbol: our symbol | {symbol, lot_size}}; '*' applies to every venue",
+        "kucoin": {
+            venue_symbol: {"symbol": ours, "lot_size": lot} for venue_symbol, (ours, lot) in KUCOIN_CONTRACTS.items()
+        },
+        "mudrex": {},
+        "tickdb": {},
+        "*": {},
+    }
 
 
 def render(data: object) -> str:
@@ -641,6 +667,7 @@ def build_all() -> dict[str, object]:
         "instruments.json": build_instruments(),
         "coins.json": build_coins(),
         "fee_tiers.json": build_fee_tiers(),
+        "symbol_map.json": build_symbol_map(),
     }
 
 

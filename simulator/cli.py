@@ -1,54 +1,23 @@
-"""The `hashkey-sim` command: serve, accounts create|list|deposit|add-key."""
+"""The `hashkey-sim` command: serve, accounts create|list|deposit|add-key, data import|list|record."""
 
 from __future__ import annotations
 
 import json
 import secrets
 import sys
-from collections.abc import Callable
 from typing import Any
 
 import click
-from sqlalchemy.exc import SQLAlchemyError
 
 from simulator import errors
-from simulator.app import create_app, prepare_database
+from simulator.app import create_app
+from simulator.cli_common import load_settings, open_database_or_exit, settings_options
+from simulator.cli_data import data_group
 from simulator.clock import transport_now_ms
 from simulator.domain.money import parse_decimal, wire
 from simulator.http import serializers
 from simulator.services import accounts
-from simulator.settings import CLOCK_MODES, Settings, SettingsError
-from simulator.storage.db import Database
-from simulator.storage.seed import FixturesError
-
-
-def settings_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """--db and --config, which every command takes."""
-    command = click.option(
-        "--config",
-        "config_file",
-        type=click.Path(dir_okay=False),
-        help="TOML settings file (also HASHKEY_SIM_CONFIG).",
-    )(command)
-    return click.option("--db", help="Database URL (default: sqlite:///hashkey-sim.db; HASHKEY_SIM_DB).")(
-        command
-    )
-
-
-def load_settings(config_file: str | None, **cli: Any) -> Settings:
-    try:
-        return Settings.load(cli=cli, config_file=config_file)
-    except SettingsError as e:
-        raise click.UsageError(str(e)) from e
-
-
-def open_database_or_exit(settings: Settings, apply_clock: bool = False) -> Database:
-    """The settings' database, created and seeded on first use; a bad URL or missing fixtures end the
-    command with a one-line message instead of a traceback."""
-    try:
-        return prepare_database(settings, apply_clock)
-    except (SQLAlchemyError, FixturesError) as e:
-        raise click.ClickException(f"cannot open database {settings.db}: {e}") from e
+from simulator.settings import CLOCK_MODES, Settings
 
 
 @click.group()
@@ -237,3 +206,6 @@ def _print_users(reports: list[dict[str, Any]], as_json: bool, single: bool) -> 
                 f"  {account['accountId']}  type {account['accountType']}"
                 f"  {account['accountLabel']:<24} {held}"
             )
+
+
+main.add_command(data_group)

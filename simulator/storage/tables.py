@@ -118,3 +118,81 @@ class LedgerEntry(Base):
     total: Mapped[Decimal]  # the balance's total after this change
     created_ms: Mapped[int] = mapped_column(BigInteger)
     remark: Mapped[str] = mapped_column(String(128), default="")
+
+
+# --- Market data (simulator.marketdata writes and reads these with Core statements) ---------------------
+# Prices and sizes are exact decimal text; times are ms since the epoch. Each table's unique index is both
+# the import's idempotency key and the index behind "latest at or before t" and "everything in (t0, t1]".
+
+RowId = BigInteger().with_variant(Integer, "sqlite")  # SQLite: INTEGER PRIMARY KEY is the rowid
+
+
+class MarketDataSource(Base):
+    """Where rows came from: a venue and a file (absolute path) or a recorder."""
+
+    __tablename__ = "md_sources"
+    __table_args__ = (UniqueConstraint("venue", "name"),)
+    id: Mapped[int] = mapped_column(RowId, primary_key=True)
+    venue: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(Text)
+
+
+class MarketKline(Base):
+    __tablename__ = "md_klines"
+    __table_args__ = (Index("ux_md_klines", "symbol", "interval", "open_time", unique=True),)
+    id: Mapped[int] = mapped_column(RowId, primary_key=True)
+    symbol: Mapped[str] = mapped_column(String(32))
+    interval: Mapped[str] = mapped_column(String(8))
+    open_time: Mapped[int] = mapped_column(BigInteger)
+    close_time: Mapped[int] = mapped_column(BigInteger)
+    open: Mapped[str] = mapped_column(Text)
+    high: Mapped[str] = mapped_column(Text)
+    low: Mapped[str] = mapped_column(Text)
+    close: Mapped[str] = mapped_column(Text)
+    volume: Mapped[str] = mapped_column(Text)
+    quote_volume: Mapped[str | None] = mapped_column(Text)
+    trade_count: Mapped[int | None] = mapped_column(BigInteger)
+    taker_buy_base: Mapped[str | None] = mapped_column(Text)
+    taker_buy_quote: Mapped[str | None] = mapped_column(Text)
+    is_final: Mapped[int] = mapped_column(Integer)  # 1: the bar is complete
+    source_id: Mapped[int] = mapped_column(ForeignKey("md_sources.id"))
+
+
+class MarketTrade(Base):
+    __tablename__ = "md_trades"
+    __table_args__ = (Index("ux_md_trades", "symbol", "time", "venue", "trade_id", unique=True),)
+    id: Mapped[int] = mapped_column(RowId, primary_key=True)  # import order: ties within a millisecond
+    symbol: Mapped[str] = mapped_column(String(32))
+    time: Mapped[int] = mapped_column(BigInteger)
+    venue: Mapped[str] = mapped_column(String(32))
+    trade_id: Mapped[str] = mapped_column(String(64))
+    price: Mapped[str] = mapped_column(Text)
+    qty: Mapped[str] = mapped_column(Text)
+    buyer_is_maker: Mapped[int | None] = mapped_column(Integer)
+    source_id: Mapped[int] = mapped_column(ForeignKey("md_sources.id"))
+
+
+class MarketDepth(Base):
+    """A book snapshot: the top N levels per side as JSON [[price, qty], ...], best first."""
+
+    __tablename__ = "md_depth"
+    __table_args__ = (Index("ux_md_depth", "symbol", "time", unique=True),)
+    id: Mapped[int] = mapped_column(RowId, primary_key=True)
+    symbol: Mapped[str] = mapped_column(String(32))
+    time: Mapped[int] = mapped_column(BigInteger)
+    bids: Mapped[str] = mapped_column(Text)
+    asks: Mapped[str] = mapped_column(Text)
+    source_id: Mapped[int] = mapped_column(ForeignKey("md_sources.id"))
+
+
+class MarketBbo(Base):
+    __tablename__ = "md_bbo"
+    __table_args__ = (Index("ux_md_bbo", "symbol", "time", unique=True),)
+    id: Mapped[int] = mapped_column(RowId, primary_key=True)
+    symbol: Mapped[str] = mapped_column(String(32))
+    time: Mapped[int] = mapped_column(BigInteger)
+    bid_price: Mapped[str] = mapped_column(Text)
+    bid_qty: Mapped[str] = mapped_column(Text)
+    ask_price: Mapped[str] = mapped_column(Text)
+    ask_qty: Mapped[str] = mapped_column(Text)
+    source_id: Mapped[int] = mapped_column(ForeignKey("md_sources.id"))

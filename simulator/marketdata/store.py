@@ -1,0 +1,184 @@
+"""What the market looked like at time t: the queries matching and the market-data endpoints use.
+
+Every query takes an open Session or Connection (the caller's transaction) and our symbol. Times are ms.
+"At or before t" means the row with the greatest time <= t; ranges are half-open, (t0, t1], so that
+consecutive windows never see a row twice. Each query is one indexed lookup or range scan on the table's
+unique index (symbol, time...).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+from sqlalchemy.orm import Session
+
+from simulator.marketdata.records import Bbo, Depth, Kline, Level, Trade
+from simulator.storage.tables import MarketBbo, MarketDepth, MarketKline, MarketTrade
+
+Executor = Session | Connection
+
+_depth = MarketDepth.__table__.c
+_bbo = MarketBbo.__table__.c
+_trade = MarketTrade.__table__.c
+_kline = MarketKline.__table__.c
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """How much of one series the store holds: `data list` prints these."""
+
+    symbol: str
+    kind: str  # kline, depth, trade, bbo
+    interval: str | None  # klines only
+    count: int
+    first: int  # ms: open time for klines, event time otherwise
+    last: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "symbol": self.symbol,
+            "kind": self.kind,
+            "interval": self.interval,
+            "count": self.count,
+            "first": self.first,
+            "last": self.last,
+        }
+
+
+def depth_at(db: Executor, symbol: str, t: int) -> Depth | None:
+    """The latest book snapshot at or before t."""
+    row = db.execute(
+        select(_depth.time, _depth.bids, _depth.asks)
+        .where(_depth.symbol == symbol, _depth.time <= t)
+        .order_by(_depth.time.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else Depth(symbol, row.time, _levels(row.bids), _levels(row.asks))
+
+
+def bbo_at(db: Executor, symbol: str, t: int) -> Bbo | None:
+    """The latest best bid/offer at or before t."""
+    row = db.execute(
+        select(_bbo.time, _bbo.bid_price, _bbo.bid_qty, _bbo.ask_price, _bbo.ask_qty)
+        .where(_bbo.symbol == symbol, _bbo.time <= t)
+        .order_by(_bbo.time.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    return Bbo(
+        symbol,
+        row.time,
+        Decimal(row.bid_price),
+        Decimal(row.bid_qty),
+        Decimal(row.ask_price),
+        Decimal(row.ask_qty),
+    )
+
+
+def trades_between(db: Executor, symbol: str, t0: int, t1: int, limit: int | None = None) -> list[Trade]:
+    """Trades with t0 < time <= t1, oldest first (ties in the order they were recorded)."""
+    query = (
+        select(_trade.time, _trade.trade_id, _trade.price, _trade.qty, _trade.buyer_is_maker)
+        .where(_trade.symbol == symbol, _trade.time > t0, _trade.time <= t1)
+        .order_by(_trade.time, _trade.id)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return [
+        Trade(
+            symbol,
+            row.time,
+            Decimal(row.price),
+            Decimal(row.qty),
+            None if row.buyer_is_maker is None else bool(row.buyer_is_maker),
+            row.trade_id,
+        )
+        for row in db.execute(query)
+    ]
+
+
+def klines(
+    db: Executor, symbol: str, interval: str, t0: int, t1: int, limit: int | None = None
+) -> list[Kline]:
+    """Bars of `interval` whose open time is in (t0, t1], oldest first."""
+    query = (
+        select(MarketKline.__table__)
+        .where(
+            _kline.symbol == symbol,
+            _kline.interval == interval,
+            _kline.open_time > t0,
+            _kline.open_time <= t1,
+        )
+        .order_by(_kline.open_time)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return [_kline_from_row(row) for row in db.execute(query)]
+
+
+def kline_at(db: Executor, symbol: str, interval: str, t: int) -> Kline | None:
+    """The bar of `interval` that covers t (open time <= t <= close time), final or still forming; None in a
+    gap. Callers that must not look ahead check `is_final` and `close_time`."""
+    row = db.execute(
+        select(MarketKline.__table__)
+        .where(_kline.symbol == symbol, _kline.interval == interval, _kline.open_time <= t)
+        .order_by(_kline.open_time.desc())
+        .limit(1)
+    ).first()
+    if row is None or row.close_time < t:
+        return None
+    return _kline_from_row(row)
+
+
+def coverage(db: Executor, symbol: str | None = None) -> list[Coverage]:
+    """Row count and first/last time per symbol and kind (klines per interval), sorted."""
+    found: list[Coverage] = []
+    for kind, columns, time_column in (
+        ("kline", (_kline.symbol, _kline.interval), _kline.open_time),
+        ("depth", (_depth.symbol,), _depth.time),
+        ("trade", (_trade.symbol,), _trade.time),
+        ("bbo", (_bbo.symbol,), _bbo.time),
+    ):
+        query = select(*columns, func.count(), func.min(time_column), func.max(time_column)).group_by(
+            *columns
+        )
+        if symbol is not None:
+            query = query.where(columns[0] == symbol)
+        for row in db.execute(query):
+            interval = row[1] if kind == "kline" else None
+            count, first, last = row[-3:]
+            found.append(Coverage(row[0], kind, interval, int(count), int(first), int(last)))
+    found.sort(key=lambda c: (c.symbol, c.kind, c.interval or ""))
+    return found
+
+
+def _levels(text: str) -> tuple[Level, ...]:
+    return tuple((Decimal(price), Decimal(qty)) for price, qty in json.loads(text))
+
+
+def _optional(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
+
+
+def _kline_from_row(row: Any) -> Kline:
+    return Kline(
+        symbol=row.symbol,
+        interval=row.interval,
+        open_time=row.open_time,
+        close_time=row.close_time,
+        open=Decimal(row.open),
+        high=Decimal(row.high),
+        low=Decimal(row.low),
+        close=Decimal(row.close),
+        volume=Decimal(row.volume),
+        quote_volume=_optional(row.quote_volume),
+        trade_count=row.trade_count,
+        taker_buy_base=_optional(row.taker_buy_base),
+        taker_buy_quote=_optional(row.taker_buy_quote),
+        is_final=bool(row.is_final),
+    )
