@@ -1,0 +1,155 @@
+"""Binance public-data CSV: the real samples, the layouts as downloaded (header, zip, microseconds), and
+what a bad file does."""
+
+from __future__ import annotations
+
+import csv
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from simulator.marketdata import store
+from simulator.marketdata.importer import ImportFileError
+
+from .conftest import import_files, real_file
+
+KLINES = "binance/nautilus_binance_vision_klines_ADABTC-1m-2021-11-27.csv"
+AGG_TRADES = "binance/derived_binance_vision_aggTrades_XRPETH_2019-10-11.csv"
+TRADES = "binance/derived_binance_vision_trades_BTCUSDT_2024-08-08.csv"
+KLINE_ROW = (
+    "1735689600000,93576.00,93610.93,93537.50,93610.93,8.21827,1735689659999,768978.12,1564,3.21,300489.04,0"
+)
+
+
+def rows_of(path: Path) -> list[list[str]]:
+    with path.open(newline="") as handle:
+        return [row for row in csv.reader(handle) if row]
+
+
+def test_real_klines_import_exactly(md_db):
+    path = real_file(KLINES)
+    report = import_files(md_db, "binance-csv", path)
+    assert report.count("kline 1m", "ADABTC") == 10
+    with md_db.read() as s:
+        bars = store.klines(s, "ADABTC", "1m", 0, 10**13)
+    assert len(bars) == 10
+    first = bars[0]
+    assert (first.open_time, first.close_time) == (1637971200000, 1637971259999)
+    assert (first.open, first.high, first.low, first.close) == tuple(
+        map(Decimal, ("0.00002853", "0.00002854", "0.00002851", "0.00002854"))
+    )
+    assert (first.volume, first.quote_volume, first.trade_count) == (
+        Decimal("36304.2"),
+        Decimal("1.03547608"),
+        79,
+    )
+    assert (first.taker_buy_base, first.taker_buy_quote, first.is_final) == (
+        Decimal("19523"),
+        Decimal("0.55694227"),
+        True,
+    )
+
+
+def test_real_agg_trades_import_every_row(md_db):
+    path = real_file(AGG_TRADES)
+    rows = rows_of(path)
+    assert import_files(md_db, "binance-csv", path).count("trade", "XRPETH") == len(rows) == 5929
+    with md_db.read() as s:
+        trades = store.trades_between(s, "XRPETH", 0, 10**13)
+    assert [t.trade_id for t in trades[:2]] == ["agg-13519807", "agg-13519808"]
+    assert (trades[0].price, trades[0].qty, trades[0].buyer_is_maker) == (
+        Decimal("0.00141342"),
+        Decimal(23),
+        True,
+    )
+    assert sum(t.qty for t in trades) == sum(Decimal(r[2]) for r in rows)
+
+
+def test_real_trades_import_every_row_and_again_adds_nothing(md_db):
+    path = real_file(TRADES)
+    rows = rows_of(path)
+    assert import_files(md_db, "binance-csv", path).count("trade", "BTCUSDT") == len(rows) == 9757
+    assert import_files(md_db, "binance-csv", path).count("trade", "BTCUSDT") == 0
+    with md_db.read() as s:
+        (coverage,) = store.coverage(s)
+    assert (coverage.count, coverage.first, coverage.last) == (9757, int(rows[0][4]), int(rows[-1][4]))
+
+
+def test_zip_with_header_and_microseconds_as_downloaded(md_db, tmp_path: Path):
+    header = "open_time,open,high,low,close,volume,close_time,quote_volume,count,taker_buy_volume,"
+    header += "taker_buy_quote_volume,ignore"
+    micro = KLINE_ROW.replace("1735689600000,", "1735689600000000,").replace(
+        ",1735689659999,", ",1735689659999999,"
+    )
+    archive = tmp_path / "BTCUSDT-1m-2025-01-01.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("BTCUSDT-1m-2025-01-01.csv", f"{header}\n{micro}\n")
+    report = import_files(md_db, "binance-csv", archive)
+    assert report.count("kline 1m", "BTCUSDT") == 1
+    with md_db.read() as s:
+        bar = store.kline_at(s, "BTCUSDT", "1m", 1735689600000)
+    assert (bar.open_time, bar.close_time, bar.close) == (1735689600000, 1735689659999, Decimal("93610.93"))
+
+
+def test_interval_is_read_from_open_and_close_times(md_db, tmp_path: Path):
+    path = tmp_path / "ETHUSDT-1h.csv"
+    path.write_text("1735689600000,1,2,0.5,1.5,10,1735693199999,15,3,4,6,0\n")
+    assert import_files(md_db, "binance-csv", path).count("kline 1h", "ETHUSDT") == 1
+
+
+def test_symbol_option_names_a_file_without_one(md_db, tmp_path: Path):
+    path = tmp_path / "trades.csv"
+    path.write_text("1,100.5,0.25,25.125,1723161255342,False,True\n")
+    with pytest.raises(ImportFileError, match="cannot tell the symbol"):
+        import_files(md_db, "binance-csv", path)
+    assert import_files(md_db, "binance-csv", path, symbol="SOLUSDT").count("trade", "SOLUSDT") == 1
+
+
+def test_futures_layouts_without_best_match_column(md_db, tmp_path: Path):
+    trades = tmp_path / "BTCUSDT-trades-2024-01-01.csv"
+    trades.write_text(
+        "id,price,qty,quote_qty,time,is_buyer_maker\n7,42000.1,0.002,84.0002,1704067200000,true\n"
+    )
+    aggs = tmp_path / "BTCUSDT-aggTrades-2024-01-01.csv"
+    aggs.write_text("9,42000.1,0.002,7,7,1704067200000,true\n")
+    report = import_files(md_db, "binance-csv", trades, aggs)
+    assert report.count("trade", "BTCUSDT") == 2
+    with md_db.read() as s:
+        assert [t.trade_id for t in store.trades_between(s, "BTCUSDT", 0, 10**13)] == ["7", "agg-9"]
+
+
+@pytest.mark.parametrize(
+    ("bad_row", "reason"),
+    [
+        (KLINE_ROW.replace("93610.93,8.21827", "93610.93,abc"), "volume is not a number"),
+        (KLINE_ROW.replace("93576.00", "-1"), "open is out of range"),
+        (KLINE_ROW + ",extra", "a kline row has 12 columns"),
+        (KLINE_ROW.replace(",1735689659999,", ",1735689600500,"), "span no known interval"),
+    ],
+)
+def test_a_bad_row_refuses_the_whole_file_with_its_line(md_db, tmp_path: Path, bad_row, reason):
+    path = tmp_path / "BTCUSDT-1m.csv"
+    good = KLINE_ROW.replace("1735689600000", "1735689540000").replace("1735689659999", "1735689599999")
+    path.write_text(f"{good}\n\n{bad_row}\n")
+    with pytest.raises(ImportFileError, match=reason) as raised:
+        import_files(md_db, "binance-csv", path)
+    assert (raised.value.path, raised.value.line) == (str(path), 3)
+    assert str(raised.value).startswith(f"{path}:3: ")
+    with md_db.read() as s:
+        assert store.coverage(s) == []
+
+
+def test_an_unknown_header_is_refused(md_db, tmp_path: Path):
+    path = tmp_path / "BTCUSDT-x.csv"
+    path.write_text("when,what\n1,2\n")
+    with pytest.raises(ImportFileError, match="unknown header"):
+        import_files(md_db, "binance-csv", path)
+
+
+def test_a_file_that_is_not_a_zip_or_text_is_refused(md_db, tmp_path: Path):
+    path = tmp_path / "BTCUSDT-1m.csv"
+    path.write_bytes(b"\xff\xfe\x00garbage\n")
+    with pytest.raises(ImportFileError, match="not UTF-8"):
+        import_files(md_db, "binance-csv", path)
