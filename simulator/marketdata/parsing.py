@@ -14,18 +14,23 @@ class MalformedRecord(ValueError):
 def decimal_value(value: Any, name: str, allow_zero: bool = True) -> Decimal:
     """`value` (a string, an int, or a Decimal from JSON parsed with parse_float=Decimal) as an exact,
     finite, non-negative Decimal."""
-    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+    if type(value) is not str and (isinstance(value, bool) or not isinstance(value, int | Decimal)):
         raise MalformedRecord(f"{name} is not a number: {value!r}")
     try:
-        number = Decimal(value.strip() if isinstance(value, str) else value)
+        number = Decimal(value)  # surrounding whitespace is allowed, as in CSV cells
     except InvalidOperation:
         raise MalformedRecord(f"{name} is not a number: {value!r}") from None
-    if not number.is_finite() or number < 0 or (number == 0 and not allow_zero):
+    if number.is_signed() or not number.is_finite() or (not allow_zero and not number):
         raise MalformedRecord(f"{name} is out of range: {value!r}")
     return number
 
 
 def int_value(value: Any, name: str) -> int:
+    if type(value) is str:
+        try:
+            return int(value)
+        except ValueError:
+            pass  # "1e3" or "12.0" still count, below
     if isinstance(value, bool):
         raise MalformedRecord(f"{name} is not an integer: {value!r}")
     if isinstance(value, int):

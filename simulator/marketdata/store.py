@@ -81,11 +81,11 @@ def bbo_at(db: Executor, symbol: str, t: int) -> Bbo | None:
 
 
 def trades_between(db: Executor, symbol: str, t0: int, t1: int, limit: int | None = None) -> list[Trade]:
-    """Trades with t0 < time <= t1, oldest first (ties in the order they were recorded)."""
+    """Trades with t0 < time <= t1, oldest first (ties within a millisecond by venue, then trade id)."""
     query = (
         select(_trade.time, _trade.trade_id, _trade.price, _trade.qty, _trade.buyer_is_maker)
         .where(_trade.symbol == symbol, _trade.time > t0, _trade.time <= t1)
-        .order_by(_trade.time, _trade.id)
+        .order_by(_trade.time, _trade.venue, _trade.trade_id)
     )
     if limit is not None:
         query = query.limit(limit)

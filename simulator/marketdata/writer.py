@@ -104,11 +104,13 @@ class StoreWriter:
         }
 
     def add(self, record: Record) -> None:
-        key = (kind_label(record), record.symbol)
+        cls = record.__class__
+        kind = KIND_BY_TYPE.get(cls) or f"kline {record.interval}"  # type: ignore[union-attr]
+        key = (kind, record.symbol)
         buffer = self._buffers.get(key)
         if buffer is None:
             buffer = self._buffers[key] = []
-        buffer.append(self._row_builders[type(record)](record))
+        buffer.append(self._row_builders[cls](record))
         if len(buffer) >= BATCH_ROWS:
             self._write(key, buffer)
             self._buffers[key] = []
@@ -144,8 +146,17 @@ class StoreWriter:
         )
 
     def _trade_row(self, t: Trade) -> tuple[Any, ...]:
-        maker = None if t.buyer_is_maker is None else int(t.buyer_is_maker)
-        return (t.symbol, t.time, self.venue, t.trade_id, text(t.price), text(t.qty), maker, self.source_id)
+        maker = t.buyer_is_maker
+        return (
+            t.symbol,
+            t.time,
+            self.venue,
+            t.trade_id,
+            format(t.price, "f"),
+            format(t.qty, "f"),
+            None if maker is None else int(maker),
+            self.source_id,
+        )
 
     def _depth_row(self, d: Depth) -> tuple[Any, ...]:
         return (d.symbol, d.time, levels_json(d.bids), levels_json(d.asks), self.source_id)

@@ -121,10 +121,12 @@ class LedgerEntry(Base):
 
 
 # --- Market data (simulator.marketdata writes and reads these with Core statements) ---------------------
-# Prices and sizes are exact decimal text; times are ms since the epoch. Each table's unique index is both
-# the import's idempotency key and the index behind "latest at or before t" and "everything in (t0, t1]".
+# Prices and sizes are exact decimal text; times are ms since the epoch. Each table's primary key (or unique
+# index) is both the import's idempotency key and the index behind "latest at or before t" and "everything in
+# (t0, t1]". Tables of small rows are WITHOUT ROWID on SQLite: one b-tree, so bulk imports write half as much.
+# source_id is not a foreign key on purpose: checking it per row would cost a third of the import speed.
 
-RowId = BigInteger().with_variant(Integer, "sqlite")  # SQLite: INTEGER PRIMARY KEY is the rowid
+WITHOUT_ROWID = {"sqlite_with_rowid": False}
 
 
 class MarketDataSource(Base):
@@ -132,18 +134,17 @@ class MarketDataSource(Base):
 
     __tablename__ = "md_sources"
     __table_args__ = (UniqueConstraint("venue", "name"),)
-    id: Mapped[int] = mapped_column(RowId, primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     venue: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(Text)
 
 
 class MarketKline(Base):
     __tablename__ = "md_klines"
-    __table_args__ = (Index("ux_md_klines", "symbol", "interval", "open_time", unique=True),)
-    id: Mapped[int] = mapped_column(RowId, primary_key=True)
-    symbol: Mapped[str] = mapped_column(String(32))
-    interval: Mapped[str] = mapped_column(String(8))
-    open_time: Mapped[int] = mapped_column(BigInteger)
+    __table_args__ = WITHOUT_ROWID
+    symbol: Mapped[str] = mapped_column(String(32), primary_key=True)
+    interval: Mapped[str] = mapped_column(String(8), primary_key=True)
+    open_time: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     close_time: Mapped[int] = mapped_column(BigInteger)
     open: Mapped[str] = mapped_column(Text)
     high: Mapped[str] = mapped_column(Text)
@@ -155,44 +156,45 @@ class MarketKline(Base):
     taker_buy_base: Mapped[str | None] = mapped_column(Text)
     taker_buy_quote: Mapped[str | None] = mapped_column(Text)
     is_final: Mapped[int] = mapped_column(Integer)  # 1: the bar is complete
-    source_id: Mapped[int] = mapped_column(ForeignKey("md_sources.id"))
+    source_id: Mapped[int] = mapped_column(Integer)
 
 
 class MarketTrade(Base):
+    """Ties within a millisecond are ordered by venue, then trade id (the key's order)."""
+
     __tablename__ = "md_trades"
-    __table_args__ = (Index("ux_md_trades", "symbol", "time", "venue", "trade_id", unique=True),)
-    id: Mapped[int] = mapped_column(RowId, primary_key=True)  # import order: ties within a millisecond
-    symbol: Mapped[str] = mapped_column(String(32))
-    time: Mapped[int] = mapped_column(BigInteger)
-    venue: Mapped[str] = mapped_column(String(32))
-    trade_id: Mapped[str] = mapped_column(String(64))
+    __table_args__ = WITHOUT_ROWID
+    symbol: Mapped[str] = mapped_column(String(32), primary_key=True)
+    time: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    venue: Mapped[str] = mapped_column(String(32), primary_key=True)
+    trade_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     price: Mapped[str] = mapped_column(Text)
     qty: Mapped[str] = mapped_column(Text)
     buyer_is_maker: Mapped[int | None] = mapped_column(Integer)
-    source_id: Mapped[int] = mapped_column(ForeignKey("md_sources.id"))
+    source_id: Mapped[int] = mapped_column(Integer)
 
 
 class MarketDepth(Base):
-    """A book snapshot: the top N levels per side as JSON [[price, qty], ...], best first."""
+    """A book snapshot: the top N levels per side as JSON [[price, qty], ...], best first. Rows are large,
+    so this one keeps its rowid and a separate unique index."""
 
     __tablename__ = "md_depth"
     __table_args__ = (Index("ux_md_depth", "symbol", "time", unique=True),)
-    id: Mapped[int] = mapped_column(RowId, primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     symbol: Mapped[str] = mapped_column(String(32))
     time: Mapped[int] = mapped_column(BigInteger)
     bids: Mapped[str] = mapped_column(Text)
     asks: Mapped[str] = mapped_column(Text)
-    source_id: Mapped[int] = mapped_column(ForeignKey("md_sources.id"))
+    source_id: Mapped[int] = mapped_column(Integer)
 
 
 class MarketBbo(Base):
     __tablename__ = "md_bbo"
-    __table_args__ = (Index("ux_md_bbo", "symbol", "time", unique=True),)
-    id: Mapped[int] = mapped_column(RowId, primary_key=True)
-    symbol: Mapped[str] = mapped_column(String(32))
-    time: Mapped[int] = mapped_column(BigInteger)
+    __table_args__ = WITHOUT_ROWID
+    symbol: Mapped[str] = mapped_column(String(32), primary_key=True)
+    time: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     bid_price: Mapped[str] = mapped_column(Text)
     bid_qty: Mapped[str] = mapped_column(Text)
     ask_price: Mapped[str] = mapped_column(Text)
     ask_qty: Mapped[str] = mapped_column(Text)
-    source_id: Mapped[int] = mapped_column(ForeignKey("md_sources.id"))
+    source_id: Mapped[int] = mapped_column(Integer)

@@ -64,12 +64,12 @@ def test_bbo_at(md_db):
         assert store.bbo_at(s, "BTCUSDT", 5) == Bbo("BTCUSDT", 5, D("1.10"), D("2"), D("1.20"), D("3"))
 
 
-def test_trades_between_is_half_open_and_in_recorded_order(md_db):
+def test_trades_between_is_half_open_and_ordered_by_time_then_id(md_db):
     write(md_db, trade(1000, "3"), trade(1000, "1"), trade(2000, "4"), trade(3000, "5"))
     with md_db.read() as s:
         assert [t.trade_id for t in store.trades_between(s, "BTCUSDT", 1000, 3000)] == ["4", "5"]
-        assert [t.trade_id for t in store.trades_between(s, "BTCUSDT", 999, 2000)] == ["3", "1", "4"]
-        assert [t.trade_id for t in store.trades_between(s, "BTCUSDT", 0, 10**13, limit=2)] == ["3", "1"]
+        assert [t.trade_id for t in store.trades_between(s, "BTCUSDT", 999, 2000)] == ["1", "3", "4"]
+        assert [t.trade_id for t in store.trades_between(s, "BTCUSDT", 0, 10**13, limit=2)] == ["1", "3"]
         assert store.trades_between(s, "BTCUSDT", 3000, 4000) == []
 
 

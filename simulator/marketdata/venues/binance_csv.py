@@ -48,12 +48,12 @@ class Parser:
             try:
                 yield reader(row)
             except (IndexError, KeyError):
-                raise MalformedRecord(f"expected the columns of the file's first row, got {len(row)}") from None
+                raise MalformedRecord(f"expected the first row's columns, got {len(row)}") from None
 
     def _target(self, ctx: FileContext) -> SymbolTarget | None:
         name = ctx.options.symbol_map.forced or ctx.input.symbol_from_name()
         if name is None:
-            raise MalformedRecord("cannot tell the symbol of this file: name it like BTCUSDT-... or pass --symbol")
+            raise MalformedRecord("cannot tell the symbol of this file: name it BTCUSDT-... or pass --symbol")
         return ctx.target(name)
 
     def _reader_for(self, first: list[str], target: SymbolTarget) -> Callable[[list[str]], Record]:
