@@ -17,7 +17,9 @@ from simulator.clock import transport_now_ms
 from simulator.domain.money import parse_decimal, wire
 from simulator.http import serializers
 from simulator.services import accounts
+from simulator.marketdata.importer import ImportFileError
 from simulator.settings import CLOCK_MODES, Settings
+from simulator.storage.db import Database
 
 
 @click.group()
@@ -42,7 +44,12 @@ def serve(config_file: str | None, **options: Any) -> None:
     settings = load_settings(config_file, **options)
     if settings.admin_token is None:
         settings = settings.replace(admin_token=secrets.token_hex(16))
-    open_database_or_exit(settings, apply_clock=True).dispose()
+    database = open_database_or_exit(settings, apply_clock=True)
+    try:
+        if settings.demo_data:
+            import_demo(database, settings)
+    finally:
+        database.dispose()
     if settings.workers > 1:
         from simulator.server import run_gunicorn
 
@@ -54,6 +61,20 @@ def serve(config_file: str | None, **options: Any) -> None:
             run_threaded(create_app(settings, apply_clock=False), settings, announce)
         except OSError as e:
             raise click.ClickException(f"cannot listen on {settings.host}:{settings.port}: {e}") from e
+
+
+def import_demo(database: Database, settings: Settings) -> None:
+    """The shipped demo recording, imported once per database so that a first order fills at once."""
+    from simulator.marketdata.demo import import_demo_data
+
+    try:
+        report = import_demo_data(database, settings.fixtures)
+    except ImportFileError as e:
+        raise click.ClickException(f"cannot import the demo data: {e}") from e
+    if report is not None:
+        rows = sum(report.written.values())
+        symbols = ", ".join(sorted({symbol for _, symbol in report.written}))
+        click.echo(f"imported demo market data: {rows} rows for {symbols} (settings: demo_data)")
 
 
 def announce(base_url: str, settings: Settings) -> None:

@@ -119,6 +119,10 @@ class Settings:
     weight_window_ms: int = field(default=60000, metadata=_parser(_positive_int, "request-weight window, ms"))
     order_limit: int = field(default=50, metadata=_parser(_positive_int, "new orders per key or IP a window"))
     order_window_ms: int = field(default=10000, metadata=_parser(_positive_int, "order-rate window, ms"))
+    demo_data: bool = field(
+        default=True,
+        metadata=_parser(_bool, "serve imports the demo recording in fixtures/demo into a database without it"),
+    )
     fixtures: str = field(
         default=str(DEFAULT_FIXTURES),
         metadata=_parser(str, "folder of instruments/coins/fee-tier fixtures seeded into a new database"),

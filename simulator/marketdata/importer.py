@@ -22,8 +22,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
-from simulator.marketdata.parsing import MalformedRecord
-from simulator.marketdata.records import Record
+from simulator.marketdata.parsing import MalformedRecord, time_ms
+from simulator.marketdata.records import Record, is_interval
 from simulator.marketdata.symbols import SymbolMap, SymbolTarget
 from simulator.marketdata.writer import StoreWriter, source_id
 from simulator.storage.db import Database
@@ -149,6 +149,7 @@ class Message:
     line: int
     recv_ms: int | None = None  # local receive time from a recorder's envelope
     symbol: str | None = None  # the symbol a recorder noted for a response that does not carry one
+    interval: str | None = None  # likewise the kline interval (ours: "1m", "1h", ...)
 
 
 class FileContext:
@@ -217,13 +218,15 @@ def _loads(text: str) -> Any:
 
 def _message(data: Any, line: int) -> Message:
     if isinstance(data, dict) and "recv_ms" in data and "data" in data:
-        recv = data["recv_ms"]
-        symbol = data.get("symbol")
+        recv, symbol, interval = data["recv_ms"], data.get("symbol"), data.get("interval")
+        if isinstance(recv, bool) or not isinstance(recv, int | Decimal | str):
+            raise MalformedRecord(f"recv_ms is not a time in ms: {recv!r}")
         return Message(
             data["data"],
             line,
-            recv if isinstance(recv, int) and not isinstance(recv, bool) else None,
+            time_ms(recv, "recv_ms"),
             symbol if isinstance(symbol, str) else None,
+            interval if isinstance(interval, str) and is_interval(interval) else None,
         )
     return Message(data, line)
 
