@@ -38,7 +38,8 @@ VENUES: dict[str, tuple[str, str]] = {
 }
 DEFAULT_DEPTH_LEVELS = 200
 DEFAULT_DEPTH_INTERVAL_MS = 1000
-SYMBOL_IN_NAME = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-Z0-9]{4,23}(?![A-Za-z0-9])")
+# An upper-case word, or a BASE-QUOTE pair, between non-alphanumerics: BTCUSDT, ANKR-BTC.
+SYMBOL_IN_NAME = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-Z0-9]{1,15}(?:-[A-Z][A-Z0-9]{1,15})?(?![A-Za-z0-9])")
 PROGRESS_EVERY_LINES = 2000
 
 
@@ -131,12 +132,12 @@ class InputFile:
         yield None, open(self.path, "rb"), self.path.stat().st_size
 
     def symbol_from_name(self) -> str | None:
-        """A symbol spelt in the file name, as in BTCUSDT-trades-2024-08-08.csv: the first upper-case word
-        of five or more letters and digits."""
+        """A symbol spelt in the file name, as in BTCUSDT-trades-2024-08-08.csv or level2_ANKR-BTC.json: the
+        first upper-case word or BASE-QUOTE pair of five or more letters and digits (a venue symbol, which
+        the symbol map then reads)."""
         for name in (self.member, self.path.name):
-            if name:
-                found = SYMBOL_IN_NAME.search(Path(name).stem)
-                if found:
+            for found in SYMBOL_IN_NAME.finditer(Path(name or "").stem):
+                if len(found.group(0).replace("-", "")) >= 5:
                     return found.group(0)
         return None
 
