@@ -3,6 +3,7 @@ its top levels. Shared by the venues whose streams send diffs (Binance depthUpda
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -10,28 +11,45 @@ from simulator.marketdata.records import Depth, Level
 
 
 class OrderBook:
-    """Price -> quantity per side; a quantity of 0 removes the level, as every venue's diff means it."""
+    """Price -> quantity per side; a quantity of 0 removes the level, as every venue's diff means it. Each
+    side's prices are also kept in ascending order, so that taking the top levels of a book of thousands
+    of levels does not sort it every time."""
 
     def __init__(self) -> None:
         self.bids: dict[Decimal, Decimal] = {}
         self.asks: dict[Decimal, Decimal] = {}
+        self._bid_prices: list[Decimal] = []
+        self._ask_prices: list[Decimal] = []
 
     def reset(self, bids: Iterable[Level], asks: Iterable[Level]) -> None:
         self.bids = {price: qty for price, qty in bids if qty}
         self.asks = {price: qty for price, qty in asks if qty}
+        self._bid_prices = sorted(self.bids)
+        self._ask_prices = sorted(self.asks)
 
     def apply(self, is_bid: bool, price: Decimal, qty: Decimal) -> None:
-        side = self.bids if is_bid else self.asks
+        side, prices = (self.bids, self._bid_prices) if is_bid else (self.asks, self._ask_prices)
         if qty:
+            if price not in side:
+                insort(prices, price)
             side[price] = qty
-        else:
-            side.pop(price, None)
+        elif side.pop(price, None) is not None:
+            del prices[bisect_left(prices, price)]
+
+    def apply_all(self, is_bid: bool, levels: Iterable[Level]) -> None:
+        for price, qty in levels:
+            self.apply(is_bid, price, qty)
 
     def snapshot(self, symbol: str, time: int, levels: int) -> Depth:
         """The top `levels` of each side, best first."""
-        bids = sorted(self.bids.items(), key=lambda level: level[0], reverse=True)[:levels]
-        asks = sorted(self.asks.items(), key=lambda level: level[0])[:levels]
-        return Depth(symbol, time, tuple(bids), tuple(asks))
+        bids, asks = self.bids, self.asks
+        best_bids = self._bid_prices[: -levels - 1 : -1] if levels else []
+        return Depth(
+            symbol,
+            time,
+            tuple((price, bids[price]) for price in best_bids),
+            tuple((price, asks[price]) for price in self._ask_prices[:levels]),
+        )
 
 
 class SnapshotClock:

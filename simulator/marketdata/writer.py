@@ -3,7 +3,8 @@
 Every statement is an upsert on the table's natural key, so importing the same data twice adds nothing:
 - klines: a bar replaces a stored bar of the same open time only while the stored one is not final;
 - trades: a (symbol, time, venue, trade id) already stored is skipped;
-- depth and best bid/offer: the last state within a millisecond wins (it is the state at that ms).
+- depth and best bid/offer: the last state within a millisecond wins (it is the state at that ms); the
+  writer collapses a file's states per millisecond before writing, so re-importing it changes nothing.
 The counts are rows that were added or changed, per table and symbol, from the driver's rowcount.
 """
 
@@ -95,6 +96,10 @@ class StoreWriter:
         # (kind, symbol) -> rows added or changed; kind is "kline 1m", "trade", "depth" or "bbo"
         self.written: Counter[tuple[str, str]] = Counter()
         self._buffers: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
+        # Book states (depth, bbo) per (kind, symbol) -> time -> row: the last state within a millisecond
+        # replaces earlier ones before anything is written, so a file's rows are written once each and a
+        # second import of it changes nothing.
+        self._states: dict[tuple[str, str], dict[int, tuple[Any, ...]]] = {}
         self._sql = {kind: _paramstyle(sql, connection) for kind, sql in SQL_BY_KIND.items()}
         self._row_builders: dict[type, Callable[[Any], tuple[Any, ...]]] = {
             Kline: self._kline_row,
@@ -107,6 +112,9 @@ class StoreWriter:
         cls = record.__class__
         kind = KIND_BY_TYPE.get(cls) or f"kline {record.interval}"  # type: ignore[union-attr]
         key = (kind, record.symbol)
+        if cls is Depth or cls is Bbo:
+            self._add_state(key, record.time, self._row_builders[cls](record))
+            return
         buffer = self._buffers.get(key)
         if buffer is None:
             buffer = self._buffers[key] = []
@@ -115,11 +123,26 @@ class StoreWriter:
             self._write(key, buffer)
             self._buffers[key] = []
 
+    def _add_state(self, key: tuple[str, str], time: int, row: tuple[Any, ...]) -> None:
+        states = self._states.get(key)
+        if states is None:
+            states = self._states[key] = {}
+        states[time] = row
+        if len(states) >= BATCH_ROWS:
+            # Keep the newest state back: a later state of the same millisecond may still come.
+            newest = max(states)
+            self._write(key, [row for time, row in states.items() if time != newest])
+            self._states[key] = {newest: states[newest]}
+
     def flush(self) -> None:
         for key, buffer in self._buffers.items():
             if buffer:
                 self._write(key, buffer)
+        for key, states in self._states.items():
+            if states:
+                self._write(key, list(states.values()))
         self._buffers.clear()
+        self._states.clear()
 
     def _write(self, key: tuple[str, str], rows: list[tuple[Any, ...]]) -> None:
         sql = self._sql[key[0].split(" ")[0]]

@@ -159,3 +159,12 @@ def test_coverage_per_symbol_kind_and_interval(md_db):
 )
 def test_close_time(interval, open_time, expected):
     assert close_time(interval, open_time) == expected
+
+
+def test_states_within_one_millisecond_collapse_before_writing_so_a_reimport_changes_nothing(md_db):
+    states = [depth(7, bid="1"), depth(7, bid="2"), Bbo("BTCUSDT", 7, D(1), D(1), D(3), D(1))]
+    states.append(Bbo("BTCUSDT", 7, D(2), D(1), D(3), D(1)))
+    assert sum(write(md_db, *states).values()) == 2
+    assert sum(write(md_db, *states).values()) == 0
+    with md_db.read() as s:
+        assert store.bbo_at(s, "BTCUSDT", 7).bid_price == D(2)
