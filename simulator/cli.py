@@ -16,8 +16,8 @@ from simulator.cli_data import data_group
 from simulator.clock import transport_now_ms
 from simulator.domain.money import parse_decimal, wire
 from simulator.http import serializers
-from simulator.services import accounts
 from simulator.marketdata.importer import ImportFileError
+from simulator.services import accounts
 from simulator.settings import CLOCK_MODES, Settings
 from simulator.storage.db import Database
 

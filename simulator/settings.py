@@ -121,7 +121,7 @@ class Settings:
     order_window_ms: int = field(default=10000, metadata=_parser(_positive_int, "order-rate window, ms"))
     demo_data: bool = field(
         default=True,
-        metadata=_parser(_bool, "serve imports the demo recording in fixtures/demo into a database without it"),
+        metadata=_parser(_bool, "serve imports the demo recording of fixtures/demo into a new database"),
     )
     fixtures: str = field(
         default=str(DEFAULT_FIXTURES),
