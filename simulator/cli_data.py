@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from simulator.cli_common import load_settings, open_database_or_exit, settings_options
-from simulator.marketdata import store
+from simulator.marketdata import recorders, store
 from simulator.marketdata.importer import (
     DEFAULT_DEPTH_INTERVAL_MS,
     DEFAULT_DEPTH_LEVELS,
@@ -143,3 +143,103 @@ def _utc(ms: int) -> str:
     from datetime import UTC, datetime
 
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+
+
+def _time_option(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return recorders.parse_time(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from e
+
+
+def _list_option(value: str | None) -> list[str] | None:
+    items = [item.strip() for item in (value or "").split(",") if item.strip()]
+    return items or None
+
+
+@data_group.command("record")
+@click.option("--venue", required=True, type=click.Choice(recorders.RECORD_VENUES), help="Venue to record.")
+@click.option(
+    "--symbols",
+    required=True,
+    help="Comma-separated venue symbols: BTCUSDT,ETHUSDT (KuCoin XBTUSDTM; Mudrex BTC/USDT or BTCUSDT).",
+)
+@click.option(
+    "--streams",
+    help="Comma-separated streams per symbol (Binance default trade,bookTicker,depth@100ms; "
+    "KuCoin tickerV2,level2Depth50,execution).",
+)
+@click.option("--interval", default="1m", show_default=True, help="Kline interval (KuCoin/Mudrex/TickDB).")
+@click.option(
+    "--start", "start_ms", callback=_time_option, help="Range start: ms since the epoch or ISO time."
+)
+@click.option("--end", "end_ms", callback=_time_option, help="Range end (default now), like --start.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="JSON Lines file, appended to.")
+@click.option("--duration", type=click.FloatRange(min=0, min_open=True), help="Stop after this many seconds.")
+@click.option("--base-url", help="REST base URL instead of the venue's.")
+@click.option("--ws-url", help="WebSocket URL instead of the venue's.")
+@click.option("--api-key", envvar="TICKDB_API_KEY", help="TickDB API key (default: TICKDB_API_KEY).")
+@click.option(
+    "--poll", "poll_s", type=click.FloatRange(min=0, min_open=True), help="TickDB polling period, s."
+)
+@click.option(
+    "--max-age",
+    "max_age_s",
+    type=click.FloatRange(min=1),
+    default=recorders.StreamOptions.max_age_s,
+    show_default=True,
+    help="Seconds after which a WebSocket connection is renewed.",
+)
+def record(
+    venue: str,
+    symbols: str,
+    streams: str | None,
+    interval: str,
+    start_ms: int | None,
+    end_ms: int | None,
+    out: str,
+    duration: float | None,
+    base_url: str | None,
+    ws_url: str | None,
+    api_key: str | None,
+    poll_s: float | None,
+    max_age_s: float,
+) -> None:
+    """Record what a venue sends into --out, one {"recv_ms","venue","data"} line per message, until
+    Ctrl-C/SIGTERM, --duration, or the end of a --start/--end range."""
+    request = recorders.RecordRequest(
+        venue=venue,
+        symbols=_list_option(symbols) or [],
+        streams=_list_option(streams),
+        interval=interval,
+        start_ms=start_ms,
+        end_ms=end_ms,
+        base_url=base_url,
+        ws_url=ws_url,
+        api_key=api_key if venue == "tickdb" else None,
+        poll_s=poll_s,
+        stream=recorders.StreamOptions(max_age_s=max_age_s),
+    )
+    control = recorders.RunControl(duration)
+    try:
+        writer = recorders.EnvelopeWriter(out, venue)
+    except OSError as e:
+        raise click.ClickException(f"cannot write {out}: {e}") from e
+    with writer:
+        try:
+            recorder = recorders.make_recorder(
+                request, writer, control, log=lambda m: click.echo(m, err=True)
+            )
+        except recorders.InvalidRequest as e:
+            raise click.UsageError(str(e)) from e
+        click.echo(f"recording {venue} into {out} (Ctrl-C stops)", err=True)
+        try:
+            with recorders.stop_on_signals(control):
+                recorder.run()
+        except (recorders.RecorderError, recorders.OutputError) as e:
+            raise click.ClickException(f"{e} ({writer.count} message(s) written to {out})") from e
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+    click.echo(f"wrote {writer.count} message(s) to {out}")
