@@ -650,7 +650,8 @@ def build_symbol_map() -> dict:
     return {
         "_comment": "venue -> {venue symbol: our symbol | {symbol, lot_size}}; '*' applies to every venue",
         "kucoin": {
-            venue_symbol: {"symbol": ours, "lot_size": lot} for venue_symbol, (ours, lot) in KUCOIN_CONTRACTS.items()
+            venue_symbol: {"symbol": ours, "lot_size": lot}
+            for venue_symbol, (ours, lot) in KUCOIN_CONTRACTS.items()
         },
         "mudrex": {},
         "tickdb": {},

@@ -1,7 +1,9 @@
 """The normalized market-data records every importer produces and every query returns.
 
 Prices and sizes are exact Decimals in our symbol's base units (lots already converted); times are
-milliseconds since the epoch, UTC. A record is venue-agnostic: its source is kept by the store.
+milliseconds since the epoch, UTC. A record is venue-agnostic: its source is kept by the store. Records are
+values: nothing changes one after it is made (they are not frozen only because a frozen dataclass takes
+four times as long to build, and importers build millions).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ MONTH = "1M"
 INTERVALS = (*INTERVAL_MS, MONTH)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Kline:
     symbol: str
     interval: str
@@ -58,7 +60,7 @@ class Kline:
         return self.open_time <= t <= self.close_time
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Trade:
     symbol: str
     time: int
@@ -68,7 +70,7 @@ class Trade:
     trade_id: str  # the venue's id, unique per venue and symbol
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Depth:
     """The top levels of a book: bids best (highest) first, asks best (lowest) first."""
 
@@ -78,7 +80,7 @@ class Depth:
     asks: tuple[Level, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Bbo:
     symbol: str
     time: int

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from simulator.marketdata.records import Bbo, Depth, Kline, Level, Trade
@@ -25,6 +25,43 @@ _depth = MarketDepth.__table__.c
 _bbo = MarketBbo.__table__.c
 _trade = MarketTrade.__table__.c
 _kline = MarketKline.__table__.c
+
+
+# Built once: constructing a statement costs more than running it on an indexed table.
+_symbol, _t, _t0, _t1, _interval = (bindparam(n) for n in ("symbol", "t", "t0", "t1", "interval"))
+DEPTH_AT = (
+    select(_depth.time, _depth.bids, _depth.asks)
+    .where(_depth.symbol == _symbol, _depth.time <= _t)
+    .order_by(_depth.time.desc())
+    .limit(1)
+)
+BBO_AT = (
+    select(_bbo.time, _bbo.bid_price, _bbo.bid_qty, _bbo.ask_price, _bbo.ask_qty)
+    .where(_bbo.symbol == _symbol, _bbo.time <= _t)
+    .order_by(_bbo.time.desc())
+    .limit(1)
+)
+TRADES_BETWEEN = (
+    select(_trade.time, _trade.trade_id, _trade.price, _trade.qty, _trade.buyer_is_maker)
+    .where(_trade.symbol == _symbol, _trade.time > _t0, _trade.time <= _t1)
+    .order_by(_trade.time, _trade.venue, _trade.trade_id)
+)
+KLINES_BETWEEN = (
+    select(MarketKline.__table__)
+    .where(
+        _kline.symbol == _symbol,
+        _kline.interval == _interval,
+        _kline.open_time > _t0,
+        _kline.open_time <= _t1,
+    )
+    .order_by(_kline.open_time)
+)
+KLINE_AT = (
+    select(MarketKline.__table__)
+    .where(_kline.symbol == _symbol, _kline.interval == _interval, _kline.open_time <= _t)
+    .order_by(_kline.open_time.desc())
+    .limit(1)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,23 +88,13 @@ class Coverage:
 
 def depth_at(db: Executor, symbol: str, t: int) -> Depth | None:
     """The latest book snapshot at or before t."""
-    row = db.execute(
-        select(_depth.time, _depth.bids, _depth.asks)
-        .where(_depth.symbol == symbol, _depth.time <= t)
-        .order_by(_depth.time.desc())
-        .limit(1)
-    ).first()
+    row = db.execute(DEPTH_AT, {"symbol": symbol, "t": t}).first()
     return None if row is None else Depth(symbol, row.time, _levels(row.bids), _levels(row.asks))
 
 
 def bbo_at(db: Executor, symbol: str, t: int) -> Bbo | None:
     """The latest best bid/offer at or before t."""
-    row = db.execute(
-        select(_bbo.time, _bbo.bid_price, _bbo.bid_qty, _bbo.ask_price, _bbo.ask_qty)
-        .where(_bbo.symbol == symbol, _bbo.time <= t)
-        .order_by(_bbo.time.desc())
-        .limit(1)
-    ).first()
+    row = db.execute(BBO_AT, {"symbol": symbol, "t": t}).first()
     if row is None:
         return None
     return Bbo(
@@ -82,13 +109,7 @@ def bbo_at(db: Executor, symbol: str, t: int) -> Bbo | None:
 
 def trades_between(db: Executor, symbol: str, t0: int, t1: int, limit: int | None = None) -> list[Trade]:
     """Trades with t0 < time <= t1, oldest first (ties within a millisecond by venue, then trade id)."""
-    query = (
-        select(_trade.time, _trade.trade_id, _trade.price, _trade.qty, _trade.buyer_is_maker)
-        .where(_trade.symbol == symbol, _trade.time > t0, _trade.time <= t1)
-        .order_by(_trade.time, _trade.venue, _trade.trade_id)
-    )
-    if limit is not None:
-        query = query.limit(limit)
+    query = TRADES_BETWEEN if limit is None else TRADES_BETWEEN.limit(limit)
     return [
         Trade(
             symbol,
@@ -98,7 +119,7 @@ def trades_between(db: Executor, symbol: str, t0: int, t1: int, limit: int | Non
             None if row.buyer_is_maker is None else bool(row.buyer_is_maker),
             row.trade_id,
         )
-        for row in db.execute(query)
+        for row in db.execute(query, {"symbol": symbol, "t0": t0, "t1": t1})
     ]
 
 
@@ -124,12 +145,7 @@ def klines(
 def kline_at(db: Executor, symbol: str, interval: str, t: int) -> Kline | None:
     """The bar of `interval` that covers t (open time <= t <= close time), final or still forming; None in a
     gap. Callers that must not look ahead check `is_final` and `close_time`."""
-    row = db.execute(
-        select(MarketKline.__table__)
-        .where(_kline.symbol == symbol, _kline.interval == interval, _kline.open_time <= t)
-        .order_by(_kline.open_time.desc())
-        .limit(1)
-    ).first()
+    row = db.execute(KLINE_AT, {"symbol": symbol, "interval": interval, "t": t}).first()
     if row is None or row.close_time < t:
         return None
     return _kline_from_row(row)
