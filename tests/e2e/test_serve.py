@@ -233,6 +233,16 @@ def test_threaded_server_prints_the_admin_token(threaded_server):
     assert f"admin token: {ADMIN_TOKEN}\n" in server.output
 
 
+def test_first_start_imports_the_demo_market_data(threaded_server):
+    server, _ = threaded_server
+
+    server.stop(within_s=10)
+
+    (line,) = [line for line in server.output if line.startswith("imported demo market data: ")]
+    assert line.endswith(" rows for BTCUSDT, ETHUSDT, SOLUSDT (settings: demo_data)\n")
+    assert server.output.index(line) < server.output.index(f"admin token: {ADMIN_TOKEN}\n")
+
+
 def test_gunicorn_workers_serve_signed_requests_and_stop_cleanly(start_server):
     port = free_port()
     server = start_server("--port", str(port), "--workers", "2")
