@@ -22,6 +22,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
+from tqdm import tqdm
+
 from simulator.marketdata.parsing import MalformedRecord, time_ms
 from simulator.marketdata.records import Record, is_interval
 from simulator.marketdata.symbols import SymbolMap, SymbolTarget
@@ -274,9 +276,8 @@ def _import_file(
     report: ImportReport,
 ) -> None:
     input_file = InputFile(path, options.progress)
-    ctx = FileContext(input_file, trade_venue, options, report)
-    file_report = ImportReport()
-    ctx.report = file_report
+    file_report = ImportReport()  # merged into the run's report only once the file is in
+    ctx = FileContext(input_file, trade_venue, options, file_report)
     try:
         with database.engine.begin() as connection:
             writer = StoreWriter(connection, source_id(connection, venue, str(path.resolve())), trade_venue)
@@ -293,20 +294,7 @@ def _import_file(
     report.warnings.extend(file_report.warnings)
 
 
-class _NoBar:
-    def update(self, n: int) -> None:
-        pass
-
-    def __enter__(self) -> _NoBar:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        pass
-
-
-def _progress_bar(enabled: bool, total: int, name: str) -> Any:
-    if not enabled:
-        return _NoBar()
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="B", unit_scale=True, desc=name, file=sys.stderr, leave=False)
+def _progress_bar(enabled: bool, total: int, name: str) -> tqdm:
+    return tqdm(
+        total=total, unit="B", unit_scale=True, desc=name, file=sys.stderr, leave=False, disable=not enabled
+    )

@@ -6,6 +6,9 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+ONE = Decimal(1)
+MS_LOW, MS_HIGH = 10**11, 10**14  # the range of millisecond timestamps (1973..5138)
+
 
 class MalformedRecord(ValueError):
     """A message or row of a known kind that cannot be read; the whole file is refused."""
@@ -26,6 +29,8 @@ def decimal_value(value: Any, name: str, allow_zero: bool = True) -> Decimal:
 
 
 def int_value(value: Any, name: str) -> int:
+    if type(value) is int:  # not bool: type(True) is bool
+        return value
     if type(value) is str:
         try:
             return int(value)
@@ -48,14 +53,16 @@ def int_value(value: Any, name: str) -> int:
 def time_ms(value: Any, name: str) -> int:
     """A timestamp in seconds, milliseconds, microseconds or nanoseconds (told apart by magnitude, which
     is unambiguous for any date between 1973 and 5138), as milliseconds."""
+    if type(value) is int and MS_LOW <= value < MS_HIGH:
+        return value  # the common case, first
     number = int_value(value, name)
     if number <= 0:
         raise MalformedRecord(f"{name} is not a timestamp: {value!r}")
     if number >= 10**17:
         return number // 1_000_000
-    if number >= 10**14:
+    if number >= MS_HIGH:
         return number // 1000
-    if number >= 10**11:
+    if number >= MS_LOW:
         return number
     return number * 1000
 
@@ -67,8 +74,27 @@ def field(message: dict[str, Any], key: str, what: str) -> Any:
         raise MalformedRecord(f"{what} has no {key!r} field") from None
 
 
+def quantity(value: Any, name: str, lot_size: Decimal) -> Decimal:
+    """A size in the venue's unit (lots, contracts) as a quantity in base units."""
+    qty = decimal_value(value, name)
+    return qty if lot_size == ONE else qty * lot_size
+
+
 def levels(raw: Any, name: str, lot_size: Decimal) -> list[tuple[Decimal, Decimal]]:
     """[[price, size, ...], ...] as (price, quantity in base units) pairs; extra elements are ignored."""
+    try:  # the common case, [[price, size], ...] of numbers, in one pass
+        result = [(Decimal(price), Decimal(size)) for price, size in raw]
+    except (ValueError, TypeError, InvalidOperation):
+        return _levels_checked(raw, name, lot_size)  # names what is wrong, or reads [price, size, extra]
+    for price, size in result:
+        if not (price.is_finite() and size.is_finite()) or price.is_signed() or size.is_signed():
+            return _levels_checked(raw, name, lot_size)
+    if lot_size != ONE:
+        result = [(price, size * lot_size) for price, size in result]
+    return result
+
+
+def _levels_checked(raw: Any, name: str, lot_size: Decimal) -> list[tuple[Decimal, Decimal]]:
     if not isinstance(raw, list):
         raise MalformedRecord(f"{name} is not a list of levels")
     result = []
@@ -76,6 +102,6 @@ def levels(raw: Any, name: str, lot_size: Decimal) -> list[tuple[Decimal, Decima
         if not isinstance(level, list | tuple) or len(level) < 2:
             raise MalformedRecord(f"{name} has a level that is not [price, size]: {level!r}")
         result.append(
-            (decimal_value(level[0], f"{name} price"), decimal_value(level[1], f"{name} size") * lot_size)
+            (decimal_value(level[0], f"{name} price"), quantity(level[1], f"{name} size", lot_size))
         )
     return result

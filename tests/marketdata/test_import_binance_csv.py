@@ -153,3 +153,12 @@ def test_a_file_that_is_not_a_zip_or_text_is_refused(md_db, tmp_path: Path):
     path.write_bytes(b"\xff\xfe\x00garbage\n")
     with pytest.raises(ImportFileError, match="not UTF-8"):
         import_files(md_db, "binance-csv", path)
+
+
+def test_progress_bar_names_the_file_on_stderr_when_asked(md_db, tmp_path: Path, capsys):
+    path = tmp_path / "BTCUSDT-1m.csv"
+    path.write_text(KLINE_ROW + "\n")
+    assert import_files(md_db, "binance-csv", path, progress=True).count("kline 1m", "BTCUSDT") == 1
+    assert "BTCUSDT-1m.csv" in capsys.readouterr().err
+    import_files(md_db, "binance-csv", path)
+    assert capsys.readouterr().err == ""

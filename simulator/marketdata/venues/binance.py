@@ -36,12 +36,21 @@ from __future__ import annotations
 import re
 from collections import deque
 from collections.abc import Callable, Iterator
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 from simulator.marketdata.book import OrderBook, SnapshotClock
 from simulator.marketdata.importer import FileContext, ImportOptions, ImportReport, Message
-from simulator.marketdata.parsing import MalformedRecord, decimal_value, int_value, levels, time_ms
+from simulator.marketdata.parsing import (
+    MS_HIGH,
+    MS_LOW,
+    MalformedRecord,
+    decimal_value,
+    int_value,
+    levels,
+    quantity,
+    time_ms,
+)
 from simulator.marketdata.records import Bbo, Depth, Kline, Level, Record, Trade, is_interval
 from simulator.marketdata.symbols import SymbolTarget
 
@@ -50,8 +59,6 @@ MAX_WAITING_EVENTS = 100_000  # diff updates one book keeps while it waits for a
 MAX_WAITING_LEVELS = 1_000_000  # ...and price levels in them (about 250 MB), whichever comes first
 MAX_UNDATED = 10_000  # leading messages without a time kept until a timed one dates them
 PARTIAL_BOOK = re.compile(r"depth\d+")  # @depth5, @depth10, @depth20: whole top-of-book states
-ONE = Decimal(1)
-MS_LOW, MS_HIGH = 10**11, 10**14  # the range of millisecond timestamps (1973..5138)
 
 Event = tuple[int, int, int, "int | None", list[Level], list[Level]]  # E, U, u, pu, bids, asks
 
@@ -258,20 +265,20 @@ class Parser:
     # -- trades ---------------------------------------------------------------------------------------
 
     def _trade(self, data: dict[str, Any], stream: Stream | None) -> None:
-        time = _ms(data["T"], "T")
-        self._saw_time(_ms(data["E"], "E") if "E" in data else time)
+        time = time_ms(data["T"], "T")
+        self._saw_time(time_ms(data["E"], "E") if "E" in data else time)
         order_type = data.get("X")
         if order_type is not None and order_type != "MARKET":
             self._ctx.skip(f"binance trade {order_type}")  # futures insurance-fund / ADL fills
             return
         target = self._target(data["s"])
         if target is not None:
-            price, qty, maker = _dec(data["p"], "p"), _qty(data["q"], target), _bool(data["m"], "m")
-            self._out.append(Trade(target.symbol, time, price, qty, maker, str(_int(data["t"], "t"))))
+            price, qty, maker = decimal_value(data["p"], "p"), _qty(data["q"], target), _bool(data["m"], "m")
+            self._out.append(Trade(target.symbol, time, price, qty, maker, str(int_value(data["t"], "t"))))
 
     def _agg_trade(self, data: dict[str, Any], stream: Stream | None) -> None:
-        time = _ms(data["T"], "T")
-        self._saw_time(_ms(data["E"], "E") if "E" in data else time)
+        time = time_ms(data["T"], "T")
+        self._saw_time(time_ms(data["E"], "E") if "E" in data else time)
         target = self._target(data["s"])
         if target is not None:
             self._out.append(_agg(data, target, time))
@@ -279,23 +286,23 @@ class Parser:
     def _rest_agg_trade(self, data: dict[str, Any], stream: Stream | None) -> None:
         target = self._rest_target(stream, "these trades are")
         if target is not None:
-            time = _ms(data["T"], "T")
+            time = time_ms(data["T"], "T")
             self._saw_time(time)
             self._out.append(_agg(data, target, time))
 
     def _rest_trade(self, data: dict[str, Any], stream: Stream | None) -> None:
         target = self._rest_target(stream, "these trades are")
         if target is not None:
-            time = _ms(data["time"], "time")
+            time = time_ms(data["time"], "time")
             self._saw_time(time)
-            price, qty = _dec(data["price"], "price"), _qty(data["qty"], target)
+            price, qty = decimal_value(data["price"], "price"), _qty(data["qty"], target)
             maker = _bool(data["isBuyerMaker"], "isBuyerMaker")
-            self._out.append(Trade(target.symbol, time, price, qty, maker, str(_int(data["id"], "id"))))
+            self._out.append(Trade(target.symbol, time, price, qty, maker, str(int_value(data["id"], "id"))))
 
     # -- klines ---------------------------------------------------------------------------------------
 
     def _kline(self, data: dict[str, Any], stream: Stream | None) -> None:
-        self._saw_time(_ms(data["E"], "E"))
+        self._saw_time(time_ms(data["E"], "E"))
         bar = data["k"]
         target = self._target(data["s"] if "s" in data else bar["s"])
         if target is None:
@@ -307,16 +314,16 @@ class Parser:
         kline = Kline(
             symbol=target.symbol,
             interval=interval,
-            open_time=_ms(bar["t"], "k.t"),
-            close_time=_ms(bar["T"], "k.T"),
-            open=_dec(bar["o"], "k.o"),
-            high=_dec(bar["h"], "k.h"),
-            low=_dec(bar["l"], "k.l"),
-            close=_dec(bar["c"], "k.c"),
-            volume=_dec(bar["v"], "k.v") * lot,
+            open_time=time_ms(bar["t"], "k.t"),
+            close_time=time_ms(bar["T"], "k.T"),
+            open=decimal_value(bar["o"], "k.o"),
+            high=decimal_value(bar["h"], "k.h"),
+            low=decimal_value(bar["l"], "k.l"),
+            close=decimal_value(bar["c"], "k.c"),
+            volume=decimal_value(bar["v"], "k.v") * lot,
             quote_volume=_optional_dec(bar.get("q"), "k.q"),
             trade_count=None if bar.get("n") is None else int_value(bar["n"], "k.n"),
-            taker_buy_base=None if bar.get("V") is None else _dec(bar["V"], "k.V") * lot,
+            taker_buy_base=None if bar.get("V") is None else decimal_value(bar["V"], "k.V") * lot,
             taker_buy_quote=_optional_dec(bar.get("Q"), "k.Q"),
             is_final=_bool(bar["x"], "k.x"),
         )
@@ -339,9 +346,9 @@ class Parser:
         symbol = data["s"]
         bid, bid_qty, ask, ask_qty = data["b"], data["B"], data["a"], data["A"]
         if "E" in data:
-            time: int | None = _ms(data["E"], "E")
+            time: int | None = time_ms(data["E"], "E")
         elif "T" in data:
-            time = _ms(data["T"], "T")
+            time = time_ms(data["T"], "T")
         else:
             time = None
         if time is not None:
@@ -350,9 +357,9 @@ class Parser:
         if target is None:
             return
         values = (
-            _dec(bid, "b"),
+            decimal_value(bid, "b"),
             _qty(bid_qty, target),
-            _dec(ask, "a"),
+            decimal_value(ask, "a"),
             _qty(ask_qty, target),
         )
         if time is None:
@@ -388,8 +395,8 @@ class Parser:
         if target is None:
             return
         depth_levels = self.options.depth_levels
-        bids = _levels(data["bids"][:depth_levels], "bids", target.lot_size)
-        asks = _levels(data["asks"][:depth_levels], "asks", target.lot_size)
+        bids = levels(data["bids"][:depth_levels], "bids", target.lot_size)
+        asks = levels(data["asks"][:depth_levels], "asks", target.lot_size)
         self._dated_depth(data, target.symbol, bids, asks, stream.kind)
 
     def _rest_snapshot(self, data: dict[str, Any], stream: Stream | None) -> None:
@@ -397,9 +404,9 @@ class Parser:
         target = self._rest_target(stream, "this depth snapshot is")
         if target is None:
             return
-        last_update_id = _int(data["lastUpdateId"], "lastUpdateId")
-        bids = _levels(data["bids"], "bids", target.lot_size)
-        asks = _levels(data["asks"], "asks", target.lot_size)
+        last_update_id = int_value(data["lastUpdateId"], "lastUpdateId")
+        bids = levels(data["bids"], "bids", target.lot_size)
+        asks = levels(data["asks"], "asks", target.lot_size)
         self._dated_depth(data, target.symbol, bids, asks, "depth snapshot")
         futures = "E" in data or "T" in data  # futures snapshots carry times, spot ones do not
         state = self._book(target, futures)
@@ -413,7 +420,7 @@ class Parser:
         depth_levels = self.options.depth_levels
         top_bids, top_asks = tuple(bids[:depth_levels]), tuple(asks[:depth_levels])
         if "E" in data or "T" in data:
-            time: int | None = _ms(data["E"] if "E" in data else data["T"], "E")
+            time: int | None = time_ms(data["E"] if "E" in data else data["T"], "E")
             self._saw_time(time)
         else:
             time = self._time_or_wait(kind, lambda t: Depth(symbol, t, top_bids, top_asks))
@@ -421,21 +428,21 @@ class Parser:
             self._hold_depth(Depth(symbol, time, top_bids, top_asks))
 
     def _depth_update(self, data: dict[str, Any], stream: Stream | None) -> None:
-        time = _ms(data["E"], "E")
+        time = time_ms(data["E"], "E")
         self._saw_time(time)
         target = self._target(data["s"])
         if target is None:
             return
-        bids = _levels(data["b"], "b", target.lot_size)
-        asks = _levels(data["a"], "a", target.lot_size)
+        bids = levels(data["b"], "b", target.lot_size)
+        asks = levels(data["a"], "a", target.lot_size)
         if stream is not None and stream.partial:  # a futures @depth<N> message: a whole top-of-book
             limit = self.options.depth_levels
             self._hold_depth(Depth(target.symbol, time, tuple(bids[:limit]), tuple(asks[:limit])))
             return
         previous = data.get("pu")
         if previous is not None:
-            previous = _int(previous, "pu")
-        event = (time, _int(data["U"], "U"), _int(data["u"], "u"), previous, bids, asks)
+            previous = int_value(previous, "pu")
+        event = (time, int_value(data["U"], "U"), int_value(data["u"], "u"), previous, bids, asks)
         state = self._book(target, previous is not None)
         if state.book is None:
             self._wait(state, event)
@@ -533,34 +540,12 @@ class Parser:
 # -- field readers: fast paths for the shapes Binance sends, the shared readers for the rest ------------
 
 
-def _ms(value: Any, name: str) -> int:
-    if type(value) is int and MS_LOW <= value < MS_HIGH:
-        return value
-    return time_ms(value, name)
-
-
-def _int(value: Any, name: str) -> int:
-    return value if type(value) is int else int_value(value, name)
-
-
-def _dec(value: Any, name: str) -> Decimal:
-    if type(value) is str:
-        try:
-            number = Decimal(value)
-        except InvalidOperation:
-            raise MalformedRecord(f"{name} is not a number: {value!r}") from None
-        if number.is_finite() and number >= 0:
-            return number
-    return decimal_value(value, name)
-
-
 def _optional_dec(value: Any, name: str) -> Decimal | None:
-    return None if value is None else _dec(value, name)
+    return None if value is None else decimal_value(value, name)
 
 
 def _qty(value: Any, target: SymbolTarget) -> Decimal:
-    qty = _dec(value, "quantity")
-    return qty if target.lot_size == ONE else qty * target.lot_size
+    return quantity(value, "quantity", target.lot_size)
 
 
 def _bool(value: Any, name: str) -> bool:
@@ -569,28 +554,14 @@ def _bool(value: Any, name: str) -> bool:
     raise MalformedRecord(f"{name} is not true/false: {value!r}")
 
 
-def _levels(raw: Any, name: str, lot: Decimal) -> list[Level]:
-    """[[price, qty], ...] as exact pairs (quantities in base units)."""
-    try:
-        result = [(Decimal(price), Decimal(qty)) for price, qty in raw]
-    except (ValueError, TypeError, InvalidOperation):
-        return levels(raw, name, lot)  # names what is wrong (or reads [price, qty, extra])
-    for price, qty in result:
-        if not (price.is_finite() and qty.is_finite() and price >= 0 and qty >= 0):
-            return levels(raw, name, lot)
-    if lot != ONE:
-        result = [(price, qty * lot) for price, qty in result]
-    return result
-
-
 def _agg(data: dict[str, Any], target: SymbolTarget, time: int) -> Trade:
     return Trade(
         target.symbol,
         time,
-        _dec(data["p"], "p"),
+        decimal_value(data["p"], "p"),
         _qty(data["q"], target),
         _bool(data["m"], "m"),
-        AGG_TRADE_PREFIX + str(_int(data["a"], "a")),
+        AGG_TRADE_PREFIX + str(int_value(data["a"], "a")),
     )
 
 

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Iterator
-from decimal import Decimal
 
 from simulator.marketdata.importer import FileContext, ImportOptions, ImportReport
-from simulator.marketdata.parsing import MalformedRecord, decimal_value, int_value, time_ms
+from simulator.marketdata.parsing import MalformedRecord, decimal_value, int_value, quantity, time_ms
 from simulator.marketdata.records import Kline, Record, Trade, interval_for_length
 from simulator.marketdata.symbols import SymbolTarget
 
@@ -120,7 +119,7 @@ def _trade(row: list[str], target: SymbolTarget) -> Trade:
         symbol=target.symbol,
         time=time_ms(row[4], "time"),
         price=decimal_value(row[1], "price"),
-        qty=_qty(row[2], target.lot_size),
+        qty=quantity(row[2], "quantity", target.lot_size),
         buyer_is_maker=_bool(row[5], "is_buyer_maker"),
         trade_id=_id(row[0], "id"),
     )
@@ -133,15 +132,10 @@ def _agg_trade(row: list[str], target: SymbolTarget) -> Trade:
         symbol=target.symbol,
         time=time_ms(row[5], "transact_time"),
         price=decimal_value(row[1], "price"),
-        qty=_qty(row[2], target.lot_size),
+        qty=quantity(row[2], "quantity", target.lot_size),
         buyer_is_maker=_bool(row[6], "is_buyer_maker"),
         trade_id=AGG_TRADE_PREFIX + _id(row[0], "agg_trade_id"),
     )
-
-
-def _qty(text: str, lot: Decimal) -> Decimal:
-    qty = decimal_value(text, "quantity")
-    return qty if lot == 1 else qty * lot
 
 
 def _id(text: str, name: str) -> str:
