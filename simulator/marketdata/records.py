@@ -90,6 +90,19 @@ class Bbo:
     ask_qty: Decimal
 
 
+@dataclass(slots=True)
+class Rows:
+    """Rows already in the store's column form, for parsers whose input is a table (CSV files): building
+    them directly costs a third of building records. `kind` is "trade" or "kline <interval>"; a trade row is
+    (time, trade_id, price, qty, buyer_is_maker) and a kline row (interval, open_time, close_time, open,
+    high, low, close, volume, quote_volume, trade_count, taker_buy_base, taker_buy_quote, is_final), with
+    decimals as plain text (`parsing.decimal_text`) and booleans as 0/1."""
+
+    kind: str
+    symbol: str
+    rows: list[tuple[object, ...]]
+
+
 Record = Kline | Trade | Depth | Bbo
 
 

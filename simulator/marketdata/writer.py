@@ -10,21 +10,24 @@ The counts are rows that were added or changed, per table and symbol, from the d
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import Connection, select
 
-from simulator.marketdata.records import Bbo, Depth, Kline, Record, Trade
+from simulator.marketdata.records import Bbo, Depth, Kline, Record, Rows, Trade
 from simulator.storage.tables import MarketDataSource
 
 BATCH_ROWS = 5000
 
+# Each row of a batch is written with the same symbol and source (and venue, for trades): those "fixed"
+# columns are bound once per statement; the rest come from the rows (records.Rows has the same layout).
 KLINE_COLUMNS = (
-    "symbol",
     "interval",
     "open_time",
     "close_time",
@@ -38,13 +41,14 @@ KLINE_COLUMNS = (
     "taker_buy_base",
     "taker_buy_quote",
     "is_final",
-    "source_id",
 )
 KLINE_CHANGED = ("open", "high", "low", "close", "volume", "is_final")
-TRADE_COLUMNS = ("symbol", "time", "venue", "trade_id", "price", "qty", "buyer_is_maker", "source_id")
-DEPTH_COLUMNS = ("symbol", "time", "bids", "asks", "source_id")
-BBO_COLUMNS = ("symbol", "time", "bid_price", "bid_qty", "ask_price", "ask_qty", "source_id")
+TRADE_COLUMNS = ("time", "trade_id", "price", "qty", "buyer_is_maker")
+DEPTH_COLUMNS = ("time", "bids", "asks")
+BBO_COLUMNS = ("time", "bid_price", "bid_qty", "ask_price", "ask_qty")
 BBO_CHANGED = ("bid_price", "bid_qty", "ask_price", "ask_qty")
+FIXED = ("symbol", "source_id")
+TRADE_FIXED = ("symbol", "venue", "source_id")
 
 
 def text(value: Decimal) -> str:
@@ -57,33 +61,73 @@ def optional_text(value: Decimal | None) -> str | None:
 
 
 def levels_json(levels: Sequence[tuple[Decimal, Decimal]]) -> str:
-    return json.dumps([[format(p, "f"), format(q, "f")] for p, q in levels], separators=(",", ":"))
+    """[["price","qty"],...] compact, as json.dumps would write it (decimal text needs no escaping)."""
+    return "[" + ",".join([f'["{p:f}","{q:f}"]' for p, q in levels]) + "]"
+
+
+@dataclass(frozen=True)
+class Statement:
+    """An INSERT of one table, spelt for one row or for many rows at once."""
+
+    table: str
+    fixed: tuple[str, ...]  # the same for every row of a batch
+    columns: tuple[str, ...]  # from each row
+    on_conflict: str
+
+    @property
+    def names(self) -> str:
+        return ", ".join(f'"{c}"' for c in (*self.fixed, *self.columns))
+
+    @cache  # noqa: B019 - four module-level statements, each spelt for two row counts
+    def many(self, rows: int) -> str:
+        """SQLite: `rows` rows per statement, the fixed values bound once. This binds and steps at a
+        third of the cost per row of one-row statements (WHERE true: SQLite needs it before ON CONFLICT
+        in an INSERT ... SELECT)."""
+        fixed = ", ".join("?" for _ in self.fixed)
+        values = ", ".join([f"({', '.join('?' for _ in self.columns)})"] * rows)
+        return (
+            f"INSERT INTO {self.table} ({self.names}) SELECT {fixed}, * FROM (VALUES {values}) WHERE true "
+            f"{self.on_conflict}"
+        )
+
+    @cache  # noqa: B019
+    def one(self, mark: str) -> str:
+        """Any database: one row per statement, every value bound (`mark` is the driver's placeholder)."""
+        marks = ", ".join(mark for _ in (*self.fixed, *self.columns))
+        return f"INSERT INTO {self.table} ({self.names}) VALUES ({marks}) {self.on_conflict}"
 
 
 def _upsert(
-    table: str, columns: Sequence[str], key: Sequence[str], changed: Sequence[str], guard: str
-) -> str:
-    names = ", ".join(f'"{c}"' for c in columns)
-    marks = ", ".join("?" for _ in columns)
-    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c not in key)
+    table: str,
+    fixed: tuple[str, ...],
+    columns: tuple[str, ...],
+    key: Sequence[str],
+    changed: Sequence[str],
+    guard: str = "",
+) -> Statement:
+    """Insert, or update the stored row of the same key if its `changed` columns differ (and `guard`)."""
+    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in (*fixed, *columns) if c not in key)
     differs = " OR ".join(f'{table}."{c}" <> excluded."{c}"' for c in changed)  # never NULL
     where = f"({guard}) AND ({differs})" if guard else differs
     conflict = ", ".join(f'"{c}"' for c in key)
-    return (
-        f"INSERT INTO {table} ({names}) VALUES ({marks}) "
-        f"ON CONFLICT ({conflict}) DO UPDATE SET {updates} WHERE {where}"
-    )
+    return Statement(table, fixed, columns, f"ON CONFLICT ({conflict}) DO UPDATE SET {updates} WHERE {where}")
 
 
-KLINE_SQL = _upsert(
-    "md_klines", KLINE_COLUMNS, ("symbol", "interval", "open_time"), KLINE_CHANGED, "md_klines.is_final = 0"
-)
-TRADE_SQL = (
-    f"INSERT INTO md_trades ({', '.join(TRADE_COLUMNS)}) VALUES ({', '.join('?' for _ in TRADE_COLUMNS)}) "
-    "ON CONFLICT DO NOTHING"
-)
-DEPTH_SQL = _upsert("md_depth", DEPTH_COLUMNS, ("symbol", "time"), ("bids", "asks"), "")
-BBO_SQL = _upsert("md_bbo", BBO_COLUMNS, ("symbol", "time"), BBO_CHANGED, "")
+STATEMENTS = {
+    "kline": _upsert(
+        "md_klines",
+        FIXED,
+        KLINE_COLUMNS,
+        ("symbol", "interval", "open_time"),
+        KLINE_CHANGED,
+        guard="md_klines.is_final = 0",  # a final bar is never replaced
+    ),
+    "trade": Statement("md_trades", TRADE_FIXED, TRADE_COLUMNS, "ON CONFLICT DO NOTHING"),
+    "depth": _upsert("md_depth", FIXED, DEPTH_COLUMNS, ("symbol", "time"), ("bids", "asks")),
+    "bbo": _upsert("md_bbo", FIXED, BBO_COLUMNS, ("symbol", "time"), BBO_CHANGED),
+}
+# PostgreSQL refuses an upsert that meets the same key twice in one statement: it gets one row each.
+SQLITE_ROWS_PER_STATEMENT = 64
 
 
 class StoreWriter:
@@ -100,25 +144,23 @@ class StoreWriter:
         # replaces earlier ones before anything is written, so a file's rows are written once each and a
         # second import of it changes nothing.
         self._states: dict[tuple[str, str], dict[int, tuple[Any, ...]]] = {}
-        self._sql = {kind: _paramstyle(sql, connection) for kind, sql in SQL_BY_KIND.items()}
-        self._row_builders: dict[type, Callable[[Any], tuple[Any, ...]]] = {
-            Kline: self._kline_row,
-            Trade: self._trade_row,
-            Depth: self._depth_row,
-            Bbo: self._bbo_row,
-        }
+        self._sqlite = connection.dialect.name == "sqlite"
+        self._mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
 
-    def add(self, record: Record) -> None:
+    def add(self, record: Record | Rows) -> None:
         cls = record.__class__
+        if cls is Rows:
+            self._write((record.kind, record.symbol), record.rows)  # type: ignore[union-attr]
+            return
         kind = KIND_BY_TYPE.get(cls) or f"kline {record.interval}"  # type: ignore[union-attr]
         key = (kind, record.symbol)
         if cls is Depth or cls is Bbo:
-            self._add_state(key, record.time, self._row_builders[cls](record))
+            self._add_state(key, record.time, ROW_BUILDERS[cls](record))
             return
         buffer = self._buffers.get(key)
         if buffer is None:
             buffer = self._buffers[key] = []
-        buffer.append(self._row_builders[cls](record))
+        buffer.append(ROW_BUILDERS[cls](record))
         if len(buffer) >= BATCH_ROWS:
             self._write(key, buffer)
             self._buffers[key] = []
@@ -145,58 +187,62 @@ class StoreWriter:
         self._states.clear()
 
     def _write(self, key: tuple[str, str], rows: list[tuple[Any, ...]]) -> None:
-        sql = self._sql[key[0].split(" ")[0]]
-        result = self.connection.exec_driver_sql(sql, rows)  # type: ignore[arg-type]
+        kind, symbol = key
+        statement = STATEMENTS[kind.split(" ")[0]]
+        fixed = (symbol, self.venue, self.source_id) if kind == "trade" else (symbol, self.source_id)
+        if not self._sqlite:
+            self._execute(key, statement.one(self._mark), [fixed + row for row in rows])
+            return
+        size = SQLITE_ROWS_PER_STATEMENT
+        whole = len(rows) - len(rows) % size
+        if whole:
+            params = [fixed + tuple(chain.from_iterable(rows[i : i + size])) for i in range(0, whole, size)]
+            self._execute(key, statement.many(size), params)
+        if whole < len(rows):
+            self._execute(key, statement.many(1), [fixed + row for row in rows[whole:]])
+
+    def _execute(self, key: tuple[str, str], sql: str, params: list[Any]) -> None:
+        result = self.connection.exec_driver_sql(sql, params)
         self.written[key] += max(result.rowcount, 0)
 
-    def _kline_row(self, k: Kline) -> tuple[Any, ...]:
-        return (
-            k.symbol,
-            k.interval,
-            k.open_time,
-            k.close_time,
-            text(k.open),
-            text(k.high),
-            text(k.low),
-            text(k.close),
-            text(k.volume),
-            optional_text(k.quote_volume),
-            k.trade_count,
-            optional_text(k.taker_buy_base),
-            optional_text(k.taker_buy_quote),
-            1 if k.is_final else 0,
-            self.source_id,
-        )
 
-    def _trade_row(self, t: Trade) -> tuple[Any, ...]:
-        maker = t.buyer_is_maker
-        return (
-            t.symbol,
-            t.time,
-            self.venue,
-            t.trade_id,
-            format(t.price, "f"),
-            format(t.qty, "f"),
-            None if maker is None else int(maker),
-            self.source_id,
-        )
-
-    def _depth_row(self, d: Depth) -> tuple[Any, ...]:
-        return (d.symbol, d.time, levels_json(d.bids), levels_json(d.asks), self.source_id)
-
-    def _bbo_row(self, b: Bbo) -> tuple[Any, ...]:
-        return (
-            b.symbol,
-            b.time,
-            text(b.bid_price),
-            text(b.bid_qty),
-            text(b.ask_price),
-            text(b.ask_qty),
-            self.source_id,
-        )
+def _kline_row(k: Kline) -> tuple[Any, ...]:
+    return (
+        k.interval,
+        k.open_time,
+        k.close_time,
+        text(k.open),
+        text(k.high),
+        text(k.low),
+        text(k.close),
+        text(k.volume),
+        optional_text(k.quote_volume),
+        k.trade_count,
+        optional_text(k.taker_buy_base),
+        optional_text(k.taker_buy_quote),
+        1 if k.is_final else 0,
+    )
 
 
-SQL_BY_KIND = {"kline": KLINE_SQL, "trade": TRADE_SQL, "depth": DEPTH_SQL, "bbo": BBO_SQL}
+def _trade_row(t: Trade) -> tuple[Any, ...]:
+    maker = t.buyer_is_maker
+    return (t.time, t.trade_id, text(t.price), text(t.qty), None if maker is None else int(maker))
+
+
+def _depth_row(d: Depth) -> tuple[Any, ...]:
+    return (d.time, levels_json(d.bids), levels_json(d.asks))
+
+
+def _bbo_row(b: Bbo) -> tuple[Any, ...]:
+    return (b.time, text(b.bid_price), text(b.bid_qty), text(b.ask_price), text(b.ask_qty))
+
+
+ROW_BUILDERS: dict[type, Callable[[Any], tuple[Any, ...]]] = {
+    Kline: _kline_row,
+    Trade: _trade_row,
+    Depth: _depth_row,
+    Bbo: _bbo_row,
+}
 
 
 def kind_label(record: Record) -> str:
@@ -207,11 +253,6 @@ def kind_label(record: Record) -> str:
 
 
 KIND_BY_TYPE: dict[type, str] = {Trade: "trade", Depth: "depth", Bbo: "bbo"}
-
-
-def _paramstyle(sql: str, connection: Connection) -> str:
-    """Our statements use qmark placeholders (SQLite's); other drivers (psycopg) take %s."""
-    return sql if connection.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
 
 
 def source_id(connection: Connection, venue: str, name: str) -> int:

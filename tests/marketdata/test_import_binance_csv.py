@@ -162,3 +162,86 @@ def test_progress_bar_names_the_file_on_stderr_when_asked(md_db, tmp_path: Path,
     assert "BTCUSDT-1m.csv" in capsys.readouterr().err
     import_files(md_db, "binance-csv", path)
     assert capsys.readouterr().err == ""
+
+
+def trade_lines(count: int, start_ms: int = 1723161600000) -> list[str]:
+    return [
+        f"{100 + n},6123{n % 10}.5,0.00{n % 7 + 1},1,{start_ms + n},{'true' if n % 2 else 'false'},true"
+        for n in range(count)
+    ]
+
+
+def stored_trades(database, symbol):
+    with database.read() as s:
+        return [
+            (t.time, t.trade_id, t.price, t.qty, t.buyer_is_maker)
+            for t in store.trades_between(s, symbol, 0, 10**13)
+        ]
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    """Blocks of a few lines, so that a file of a hundred lines spans many of them."""
+    monkeypatch.setattr("simulator.marketdata.importer.BLOCK_BYTES", 300)
+
+
+def test_a_row_the_block_pattern_refuses_is_read_cell_by_cell_to_the_same_values(
+    md_db, tmp_path, small_blocks
+):
+    plain = trade_lines(100)
+    odd = list(plain)
+    # The same values spelt in ways only the cell-by-cell reader takes: quoted, exponent, leading zero, µs.
+    odd[10] = odd[10].replace("61230.5", '"61230.5"')
+    odd[41] = odd[41].replace("61231.5", "6.12315E+4")
+    odd[62] = odd[62].replace("61232.5", "061232.5")
+    odd[83] = odd[83].replace(",1723161600083,", ",1723161600083000,")
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "BTCUSDT-trades.csv").write_text("\n".join(plain) + "\n")
+    (tmp_path / "b" / "ETHUSDT-trades.csv").write_text("\n".join(odd))  # and no newline at the end
+    report = import_files(
+        md_db, "binance-csv", tmp_path / "a" / "BTCUSDT-trades.csv", tmp_path / "b" / "ETHUSDT-trades.csv"
+    )
+    assert report.count("trade", "BTCUSDT") == report.count("trade", "ETHUSDT") == 100
+    assert stored_trades(md_db, "ETHUSDT") == stored_trades(md_db, "BTCUSDT")
+    with md_db.read() as s:
+        prices = (
+            s.connection()
+            .exec_driver_sql("SELECT DISTINCT price FROM md_trades ORDER BY price")
+            .scalars()
+            .all()
+        )
+    assert prices == [f"6123{n}.5" for n in range(10)]  # stored as plain text whatever the spelling
+
+
+def test_a_bad_row_deep_in_a_file_names_its_line(md_db, tmp_path, small_blocks):
+    lines = trade_lines(100)
+    lines[76] = lines[76].rsplit(",", 2)[0] + ",maybe,true"
+    path = tmp_path / "BTCUSDT-trades.csv"
+    path.write_text("id,price,qty,quote_qty,time,is_buyer_maker,is_best_match\n\n" + "\n".join(lines) + "\n")
+    with pytest.raises(ImportFileError, match="is_buyer_maker is not true/false") as raised:
+        import_files(md_db, "binance-csv", path)
+    assert raised.value.line == 2 + 77
+    with md_db.read() as s:
+        assert store.coverage(s) == []
+
+
+def test_microsecond_trades_and_klines_read_whole(md_db, tmp_path, small_blocks):
+    trades = tmp_path / "BTCUSDT-trades.csv"
+    trades.write_text("".join(f"{n},1.5,2,3,{1735689600000000 + n * 1000},true,true\n" for n in range(30)))
+    klines = tmp_path / "BTCUSDT-1m.csv"
+    step = 60_000_000  # a minute in µs
+    klines.write_text(
+        "".join(
+            f"{1735689600000000 + n * step},1,2,0.5,1.5,10,{1735689659999999 + n * step},15,3,4,6,0\n"
+            for n in range(30)
+        )
+    )
+    report = import_files(md_db, "binance-csv", trades, klines)
+    assert (report.count("trade"), report.count("kline 1m")) == (30, 30)
+    with md_db.read() as s:
+        assert [t.time for t in store.trades_between(s, "BTCUSDT", 0, 10**13)][:2] == [
+            1735689600000,
+            1735689600001,
+        ]
+        assert store.kline_at(s, "BTCUSDT", "1m", 1735689660000).close_time == 1735689719999
