@@ -9,6 +9,7 @@ unique index (symbol, time...).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -198,3 +199,122 @@ def _kline_from_row(row: Any) -> Kline:
         taker_buy_quote=_optional(row.taker_buy_quote),
         is_final=bool(row.is_final),
     )
+
+
+# --- Event times: what the live loop's span and the admin's "advance to the next market event" read ------
+# Each lookup is one seek on a table's key (symbol, time...): "ORDER BY time LIMIT 1" within one symbol.
+# A bare MIN(time) over all symbols could not use those keys (symbol comes first) and would scan the table,
+# so "all symbols" is enumerated first with one seek per symbol (a loose index scan).
+
+_EVENT_TABLES = (MarketDepth.__table__, MarketBbo.__table__, MarketTrade.__table__)  # rows are events at time
+_KLINE_TABLE = MarketKline.__table__
+_SYMBOL_TABLES = (*_EVENT_TABLES, _KLINE_TABLE)
+_previous = bindparam("previous")
+FIRST_TIME = {
+    table: select(table.c.time).where(table.c.symbol == _symbol).order_by(table.c.time).limit(1)
+    for table in _EVENT_TABLES
+}
+LAST_TIME = {
+    table: select(table.c.time).where(table.c.symbol == _symbol).order_by(table.c.time.desc()).limit(1)
+    for table in _EVENT_TABLES
+}
+NEXT_TIME = {
+    table: select(table.c.time)
+    .where(table.c.symbol == _symbol, table.c.time > _t)
+    .order_by(table.c.time)
+    .limit(1)
+    for table in _EVENT_TABLES
+}
+FIRST_SYMBOL = {table: select(table.c.symbol).order_by(table.c.symbol).limit(1) for table in _SYMBOL_TABLES}
+NEXT_SYMBOL = {
+    table: select(table.c.symbol).where(table.c.symbol > _previous).order_by(table.c.symbol).limit(1)
+    for table in _SYMBOL_TABLES
+}
+FIRST_INTERVAL = select(_kline.interval).where(_kline.symbol == _symbol).order_by(_kline.interval).limit(1)
+NEXT_INTERVAL = (
+    select(_kline.interval)
+    .where(_kline.symbol == _symbol, _kline.interval > _previous)
+    .order_by(_kline.interval)
+    .limit(1)
+)
+FIRST_BAR_OPEN = (
+    select(_kline.open_time)
+    .where(_kline.symbol == _symbol, _kline.interval == _interval)
+    .order_by(_kline.open_time)
+    .limit(1)
+)
+LAST_BAR_CLOSE = (  # bars of one series do not overlap: the last to open is the last to close
+    select(_kline.close_time)
+    .where(_kline.symbol == _symbol, _kline.interval == _interval)
+    .order_by(_kline.open_time.desc())
+    .limit(1)
+)
+FIRST_BAR_OPENING_AFTER = (
+    select(_kline.close_time)
+    .where(_kline.symbol == _symbol, _kline.interval == _interval, _kline.open_time > _t)
+    .order_by(_kline.open_time)
+    .limit(1)
+)
+
+
+def event_span(db: Executor, symbols: Sequence[str] | None = None) -> tuple[int, int] | None:
+    """First and last recorded time of `symbols` (all when None) over depth, bbo, trades and klines, a bar
+    spanning its open_time to its close_time. None when the store holds nothing of them."""
+    times: list[int | None] = []
+    for table in _EVENT_TABLES:
+        for symbol in _symbols_in(db, table, symbols):
+            times.append(db.execute(FIRST_TIME[table], {"symbol": symbol}).scalar())
+            times.append(db.execute(LAST_TIME[table], {"symbol": symbol}).scalar())
+    for symbol, interval in _kline_series(db, symbols):
+        series = {"symbol": symbol, "interval": interval}
+        times.append(db.execute(FIRST_BAR_OPEN, series).scalar())
+        times.append(db.execute(LAST_BAR_CLOSE, series).scalar())
+    found = [int(time) for time in times if time is not None]
+    return (min(found), max(found)) if found else None
+
+
+def next_event_time(db: Executor, symbols: Sequence[str] | None, after_ms: int) -> int | None:
+    """The first recorded time after `after_ms` of `symbols` (all when None): a depth snapshot, a bbo, a
+    trade, or the close_time of a bar of any interval (a bar is an event when it completes). None if the
+    recording has nothing later."""
+    times: list[int | None] = []
+    for table in _EVENT_TABLES:
+        for symbol in _symbols_in(db, table, symbols):
+            times.append(db.execute(NEXT_TIME[table], {"symbol": symbol, "t": after_ms}).scalar())
+    for symbol, interval in _kline_series(db, symbols):
+        times.append(_next_bar_close(db, symbol, interval, after_ms))
+    return min((int(time) for time in times if time is not None), default=None)
+
+
+def _next_bar_close(db: Executor, symbol: str, interval: str, after_ms: int) -> int | None:
+    """The smallest close_time > after_ms of one series. Its bars do not overlap, so close times rise with
+    open times: the answer is the bar covering after_ms if it closes later, else the first bar that opens
+    after it. Two seeks, and no assumption about how long a bar is (a month varies)."""
+    series = {"symbol": symbol, "interval": interval, "t": after_ms}
+    covering = db.execute(KLINE_AT, series).first()
+    if covering is not None and covering.close_time > after_ms:
+        return int(covering.close_time)
+    return db.execute(FIRST_BAR_OPENING_AFTER, series).scalar()
+
+
+def _symbols_in(db: Executor, table: Any, wanted: Sequence[str] | None) -> list[str]:
+    """The symbols to look up in `table`: the wanted ones, or every symbol it holds (one seek each)."""
+    if wanted is not None:
+        return list(dict.fromkeys(wanted))
+    held: list[str] = []
+    symbol = db.execute(FIRST_SYMBOL[table]).scalar()
+    while symbol is not None:
+        held.append(symbol)
+        symbol = db.execute(NEXT_SYMBOL[table], {"previous": symbol}).scalar()
+    return held
+
+
+def _kline_series(db: Executor, wanted: Sequence[str] | None) -> list[tuple[str, str]]:
+    """(symbol, interval) of every kline series of the symbols looked up (one seek each)."""
+    series: list[tuple[str, str]] = []
+    for symbol in _symbols_in(db, _KLINE_TABLE, wanted):
+        interval = db.execute(FIRST_INTERVAL, {"symbol": symbol}).scalar()
+        while interval is not None:
+            series.append((symbol, interval))
+            interval = db.execute(NEXT_INTERVAL, {"symbol": symbol, "previous": interval}).scalar()
+    return series

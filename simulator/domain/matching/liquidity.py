@@ -1,0 +1,130 @@
+"""What a taker can take at market time t: the recorded book (a depth snapshot, else the best bid/offer,
+else a synthetic level around the last complete kline), minus what simulated takers already took from that
+same snapshot, and the mark price the MARKET_TRADING band is measured against."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from enum import StrEnum
+
+from simulator.domain.matching.model import FillModel
+from simulator.domain.matching.orders import Side
+from simulator.marketdata.records import Bbo, Depth, Kline
+
+TWO = Decimal(2)
+
+
+class Source(StrEnum):
+    DEPTH = "depth"
+    BBO = "bbo"
+    KLINE = "kline"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class Level:
+    price: Decimal
+    qty: Decimal
+
+
+# Liquidity already taken from one snapshot: (side of the book: BUY = bids, SELL = asks, price) -> quantity.
+Taken = Mapping[tuple[Side, Decimal], Decimal]
+
+
+@dataclass(frozen=True)
+class RecordedBook:
+    """The recorded levels a taker meets, best first, with what was taken from them removed. `time` is the
+    snapshot's (or bbo's, or bar's) time: liquidity taken is remembered per (symbol, source, time), so it
+    stays taken until a newer snapshot replaces it."""
+
+    source: Source
+    time: int | None
+    bids: tuple[Level, ...]
+    asks: tuple[Level, ...]
+
+    def side(self, side: Side) -> tuple[Level, ...]:
+        """The levels resting on `side` (BUY: bids, SELL: asks)."""
+        return self.bids if side is Side.BUY else self.asks
+
+    @property
+    def mid(self) -> Decimal | None:
+        if not self.bids or not self.asks:
+            return None
+        return (self.bids[0].price + self.asks[0].price) / TWO
+
+
+EMPTY = RecordedBook(Source.NONE, None, (), ())
+
+
+def recorded_book(
+    now_ms: int,
+    model: FillModel,
+    depth: Depth | None,
+    bbo: Bbo | None,
+    last_bar: Kline | None,
+    tick_size: Decimal,
+    taken: Taken,
+) -> RecordedBook:
+    """The book at `now_ms` from the latest depth, bbo and complete bar at or before it (the caller reads
+    those from the store); `taken` is what was taken from whichever of them this book comes from."""
+    if depth is not None and now_ms - depth.time <= model.depth_staleness_ms:
+        return _less_taken(
+            RecordedBook(Source.DEPTH, depth.time, _levels(depth.bids), _levels(depth.asks)), taken
+        )
+    if bbo is not None and now_ms - bbo.time <= model.bbo_staleness_ms:
+        book = RecordedBook(
+            Source.BBO, bbo.time, (Level(bbo.bid_price, bbo.bid_qty),), (Level(bbo.ask_price, bbo.ask_qty),)
+        )
+        return _less_taken(book, taken)
+    if last_bar is not None and last_bar.close_time < now_ms:
+        return _less_taken(synthetic_book(last_bar, model, tick_size), taken)
+    return EMPTY
+
+
+def synthetic_book(bar: Kline, model: FillModel, tick_size: Decimal) -> RecordedBook:
+    """One level a side around the bar's close, on the tick grid (bid down, ask up), each offering a share
+    of the bar's volume."""
+    spread = bar.close * model.synthetic_half_spread
+    bid = _on_tick(bar.close - spread, tick_size, ROUND_FLOOR)
+    ask = _on_tick(bar.close + spread, tick_size, ROUND_CEILING)
+    if ask <= bid:
+        ask = bid + tick_size
+    size = bar.volume * model.synthetic_volume_share
+    if size <= 0 or bid <= 0:
+        return RecordedBook(Source.KLINE, bar.open_time, (), ())
+    return RecordedBook(Source.KLINE, bar.open_time, (Level(bid, size),), (Level(ask, size),))
+
+
+def mark_price(book: RecordedBook, last_trade_price: Decimal | None) -> Decimal | None:
+    """The price bands are measured against: the book's mid, else the last trade."""
+    return book.mid if book.mid is not None else last_trade_price
+
+
+def _levels(pairs: tuple[tuple[Decimal, Decimal], ...]) -> tuple[Level, ...]:
+    return tuple(Level(price, qty) for price, qty in pairs if qty > 0)
+
+
+def _less_taken(book: RecordedBook, taken: Taken) -> RecordedBook:
+    if not taken:
+        return book
+    return RecordedBook(
+        book.source,
+        book.time,
+        _side_less_taken(book.bids, Side.BUY, taken),
+        _side_less_taken(book.asks, Side.SELL, taken),
+    )
+
+
+def _side_less_taken(levels: tuple[Level, ...], side: Side, taken: Taken) -> tuple[Level, ...]:
+    result = []
+    for level in levels:
+        left = level.qty - taken.get((side, level.price), Decimal(0))
+        if left > 0:
+            result.append(Level(level.price, left))
+    return tuple(result)
+
+
+def _on_tick(price: Decimal, tick: Decimal, rounding: str) -> Decimal:
+    return (price / tick).to_integral_value(rounding=rounding) * tick
