@@ -148,3 +148,23 @@ class InternalError(UnknownError):
 class AdminUnauthorized(UnauthorizedOperation):
     http_status = 401
     msg = "Unauthorized operation: missing or wrong X-SIM-ADMIN-TOKEN"
+
+
+class OrderFilled(ApiError):
+    code = "-1139"
+    msg = "Order has been filled"
+
+
+class OrderCanceled(ApiError):
+    code = "-1142"
+    msg = "Order has been cancelled"
+
+
+class OrderNotFound(ApiError):
+    code = "-1143"
+    msg = "Order not found on order book"
+
+
+class InstrumentNotFound(ApiError):
+    code = "0201"
+    msg = "Instrument not found"

@@ -123,6 +123,33 @@ class Settings:
         default=True,
         metadata=_parser(_bool, "serve imports the demo recording of fixtures/demo into a new database"),
     )
+    fill_depth_staleness_ms: int = field(
+        default=5000, metadata=_parser(_non_negative_int, "a depth snapshot older than this is not liquidity")
+    )
+    fill_bbo_staleness_ms: int = field(
+        default=5000, metadata=_parser(_non_negative_int, "a best bid/offer older than this is not liquidity")
+    )
+    fill_synthetic_half_spread: Decimal = field(
+        default=Decimal("0.0005"),
+        metadata=_parser(_non_negative_decimal, "kline-only data: synthetic level distance from the close"),
+    )
+    fill_synthetic_volume_share: Decimal = field(
+        default=Decimal("0.1"),
+        metadata=_parser(_non_negative_decimal, "kline-only data: synthetic level size, share of bar volume"),
+    )
+    fill_kline_interval: str = field(
+        default="1m", metadata=_parser(_choice("1s", "1m", "3m", "5m", "15m", "30m", "1h"), "bars matched on")
+    )
+    fill_kline_touch: bool = field(
+        default=False, metadata=_parser(_bool, "a bar that only touches a resting limit fills it")
+    )
+    fill_kline_volume_share: Decimal = field(
+        default=Decimal("0.1"),
+        metadata=_parser(_non_negative_decimal, "share of a bar's volume that may fill resting orders"),
+    )
+    fill_queue_model: bool = field(
+        default=True, metadata=_parser(_bool, "resting orders wait behind the recorded size at their price")
+    )
     fixtures: str = field(
         default=str(DEFAULT_FIXTURES),
         metadata=_parser(str, "folder of instruments/coins/fee-tier fixtures seeded into a new database"),

@@ -17,7 +17,7 @@ from simulator.domain.money import parse_decimal
 from simulator.http import serializers
 from simulator.http.params import json_decimal, json_object
 from simulator.http.state import current_sim
-from simulator.services import accounts
+from simulator.services import accounts, market
 from simulator.services.clock import read_clock, write_clock
 
 bp = Blueprint("admin", __name__, url_prefix="/sim/v1")
@@ -99,24 +99,34 @@ def get_clock() -> dict[str, Any]:
 
 @bp.post("/clock")
 def set_clock() -> dict[str, Any]:
-    """POST /sim/v1/clock — {"mode": "replay", "time": ms, "speed": x}, {"mode": "live"}, {"advanceMs": n}."""
+    """POST /sim/v1/clock — {"mode": "replay", "time": ms, "speed": x}, {"mode": "live"}, {"advanceMs": n}
+    or {"advanceTo": "nextEvent"}. An advance applies the market events on the way to resting orders."""
     body = json_object(request)
     now_ms = transport_now_ms()
-    with current_sim().database.write() as session:
-        clock = changed_clock(read_clock(session), body, now_ms)
+    sim = current_sim()
+    if "advanceMs" in body or "advanceTo" in body:
+        try:
+            clock = market.step_clock(sim.database, sim.settings, now_ms, _advance(body))
+        except ClockError as e:
+            raise errors.UnsupportedOperation(f"Unsupported operation: {e}") from e
+        return serializers.clock(clock, now_ms)
+    with sim.database.write() as session:
+        clock = changed_clock(body, now_ms, read_clock(session))
         write_clock(session, clock)
     return serializers.clock(clock, now_ms)
 
 
-def changed_clock(clock: MarketClock, body: dict[str, Any], now_ms: int) -> MarketClock:
-    if "advanceMs" in body:
-        if set(body) != {"advanceMs"}:
-            raise errors.IllegalParameter(name="advanceMs")
-        advance = _whole_number(body, "advanceMs")
-        try:
-            return clock.advanced(advance, now_ms)
-        except ClockError as e:
-            raise errors.UnsupportedOperation(f"Unsupported operation: {e}") from e
+def _advance(body: dict[str, Any]) -> int | None:
+    """advanceMs: that many ms; advanceTo "nextEvent": None (to the next recorded event)."""
+    (name,) = body if len(body) == 1 else (None,)
+    if name == "advanceMs":
+        return _whole_number(body, "advanceMs")
+    if name == "advanceTo" and body["advanceTo"] == "nextEvent":
+        return None
+    raise errors.IllegalParameter(name="advanceTo" if "advanceTo" in body else "advanceMs")
+
+
+def changed_clock(body: dict[str, Any], now_ms: int, clock: MarketClock) -> MarketClock:
     mode = body.get("mode")
     if mode == ClockMode.LIVE:
         return MarketClock.live(now_ms)

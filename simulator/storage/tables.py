@@ -120,6 +120,99 @@ class LedgerEntry(Base):
     remark: Mapped[str] = mapped_column(String(128), default="")
 
 
+# --- Trading: orders, fills and what the engine remembers between requests ----------------------------
+
+
+class SymbolState(Base):
+    """Per symbol: how far the engine has applied the recording (market time, ms), and the lock row that
+    serialises matching of the symbol across processes (every engine transaction locks it first)."""
+
+    __tablename__ = "symbol_state"
+    symbol: Mapped[str] = mapped_column(String(32), primary_key=True)
+    watermark_ms: Mapped[int] = mapped_column(BigInteger)
+    last_price: Mapped[Decimal | None]  # of the last recorded or simulated trade applied
+
+
+class Order(Base):
+    """An order, its progress and the funds it still holds (`locked_asset`, `locked_left`)."""
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("account_id", "client_order_id"),
+        Index("ix_orders_resting", "symbol", "resting", "price"),
+        Index("ix_orders_account", "account_id", "symbol", "created_ms"),
+    )
+    order_id: Mapped[str] = mapped_column(Id, primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    client_order_id: Mapped[str] = mapped_column(String(255))
+    symbol: Mapped[str] = mapped_column(ForeignKey("instruments.symbol"))
+    side: Mapped[str] = mapped_column(String(4))
+    type: Mapped[str] = mapped_column(String(16))
+    time_in_force: Mapped[str] = mapped_column(String(4))
+    price: Mapped[Decimal | None]
+    quantity: Mapped[Decimal | None]
+    amount: Mapped[Decimal | None]
+    stp_mode: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(20))
+    cancel_reason: Mapped[str] = mapped_column(String(20), default="")
+    executed_qty: Mapped[Decimal]
+    executed_quote: Mapped[Decimal]
+    queue_ahead: Mapped[Decimal]
+    resting: Mapped[int] = mapped_column(Integer)  # 1 while it rests in the book
+    sequence: Mapped[int] = mapped_column(BigInteger)  # time priority among resting orders
+    locked_asset: Mapped[str] = mapped_column(String(32))
+    locked_left: Mapped[Decimal]
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    updated_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class Fill(Base):
+    """One side of a trade. Both sides of a match between two simulated orders share `ticket_id`; a fill
+    against recorded liquidity has no counter order."""
+
+    __tablename__ = "fills"
+    __table_args__ = (Index("ix_fills_account", "account_id", "symbol", "time"),)
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    ticket_id: Mapped[str] = mapped_column(Id)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.order_id"), index=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    symbol: Mapped[str] = mapped_column(String(32))
+    side: Mapped[str] = mapped_column(String(4))
+    price: Mapped[Decimal]
+    qty: Mapped[Decimal]
+    quote: Mapped[Decimal]
+    is_maker: Mapped[int] = mapped_column(Integer)
+    fee_asset: Mapped[str] = mapped_column(String(32))
+    fee_amount: Mapped[Decimal]
+    counter_order_id: Mapped[str | None] = mapped_column(Id)
+    time: Mapped[int] = mapped_column(BigInteger)
+
+
+class TakenLiquidity(Base):
+    """Recorded liquidity simulated takers used, per snapshot: it stays taken until a newer snapshot."""
+
+    __tablename__ = "md_taken"
+    symbol: Mapped[str] = mapped_column(String(32), primary_key=True)
+    source: Mapped[str] = mapped_column(String(8), primary_key=True)
+    snapshot_time: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    side: Mapped[str] = mapped_column(String(4), primary_key=True)
+    price: Mapped[str] = mapped_column(String(64), primary_key=True)  # decimal text, part of the key
+    qty: Mapped[Decimal]
+
+
+class OutboxEvent(Base):
+    """Append-only events (order update, trade, balance change) for the streams, written in the same
+    transaction as the change; `id` is their order."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_account", "account_id", "id"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(19))
+    kind: Mapped[str] = mapped_column(String(16))  # "order", "trade", "balance"
+    time: Mapped[int] = mapped_column(BigInteger)
+    payload: Mapped[str] = mapped_column(Text)  # JSON, decimals as strings
+
+
 # --- Market data (simulator.marketdata writes and reads these with Core statements) ---------------------
 # Prices and sizes are exact decimal text; times are ms since the epoch. Each table's primary key (or unique
 # index) is both the import's idempotency key and the index behind "latest at or before t" and "everything in

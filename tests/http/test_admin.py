@@ -11,6 +11,8 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import select
 
+from simulator.marketdata.records import Trade
+from simulator.marketdata.writer import StoreWriter, source_id
 from simulator.storage.tables import LedgerEntry
 from tests.conftest import ADMIN_TOKEN, Signer, admin_headers
 
@@ -830,3 +832,33 @@ def test_advance_on_a_running_replay_clock_adds_to_the_elapsed_time(client):
         now = server_time(client)
 
     assert now == REPLAY_START_MS + 2000 + 500 + 1000
+
+
+def test_advance_to_the_next_market_event(app, client):
+    with app.extensions["hashkey_sim"].database.engine.begin() as connection:
+        writer = StoreWriter(connection, source_id(connection, "test", "admin"), "test")
+        for offset in (2_500, 4_000):
+            writer.add(
+                Trade("BTCUSDT", REPLAY_START_MS + offset, Decimal("100"), Decimal("1"), True, str(offset))
+            )
+        writer.flush()
+    set_clock(client, mode="replay", time=REPLAY_START_MS, speed=0)
+
+    first = set_clock(client, advanceTo="nextEvent")
+    second = set_clock(client, advanceTo="nextEvent")
+    after_the_last = set_clock(client, advanceTo="nextEvent")
+
+    assert first.get_json() == {"mode": "replay", "time": REPLAY_START_MS + 2_500, "speed": 0}
+    assert second.get_json()["time"] == REPLAY_START_MS + 4_000
+    assert after_the_last.get_json()["time"] == REPLAY_START_MS + 4_000  # nothing more: it stays
+
+
+@pytest.mark.parametrize("body", [{"advanceTo": "tomorrow"}, {"advanceTo": "nextEvent", "advanceMs": 1}])
+def test_a_bad_advance_to_is_an_illegal_parameter(client, body):
+    set_clock(client, mode="replay", time=REPLAY_START_MS, speed=0)
+
+    response = set_clock(client, **body)
+
+    assert response.status_code == 400
+    assert response.get_json()["code"] == "-1130"
+    assert get_clock(client)["time"] == REPLAY_START_MS

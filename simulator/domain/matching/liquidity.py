@@ -74,9 +74,8 @@ def recorded_book(
             RecordedBook(Source.DEPTH, depth.time, _levels(depth.bids), _levels(depth.asks)), taken
         )
     if bbo is not None and now_ms - bbo.time <= model.bbo_staleness_ms:
-        book = RecordedBook(
-            Source.BBO, bbo.time, (Level(bbo.bid_price, bbo.bid_qty),), (Level(bbo.ask_price, bbo.ask_qty),)
-        )
+        bids, asks = _levels(((bbo.bid_price, bbo.bid_qty),)), _levels(((bbo.ask_price, bbo.ask_qty),))
+        book = RecordedBook(Source.BBO, bbo.time, bids, asks)
         return _less_taken(book, taken)
     if last_bar is not None and last_bar.close_time < now_ms:
         return _less_taken(synthetic_book(last_bar, model, tick_size), taken)

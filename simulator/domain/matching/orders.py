@@ -168,6 +168,10 @@ class Order:
         """Add a fill of `qty` at `price` and move to the status it leads to."""
         if qty <= 0:
             raise ValueError("a fill has a positive quantity")
+        if not self.is_working:
+            raise IllegalTransition(f"fill is not possible for an order that is {self.status}")
+        if not self.by_amount and qty > self.remaining_qty:
+            raise ValueError(f"a fill of {qty} is more than the {self.remaining_qty} left")
         self.executed_qty += qty
         self.executed_quote += qty * price
         done = self.remaining_qty <= 0 if not self.by_amount else self.remaining_amount <= 0

@@ -1,0 +1,86 @@
+"""The market side of the simulator: the matching engine as the settings and the clock make it, and moving
+the market — applying every symbol's recorded events to its resting orders up to the clock's time.
+
+This is the Python API tests drive a step-mode clock with (`step_clock`), and what the admin API calls.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from simulator.domain.clock import ClockMode, MarketClock
+from simulator.domain.matching.model import FillModel
+from simulator.domain.timeline import Timeline
+from simulator.marketdata import store
+from simulator.services import trading
+from simulator.services.clock import read_clock, write_clock
+from simulator.settings import Settings
+from simulator.storage.db import Database
+
+
+def fill_model(settings: Settings) -> FillModel:
+    return FillModel(
+        depth_staleness_ms=settings.fill_depth_staleness_ms,
+        bbo_staleness_ms=settings.fill_bbo_staleness_ms,
+        synthetic_half_spread=settings.fill_synthetic_half_spread,
+        synthetic_volume_share=settings.fill_synthetic_volume_share,
+        kline_interval=settings.fill_kline_interval,
+        kline_touch_fills=settings.fill_kline_touch,
+        kline_volume_share=settings.fill_kline_volume_share,
+        queue_model=settings.fill_queue_model,
+    )
+
+
+def engine(session: Session, settings: Settings, clock: MarketClock) -> trading.Engine:
+    """Replay plays the recording at its own times; live plays it shifted to now and looped."""
+    timeline = Timeline.identity()
+    if clock.mode is ClockMode.LIVE:
+        span = store.event_span(session)
+        if span is not None:
+            timeline = Timeline.looped(*span)
+    return trading.Engine(fill_model(settings), timeline)
+
+
+def advance_market(database: Database, settings: Settings, to_ms: int) -> int:
+    """Bring every symbol with resting orders up to market time `to_ms`, one transaction per symbol (each
+    locks its symbol, so concurrent callers never apply an event twice); the number of events applied."""
+    with database.read() as session:
+        symbols = trading.symbols_with_resting_orders(session)
+        built = engine(session, settings, read_clock(session))
+    applied = 0
+    for symbol in symbols:
+        with database.write() as session:
+            applied += trading.advance_symbol(session, symbol, to_ms, built)
+    return applied
+
+
+def next_event_time(session: Session, settings: Settings, clock: MarketClock, now_ms: int) -> int | None:
+    """The market time of the next recorded event after `now_ms` (in live mode, in this loop or the next)."""
+    built = engine(session, settings, clock)
+    timeline = built.timeline
+    recording_now = timeline.to_recording(now_ms)
+    found = store.next_event_time(session, None, recording_now)
+    if found is not None:
+        return found + (now_ms - recording_now)
+    if timeline.is_identity or timeline.first_ms is None or timeline.period_ms is None:
+        return None
+    # past the last event of this loop: the first one of the next loop
+    first = store.next_event_time(session, None, timeline.first_ms - 1)
+    loop_start = now_ms - (recording_now - timeline.first_ms)
+    return None if first is None else loop_start + timeline.period_ms + (first - timeline.first_ms)
+
+
+def step_clock(
+    database: Database, settings: Settings, transport_now_ms: int, advance_ms: int | None = None
+) -> MarketClock:
+    """Step mode: move a replay clock forward by `advance_ms`, or to the next market event when None, and
+    apply what happened on the way. Returns the new clock."""
+    with database.write() as session:
+        clock = read_clock(session)
+        now = clock.now_ms(transport_now_ms)
+        if advance_ms is None:
+            target = next_event_time(session, settings, clock, now)
+            advance_ms = 0 if target is None else max(0, target - now)
+        clock = write_clock(session, clock.advanced(advance_ms, transport_now_ms))
+    advance_market(database, settings, clock.now_ms(transport_now_ms))
+    return clock

@@ -1,0 +1,649 @@
+"""Placing, cancelling and filling orders: the engine's rules (domain/matching) applied to the database.
+
+Every entry point runs in the caller's write transaction and first locks the symbol's SymbolState row, so
+matching of one symbol is serialised across threads and processes. Before an order is matched or cancelled
+the symbol is brought up to the market time (resting orders fill on the recording up to now first). Fills,
+balance changes with their ledger entries, and outbox events of a match are written in that transaction.
+
+Funds: a LIMIT order locks price x quantity of quote (BUY) or its quantity of base (SELL) when placed; a
+MARKET BUY by amount locks the amount; a MARKET order whose cost is known only after the walk (BUY by
+quantity, SELL by amount) locks exactly what its fills use. Fills pay from the locked part; what is left
+when the order ends goes back to free.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from simulator import errors
+from simulator.domain.accounts import FlowType
+from simulator.domain.matching.fees import FeeRates, fill_fee
+from simulator.domain.matching.liquidity import RecordedBook, mark_price, recorded_book
+from simulator.domain.matching.model import FillModel
+from simulator.domain.matching.orders import (
+    CancelReason,
+    Event,
+    Order,
+    OrderStatus,
+    OrderType,
+    Side,
+    StpMode,
+    TimeInForce,
+)
+from simulator.domain.matching.resting import MakerFill, on_bar, on_depth, on_trade, queue_on_rest
+from simulator.domain.matching.taking import Fill, TakeLimits, take
+from simulator.domain.timeline import Timeline
+from simulator.marketdata import store
+from simulator.marketdata.events import RANK_BAR, RANK_DEPTH, RANK_TRADE, events_between, last_complete_bar
+from simulator.marketdata.records import Kline
+from simulator.services.accounts import change_balance
+from simulator.storage import tables
+from simulator.storage.db import locked, scalar_for_update
+from simulator.storage.ids import next_id
+
+LAST_PRICE_LOOKBACK_MS = 60_000  # the mark price falls back to the last trade within this window
+
+
+@dataclass(frozen=True)
+class Engine:
+    """What the engine runs with: the fill model and how market time maps onto the recording."""
+
+    model: FillModel = FillModel()
+    timeline: Timeline = Timeline.identity()
+
+
+@dataclass(frozen=True)
+class NewOrder:
+    account_id: str
+    symbol: str
+    side: Side
+    type: OrderType
+    time_in_force: TimeInForce = TimeInForce.GTC
+    price: Decimal | None = None
+    quantity: Decimal | None = None
+    amount: Decimal | None = None  # quote, for a MARKET order by amount
+    client_order_id: str | None = None
+    stp_mode: StpMode = StpMode.EXPIRE_TAKER
+
+
+@dataclass(frozen=True)
+class InstrumentRules:
+    """What matching needs of an instrument's definition (the exchangeInfo symbol object)."""
+
+    symbol: str
+    base_asset: str
+    quote_asset: str
+    tick_size: Decimal
+    step_size: Decimal
+    base_precision: Decimal
+    quote_precision: Decimal
+    buy_up_rate: Decimal | None
+    sell_down_rate: Decimal | None
+
+    @classmethod
+    def of(cls, row: tables.Instrument) -> InstrumentRules:
+        definition = json.loads(row.definition)
+        filters = {f["filterType"]: f for f in definition.get("filters", [])}
+        market = filters.get("MARKET_TRADING", {})
+        return cls(
+            symbol=row.symbol,
+            base_asset=row.base_asset,
+            quote_asset=row.quote_asset,
+            tick_size=Decimal(filters["PRICE_FILTER"]["tickSize"]),
+            step_size=Decimal(filters["LOT_SIZE"]["stepSize"]),
+            base_precision=Decimal(definition["baseAssetPrecision"]),
+            quote_precision=Decimal(definition["quotePrecision"]),
+            buy_up_rate=_optional_rate(market.get("buyPriceUpRate")),
+            sell_down_rate=_optional_rate(market.get("sellPriceDownRate")),
+        )
+
+
+# ---- entry points -----------------------------------------------------------------------------------
+
+
+def place_order(session: Session, new: NewOrder, now_ms: int, engine: Engine) -> Order:
+    """Match `new` at market time `now_ms` and persist it; raises InsufficientAsset (nothing written)."""
+    rules = instrument_rules(session, new.symbol)
+    state = _lock_symbol(session, new.symbol, now_ms)
+    _advance_locked(session, state, now_ms, engine)
+    order_id = next_id(session)
+    order = Order(
+        order_id=order_id,
+        account_id=new.account_id,
+        symbol=new.symbol,
+        side=new.side,
+        type=new.type,
+        time_in_force=new.time_in_force,
+        price=new.price,
+        quantity=new.quantity,
+        amount=new.amount,
+        stp_mode=new.stp_mode,
+        created_ms=now_ms,
+        updated_ms=now_ms,
+        sequence=int(order_id),
+    )
+    upfront = _upfront_lock(order, rules)
+    if upfront is not None:
+        _require_free(session, order.account_id, *upfront)
+    book = _book(session, rules, now_ms, engine)
+    makers = {row.order_id: (row, _to_domain(row)) for row in _resting_rows(session, new.symbol)}
+    limits = TakeLimits(
+        mark_price(book, _last_price(session, state, engine, now_ms)),
+        rules.buy_up_rate,
+        rules.sell_down_rate,
+        rules.step_size,
+    )
+    result = take(order, book, [domain for _, domain in makers.values()], limits, now_ms)
+    lock = upfront or _lock_for_fills(order, result.fills, rules)
+    if order.status is not OrderStatus.REJECTED:
+        _require_free(session, order.account_id, *lock)
+        _move_to_locked(session, order.account_id, lock[0], lock[1])
+    held = lock if order.status is not OrderStatus.REJECTED else None
+    row = _insert_order(session, order, new.client_order_id, held)
+    for fill in result.fills:
+        _settle_match(session, rules, row, order, fill, makers, now_ms)
+    _remember_taken(session, new.symbol, book, result.taken)
+    for maker in result.expired_makers:
+        _finish(session, makers[maker.order_id][0], maker)
+    if result.rests:
+        order.queue_ahead = queue_on_rest(order, book, engine.model)
+        row.resting = 1
+    _store_order(row, order)
+    if order.is_final:
+        _release(session, row)
+    if result.fills:
+        state.last_price = result.fills[-1].price
+    _outbox_order(session, row)
+    return order
+
+
+def cancel_order(session: Session, account_id: str, order_id: str, now_ms: int, engine: Engine) -> Order:
+    """Cancel a working order of `account_id` (after the market caught up to now: fills come first)."""
+    row = session.get(tables.Order, order_id)
+    if row is None or row.account_id != account_id:
+        raise errors.OrderNotFound()
+    state = _lock_symbol(session, row.symbol, now_ms)
+    _advance_locked(session, state, now_ms, engine)
+    order = _to_domain(row)
+    if order.status is OrderStatus.FILLED:
+        raise errors.OrderFilled()
+    if order.is_final:
+        raise errors.OrderCanceled()
+    order.apply(Event.CANCEL, now_ms, CancelReason.USER_CANCEL)
+    _finish(session, row, order)
+    return order
+
+
+def advance_symbol(session: Session, symbol: str, to_ms: int, engine: Engine) -> int:
+    """Apply the symbol's recorded events up to market time `to_ms` to its resting orders; the number of
+    events applied."""
+    return _advance_locked(session, _lock_symbol(session, symbol, to_ms), to_ms, engine)
+
+
+def symbols_with_resting_orders(session: Session) -> list[str]:
+    query = (
+        select(tables.Order.symbol).where(tables.Order.resting == 1).distinct().order_by(tables.Order.symbol)
+    )
+    return list(session.scalars(query))
+
+
+def instrument_rules(session: Session, symbol: str) -> InstrumentRules:
+    row = session.get(tables.Instrument, symbol)
+    if row is None:
+        raise errors.InstrumentNotFound()
+    return InstrumentRules.of(row)
+
+
+# ---- the market moves -----------------------------------------------------------------------------------
+
+
+def _advance_locked(session: Session, state: tables.SymbolState, to_ms: int, engine: Engine) -> int:
+    if to_ms <= state.watermark_ms:
+        return 0
+    rows = {row.order_id: row for row in _resting_rows(session, state.symbol)}
+    applied = 0
+    if rows:
+        rules = instrument_rules(session, state.symbol)
+        orders = [_to_domain(row) for row in rows.values()]
+        for segment in engine.timeline.segments(state.watermark_ms, to_ms):
+            events = events_between(
+                session, state.symbol, segment.r0, segment.r1, engine.model.kline_interval
+            )
+            for event in events:
+                record = _shifted(event.record, segment.shift)
+                fills = _resting_fills(orders, event.rank, record, engine.model)
+                for fill in fills:
+                    _settle_resting_fill(session, rules, rows[fill.order.order_id], fill)
+                if event.rank == RANK_TRADE:
+                    state.last_price = record.price  # type: ignore[union-attr]
+                if fills:
+                    orders = [o for o in orders if o.is_working]
+                applied += 1
+        for order in orders:  # queue positions moved even where nothing filled
+            _store_order(rows[order.order_id], order)
+    state.watermark_ms = to_ms
+    return applied
+
+
+def _resting_fills(orders: list[Order], rank: int, record: Any, model: FillModel) -> list[MakerFill]:
+    if rank == RANK_TRADE:
+        return on_trade(orders, record, model)
+    if rank == RANK_DEPTH:
+        return on_depth(orders, record, model)
+    if rank == RANK_BAR:
+        return on_bar(orders, record, model)
+    return []  # a best bid/offer alone moves no resting order: it shows no size behind the top
+
+
+def _settle_resting_fill(
+    session: Session, rules: InstrumentRules, row: tables.Order, fill: MakerFill
+) -> None:
+    ticket = next_id(session)
+    _settle_side(session, rules, row, fill.order, fill.price, fill.qty, True, ticket, None, fill.time)
+    _store_order(row, fill.order)
+    if fill.order.is_final:
+        _finish(session, row, fill.order)
+
+
+def _shifted(record: Any, shift: int) -> Any:
+    """A recorded event moved to market time (live mode replays the recording shifted and looped)."""
+    if shift == 0:
+        return record
+    if isinstance(record, Kline):
+        return replace(record, open_time=record.open_time + shift, close_time=record.close_time + shift)
+    return replace(record, time=record.time + shift)
+
+
+# ---- liquidity --------------------------------------------------------------------------------------
+
+
+def _book(session: Session, rules: InstrumentRules, now_ms: int, engine: Engine) -> RecordedBook:
+    recording_now = engine.timeline.to_recording(now_ms)
+    shift = now_ms - recording_now
+    symbol = rules.symbol
+    depth = store.depth_at(session, symbol, recording_now)
+    bbo = store.bbo_at(session, symbol, recording_now)
+    bar = last_complete_bar(session, symbol, engine.model.kline_interval, recording_now)
+    book = recorded_book(recording_now, engine.model, depth, bbo, bar, rules.tick_size, {})
+    if book.time is None:
+        return book
+    # what simulated takers already took is kept per snapshot, by its market time
+    snapshot_time = book.time + shift
+    taken = _taken(session, symbol, book.source.value, snapshot_time)
+    book = recorded_book(recording_now, engine.model, depth, bbo, bar, rules.tick_size, taken)
+    return replace(book, time=snapshot_time)
+
+
+def _taken(
+    session: Session, symbol: str, source: str, snapshot_time: int
+) -> dict[tuple[Side, Decimal], Decimal]:
+    rows = session.scalars(
+        select(tables.TakenLiquidity).where(
+            tables.TakenLiquidity.symbol == symbol,
+            tables.TakenLiquidity.source == source,
+            tables.TakenLiquidity.snapshot_time == snapshot_time,
+        )
+    )
+    return {(Side(row.side), Decimal(row.price)): row.qty for row in rows}
+
+
+def _remember_taken(
+    session: Session, symbol: str, book: RecordedBook, taken: dict[tuple[Side, Decimal], Decimal]
+) -> None:
+    """Add what this order took to the snapshot's record, and forget older snapshots' (never read again)."""
+    if book.time is None or not taken:
+        return
+    table = tables.TakenLiquidity
+    session.execute(delete(table).where(table.symbol == symbol, table.snapshot_time < book.time))
+    for (side, price), qty in sorted(taken.items()):
+        key = (symbol, book.source.value, book.time, side.value, format(price, "f"))
+        row = session.get(table, key)
+        if row is None:
+            session.add(
+                table(symbol=symbol, source=key[1], snapshot_time=key[2], side=key[3], price=key[4], qty=qty)
+            )
+        else:
+            row.qty += qty
+
+
+def _last_price(session: Session, state: tables.SymbolState, engine: Engine, now_ms: int) -> Decimal | None:
+    if state.last_price is not None:
+        return state.last_price
+    recording_now = engine.timeline.to_recording(now_ms)
+    trades = store.trades_between(
+        session, state.symbol, recording_now - LAST_PRICE_LOOKBACK_MS, recording_now
+    )
+    return trades[-1].price if trades else None
+
+
+# ---- settlement -------------------------------------------------------------------------------------
+
+
+def _settle_match(
+    session: Session,
+    rules: InstrumentRules,
+    taker_row: tables.Order,
+    taker: Order,
+    fill: Fill,
+    makers: dict[str, tuple[tables.Order, Order]],
+    now_ms: int,
+) -> None:
+    """Both sides of one fill: the taker, and the simulated maker if it hit one (same ticket id)."""
+    ticket = next_id(session)
+    maker_id = fill.maker.order_id if fill.maker is not None else None
+    _settle_side(session, rules, taker_row, taker, fill.price, fill.qty, False, ticket, maker_id, now_ms)
+    if fill.maker is not None:
+        maker_row, maker = makers[fill.maker.order_id]
+        _settle_side(
+            session, rules, maker_row, maker, fill.price, fill.qty, True, ticket, taker.order_id, now_ms
+        )
+        _store_order(maker_row, maker)
+        if maker.is_final:
+            _finish(session, maker_row, maker)
+
+
+def _settle_side(
+    session: Session,
+    rules: InstrumentRules,
+    row: tables.Order,
+    order: Order,
+    price: Decimal,
+    qty: Decimal,
+    is_maker: bool,
+    ticket: str,
+    counter_order_id: str | None,
+    now_ms: int,
+) -> None:
+    """One order's side of a fill: pay from its locked funds, receive, pay the fee; a fill row."""
+    quote = price * qty
+    rates = _fee_rates(session, row.account_id, row.symbol)
+    fee = fill_fee(
+        order.side,
+        qty,
+        quote,
+        rates.maker if is_maker else rates.taker,
+        rules.base_asset,
+        rules.quote_asset,
+        rules.base_precision,
+        rules.quote_precision,
+    )
+    if order.side is Side.BUY:
+        paid, received = (rules.quote_asset, quote), (rules.base_asset, qty)
+    else:
+        paid, received = (rules.base_asset, qty), (rules.quote_asset, quote)
+    _pay_from_locked(session, row, paid[1], now_ms)
+    change_balance(session, row.account_id, received[0], received[1], FlowType.TRADE, now_ms, row.order_id)
+    if fee.amount:
+        change_balance(session, row.account_id, fee.asset, -fee.amount, FlowType.FEE, now_ms, row.order_id)
+    fill_row = tables.Fill(
+        id=next_id(session),
+        ticket_id=ticket,
+        order_id=row.order_id,
+        account_id=row.account_id,
+        symbol=row.symbol,
+        side=order.side.value,
+        price=price,
+        qty=qty,
+        quote=quote,
+        is_maker=int(is_maker),
+        fee_asset=fee.asset,
+        fee_amount=fee.amount,
+        counter_order_id=counter_order_id,
+        time=now_ms,
+    )
+    session.add(fill_row)
+    _outbox(session, row.account_id, "trade", now_ms, _fill_json(fill_row))
+
+
+def _pay_from_locked(session: Session, row: tables.Order, amount: Decimal, now_ms: int) -> None:
+    balance = _balance_row(session, row.account_id, row.locked_asset)
+    if amount > row.locked_left or amount > balance.locked:
+        raise AssertionError(
+            f"order {row.order_id} pays {amount} but holds {row.locked_left}"
+        )  # a bug, not input
+    balance.locked -= amount
+    row.locked_left -= amount
+    session.add(
+        tables.LedgerEntry(
+            id=next_id(session),
+            account_id=row.account_id,
+            asset=row.locked_asset,
+            flow_type=int(FlowType.TRADE),
+            change=-amount,
+            total=balance.free + balance.locked,
+            created_ms=now_ms,
+            remark=row.order_id,
+        )
+    )
+
+
+def _finish(session: Session, row: tables.Order, order: Order) -> None:
+    """The order ended: out of the book, its leftover funds back to free, an update for the streams."""
+    _store_order(row, order)
+    row.resting = 0
+    _release(session, row)
+    _outbox_order(session, row)
+
+
+def _release(session: Session, row: tables.Order) -> None:
+    if row.locked_left > 0:
+        balance = _balance_row(session, row.account_id, row.locked_asset)
+        balance.locked -= row.locked_left
+        balance.free += row.locked_left
+        row.locked_left = Decimal(0)
+
+
+def _upfront_lock(order: Order, rules: InstrumentRules) -> tuple[str, Decimal] | None:
+    """What an order locks before it matches; None when only its fills tell (MARKET BUY by quantity,
+    MARKET SELL by amount)."""
+    if order.type is not OrderType.MARKET:
+        assert order.price is not None and order.quantity is not None
+        if order.side is Side.BUY:
+            return rules.quote_asset, order.price * order.quantity
+        return rules.base_asset, order.quantity
+    if order.side is Side.BUY and order.by_amount:
+        return rules.quote_asset, order.amount or Decimal(0)
+    if order.side is Side.SELL and not order.by_amount:
+        return rules.base_asset, order.quantity or Decimal(0)
+    return None
+
+
+def _lock_for_fills(order: Order, fills: Iterable[Fill], rules: InstrumentRules) -> tuple[str, Decimal]:
+    if order.side is Side.BUY:
+        return rules.quote_asset, sum((f.price * f.qty for f in fills), Decimal(0))
+    return rules.base_asset, sum((f.qty for f in fills), Decimal(0))
+
+
+def _require_free(session: Session, account_id: str, asset: str, amount: Decimal) -> None:
+    balance = session.get(tables.Balance, (account_id, asset))
+    if amount > 0 and (balance is None or balance.free < amount):
+        raise errors.InsufficientAsset()
+
+
+def _move_to_locked(session: Session, account_id: str, asset: str, amount: Decimal) -> None:
+    if amount <= 0:
+        return
+    balance = _balance_row(session, account_id, asset)
+    balance.free -= amount
+    balance.locked += amount
+
+
+def _balance_row(session: Session, account_id: str, asset: str) -> tables.Balance:
+    row = session.scalars(
+        locked(
+            select(tables.Balance).where(
+                tables.Balance.account_id == account_id, tables.Balance.asset == asset
+            )
+        )
+    ).one_or_none()
+    if row is None:
+        row = tables.Balance(account_id=account_id, asset=asset, free=Decimal(0), locked=Decimal(0))
+        session.add(row)
+    return row
+
+
+def _fee_rates(session: Session, account_id: str, symbol: str) -> FeeRates:
+    account = session.get(tables.Account, account_id)
+    user = session.get(tables.User, account.user_id) if account is not None else None
+    tier = session.get(tables.FeeTier, user.vip_level if user is not None else 0)
+    if tier is None:
+        return FeeRates(Decimal(0), Decimal(0))
+    definition = json.loads(tier.definition)
+    rates = definition.get("symbols", {}).get(symbol, definition)
+    return FeeRates(Decimal(rates["makerFeeRate"]), Decimal(rates["takerFeeRate"]))
+
+
+# ---- rows <-> domain --------------------------------------------------------------------------------
+
+
+def _lock_symbol(session: Session, symbol: str, now_ms: int) -> tables.SymbolState:
+    state = scalar_for_update(session, tables.SymbolState, symbol)
+    if state is None:
+        # First use: the engine starts at this moment (no order existed before it to fill).
+        state = tables.SymbolState(symbol=symbol, watermark_ms=now_ms, last_price=None)
+        session.add(state)
+        session.flush()
+    return state
+
+
+def _resting_rows(session: Session, symbol: str) -> list[tables.Order]:
+    query = (
+        select(tables.Order)
+        .where(tables.Order.symbol == symbol, tables.Order.resting == 1)
+        .order_by(tables.Order.sequence)
+    )
+    return list(session.scalars(query))
+
+
+def _insert_order(
+    session: Session, order: Order, client_order_id: str | None, lock: tuple[str, Decimal] | None
+) -> tables.Order:
+    asset, amount = lock if lock is not None else ("", Decimal(0))
+    row = tables.Order(
+        order_id=order.order_id,
+        account_id=order.account_id,
+        client_order_id=client_order_id or order.order_id,
+        symbol=order.symbol,
+        side=order.side.value,
+        type=order.type.value,
+        time_in_force=order.time_in_force.value,
+        price=order.price,
+        quantity=order.quantity,
+        amount=order.amount,
+        stp_mode=order.stp_mode.value,
+        status="",
+        executed_qty=Decimal(0),
+        executed_quote=Decimal(0),
+        queue_ahead=Decimal(0),
+        resting=0,
+        sequence=order.sequence,
+        locked_asset=asset,
+        locked_left=amount,
+        created_ms=order.created_ms,
+        updated_ms=order.updated_ms,
+    )
+    _store_order(row, order)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _store_order(row: tables.Order, order: Order) -> None:
+    row.status = order.status.value if order.status else OrderStatus.NEW.value
+    row.cancel_reason = order.cancel_reason.value if order.cancel_reason else ""
+    row.executed_qty = order.executed_qty
+    row.executed_quote = order.executed_quote
+    row.queue_ahead = order.queue_ahead
+    row.updated_ms = order.updated_ms
+
+
+def _to_domain(row: tables.Order) -> Order:
+    return Order(
+        order_id=row.order_id,
+        account_id=row.account_id,
+        symbol=row.symbol,
+        side=Side(row.side),
+        type=OrderType(row.type),
+        time_in_force=TimeInForce(row.time_in_force),
+        price=row.price,
+        quantity=row.quantity,
+        amount=row.amount,
+        stp_mode=StpMode(row.stp_mode),
+        created_ms=row.created_ms,
+        updated_ms=row.updated_ms,
+        sequence=row.sequence,
+        executed_qty=row.executed_qty,
+        executed_quote=row.executed_quote,
+        status=OrderStatus(row.status),
+        cancel_reason=CancelReason(row.cancel_reason) if row.cancel_reason else None,
+        queue_ahead=row.queue_ahead,
+    )
+
+
+# ---- outbox -----------------------------------------------------------------------------------------
+
+
+def _outbox_order(session: Session, row: tables.Order) -> None:
+    _outbox(session, row.account_id, "order", row.updated_ms, order_json(row))
+
+
+def order_json(row: tables.Order) -> dict[str, Any]:
+    return {
+        "orderId": row.order_id,
+        "clientOrderId": row.client_order_id,
+        "symbol": row.symbol,
+        "side": row.side,
+        "type": row.type,
+        "timeInForce": row.time_in_force,
+        "price": _text(row.price),
+        "origQty": _text(row.quantity),
+        "reqAmount": _text(row.amount),
+        "executedQty": _text(row.executed_qty),
+        "cumulativeQuoteQty": _text(row.executed_quote),
+        "status": row.status,
+        "ordCxlReason": row.cancel_reason,
+        "time": row.created_ms,
+        "updateTime": row.updated_ms,
+    }
+
+
+def _fill_json(row: tables.Fill) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "ticketId": row.ticket_id,
+        "orderId": row.order_id,
+        "symbol": row.symbol,
+        "side": row.side,
+        "price": _text(row.price),
+        "qty": _text(row.qty),
+        "isMaker": bool(row.is_maker),
+        "commission": _text(row.fee_amount),
+        "commissionAsset": row.fee_asset,
+        "time": row.time,
+    }
+
+
+def _outbox(session: Session, account_id: str, kind: str, time: int, payload: dict[str, Any]) -> None:
+    session.add(
+        tables.OutboxEvent(
+            account_id=account_id, kind=kind, time=time, payload=json.dumps(payload, separators=(",", ":"))
+        )
+    )
+
+
+def _text(value: Decimal | None) -> str:
+    return "0" if value is None else format(value, "f")
+
+
+def _optional_rate(text: str | None) -> Decimal | None:
+    if text is None:
+        return None
+    rate = Decimal(text)
+    return rate if rate > 0 else None

@@ -1,0 +1,179 @@
+"""The engine on real recorded data (Binance BTCUSDT spot, 2024-08-08, hftbacktest's capture), and the market
+clock: stepping to the next event, and live mode playing a recording shifted to now and looped."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from simulator.domain.clock import MarketClock
+from simulator.domain.matching.orders import OrderStatus, OrderType, Side, TimeInForce
+from simulator.domain.timeline import Timeline
+from simulator.marketdata import store
+from simulator.marketdata.importer import ImportOptions, run_import
+from simulator.marketdata.records import Depth, Trade
+from simulator.marketdata.symbols import SymbolMap
+from simulator.marketdata.writer import StoreWriter, source_id
+from simulator.services import market, trading
+from simulator.services.accounts import NewAccount, create_account
+from simulator.services.clock import read_clock, write_clock
+from simulator.settings import Settings
+from simulator.storage import tables
+from simulator.storage.db import Database, open_database
+from simulator.storage.seed import ensure_seeded
+
+from ..marketdata.conftest import DEFAULT_SYMBOL_MAP, real_file
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+RECORDING = "binance/hftbacktest_spot_BTCUSDT_2024-08-08_combined_stream_part1of3.jsonl"
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Database:
+    database = open_database(f"sqlite:///{tmp_path / 'replay.db'}")
+    ensure_seeded(database, FIXTURES, 0)
+    yield database
+    database.dispose()
+
+
+def account(database: Database, **balances: str) -> str:
+    with database.write() as session:
+        user = create_account(session, NewAccount(balances={k: D(v) for k, v in balances.items()}), 0)
+        return user.accounts[0].id
+
+
+REPLAY = trading.Engine()
+
+
+def place(database: Database, at: int, new: trading.NewOrder, engine: trading.Engine = REPLAY):
+    with database.write() as session:
+        return trading.place_order(session, new, at, engine)
+
+
+def order_fills(database: Database, order_id: str) -> list[tables.Fill]:
+    with database.read() as session:
+        query = select(tables.Fill).where(tables.Fill.order_id == order_id).order_by(tables.Fill.id)
+        return list(session.scalars(query))
+
+
+@pytest.fixture
+def recorded(db: Database) -> Database:
+    run_import(
+        db, "binance", [real_file(RECORDING)], ImportOptions(symbol_map=SymbolMap.load(DEFAULT_SYMBOL_MAP))
+    )
+    return db
+
+
+def test_a_market_order_pays_the_average_price_of_the_recorded_book_it_walked(recorded):
+    with recorded.read() as session:
+        (span,) = [c for c in store.coverage(session, "BTCUSDT") if c.kind == "depth"]
+        at = span.first + 30_000
+        book = store.depth_at(session, "BTCUSDT", at)
+    quantity = book.asks[0][1] + D("0.5")  # more than the best ask holds
+    expected, left = D(0), quantity
+    for price, size in book.asks:
+        used = min(size, left)
+        expected, left = expected + used * price, left - used
+        if not left:
+            break
+    buyer = account(recorded, USDT="1000000")
+    order = place(
+        recorded,
+        at,
+        trading.NewOrder(buyer, "BTCUSDT", Side.BUY, OrderType.MARKET, TimeInForce.IOC, quantity=quantity),
+    )
+    assert order.status is OrderStatus.FILLED
+    assert order.executed_quote == expected
+    assert order.executed_quote / order.executed_qty > book.asks[0][0]  # it walked past the best ask
+    assert sum(1 for _ in order_fills(recorded, order.order_id)) > 1
+
+
+def test_a_bid_below_the_market_fills_only_once_trades_print_through_it(recorded):
+    with recorded.read() as session:
+        (span,) = [c for c in store.coverage(session, "BTCUSDT") if c.kind == "trade"]
+        start = span.first + 10_000
+        tape = store.trades_between(session, "BTCUSDT", start, span.last)
+        best_bid = store.depth_at(session, "BTCUSDT", start).bids[0][0]
+    low = min(t.price for t in tape)
+    limit = (best_bid + low) / 2  # below the market at the start, and traded through later
+    limit = limit.quantize(D("0.01"))
+    first_through = next(t for t in tape if t.price < limit)
+    buyer = account(recorded, USDT="1000000")
+    order = place(
+        recorded,
+        start,
+        trading.NewOrder(buyer, "BTCUSDT", Side.BUY, OrderType.LIMIT, price=limit, quantity=D("0.01")),
+    )
+    assert order.status is OrderStatus.NEW
+    with recorded.write() as session:
+        trading.advance_symbol(session, "BTCUSDT", first_through.time - 1, trading.Engine())
+    assert order_fills(recorded, order.order_id) == []
+    with recorded.write() as session:
+        trading.advance_symbol(session, "BTCUSDT", span.last, trading.Engine())
+    got = order_fills(recorded, order.order_id)
+    assert got and got[0].time == first_through.time
+    assert {f.price for f in got} == {limit}
+    assert sum(f.qty for f in got) <= D("0.01")
+
+
+def clock_db(tmp_path: Path, *records) -> tuple[Database, Settings]:
+    settings = Settings(db=f"sqlite:///{tmp_path / 'clock.db'}")
+    database = open_database(settings.db)
+    ensure_seeded(database, FIXTURES, 0)
+    with database.engine.begin() as connection:
+        writer = StoreWriter(connection, source_id(connection, "test", "clock"), "test")
+        for r in records:
+            writer.add(r)
+        writer.flush()
+    return database, settings
+
+
+T0 = 1_700_000_000_000
+BOOK = Depth("BTCUSDT", T0, ((D("100"), D("5")),), ((D("101"), D("5")),))
+
+
+def test_step_mode_moves_to_the_next_market_event_and_applies_it(tmp_path):
+    trade = Trade("BTCUSDT", T0 + 5_000, D("99"), D("1"), True, "1")
+    database, settings = clock_db(tmp_path, BOOK, trade)
+    with database.write() as session:
+        write_clock(session, MarketClock.replay(T0 + 10, D(0), 0))
+    buyer = account(database, USDT="1000")
+    order = place(
+        database,
+        T0 + 10,
+        trading.NewOrder(buyer, "BTCUSDT", Side.BUY, OrderType.LIMIT, price=D("99.5"), quantity=D("1")),
+    )
+    clock = market.step_clock(database, settings, transport_now_ms=0)
+    assert clock.now_ms(0) == T0 + 5_000
+    assert [(f.price, f.qty, f.time) for f in order_fills(database, order.order_id)] == [
+        (D("99.5"), D("1"), T0 + 5_000)
+    ]
+    assert market.step_clock(database, settings, 0).now_ms(0) == T0 + 5_000  # nothing after: it stays
+    assert market.step_clock(database, settings, 0, advance_ms=250).now_ms(0) == T0 + 5_250
+
+
+def test_live_mode_replays_the_recording_shifted_and_looped(tmp_path):
+    trade = Trade("BTCUSDT", T0 + 30_000, D("99"), D("1"), True, "1")
+    database, settings = clock_db(tmp_path, BOOK, trade)
+    with database.read() as session:
+        engine = market.engine(session, settings, MarketClock.live(0))
+    assert engine.timeline == Timeline.looped(T0, T0 + 30_000)
+    loop = engine.timeline.period_ms
+    now = T0 + 7 * loop + 10  # a week of loops later: the book of the recording's start
+    buyer = account(database, USDT="1000")
+    order = place(
+        database,
+        now,
+        trading.NewOrder(buyer, "BTCUSDT", Side.BUY, OrderType.LIMIT, price=D("99.5"), quantity=D("1")),
+        engine,
+    )
+    assert order.status is OrderStatus.NEW
+    with database.write() as session:
+        trading.advance_symbol(session, "BTCUSDT", now + loop, engine)
+    (fill,) = order_fills(database, order.order_id)
+    assert fill.time == T0 + 7 * loop + 30_000  # the recorded trade, at its time in this loop
+    with database.read() as session:
+        assert read_clock(session) is not None

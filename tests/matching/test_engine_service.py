@@ -1,0 +1,259 @@
+"""The engine on a database: orders placed and filled against stored market data, with balances, ledger,
+fills and outbox written together; resting orders filled as the market moves; determinism."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from simulator import errors
+from simulator.domain.matching.orders import CancelReason, OrderStatus, OrderType, Side, StpMode, TimeInForce
+from simulator.marketdata.records import Depth, Trade
+from simulator.marketdata.writer import StoreWriter, source_id
+from simulator.services import trading
+from simulator.services.accounts import NewAccount, create_account
+from simulator.storage import tables
+from simulator.storage.db import Database, open_database
+from simulator.storage.seed import ensure_seeded
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+T0 = 1_700_000_000_000
+ENGINE = trading.Engine()
+BOOK = Depth(
+    "BTCUSDT",
+    T0,
+    bids=((D("100"), D("1")), (D("99"), D("2"))),
+    asks=((D("101"), D("1")), (D("102"), D("2")), (D("103"), D("5"))),
+)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Database:
+    database = open_database(f"sqlite:///{tmp_path / 'engine.db'}")
+    ensure_seeded(database, FIXTURES, 0)
+    yield database
+    database.dispose()
+
+
+def record(database: Database, *records) -> None:
+    with database.engine.begin() as connection:
+        writer = StoreWriter(connection, source_id(connection, "test", "engine"), "test")
+        for r in records:
+            writer.add(r)
+        writer.flush()
+
+
+def account(database: Database, **balances: str) -> str:
+    with database.write() as session:
+        user = create_account(session, NewAccount(balances={k: D(v) for k, v in balances.items()}), T0)
+        return user.accounts[0].id
+
+
+def place(database: Database, at: int, account_id: str, side: Side, type_: OrderType, **fields):
+    new = trading.NewOrder(account_id=account_id, symbol="BTCUSDT", side=side, type=type_, **fields)
+    with database.write() as session:
+        return trading.place_order(session, new, at, ENGINE)
+
+
+def advance(database: Database, to: int) -> int:
+    with database.write() as session:
+        return trading.advance_symbol(session, "BTCUSDT", to, ENGINE)
+
+
+def balance(database: Database, account_id: str, asset: str) -> tuple[D, D]:
+    with database.read() as session:
+        row = session.get(tables.Balance, (account_id, asset))
+        return (row.free, row.locked) if row else (D(0), D(0))
+
+
+def fills(database: Database, order_id: str | None = None) -> list[tables.Fill]:
+    with database.read() as session:
+        query = select(tables.Fill).order_by(tables.Fill.id)
+        if order_id is not None:
+            query = query.where(tables.Fill.order_id == order_id)
+        return list(session.scalars(query))
+
+
+def ledger(database: Database, account_id: str) -> list[tuple[str, int, D]]:
+    with database.read() as session:
+        rows = session.scalars(
+            select(tables.LedgerEntry)
+            .where(tables.LedgerEntry.account_id == account_id)
+            .order_by(tables.LedgerEntry.id)
+        )
+        return [(r.asset, r.flow_type, r.change) for r in rows]
+
+
+def test_a_market_buy_walks_the_book_and_settles_balances_ledger_fills_and_outbox(db):
+    record(db, BOOK)
+    buyer = account(db, USDT="1000")
+    order = place(
+        db, T0 + 10, buyer, Side.BUY, OrderType.MARKET, time_in_force=TimeInForce.IOC, quantity=D("2")
+    )
+    assert (order.status, order.executed_qty, order.executed_quote) == (OrderStatus.FILLED, D("2"), D("203"))
+    assert [(f.price, f.qty, f.fee_asset, f.fee_amount, f.is_maker) for f in fills(db)] == [
+        (D("101"), D("1"), "BTC", D("0.0012"), 0),
+        (D("102"), D("1"), "BTC", D("0.0012"), 0),
+    ]
+    assert balance(db, buyer, "USDT") == (D("797"), D("0"))
+    assert balance(db, buyer, "BTC") == (D("1.9976"), D("0"))
+    trade_entries = [e for e in ledger(db, buyer) if e[1] in (1, 2)]
+    assert trade_entries == [
+        ("USDT", 1, D("-101")),
+        ("BTC", 1, D("1")),
+        ("BTC", 2, D("-0.0012")),
+        ("USDT", 1, D("-102")),
+        ("BTC", 1, D("1")),
+        ("BTC", 2, D("-0.0012")),
+    ]
+    with db.read() as session:
+        kinds = list(session.scalars(select(tables.OutboxEvent.kind).order_by(tables.OutboxEvent.id)))
+        last = json.loads(
+            session.scalars(select(tables.OutboxEvent.payload).order_by(tables.OutboxEvent.id.desc())).first()
+        )
+    assert kinds == ["trade", "trade", "order"]
+    assert (last["status"], last["executedQty"], last["cumulativeQuoteQty"]) == ("FILLED", "2", "203")
+
+
+def test_liquidity_taken_from_a_snapshot_stays_taken_until_the_next_snapshot(db):
+    record(db, BOOK)
+    buyer = account(db, USDT="10000")
+    place(db, T0 + 10, buyer, Side.BUY, OrderType.MARKET, quantity=D("2"))
+    second = place(db, T0 + 20, buyer, Side.BUY, OrderType.MARKET, quantity=D("1.5"))
+    assert [(f.price, f.qty) for f in fills(db, second.order_id)] == [
+        (D("102"), D("1")),
+        (D("103"), D("0.5")),
+    ]
+    record(db, Depth("BTCUSDT", T0 + 1000, BOOK.bids, BOOK.asks))
+    third = place(db, T0 + 1010, buyer, Side.BUY, OrderType.MARKET, quantity=D("1"))
+    assert [(f.price, f.qty) for f in fills(db, third.order_id)] == [(D("101"), D("1"))]
+
+
+def test_a_resting_bid_fills_only_when_trades_print_through_it_at_its_limit(db):
+    record(
+        db,
+        BOOK,
+        Trade("BTCUSDT", T0 + 100, D("101"), D("3"), False, "1"),
+        Trade("BTCUSDT", T0 + 200, D("100.40"), D("0.3"), True, "2"),
+        Trade("BTCUSDT", T0 + 300, D("100.00"), D("5"), True, "3"),
+    )
+    buyer = account(db, USDT="1000")
+    order = place(db, T0 + 10, buyer, Side.BUY, OrderType.LIMIT, price=D("100.50"), quantity=D("1"))
+    assert order.status is OrderStatus.NEW
+    assert balance(db, buyer, "USDT") == (D("899.5"), D("100.5"))
+    advance(db, T0 + 150)
+    assert fills(db) == []
+    advance(db, T0 + 250)
+    assert [(f.price, f.qty, f.is_maker, f.time) for f in fills(db)] == [(D("100.50"), D("0.3"), 1, T0 + 200)]
+    advance(db, T0 + 400)
+    assert [(f.qty, f.time) for f in fills(db)][1:] == [(D("0.7"), T0 + 300)]
+    with db.read() as session:
+        row = session.get(tables.Order, order.order_id)
+        assert (row.status, row.resting, row.locked_left) == ("FILLED", 0, D("0"))
+    assert balance(db, buyer, "USDT") == (D("899.5"), D("0"))
+    assert balance(db, buyer, "BTC")[0] == D("1") - D("0.0012")  # maker rate of the fixture tier
+
+
+def test_bots_trade_with_each_other_under_one_ticket(db):
+    record(db, BOOK)
+    seller = account(db, BTC="1")
+    buyer = account(db, USDT="1000")
+    ask = place(db, T0 + 10, seller, Side.SELL, OrderType.LIMIT, price=D("100.80"), quantity=D("0.5"))
+    bid = place(db, T0 + 20, buyer, Side.BUY, OrderType.LIMIT, price=D("101"), quantity=D("1"))
+    assert bid.status is OrderStatus.FILLED
+    taker_fills = fills(db, bid.order_id)
+    (maker_fill,) = fills(db, ask.order_id)
+    assert [(f.price, f.qty) for f in taker_fills] == [(D("100.80"), D("0.5")), (D("101"), D("0.5"))]
+    assert maker_fill.ticket_id == taker_fills[0].ticket_id
+    assert (maker_fill.counter_order_id, taker_fills[0].counter_order_id) == (bid.order_id, ask.order_id)
+    assert (maker_fill.is_maker, maker_fill.fee_asset, maker_fill.fee_amount) == (1, "USDT", D("0.060480"))
+    assert balance(db, seller, "USDT") == (D("50.40") - D("0.06048"), D("0"))
+    assert balance(db, seller, "BTC") == (D("0.5"), D("0"))
+    # the buy locked 101 x 1, paid 100.90, and got the rest back when it filled
+    assert balance(db, buyer, "USDT") == (D("1000") - D("100.90"), D("0"))
+
+
+@pytest.mark.parametrize(
+    ("mode", "taker_status", "maker_status"),
+    [
+        (StpMode.EXPIRE_TAKER, OrderStatus.CANCELED, OrderStatus.NEW),
+        (StpMode.EXPIRE_MAKER, OrderStatus.FILLED, OrderStatus.CANCELED),
+    ],
+)
+def test_self_trade_prevention(db, mode, taker_status, maker_status):
+    record(db, BOOK)
+    bot = account(db, BTC="1", USDT="1000")
+    ask = place(db, T0 + 10, bot, Side.SELL, OrderType.LIMIT, price=D("100.80"), quantity=D("0.5"))
+    bid = place(db, T0 + 20, bot, Side.BUY, OrderType.LIMIT, price=D("101"), quantity=D("1"), stp_mode=mode)
+    with db.read() as session:
+        maker = session.get(tables.Order, ask.order_id)
+    assert (bid.status, maker.status) == (taker_status, maker_status.value)
+    expired = bid if mode is StpMode.EXPIRE_TAKER else maker
+    assert str(expired.cancel_reason) == CancelReason.SELF_TRADE_CANCEL.value
+    assert fills(db, ask.order_id) == []
+    assert balance(db, bot, "BTC")[1] == (D("0.5") if mode is StpMode.EXPIRE_TAKER else D("0"))
+
+
+def test_an_order_the_balance_cannot_cover_changes_nothing(db):
+    record(db, BOOK)
+    poor = account(db, USDT="50")
+    with pytest.raises(errors.InsufficientAsset):
+        place(db, T0 + 10, poor, Side.BUY, OrderType.LIMIT, price=D("100"), quantity=D("1"))
+    with pytest.raises(errors.InsufficientAsset):
+        place(db, T0 + 10, poor, Side.BUY, OrderType.MARKET, quantity=D("1"))
+    with db.read() as session:
+        assert session.scalar(select(func.count()).select_from(tables.Order)) == 0
+    assert balance(db, poor, "USDT") == (D("50"), D("0"))
+    assert fills(db) == []
+
+
+def test_cancel_returns_the_funds_and_a_second_cancel_is_refused(db):
+    record(db, BOOK)
+    buyer = account(db, USDT="1000")
+    order = place(db, T0 + 10, buyer, Side.BUY, OrderType.LIMIT, price=D("90"), quantity=D("1"))
+    with db.write() as session:
+        cancelled = trading.cancel_order(session, buyer, order.order_id, T0 + 20, ENGINE)
+    assert (cancelled.status, cancelled.cancel_reason) == (OrderStatus.CANCELED, CancelReason.USER_CANCEL)
+    assert balance(db, buyer, "USDT") == (D("1000"), D("0"))
+    with pytest.raises(errors.OrderCanceled), db.write() as session:
+        trading.cancel_order(session, buyer, order.order_id, T0 + 30, ENGINE)
+    with pytest.raises(errors.OrderNotFound), db.write() as session:
+        trading.cancel_order(session, buyer, "1", T0 + 30, ENGINE)
+
+
+def test_limit_maker_that_would_take_is_rejected_and_locks_nothing(db):
+    record(db, BOOK)
+    buyer = account(db, USDT="1000")
+    order = place(db, T0 + 10, buyer, Side.BUY, OrderType.LIMIT_MAKER, price=D("101"), quantity=D("1"))
+    assert order.status is OrderStatus.REJECTED
+    assert balance(db, buyer, "USDT") == (D("1000"), D("0"))
+
+
+def scenario(database: Database) -> list[tuple]:
+    record(
+        database,
+        BOOK,
+        Trade("BTCUSDT", T0 + 100, D("99.5"), D("0.4"), True, "1"),
+        Depth("BTCUSDT", T0 + 500, ((D("98"), D("1")),), ((D("99"), D("1")),)),
+    )
+    a, b = account(database, USDT="5000", BTC="2"), account(database, USDT="5000", BTC="2")
+    place(database, T0 + 10, a, Side.BUY, OrderType.LIMIT, price=D("100"), quantity=D("0.7"))
+    place(database, T0 + 20, b, Side.SELL, OrderType.LIMIT, price=D("99.90"), quantity=D("0.2"))
+    place(database, T0 + 30, b, Side.BUY, OrderType.MARKET, amount=D("250"))
+    advance(database, T0 + 1000)
+    return [(f.id, f.ticket_id, f.order_id, f.price, f.qty, f.fee_amount, f.time) for f in fills(database)]
+
+
+def test_same_recording_and_requests_give_identical_fills_ids_and_times(tmp_path):
+    runs = []
+    for name in ("one", "two"):
+        database = open_database(f"sqlite:///{tmp_path / name}.db")
+        ensure_seeded(database, FIXTURES, 0)
+        runs.append(scenario(database))
+        database.dispose()
+    assert runs[0] == runs[1]
+    assert len(runs[0]) >= 4

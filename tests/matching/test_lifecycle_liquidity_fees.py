@@ -1,0 +1,594 @@
+"""The order lifecycle (the transition table and fills), the recorded liquidity a taker meets (which
+source, staleness boundaries, taken liquidity, synthetic levels, mark price) and trading fees."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from simulator.domain.matching.fees import Fee, fill_fee
+from simulator.domain.matching.liquidity import (
+    EMPTY,
+    Level,
+    RecordedBook,
+    Source,
+    mark_price,
+    recorded_book,
+    synthetic_book,
+)
+from simulator.domain.matching.model import FillModel
+from simulator.domain.matching.orders import (
+    TRANSITIONS,
+    CancelReason,
+    Event,
+    IllegalTransition,
+    Order,
+    OrderStatus,
+    OrderType,
+    Side,
+    TimeInForce,
+)
+from simulator.marketdata.records import Bbo, Depth, Kline, Trade
+
+D = Decimal
+AT = 1_700_000_000_000
+PROPERTIES = settings(max_examples=150, deadline=None)
+
+
+# --- orders: the transition table -----------------------------------------------------------------------
+
+S = OrderStatus
+# The lifecycle written out independently of the module: what a user of the API may see an order do.
+EXPECTED_TABLE: dict[tuple[OrderStatus | None, Event], OrderStatus] = {
+    (None, Event.ACCEPT): S.NEW,
+    (None, Event.REJECT): S.REJECTED,
+    (S.NEW, Event.FILL): S.PARTIALLY_FILLED,
+    (S.NEW, Event.FILL_ALL): S.FILLED,
+    (S.NEW, Event.CANCEL): S.CANCELED,
+    (S.NEW, Event.REQUEST_CANCEL): S.PENDING_CANCEL,
+    (S.PARTIALLY_FILLED, Event.FILL): S.PARTIALLY_FILLED,
+    (S.PARTIALLY_FILLED, Event.FILL_ALL): S.FILLED,
+    (S.PARTIALLY_FILLED, Event.CANCEL): S.PARTIALLY_CANCELED,
+    (S.PARTIALLY_FILLED, Event.REQUEST_CANCEL): S.PENDING_CANCEL,
+    (S.PENDING_CANCEL, Event.FILL): S.PENDING_CANCEL,
+    (S.PENDING_CANCEL, Event.FILL_ALL): S.FILLED,
+}
+# A pending cancel taking effect: its result depends on the fills, so it is not a table entry.
+PENDING_CANCEL_TAKES_EFFECT = (S.PENDING_CANCEL, Event.CANCEL)
+ALL_STATUSES: tuple[OrderStatus | None, ...] = (None, *OrderStatus)
+ILLEGAL = [
+    (status, event)
+    for status in ALL_STATUSES
+    for event in Event
+    if (status, event) not in EXPECTED_TABLE and (status, event) != PENDING_CANCEL_TAKES_EFFECT
+]
+
+
+def limit_order(
+    status: OrderStatus | None = None,
+    qty: str = "10",
+    executed_qty: str = "0",
+    executed_quote: str = "0",
+) -> Order:
+    return Order(
+        order_id="o1",
+        account_id="a1",
+        symbol="BTCUSDT",
+        side=Side.BUY,
+        type=OrderType.LIMIT,
+        time_in_force=TimeInForce.GTC,
+        price=D("100"),
+        quantity=D(qty),
+        executed_qty=D(executed_qty),
+        executed_quote=D(executed_quote),
+        status=status,
+        created_ms=AT,
+        updated_ms=AT,
+    )
+
+
+def market_by_amount(amount: str) -> Order:
+    return Order(
+        order_id="m1",
+        account_id="a1",
+        symbol="BTCUSDT",
+        side=Side.BUY,
+        type=OrderType.MARKET,
+        time_in_force=TimeInForce.IOC,
+        price=None,
+        quantity=None,
+        amount=D(amount),
+        status=OrderStatus.NEW,
+    )
+
+
+def _id(value: object) -> str:
+    return str(value)
+
+
+def test_the_table_is_exactly_the_lifecycle() -> None:
+    assert TRANSITIONS == EXPECTED_TABLE
+
+
+def test_only_the_seven_hashkey_statuses_exist() -> None:
+    assert {s.value for s in OrderStatus} == {
+        "NEW",
+        "PARTIALLY_FILLED",
+        "FILLED",
+        "CANCELED",
+        "PARTIALLY_CANCELED",
+        "PENDING_CANCEL",
+        "REJECTED",
+    }
+
+
+def test_cancel_reasons_are_exactly_the_documents_list() -> None:
+    assert [r.value for r in CancelReason] == [
+        "SYSTEM_CANCEL",
+        "USER_CANCEL",
+        "RISKLIMIT_CANCEL",
+        "BLOCKED_CANCEL",
+        "CLOSED_CANCEL",
+        "OFFLINE_CANCEL",
+        "SELF_TRADE_CANCEL",
+    ]
+
+
+@pytest.mark.parametrize(("pair", "expected"), list(EXPECTED_TABLE.items()), ids=_id)
+def test_every_allowed_transition_moves_to_its_status(
+    pair: tuple[OrderStatus | None, Event], expected: OrderStatus
+) -> None:
+    status, event = pair
+    order = limit_order(status, executed_qty="1" if status is not None else "0")
+    assert order.apply(event, AT + 5) is expected
+    assert order.status is expected
+    assert order.updated_ms == AT + 5
+
+
+@pytest.mark.parametrize(("status", "event"), ILLEGAL, ids=_id)
+def test_every_other_pair_is_an_illegal_transition_and_changes_nothing(
+    status: OrderStatus | None, event: Event
+) -> None:
+    order = limit_order(status)
+    with pytest.raises(IllegalTransition):
+        order.apply(event, AT + 5, CancelReason.USER_CANCEL)
+    assert order.status is status
+    assert order.updated_ms == AT
+    assert order.cancel_reason is None
+
+
+def test_every_final_status_accepts_no_event() -> None:
+    finals = {S.FILLED, S.CANCELED, S.PARTIALLY_CANCELED, S.REJECTED}
+    assert {(s, e) for s in finals for e in Event} <= set(ILLEGAL)
+
+
+def test_a_pending_cancel_with_nothing_filled_ends_canceled() -> None:
+    order = limit_order(S.NEW)
+    order.apply(Event.REQUEST_CANCEL, AT + 1)
+    assert order.apply(Event.CANCEL, AT + 2, CancelReason.USER_CANCEL) is S.CANCELED
+    assert order.cancel_reason is CancelReason.USER_CANCEL
+
+
+def test_a_pending_cancel_after_a_fill_ends_partially_canceled() -> None:
+    order = limit_order(S.NEW)
+    order.apply(Event.REQUEST_CANCEL, AT + 1)
+    assert order.record_fill(D("2"), D("100"), AT + 2) is S.PENDING_CANCEL
+    assert order.apply(Event.CANCEL, AT + 3, CancelReason.USER_CANCEL) is S.PARTIALLY_CANCELED
+    assert order.executed_qty == D("2")
+
+
+def test_a_pending_cancel_that_fills_completely_is_filled() -> None:
+    order = limit_order(S.PENDING_CANCEL)
+    assert order.record_fill(D("10"), D("100"), AT + 1) is S.FILLED
+
+
+@pytest.mark.parametrize(
+    ("status", "event", "expected"),
+    [
+        (None, Event.REJECT, S.REJECTED),
+        (S.NEW, Event.CANCEL, S.CANCELED),
+        (S.PARTIALLY_FILLED, Event.CANCEL, S.PARTIALLY_CANCELED),
+        (S.PENDING_CANCEL, Event.CANCEL, S.CANCELED),
+    ],
+    ids=_id,
+)
+@pytest.mark.parametrize("reason", list(CancelReason), ids=_id)
+def test_cancel_and_reject_record_the_reason_given(
+    status: OrderStatus | None, event: Event, expected: OrderStatus, reason: CancelReason
+) -> None:
+    order = limit_order(status)
+    assert order.apply(event, AT + 1, reason) is expected
+    assert order.cancel_reason is reason
+
+
+@pytest.mark.parametrize(
+    ("status", "event"),
+    [
+        (None, Event.REJECT),
+        (S.NEW, Event.CANCEL),
+        (S.PARTIALLY_FILLED, Event.CANCEL),
+        PENDING_CANCEL_TAKES_EFFECT,
+    ],
+    ids=_id,
+)
+def test_cancel_and_reject_without_a_reason_are_system_cancels(
+    status: OrderStatus | None, event: Event
+) -> None:
+    order = limit_order(status)
+    order.apply(event, AT + 1)
+    assert order.cancel_reason is CancelReason.SYSTEM_CANCEL
+
+
+@pytest.mark.parametrize("event", [Event.ACCEPT, Event.REQUEST_CANCEL], ids=_id)
+def test_events_that_do_not_end_an_order_record_no_reason(event: Event) -> None:
+    order = limit_order(None if event is Event.ACCEPT else S.NEW)
+    order.apply(event, AT + 1, CancelReason.USER_CANCEL)
+    assert order.cancel_reason is None
+
+
+# --- orders: fills --------------------------------------------------------------------------------------
+
+
+def test_fills_accumulate_exactly_and_fill_the_order_at_its_quantity() -> None:
+    order = limit_order(S.NEW, qty="1")
+    fills = [(D("0.1"), D("30000.01")), (D("0.2"), D("30000.03")), (D("0.3"), D("29999.99"))]
+    for qty, price in fills:
+        assert order.record_fill(qty, price, AT + 1) is S.PARTIALLY_FILLED
+    assert order.executed_qty == D("0.6")
+    assert order.executed_quote == D("3000.001") + D("6000.006") + D("8999.997")
+    assert order.remaining_qty == D("0.4")
+    assert order.record_fill(D("0.4"), D("30000"), AT + 2) is S.FILLED
+    assert order.executed_qty == D("1")
+    assert order.executed_quote == D("18000.004") + D("12000")
+    assert order.is_final and not order.is_working
+    assert order.updated_ms == AT + 2
+
+
+def test_a_fill_one_step_short_of_the_quantity_leaves_the_order_partially_filled() -> None:
+    order = limit_order(S.NEW, qty="1")
+    assert order.record_fill(D("0.99999999"), D("1"), AT) is S.PARTIALLY_FILLED
+    assert order.remaining_qty == D("0.00000001")
+    assert order.record_fill(D("0.00000001"), D("1"), AT) is S.FILLED
+
+
+def test_a_market_order_by_amount_is_filled_when_its_amount_is_spent() -> None:
+    order = market_by_amount("100")
+    assert order.record_fill(D("0.5"), D("120"), AT) is S.PARTIALLY_FILLED
+    assert order.remaining_amount == D("40")
+    assert order.record_fill(D("0.4"), D("100"), AT) is S.FILLED
+    assert order.executed_quote == D("100")
+
+
+@pytest.mark.parametrize("qty", ["0", "-0.001", "0E-8"])
+def test_a_zero_or_negative_fill_raises_and_changes_nothing(qty: str) -> None:
+    order = limit_order(S.NEW)
+    with pytest.raises(ValueError):
+        order.record_fill(D(qty), D("100"), AT + 1)
+    assert (order.status, order.executed_qty, order.executed_quote) == (S.NEW, D("0"), D("0"))
+
+
+@pytest.mark.parametrize("status", [None, S.FILLED, S.CANCELED, S.PARTIALLY_CANCELED, S.REJECTED], ids=_id)
+def test_a_fill_on_an_order_that_is_not_working_raises(status: OrderStatus | None) -> None:
+    with pytest.raises(IllegalTransition):
+        limit_order(status).record_fill(D("1"), D("100"), AT + 1)
+
+
+def test_a_refused_fill_leaves_the_executed_amounts_unchanged() -> None:
+    order = limit_order(S.FILLED, executed_qty="10", executed_quote="1000")
+    with pytest.raises(IllegalTransition):
+        order.record_fill(D("1"), D("100"), AT + 1)
+    assert (order.executed_qty, order.executed_quote) == (D("10"), D("1000"))
+
+
+def test_a_fill_beyond_the_remaining_quantity_is_refused() -> None:
+    order = limit_order(S.NEW, qty="1")
+    with pytest.raises(ValueError):
+        order.record_fill(D("1.5"), D("100"), AT + 1)
+    assert order.executed_qty == D("0")
+
+
+# --- liquidity ------------------------------------------------------------------------------------------
+
+MODEL = FillModel(depth_staleness_ms=1_000, bbo_staleness_ms=2_000)
+TICK = D("0.01")
+NOW = AT
+
+
+def depth(time: int, bids: list[tuple[str, str]], asks: list[tuple[str, str]]) -> Depth:
+    return Depth(
+        "BTCUSDT",
+        time,
+        tuple((D(p), D(q)) for p, q in bids),
+        tuple((D(p), D(q)) for p, q in asks),
+    )
+
+
+def bbo(time: int, bid: tuple[str, str] = ("99", "2"), ask: tuple[str, str] = ("101", "3")) -> Bbo:
+    return Bbo("BTCUSDT", time, D(bid[0]), D(bid[1]), D(ask[0]), D(ask[1]))
+
+
+def bar(close_time: int, close: str = "100", volume: str = "50") -> Kline:
+    open_time = close_time - 59_999
+    c = D(close)
+    return Kline("BTCUSDT", "1m", open_time, close_time, c, c, c, c, D(volume))
+
+
+def levels(*pairs: tuple[str, str]) -> tuple[Level, ...]:
+    return tuple(Level(D(p), D(q)) for p, q in pairs)
+
+
+FRESH_DEPTH = depth(NOW - 10, [("100", "1")], [("100.5", "2")])
+
+
+def book_at(
+    now: int = NOW,
+    depth_: Depth | None = None,
+    bbo_: Bbo | None = None,
+    bar_: Kline | None = None,
+    taken: dict[tuple[Side, Decimal], Decimal] | None = None,
+) -> RecordedBook:
+    return recorded_book(now, MODEL, depth_, bbo_, bar_, TICK, taken or {})
+
+
+def test_a_fresh_depth_snapshot_is_the_book() -> None:
+    snapshot = depth(NOW - 10, [("100", "1"), ("99.9", "2")], [("100.5", "3"), ("100.6", "4")])
+    book = book_at(depth_=snapshot, bbo_=bbo(NOW), bar_=bar(NOW - 1))
+    assert book == RecordedBook(
+        Source.DEPTH, NOW - 10, levels(("100", "1"), ("99.9", "2")), levels(("100.5", "3"), ("100.6", "4"))
+    )
+
+
+def test_a_depth_snapshot_exactly_at_the_staleness_limit_is_used() -> None:
+    book = book_at(depth_=depth(NOW - 1_000, [("100", "1")], [("101", "1")]), bbo_=bbo(NOW))
+    assert (book.source, book.time) == (Source.DEPTH, NOW - 1_000)
+
+
+def test_a_depth_snapshot_one_ms_past_the_limit_gives_way_to_the_bbo() -> None:
+    book = book_at(depth_=depth(NOW - 1_001, [("100", "1")], [("101", "1")]), bbo_=bbo(NOW - 5))
+    assert book == RecordedBook(Source.BBO, NOW - 5, levels(("99", "2")), levels(("101", "3")))
+
+
+def test_a_bbo_exactly_at_the_staleness_limit_is_used() -> None:
+    book = book_at(bbo_=bbo(NOW - 2_000), bar_=bar(NOW - 1))
+    assert (book.source, book.time) == (Source.BBO, NOW - 2_000)
+
+
+def test_a_bbo_one_ms_past_the_limit_gives_way_to_the_last_bar() -> None:
+    last = bar(NOW - 1)
+    book = book_at(bbo_=bbo(NOW - 2_001), bar_=last)
+    assert (book.source, book.time) == (Source.KLINE, last.open_time)
+
+
+def test_stale_depth_and_stale_bbo_give_way_to_the_last_bar() -> None:
+    book = book_at(
+        depth_=depth(NOW - 1_001, [("1", "1")], [("2", "1")]), bbo_=bbo(NOW - 2_001), bar_=bar(NOW - 1)
+    )
+    assert book.source is Source.KLINE
+
+
+def test_a_bar_that_closed_before_now_makes_synthetic_levels() -> None:
+    book = book_at(bar_=bar(NOW - 1, close="100", volume="50"))
+    assert book.source is Source.KLINE
+    assert book.bids == levels(("99.95", "5.0"))
+    assert book.asks == levels(("100.05", "5.0"))
+
+
+def test_a_bar_still_forming_is_not_used() -> None:
+    assert book_at(bar_=bar(NOW)) is EMPTY
+    assert book_at(bar_=bar(NOW + 30_000)) is EMPTY
+
+
+def test_nothing_recorded_or_everything_stale_is_an_empty_book() -> None:
+    assert book_at() is EMPTY
+    stale = book_at(depth_=depth(NOW - 1_001, [("1", "1")], [("2", "1")]), bbo_=bbo(NOW - 2_001))
+    assert stale is EMPTY
+    assert (EMPTY.source, EMPTY.time, EMPTY.bids, EMPTY.asks) == (Source.NONE, None, (), ())
+
+
+def test_zero_size_depth_levels_are_dropped() -> None:
+    snapshot = depth(
+        NOW, [("100", "0"), ("99", "1"), ("98", "0")], [("101", "2"), ("102", "0"), ("103", "1")]
+    )
+    book = book_at(depth_=snapshot)
+    assert book.bids == levels(("99", "1"))
+    assert book.asks == levels(("101", "2"), ("103", "1"))
+
+
+def test_a_zero_size_bbo_side_is_dropped() -> None:
+    book = book_at(bbo_=bbo(NOW, bid=("0", "0"), ask=("101", "3")))
+    assert book.bids == ()
+    assert book.asks == levels(("101", "3"))
+    assert mark_price(book, D("100")) == D("100")
+
+
+def test_taken_liquidity_is_subtracted_per_side_and_price() -> None:
+    snapshot = depth(NOW, [("100", "2"), ("99", "3")], [("101", "1"), ("102", "4")])
+    taken = {(Side.BUY, D("100")): D("0.5"), (Side.SELL, D("102")): D("1.25")}
+    book = book_at(depth_=snapshot, taken=taken)
+    assert book.bids == levels(("100", "1.5"), ("99", "3"))
+    assert book.asks == levels(("101", "1"), ("102", "2.75"))
+
+
+def test_a_fully_taken_level_disappears() -> None:
+    snapshot = depth(NOW, [("100", "2"), ("99", "3")], [("101", "1"), ("102", "4")])
+    taken = {(Side.BUY, D("100")): D("2"), (Side.SELL, D("101")): D("1.5")}
+    book = book_at(depth_=snapshot, taken=taken)
+    assert book.bids == levels(("99", "3"))
+    assert book.asks == levels(("102", "4"))
+
+
+def test_taken_on_the_other_side_or_another_price_takes_nothing() -> None:
+    snapshot = depth(NOW, [("100", "2")], [("101", "1")])
+    taken = {(Side.SELL, D("100")): D("2"), (Side.BUY, D("101")): D("1"), (Side.BUY, D("99.99")): D("5")}
+    book = book_at(depth_=snapshot, taken=taken)
+    assert book.bids == levels(("100", "2"))
+    assert book.asks == levels(("101", "1"))
+
+
+def test_taken_matches_a_price_however_it_is_written() -> None:
+    book = book_at(depth_=depth(NOW, [("100.00", "2")], []), taken={(Side.BUY, D("100")): D("1")})
+    assert book.bids == (Level(D("100"), D("1")),)
+
+
+def test_taken_applies_to_a_bbo_and_to_synthetic_levels() -> None:
+    from_bbo = book_at(bbo_=bbo(NOW), taken={(Side.SELL, D("101")): D("3"), (Side.BUY, D("99")): D("0.5")})
+    assert (from_bbo.bids, from_bbo.asks) == (levels(("99", "1.5")), ())
+    from_bar = book_at(bar_=bar(NOW - 1), taken={(Side.BUY, D("99.95")): D("5")})
+    assert (from_bar.bids, from_bar.asks) == ((), levels(("100.05", "5.0")))
+
+
+def test_synthetic_levels_round_the_bid_down_and_the_ask_up_to_the_tick() -> None:
+    # spread = 100.003 * 0.0005 = 0.0500015: bid 99.9529985 -> 99.95, ask 100.0530045 -> 100.06
+    book = synthetic_book(bar(NOW - 1, close="100.003", volume="7"), MODEL, TICK)
+    assert book.bids == levels(("99.95", "0.7"))
+    assert book.asks == levels(("100.06", "0.7"))
+
+
+def test_synthetic_levels_are_never_crossed_or_locked() -> None:
+    no_spread = FillModel(synthetic_half_spread=D("0"))
+    book = synthetic_book(bar(NOW - 1, close="100"), no_spread, TICK)
+    assert book.bids[0].price == D("100")
+    assert book.asks[0].price == D("100.01")
+
+
+def test_a_bar_without_volume_offers_nothing() -> None:
+    book = book_at(bar_=bar(NOW - 1, volume="0"))
+    assert (book.source, book.bids, book.asks) == (Source.KLINE, (), ())
+
+
+@st.composite
+def synthetic_cases(draw: st.DrawFn) -> tuple[Kline, FillModel, Decimal]:
+    tick = draw(st.sampled_from([D("0.00001"), D("0.0001"), D("0.01"), D("0.5"), D("1")]))
+    close = draw(st.decimals(min_value=D("2"), max_value=D("100000"), places=5))
+    volume = draw(st.decimals(min_value=D("0.001"), max_value=D("10000"), places=3))
+    half_spread = draw(st.decimals(min_value=D("0"), max_value=D("0.01"), places=5))
+    share = draw(st.decimals(min_value=D("0.01"), max_value=D("1"), places=2))
+    model = FillModel(synthetic_half_spread=half_spread, synthetic_volume_share=share)
+    return bar(NOW - 1, close=str(close), volume=str(volume)), model, tick
+
+
+@PROPERTIES
+@given(synthetic_cases())
+def test_synthetic_levels_sit_on_the_tick_grid_around_the_close(
+    case: tuple[Kline, FillModel, Decimal],
+) -> None:
+    last, model, tick = case
+    book = synthetic_book(last, model, tick)
+    (bid,), (ask,) = book.bids, book.asks
+    spread = last.close * model.synthetic_half_spread
+    assert bid.price % tick == 0 and ask.price % tick == 0
+    assert bid.price < ask.price
+    assert bid.price <= last.close - spread < bid.price + tick
+    assert ask.price >= last.close + spread
+    assert ask.price - tick < last.close + spread or ask.price - tick == bid.price
+    assert bid.qty == ask.qty == last.volume * model.synthetic_volume_share
+
+
+def test_the_mark_price_is_the_mid() -> None:
+    book = book_at(depth_=FRESH_DEPTH)
+    assert mark_price(book, D("90")) == D("100.25")
+
+
+@pytest.mark.parametrize(
+    "one_sided",
+    [
+        depth(NOW, [("100", "1")], []),
+        depth(NOW, [], [("101", "1")]),
+        depth(NOW, [("100", "0")], [("101", "1")]),
+    ],
+)
+def test_the_mark_price_falls_back_to_the_last_trade_without_a_two_sided_book(one_sided: Depth) -> None:
+    last = Trade("BTCUSDT", NOW - 3, D("100.7"), D("0.1"), True, "t1")
+    assert mark_price(book_at(depth_=one_sided), last.price) == D("100.7")
+
+
+def test_without_a_book_or_a_trade_there_is_no_mark_price() -> None:
+    assert mark_price(EMPTY, None) is None
+    last = Trade("BTCUSDT", NOW - 3, D("99.1"), D("0.1"), None, "t1")
+    assert mark_price(EMPTY, last.price) == D("99.1")
+
+
+def test_the_mark_price_uses_what_is_left_after_taking() -> None:
+    book = book_at(depth_=FRESH_DEPTH, taken={(Side.SELL, D("100.5")): D("2")})
+    assert mark_price(book, D("99")) == D("99")
+
+
+# --- fees -----------------------------------------------------------------------------------------------
+
+BASE_PRECISION = D("0.00001")
+QUOTE_PRECISION = D("0.000001")
+
+
+def fee(side: Side, qty: str, quote: str, rate: str) -> Fee:
+    return fill_fee(side, D(qty), D(quote), D(rate), "BTC", "USDT", BASE_PRECISION, QUOTE_PRECISION)
+
+
+def test_a_buy_pays_its_fee_in_base() -> None:
+    assert fee(Side.BUY, "2", "60000", "0.001") == Fee("BTC", D("0.002"))
+
+
+def test_a_sell_pays_its_fee_in_quote() -> None:
+    assert fee(Side.SELL, "2", "60000", "0.001") == Fee("USDT", D("60"))
+
+
+def test_a_buy_fee_is_rounded_up_to_the_base_precision() -> None:
+    # 1.23456 * 0.001 = 0.00123456
+    assert fee(Side.BUY, "1.23456", "37036.8", "0.001") == Fee("BTC", D("0.00124"))
+
+
+def test_a_sell_fee_is_rounded_up_to_the_quote_precision() -> None:
+    # 123.456789 * 0.0015 = 0.1851851835
+    assert fee(Side.SELL, "0.004", "123.456789", "0.0015") == Fee("USDT", D("0.185186"))
+
+
+def test_a_fee_already_on_the_precision_is_not_rounded_further() -> None:
+    assert fee(Side.BUY, "1", "100", "0.00002").amount == D("0.00002")
+    assert fee(Side.SELL, "1", "100", "0.00001").amount == D("0.001")
+
+
+def test_a_fee_is_never_more_than_the_fill_pays_out() -> None:
+    # 0.000001 * 0.5 rounds up to 0.00001 base, ten times what the buy receives
+    assert fee(Side.BUY, "0.000001", "0.06", "0.5") == Fee("BTC", D("0.000001"))
+    assert fee(Side.SELL, "0.000001", "0.0000001", "0.5") == Fee("USDT", D("0.0000001"))
+
+
+@pytest.mark.parametrize("side", list(Side), ids=_id)
+@pytest.mark.parametrize("rate", ["0", "0.000", "0E-8"])
+def test_a_zero_rate_pays_no_fee(side: Side, rate: str) -> None:
+    assert fee(side, "1.5", "45000.5", rate).amount == 0
+
+
+@st.composite
+def fee_cases(draw: st.DrawFn) -> tuple[Side, Decimal, Decimal, Decimal, Decimal, Decimal]:
+    side = draw(st.sampled_from(list(Side)))
+    qty = draw(st.decimals(min_value=D("0.00000001"), max_value=D("1000"), places=8))
+    price = draw(st.decimals(min_value=D("0.0001"), max_value=D("100000"), places=4))
+    rate = draw(
+        st.one_of(
+            st.decimals(min_value=D("0"), max_value=D("0.01"), places=6),
+            st.decimals(min_value=D("0"), max_value=D("1"), places=4),
+        )
+    )
+    base_precision = draw(st.sampled_from([D("0.1"), D("0.01"), D("0.0001"), D("0.00001"), D("0.00000001")]))
+    quote_precision = draw(st.sampled_from([D("0.01"), D("0.00001"), D("0.000001"), D("0.00000001")]))
+    return side, qty, qty * price, rate, base_precision, quote_precision
+
+
+@PROPERTIES
+@given(fee_cases())
+def test_the_fee_is_the_exact_fee_rounded_up_and_capped_at_what_the_side_receives(
+    case: tuple[Side, Decimal, Decimal, Decimal, Decimal, Decimal],
+) -> None:
+    side, qty, quote, rate, base_precision, quote_precision = case
+    paid = fill_fee(side, qty, quote, rate, "BTC", "USDT", base_precision, quote_precision)
+    received, precision, asset = (
+        (qty, base_precision, "BTC") if side is Side.BUY else (quote, quote_precision, "USDT")
+    )
+    exact = received * rate
+    assert paid.asset == asset
+    assert exact <= paid.amount < exact + precision
+    assert paid.amount <= received
+    assert paid.amount % precision == 0 or paid.amount == received
