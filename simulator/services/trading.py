@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from simulator import errors
 from simulator.domain.accounts import FlowType
+from simulator.domain.money import wire_amount
 from simulator.domain.matching.fees import FeeRates, fill_fee
 from simulator.domain.matching.liquidity import RecordedBook, mark_price, recorded_book
 from simulator.domain.matching.model import FillModel
@@ -400,6 +401,8 @@ def _settle_side(
     )
     session.add(fill_row)
     _outbox(session, row.account_id, "trade", now_ms, _fill_json(fill_row))
+    for asset in sorted({paid[0], received[0], fee.asset}):
+        _outbox_balance(session, row.account_id, asset, now_ms)
 
 
 def _pay_from_locked(session: Session, row: tables.Order, amount: Decimal, now_ms: int) -> None:
@@ -628,6 +631,12 @@ def _fill_json(row: tables.Fill) -> dict[str, Any]:
         "commissionAsset": row.fee_asset,
         "time": row.time,
     }
+
+
+def _outbox_balance(session: Session, account_id: str, asset: str, time: int) -> None:
+    balance = _balance_row(session, account_id, asset)
+    payload = {"asset": asset, "free": wire_amount(balance.free), "locked": wire_amount(balance.locked)}
+    _outbox(session, account_id, "balance", time, payload)
 
 
 def _outbox(session: Session, account_id: str, kind: str, time: int, payload: dict[str, Any]) -> None:

@@ -112,11 +112,17 @@ def test_a_market_buy_walks_the_book_and_settles_balances_ledger_fills_and_outbo
     ]
     with db.read() as session:
         kinds = list(session.scalars(select(tables.OutboxEvent.kind).order_by(tables.OutboxEvent.id)))
-        last = json.loads(
-            session.scalars(select(tables.OutboxEvent.payload).order_by(tables.OutboxEvent.id.desc())).first()
-        )
-    assert kinds == ["trade", "trade", "order"]
+        payloads = [
+            json.loads(p)
+            for p in session.scalars(select(tables.OutboxEvent.payload).order_by(tables.OutboxEvent.id))
+        ]
+    last, balances_after_fill = payloads[-1], payloads[4:6]
+    assert kinds == ["trade", "balance", "balance", "trade", "balance", "balance", "order"]
     assert (last["status"], last["executedQty"], last["cumulativeQuoteQty"]) == ("FILLED", "2", "203")
+    assert balances_after_fill == [
+        {"asset": "BTC", "free": "1.9976", "locked": "0"},
+        {"asset": "USDT", "free": "797", "locked": "0"},
+    ]
 
 
 def test_liquidity_taken_from_a_snapshot_stays_taken_until_the_next_snapshot(db):
