@@ -33,12 +33,6 @@ BBOS_BETWEEN = (
     .where(_bbo.symbol == _symbol, _bbo.time > _t0, _bbo.time <= _t1)
     .order_by(_bbo.time)
 )
-LAST_BARS = (
-    select(MarketKline.__table__)
-    .where(_kline.symbol == _symbol, _kline.interval == bindparam("interval"), _kline.open_time < _t1)
-    .order_by(_kline.open_time.desc())
-    .limit(2)
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,15 +75,6 @@ def events_between(db: store.Executor, symbol: str, t0: int, t1: int, interval: 
     ]
     found.sort(key=lambda e: e.key)  # stable: trades keep the store's order within a millisecond
     return found
-
-
-def last_complete_bar(db: store.Executor, symbol: str, interval: str, t: int) -> Kline | None:
-    """The newest final bar that closed before t (a bar still forming at t is never used)."""
-    for row in db.execute(LAST_BARS, {"symbol": symbol, "interval": interval, "t1": t}):
-        bar = store._kline_from_row(row)
-        if bar.is_final and bar.close_time < t:
-            return bar
-    return None
 
 
 def _bars_closing(db: store.Executor, symbol: str, interval: str, t0: int, t1: int) -> list[Kline]:

@@ -152,6 +152,24 @@ def kline_at(db: Executor, symbol: str, interval: str, t: int) -> Kline | None:
     return _kline_from_row(row)
 
 
+LAST_BARS = (
+    select(MarketKline.__table__)
+    .where(_kline.symbol == _symbol, _kline.interval == _interval, _kline.open_time < _t)
+    .order_by(_kline.open_time.desc())
+    .limit(2)
+)
+
+
+def last_complete_bar(db: Executor, symbol: str, interval: str, t: int) -> Kline | None:
+    """The newest final bar of `interval` that closed before t: what the engine may use at t (a bar still
+    forming at t is never used)."""
+    for row in db.execute(LAST_BARS, {"symbol": symbol, "interval": interval, "t": t}):
+        bar = _kline_from_row(row)
+        if bar.is_final and bar.close_time < t:
+            return bar
+    return None
+
+
 def coverage(db: Executor, symbol: str | None = None) -> list[Coverage]:
     """Row count and first/last time per symbol and kind (klines per interval), sorted."""
     found: list[Coverage] = []

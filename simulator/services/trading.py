@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session
 
 from simulator import errors
 from simulator.domain.accounts import FlowType
-from simulator.domain.money import wire_amount
 from simulator.domain.matching.fees import FeeRates, fill_fee
 from simulator.domain.matching.liquidity import RecordedBook, mark_price, recorded_book
 from simulator.domain.matching.model import FillModel
@@ -40,9 +39,10 @@ from simulator.domain.matching.orders import (
 )
 from simulator.domain.matching.resting import MakerFill, on_bar, on_depth, on_trade, queue_on_rest
 from simulator.domain.matching.taking import Fill, TakeLimits, take
+from simulator.domain.money import wire_amount
 from simulator.domain.timeline import Timeline
 from simulator.marketdata import store
-from simulator.marketdata.events import RANK_BAR, RANK_DEPTH, RANK_TRADE, events_between, last_complete_bar
+from simulator.marketdata.events import RANK_BAR, RANK_DEPTH, RANK_TRADE, events_between
 from simulator.marketdata.records import Kline
 from simulator.services.accounts import change_balance
 from simulator.storage import tables
@@ -271,7 +271,7 @@ def _book(session: Session, rules: InstrumentRules, now_ms: int, engine: Engine)
     symbol = rules.symbol
     depth = store.depth_at(session, symbol, recording_now)
     bbo = store.bbo_at(session, symbol, recording_now)
-    bar = last_complete_bar(session, symbol, engine.model.kline_interval, recording_now)
+    bar = store.last_complete_bar(session, symbol, engine.model.kline_interval, recording_now)
     book = recorded_book(recording_now, engine.model, depth, bbo, bar, rules.tick_size, {})
     if book.time is None:
         return book

@@ -1,0 +1,63 @@
+"""A symbol's events in the order the engine applies them, and the last complete bar."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+from simulator.marketdata import store
+from simulator.marketdata.events import RANK_BAR, RANK_BBO, RANK_DEPTH, RANK_TRADE, events_between
+from simulator.marketdata.records import Bbo, Depth, Kline, Trade
+from simulator.marketdata.writer import StoreWriter, source_id
+
+T0 = 1_700_000_040_000  # a minute boundary
+ONE = D(1)
+
+
+def write(database, *records):
+    with database.engine.begin() as connection:
+        writer = StoreWriter(connection, source_id(connection, "test", "events"), "test")
+        for r in records:
+            writer.add(r)
+        writer.flush()
+
+
+def bar(open_time, final=True):
+    return Kline("BTCUSDT", "1m", open_time, open_time + 59_999, ONE, ONE, ONE, ONE, ONE, is_final=final)
+
+
+def test_events_come_in_time_order_with_the_book_before_the_trades_and_bars_at_their_close(md_db):
+    at = T0 + 59_999  # the first bar's last millisecond
+    write(
+        md_db,
+        Trade("BTCUSDT", at, ONE, ONE, True, "2"),
+        Trade("BTCUSDT", at, ONE, ONE, True, "1"),
+        Bbo("BTCUSDT", at, ONE, ONE, D(2), ONE),
+        Depth("BTCUSDT", at, ((ONE, ONE),), ((D(2), ONE),)),
+        bar(T0),
+        bar(T0 + 60_000),  # closes after the window
+        Trade("BTCUSDT", T0 + 10, ONE, ONE, True, "0"),
+        Trade("ETHUSDT", T0 + 20, ONE, ONE, True, "9"),
+    )
+    with md_db.read() as s:
+        events = events_between(s, "BTCUSDT", T0, T0 + 100_000, "1m")
+        after = events_between(s, "BTCUSDT", at, T0 + 100_000, "1m")
+    assert [(e.time, e.rank) for e in events] == [
+        (T0 + 10, RANK_TRADE),
+        (at, RANK_DEPTH),
+        (at, RANK_BBO),
+        (at, RANK_TRADE),
+        (at, RANK_TRADE),
+        (at, RANK_BAR),
+    ]
+    assert [e.record.trade_id for e in events if e.rank == RANK_TRADE] == ["0", "1", "2"]
+    assert after == []
+
+
+def test_the_last_complete_bar_is_never_one_still_forming(md_db):
+    write(md_db, bar(T0), bar(T0 + 60_000, final=False))
+    with md_db.read() as s:
+        assert store.last_complete_bar(s, "BTCUSDT", "1m", T0 + 59_999) is None  # its last ms: not yet
+        assert store.last_complete_bar(s, "BTCUSDT", "1m", T0 + 60_000).open_time == T0
+        assert (
+            store.last_complete_bar(s, "BTCUSDT", "1m", T0 + 200_000).open_time == T0
+        )  # the next is not final
