@@ -37,7 +37,7 @@ from simulator.domain.matching.orders import (
     StpMode,
     TimeInForce,
 )
-from simulator.domain.matching.resting import MakerFill, on_bar, on_depth, on_trade, queue_on_rest
+from simulator.domain.matching.resting import MakerFill, RestingBook, queue_on_rest
 from simulator.domain.matching.taking import Fill, TakeLimits, take
 from simulator.domain.money import wire_amount
 from simulator.domain.timeline import Timeline
@@ -141,7 +141,8 @@ def place_order(session: Session, new: NewOrder, now_ms: int, engine: Engine) ->
         rules.sell_down_rate,
         rules.step_size,
     )
-    result = take(order, book, [domain for _, domain in makers.values()], limits, now_ms)
+    opposite = [domain for _, domain in makers.values() if domain.side is not order.side]
+    result = take(order, book, opposite, limits, now_ms)
     lock = upfront or _lock_for_fills(order, result.fills, rules)
     if order.status is not OrderStatus.REJECTED:
         _require_free(session, order.account_id, *lock)
@@ -213,19 +214,17 @@ def _advance_locked(session: Session, state: tables.SymbolState, to_ms: int, eng
     if rows:
         rules = instrument_rules(session, state.symbol)
         orders = [_to_domain(row) for row in rows.values()]
+        book = RestingBook(orders)  # an event looks only at the orders it can reach
         for segment in engine.timeline.segments(state.watermark_ms, to_ms):
             events = events_between(
                 session, state.symbol, segment.r0, segment.r1, engine.model.kline_interval
             )
             for event in events:
                 record = _shifted(event.record, segment.shift)
-                fills = _resting_fills(orders, event.rank, record, engine.model)
-                for fill in fills:
+                for fill in _resting_fills(book, event.rank, record, engine.model):
                     _settle_resting_fill(session, rules, rows[fill.order.order_id], fill)
                 if event.rank == RANK_TRADE:
                     state.last_price = record.price  # type: ignore[union-attr]
-                if fills:
-                    orders = [o for o in orders if o.is_working]
                 applied += 1
         for order in orders:  # queue positions moved even where nothing filled
             _store_order(rows[order.order_id], order)
@@ -233,13 +232,13 @@ def _advance_locked(session: Session, state: tables.SymbolState, to_ms: int, eng
     return applied
 
 
-def _resting_fills(orders: list[Order], rank: int, record: Any, model: FillModel) -> list[MakerFill]:
+def _resting_fills(book: RestingBook, rank: int, record: Any, model: FillModel) -> list[MakerFill]:
     if rank == RANK_TRADE:
-        return on_trade(orders, record, model)
+        return book.on_trade(record, model)
     if rank == RANK_DEPTH:
-        return on_depth(orders, record, model)
+        return book.on_depth(record, model)
     if rank == RANK_BAR:
-        return on_bar(orders, record, model)
+        return book.on_bar(record, model)
     return []  # a best bid/offer alone moves no resting order: it shows no size behind the top
 
 

@@ -14,17 +14,23 @@ Orders are only considered if they are working, have a price, are of the event's
 the event (no order fills on an event that happened before or as it arrived). Every function here is pure
 apart from updating the orders it is given (`record_fill`, `queue_ahead`), and deterministic: the same
 inputs give the same fills in the same order.
+
+`RestingBook` gives the same fills and makes the same changes as these functions given all its orders, but
+keeps one symbol's orders sorted by price so that an event only looks at the orders it can reach: the cost
+of an event does not grow with the number of orders resting out of its reach.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import itemgetter
 
 from simulator.domain.matching.liquidity import RecordedBook
 from simulator.domain.matching.model import FillModel
-from simulator.domain.matching.orders import ZERO, Order, Side
+from simulator.domain.matching.orders import WORKING, ZERO, Order, Side
 from simulator.marketdata.records import Depth, Kline, Level, Trade
 
 
@@ -245,3 +251,268 @@ def _fill_from_allowance(orders: list[Order], allowance: Decimal, time: int) -> 
         fills.append(_fill(order, qty, time))
         allowance -= qty
     return fills
+
+
+class RestingBook:
+    """One symbol's working resting orders, indexed by price, replayed against its recorded events.
+
+    `on_trade`, `on_depth` and `on_bar` give the same fills, in the same order, and change the orders in the
+    same way as the module's functions of the same names given all the orders held (in the order they were
+    added), but look only at the orders the event can reach: those at or through its price, and those with
+    recorded size ahead of them (`queue_ahead` > 0, usually few), whose queue a depth snapshot caps. Orders
+    an event finds ended (filled by it, or cancelled meanwhile) leave the book.
+
+    An order's side, price and sequence must not change while it is held, and its `queue_ahead` is set
+    before it is added: the book only ever lowers it, so it knows which orders have a queue."""
+
+    def __init__(self, orders: Iterable[Order] = ()) -> None:
+        self._buys = _SideBook(Side.BUY)
+        self._sells = _SideBook(Side.SELL)
+        self._held: dict[int, Order] = {}  # by identity: two orders with equal fields are still two orders
+        self._queued: dict[int, Order] = {}  # orders that may have queue_ahead > 0
+        for order in orders:
+            self.add(order)
+
+    def add(self, order: Order) -> None:
+        if order.price is None:
+            raise ValueError(f"order {order.order_id} has no limit price: only a priced order rests")
+        if id(order) in self._held:
+            raise ValueError(f"order {order.order_id} is already in the book")
+        self._side_of(order).insert(order)
+        self._held[id(order)] = order
+        if order.queue_ahead > 0:
+            self._queued[id(order)] = order
+
+    def remove(self, order: Order) -> None:
+        if self._held.pop(id(order), None) is None:
+            raise ValueError(f"order {order.order_id} is not in the book")
+        self._queued.pop(id(order), None)
+        self._side_of(order).remove(order)
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+    @property
+    def orders(self) -> list[Order]:
+        """Every order held: the BUYs, then the SELLs, each in priority order."""
+        return [*self._buys.orders, *self._sells.orders]
+
+    def on_trade(self, trade: Trade, model: FillModel) -> list[MakerFill]:
+        """As `on_trade` given all the orders held."""
+        if trade.qty <= 0:
+            return []
+        price = trade.price
+        buy_keys, sell_keys = self._buys.keys, self._sells.keys
+        # Most prints reach no order, not even the most aggressive of either side: the common case is cheap.
+        if (not buy_keys or buy_keys[0] > price.copy_negate()) and (not sell_keys or sell_keys[0] > price):
+            return []
+        stale: list[Order] = []
+        fills = self._trade_side(self._buys, trade, model, stale)
+        fills += self._trade_side(self._sells, trade, model, stale)
+        self._drop_ended(fills, stale)
+        return fills
+
+    def on_depth(self, depth: Depth, model: FillModel) -> list[MakerFill]:
+        """As `on_depth` given all the orders held."""
+        stale: list[Order] = []
+        if self._queued:
+            # Capping first changes nothing: depth fills neither read a queue nor change what a cap uses.
+            self._cap_queues(depth, stale)
+        fills: list[MakerFill] = []
+        # Only when something is shown through the most aggressive limit (a C-level scan of the prices)
+        # can any order of the side fill.
+        buy_keys, sell_keys = self._buys.keys, self._sells.keys
+        if buy_keys and depth.asks and min(map(_price_of, depth.asks)).copy_negate() > buy_keys[0]:
+            fills += self._depth_side(self._buys, depth.asks, depth, stale)
+        if sell_keys and depth.bids and max(map(_price_of, depth.bids)) > sell_keys[0]:
+            fills += self._depth_side(self._sells, depth.bids, depth, stale)
+        if fills or stale:
+            self._drop_ended(fills, stale)
+        return fills
+
+    def on_bar(self, bar: Kline, model: FillModel) -> list[MakerFill]:
+        """As `on_bar` given all the orders held."""
+        allowance = max(bar.volume * model.kline_volume_share, ZERO)
+        if allowance <= 0:
+            return []
+        path = kline_path(bar)
+        touch = model.kline_touch_fills
+        stale: list[Order] = []
+        # An order is on the path if its limit is above the path's lowest point (a BUY) or below its highest
+        # (a SELL), or at it when touches fill: the path's own points are its extremes.
+        waiting = self._buys.reached(min(path), touch, bar.symbol, bar.open_time, stale)
+        waiting += self._sells.reached(max(path), touch, bar.symbol, bar.open_time, stale)
+        fills = _fill_from_allowance(_triggered_along(path, waiting, touch), allowance, bar.close_time)
+        self._drop_ended(fills, stale)
+        return fills
+
+    def _side_of(self, order: Order) -> _SideBook:
+        return self._buys if order.side is Side.BUY else self._sells
+
+    def _trade_side(
+        self, book: _SideBook, trade: Trade, model: FillModel, stale: list[Order]
+    ) -> list[MakerFill]:
+        """As `_fill_side_on_trade` on the side's eligible orders, looking only at those at or through the
+        print."""
+        reach = book.key(trade.price)
+        keys, orders = book.keys, book.orders
+        if not keys or keys[0] > reach:  # even the most aggressive order is behind the print
+            return []
+        better_end = bisect_left(keys, reach)
+        left = trade.qty
+        fills: list[MakerFill] = []
+        index = 0
+        while index < better_end and left > 0:
+            order = orders[index]
+            index += 1
+            if not _can_fill(order, trade.symbol, trade.time):
+                stale.append(order)
+                continue
+            order.queue_ahead = ZERO  # the price traded through: nothing recorded is still ahead
+            qty = min(order.remaining_qty, left)
+            fills.append(_fill(order, qty, trade.time))
+            left -= qty
+        if index < better_end:
+            # The print is used up before these orders, but it still went through their limits.
+            self._clear_queues_through(book, reach, trade)
+        if left > 0:
+            at_limit = book.eligible(better_end, bisect_right(keys, reach), trade.symbol, trade.time, stale)
+            fills += _fill_at_limit(at_limit, left, trade.time, model)
+        return fills
+
+    def _clear_queues_through(self, book: _SideBook, reach: Decimal, trade: Trade) -> None:
+        """Zero the queue of the side's eligible orders strictly better than the print (only orders with a
+        queue need it)."""
+        for key, order in list(self._queued.items()):
+            if order.queue_ahead <= 0:
+                del self._queued[key]
+            elif (
+                order.side is book.side
+                and book.key(_limit(order)) < reach
+                and _can_fill(order, trade.symbol, trade.time)
+            ):
+                order.queue_ahead = ZERO
+                del self._queued[key]
+
+    def _cap_queues(self, depth: Depth, stale: list[Order]) -> None:
+        """Cap every eligible order's queue at the size shown at its price on its side; an order without a
+        queue needs no cap, so only the orders with one are looked at."""
+        still_queued: dict[int, Order] = {}
+        for key, order in self._queued.items():
+            if order.queue_ahead <= 0:
+                continue
+            if not _can_fill(order, depth.symbol, depth.time):
+                stale.append(order)
+                still_queued[key] = order
+                continue
+            own = depth.bids if order.side is Side.BUY else depth.asks
+            shown = sum((qty for price, qty in own if price == order.price and qty > 0), ZERO)
+            order.queue_ahead = min(order.queue_ahead, shown)
+            if order.queue_ahead > 0:
+                still_queued[key] = order
+        self._queued = still_queued
+
+    def _depth_side(
+        self, book: _SideBook, opposite: tuple[Level, ...], depth: Depth, stale: list[Order]
+    ) -> list[MakerFill]:
+        """As `_fill_from_pool` on the side's eligible orders, looking only at those the opposite side
+        reaches."""
+        orders = book.orders
+        shown = [price for price, qty in opposite if qty > 0]
+        if not shown:
+            return []
+        # Orders at or behind the nearest level shown have nothing crossed.
+        end = book.better_than(min(shown) if book.side is Side.BUY else max(shown))
+        crossed = _crossed_size(book.side, opposite)
+        fills: list[MakerFill] = []
+        taken = ZERO
+        for order in orders[:end]:
+            if not _can_fill(order, depth.symbol, depth.time):
+                stale.append(order)
+                continue
+            # The crossed size only shrinks along priority order and `taken` only grows: once nothing is
+            # left for one order, nothing is left for any after it.
+            room = crossed(_limit(order)) - taken
+            if room <= 0:
+                break
+            qty = min(order.remaining_qty, room)
+            fills.append(_fill(order, qty, depth.time))
+            taken += qty
+        return fills
+
+    def _drop_ended(self, fills: list[MakerFill], stale: list[Order]) -> None:
+        """Remove the orders that will never work again: filled by this event, or found ended."""
+        for order in [*(fill.order for fill in fills), *stale]:
+            if order.is_final and id(order) in self._held:
+                self.remove(order)
+
+
+class _SideBook:
+    """One side's orders in priority order (most aggressive limit first, then sequence, then arrival), with
+    a parallel ascending list of sort keys for bisect: the limit for a SELL, its negation for a BUY, so that
+    on both sides a smaller key is a more aggressive order."""
+
+    __slots__ = ("side", "orders", "keys")
+
+    def __init__(self, side: Side) -> None:
+        self.side = side
+        self.orders: list[Order] = []
+        self.keys: list[Decimal] = []
+
+    def key(self, price: Decimal) -> Decimal:
+        # copy_negate is exact, where unary minus rounds to the context's precision
+        return price.copy_negate() if self.side is Side.BUY else price
+
+    def better_than(self, price: Decimal) -> int:
+        """How many orders, from the front, have a limit strictly more aggressive than `price`."""
+        return bisect_left(self.keys, self.key(price))
+
+    def insert(self, order: Order) -> None:
+        key = self.key(_limit(order))
+        low, high = bisect_left(self.keys, key), bisect_right(self.keys, key)
+        # after the orders of the same price and a lower or equal sequence: arrival breaks ties
+        at = bisect_right(self.orders, order.sequence, low, high, key=_sequence)
+        self.orders.insert(at, order)
+        self.keys.insert(at, key)
+
+    def remove(self, order: Order) -> None:
+        key = self.key(_limit(order))
+        for index in range(bisect_left(self.keys, key), bisect_right(self.keys, key)):
+            if self.orders[index] is order:
+                del self.orders[index]
+                del self.keys[index]
+                return
+        raise ValueError(f"order {order.order_id} is not in the book")
+
+    def eligible(self, start: int, end: int, symbol: str, time: int, stale: list[Order]) -> list[Order]:
+        """The orders from `start` to `end` an event of `symbol` at `time` can fill; the others go to
+        `stale`."""
+        found: list[Order] = []
+        for order in self.orders[start:end]:
+            (found if _can_fill(order, symbol, time) else stale).append(order)
+        return found
+
+    def reached(
+        self, extreme: Decimal, touch: bool, symbol: str, time: int, stale: list[Order]
+    ) -> list[Order]:
+        """The eligible orders strictly more aggressive than `extreme`, or at it too when `touch`."""
+        key = self.key(extreme)
+        end = bisect_right(self.keys, key) if touch else bisect_left(self.keys, key)
+        return self.eligible(0, end, symbol, time, stale)
+
+
+def _sequence(order: Order) -> int:
+    return order.sequence
+
+
+_price_of = itemgetter(0)  # of a (price, qty) level
+
+
+def _can_fill(order: Order, symbol: str, time: int) -> bool:
+    """`_eligible`'s test for one order held by a RestingBook (which always has a price)."""
+    return (
+        order.created_ms < time
+        and order.status in WORKING
+        and order.symbol == symbol
+        and order.remaining_qty > 0
+    )

@@ -26,13 +26,17 @@ Choices the issue left open, made here:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import heapq
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 from enum import Enum
+from operator import attrgetter
+from typing import NamedTuple
 
 from simulator.domain.matching.liquidity import RecordedBook
 from simulator.domain.matching.orders import (
+    WORKING,
     ZERO,
     CancelReason,
     Event,
@@ -86,9 +90,9 @@ class TakeResult:
     rests: bool  # the order's remainder now rests in the book
 
 
-@dataclass(frozen=True)
-class _Offer:
-    """One piece of liquidity: a recorded level (`maker` None) or a simulated resting order."""
+class _Offer(NamedTuple):
+    """One piece of liquidity: a recorded level (`maker` None) or a simulated resting order. (A named tuple:
+    it is made for every piece a walk meets, and is three times cheaper to make than a frozen dataclass.)"""
 
     price: Decimal
     qty: Decimal
@@ -164,7 +168,9 @@ def would_take(order: Order, book: RecordedBook, resting: Sequence[Order]) -> bo
     limit = order.price
     if limit is None:
         raise ValueError("a LIMIT_MAKER order has a price")
-    return any(_within_limit(order.side, limit, offer.price) for offer in _offers(order, book, resting))
+    # The offers come best first: if the first is not at or through the price, none is.
+    best = next(_offers(order, book, resting), None)
+    return best is not None and _within_limit(order.side, limit, best.price)
 
 
 def _place_maker(order: Order, book: RecordedBook, resting: Sequence[Order], at_ms: int) -> TakeResult:
@@ -189,39 +195,50 @@ def _check_order(order: Order) -> None:
         raise ValueError("an order has a positive quantity")
 
 
-def _offers(order: Order, book: RecordedBook, resting: Sequence[Order]) -> list[_Offer]:
+_PRICE = attrgetter("price")
+_SEQUENCE_THEN_ID = attrgetter("sequence", "order_id")
+
+
+def _offers(order: Order, book: RecordedBook, resting: Sequence[Order]) -> Iterator[_Offer]:
     """The liquidity `order` meets, best price first; at one price recorded levels, then simulated orders
-    by sequence (order id breaks a tie so the result never depends on the input order)."""
-    recorded = [
-        _Offer(level.price, level.qty, None) for level in book.side(order.side.opposite) if level.qty > 0
-    ]
-    simulated = [
-        _Offer(maker.price, maker.remaining_qty, maker)
-        for maker in sorted(resting, key=lambda maker: (maker.sequence, maker.order_id))
-        if maker.price is not None and _can_make_for(order, maker)
-    ]
-    # A stable sort by price keeps recorded before simulated, and each group in its own order, at one price.
-    best_first = (lambda offer: offer.price) if order.side is Side.BUY else (lambda offer: -offer.price)
-    return sorted(recorded + simulated, key=best_first)
+    by sequence (order id breaks a tie so the result never depends on the input order).
 
-
-def _can_make_for(order: Order, maker: Order) -> bool:
-    """A simulated order `order` can trade against: working on the opposite side with something left."""
-    return (
-        maker is not order
-        and maker.side is order.side.opposite
-        and maker.is_working
-        and maker.remaining_qty > 0
+    Made as the walk asks for it: a walk usually stops long before the last simulated order, so each is
+    only sorted (by C-level keys) and turned into an offer when it is reached."""
+    side = order.side.opposite
+    sells_first = order.side is Side.BUY  # a BUY meets the lowest asks first, a SELL the highest bids
+    recorded = sorted(
+        (_Offer(level.price, level.qty, None) for level in book.side(side) if level.qty > 0),
+        key=_PRICE,
+        reverse=not sells_first,
     )
+    makers = [
+        maker
+        for maker in resting
+        if maker.side is side
+        and maker is not order
+        and maker.price is not None
+        and maker.status in WORKING
+        and maker.remaining_qty > 0
+    ]
+    if not makers:
+        return iter(recorded)
+    # Two stable sorts: by price, and at one price by (sequence, order id), ties keeping the input order.
+    makers.sort(key=_SEQUENCE_THEN_ID)
+    makers.sort(key=_PRICE, reverse=not sells_first)
+    simulated = (_Offer(maker.price, maker.remaining_qty, maker) for maker in makers)  # type: ignore[arg-type]
+    # merge is stable: at one price the recorded offers (the first iterable) come first
+    return heapq.merge(recorded, simulated, key=_PRICE, reverse=not sells_first)
 
 
-def _plan(order: Order, offers: list[_Offer], limits: TakeLimits) -> _Plan:
+def _plan(order: Order, offers: Iterable[_Offer], limits: TakeLimits) -> _Plan:
     """Walk `offers` without changing anything: what the order would fill, which makers STP would expire,
     and why it would stop."""
     budget = _Budget(order.by_amount, order.remaining_qty, order.remaining_amount, limits.step_size)
+    within = _price_test(order, limits)
     plan = _Plan()
     for offer in offers:
-        stop = _stop_before(order, offer, budget, limits)
+        stop = _stop_before(offer, budget, within)
         if stop is not None:
             plan.stop = stop
             break
@@ -244,11 +261,11 @@ def _plan(order: Order, offers: list[_Offer], limits: TakeLimits) -> _Plan:
     return plan
 
 
-def _stop_before(order: Order, offer: _Offer, budget: _Budget, limits: TakeLimits) -> _Stop | None:
+def _stop_before(offer: _Offer, budget: _Budget, within: Callable[[Decimal], bool]) -> _Stop | None:
     """Why the walk ends before `offer`, or None when the order goes on to it."""
     if budget.exhausted:
         return _Stop.FILLED
-    if not _within_price(order, offer.price, limits):
+    if not within(offer.price):
         return _Stop.BEYOND_PRICE
     if budget.is_dust_at(offer.price):
         return _Stop.DUST
@@ -262,10 +279,11 @@ def _execute(order: Order, plan: _Plan, at_ms: int) -> TakeResult:
         maker.apply(Event.CANCEL, at_ms, CancelReason.SELF_TRADE_CANCEL)
     fills: list[Fill] = []
     taken: dict[tuple[Side, Decimal], Decimal] = {}
+    book_side = order.side.opposite
     for offer, qty in plan.fills:
         order.record_fill(qty, offer.price, at_ms)
         if offer.maker is None:
-            key = (order.side.opposite, offer.price)
+            key = (book_side, offer.price)
             taken[key] = taken.get(key, ZERO) + qty
         else:
             offer.maker.record_fill(qty, offer.price, at_ms)
@@ -300,23 +318,35 @@ def _own_maker(order: Order, offer: _Offer) -> Order | None:
     return maker if maker is not None and maker.account_id == order.account_id else None
 
 
-def _within_price(order: Order, price: Decimal, limits: TakeLimits) -> bool:
+def _price_test(order: Order, limits: TakeLimits) -> Callable[[Decimal], bool]:
+    """Whether a price is within the order's limit (LIMIT) or band (MARKET), with the band's edge worked out
+    once for the whole walk."""
+    side = order.side
     if order.type is OrderType.MARKET or order.price is None:  # only a MARKET order has no price
-        return _within_band(order.side, price, limits)
-    return _within_limit(order.side, order.price, price)
+        cap = _band_edge(side, limits)
+        if cap is None:
+            return _anywhere
+        return (lambda price: price <= cap) if side is Side.BUY else (lambda price: price >= cap)
+    limit = order.price
+    return (lambda price: price <= limit) if side is Side.BUY else (lambda price: price >= limit)
+
+
+def _anywhere(price: Decimal) -> bool:
+    return True
 
 
 def _within_limit(side: Side, limit: Decimal, price: Decimal) -> bool:
     return price <= limit if side is Side.BUY else price >= limit
 
 
-def _within_band(side: Side, price: Decimal, limits: TakeLimits) -> bool:
+def _band_edge(side: Side, limits: TakeLimits) -> Decimal | None:
     """MARKET_TRADING: a buy may not pay above mark*(1+buyPriceUpRate), a sell not sell below
-    mark*(1-sellPriceDownRate). Without a mark price or a rate there is no cap."""
+    mark*(1-sellPriceDownRate). Without a mark price or a rate there is no cap (None)."""
     mark = limits.mark_price
-    if side is Side.BUY:
-        return mark is None or limits.buy_up_rate is None or price <= mark * (ONE + limits.buy_up_rate)
-    return mark is None or limits.sell_down_rate is None or price >= mark * (ONE - limits.sell_down_rate)
+    rate = limits.buy_up_rate if side is Side.BUY else limits.sell_down_rate
+    if mark is None or rate is None:
+        return None
+    return mark * (ONE + rate) if side is Side.BUY else mark * (ONE - rate)
 
 
 def _floor_to_step(qty: Decimal, step: Decimal) -> Decimal:
