@@ -145,7 +145,8 @@ def place_order(session: Session, new: NewOrder, now_ms: int, engine: Engine) ->
     result = take(order, book, opposite, limits, now_ms)
     lock = upfront or _lock_for_fills(order, result.fills, rules)
     if order.status is not OrderStatus.REJECTED:
-        _require_free(session, order.account_id, *lock)
+        if upfront is None:  # what the fills cost is known only now
+            _require_free(session, order.account_id, *lock)
         _move_to_locked(session, order.account_id, lock[0], lock[1])
     held = lock if order.status is not OrderStatus.REJECTED else None
     row = _insert_order(session, order, new.client_order_id, held)
