@@ -245,13 +245,6 @@ ROW_BUILDERS: dict[type, Callable[[Any], tuple[Any, ...]]] = {
 }
 
 
-def kind_label(record: Record) -> str:
-    """How summaries and `data list` name a record's series: "kline 1m", "trade", "depth", "bbo"."""
-    if isinstance(record, Kline):
-        return f"kline {record.interval}"
-    return KIND_BY_TYPE[type(record)]
-
-
 KIND_BY_TYPE: dict[type, str] = {Trade: "trade", Depth: "depth", Bbo: "bbo"}
 
 

@@ -14,9 +14,10 @@ when the order ends goes back to free.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -40,7 +41,7 @@ from simulator.domain.matching.orders import (
 from simulator.domain.matching.resting import MakerFill, RestingBook, queue_on_rest
 from simulator.domain.matching.taking import Fill, TakeLimits, take
 from simulator.domain.money import wire_amount
-from simulator.domain.timeline import Timeline
+from simulator.domain.timeline import Segment, Timeline
 from simulator.marketdata import store
 from simulator.marketdata.events import RANK_BAR, RANK_DEPTH, RANK_TRADE, events_between
 from simulator.marketdata.records import Kline
@@ -50,6 +51,7 @@ from simulator.storage.db import locked, scalar_for_update
 from simulator.storage.ids import next_id
 
 LAST_PRICE_LOOKBACK_MS = 60_000  # the mark price falls back to the last trade within this window
+EVENT_WINDOW_MS = 60_000  # recorded events are read a market minute at a time
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,8 @@ def place_order(session: Session, new: NewOrder, now_ms: int, engine: Engine) ->
     """Match `new` at market time `now_ms` and persist it; raises InsufficientAsset (nothing written)."""
     rules = instrument_rules(session, new.symbol)
     state = _lock_symbol(session, new.symbol, now_ms)
-    _advance_locked(session, state, now_ms, engine)
+    resting = _resting_rows(session, new.symbol)
+    _advance_locked(session, state, now_ms, engine, resting)
     order_id = next_id(session)
     order = Order(
         order_id=order_id,
@@ -134,7 +137,7 @@ def place_order(session: Session, new: NewOrder, now_ms: int, engine: Engine) ->
     if upfront is not None:
         _require_free(session, order.account_id, *upfront)
     book = _book(session, rules, now_ms, engine)
-    makers = {row.order_id: (row, _to_domain(row)) for row in _resting_rows(session, new.symbol)}
+    makers = {row.order_id: (row, _to_domain(row)) for row in resting if row.resting}  # still resting
     limits = TakeLimits(
         mark_price(book, _last_price(session, state, engine, now_ms)),
         rules.buy_up_rate,
@@ -207,20 +210,26 @@ def instrument_rules(session: Session, symbol: str) -> InstrumentRules:
 # ---- the market moves -----------------------------------------------------------------------------------
 
 
-def _advance_locked(session: Session, state: tables.SymbolState, to_ms: int, engine: Engine) -> int:
+def _advance_locked(
+    session: Session,
+    state: tables.SymbolState,
+    to_ms: int,
+    engine: Engine,
+    resting: list[tables.Order] | None = None,
+) -> int:
+    """`resting`: the symbol's resting order rows, when the caller has them already."""
     if to_ms <= state.watermark_ms:
         return 0
-    rows = {row.order_id: row for row in _resting_rows(session, state.symbol)}
+    if resting is None:
+        resting = _resting_rows(session, state.symbol)
+    rows = {row.order_id: row for row in resting}
     applied = 0
     if rows:
         rules = instrument_rules(session, state.symbol)
         orders = [_to_domain(row) for row in rows.values()]
         book = RestingBook(orders)  # an event looks only at the orders it can reach
-        for segment in engine.timeline.segments(state.watermark_ms, to_ms):
-            events = events_between(
-                session, state.symbol, segment.r0, segment.r1, engine.model.kline_interval
-            )
-            for event in events:
+        for segment, r0, r1 in _windows(engine.timeline.segments(state.watermark_ms, to_ms)):
+            for event in events_between(session, state.symbol, r0, r1, engine.model.kline_interval):
                 record = _shifted(event.record, segment.shift)
                 for fill in _resting_fills(book, event.rank, record, engine.model):
                     _settle_resting_fill(session, rules, rows[fill.order.order_id], fill)
@@ -231,6 +240,14 @@ def _advance_locked(session: Session, state: tables.SymbolState, to_ms: int, eng
             _store_order(rows[order.order_id], order)
     state.watermark_ms = to_ms
     return applied
+
+
+def _windows(segments: list[Segment]) -> Iterator[tuple[Segment, int, int]]:
+    """Each segment in windows of at most EVENT_WINDOW_MS, so a long catch-up (a day of trades) never
+    holds more than a window's events in memory."""
+    for segment in segments:
+        for r0 in range(segment.r0, segment.r1, EVENT_WINDOW_MS):
+            yield segment, r0, min(r0 + EVENT_WINDOW_MS, segment.r1)
 
 
 def _resting_fills(book: RestingBook, rank: int, record: Any, model: FillModel) -> list[MakerFill]:
@@ -498,8 +515,14 @@ def _fee_rates(session: Session, account_id: str, symbol: str) -> FeeRates:
     tier = session.get(tables.FeeTier, user.vip_level if user is not None else 0)
     if tier is None:
         return FeeRates(Decimal(0), Decimal(0))
-    definition = json.loads(tier.definition)
-    rates = definition.get("symbols", {}).get(symbol, definition)
+    return _rates_in_tier(tier.definition, symbol)
+
+
+@lru_cache(maxsize=256)
+def _rates_in_tier(definition: str, symbol: str) -> FeeRates:
+    """A tier's rates for `symbol` (its own entry, else the tier's): parsed once, not on every fill."""
+    tier = json.loads(definition)
+    rates = tier.get("symbols", {}).get(symbol, tier)
     return FeeRates(Decimal(rates["makerFeeRate"]), Decimal(rates["takerFeeRate"]))
 
 

@@ -4,6 +4,7 @@ fills and outbox written together; resting orders filled as the market moves; de
 from __future__ import annotations
 
 import json
+import threading
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -263,3 +264,36 @@ def test_same_recording_and_requests_give_identical_fills_ids_and_times(tmp_path
         database.dispose()
     assert runs[0] == runs[1]
     assert len(runs[0]) >= 4
+
+
+def test_the_maker_pays_the_maker_rate_and_the_taker_the_taker_rate(db):
+    with db.write() as session:
+        tier = session.get(tables.FeeTier, 0)
+        definition = json.loads(tier.definition)
+        definition["symbols"]["BTCUSDT"] = {"makerFeeRate": "0.001", "takerFeeRate": "0.002"}
+        tier.definition = json.dumps(definition)
+    record(db, BOOK)
+    seller, buyer = account(db, BTC="1"), account(db, USDT="1000")
+    ask = place(db, T0 + 10, seller, Side.SELL, OrderType.LIMIT, price=D("100.80"), quantity=D("0.5"))
+    bid = place(db, T0 + 20, buyer, Side.BUY, OrderType.LIMIT, price=D("100.80"), quantity=D("0.5"))
+    ((maker,), (taker,)) = fills(db, ask.order_id), fills(db, bid.order_id)
+    assert (maker.fee_asset, maker.fee_amount) == ("USDT", D("0.0504"))  # 50.40 x 0.001, in quote
+    assert (taker.fee_asset, taker.fee_amount) == ("BTC", D("0.001"))  # 0.5 x 0.002, in base
+
+
+def test_concurrent_advances_apply_each_event_once(db):
+    record(db, BOOK, Trade("BTCUSDT", T0 + 200, D("99"), D("0.4"), True, "1"))  # fills 0.4 of 1, once
+    buyer = account(db, USDT="1000")
+    order = place(db, T0 + 10, buyer, Side.BUY, OrderType.LIMIT, price=D("99.50"), quantity=D("1"))
+    start = threading.Barrier(4)
+
+    def advance_after_the_barrier() -> None:
+        start.wait()
+        advance(db, T0 + 1000)
+
+    workers = [threading.Thread(target=advance_after_the_barrier) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=30)
+    assert [(f.qty, f.time) for f in fills(db, order.order_id)] == [(D("0.4"), T0 + 200)]

@@ -169,8 +169,6 @@ def _line_pattern(*cells: str) -> re.Pattern[str]:
 
 
 def _trade_block(pattern: re.Pattern[str], per_ms: int, text: str) -> list[Row]:
-    if per_ms == 1:  # the common layout, without a division per row
-        return [(int(t), i, p, q, BOOLEANS[m]) for i, p, q, t, m in pattern.findall(text)]
     return [(int(t) // per_ms, i, p, q, BOOLEANS[m]) for i, p, q, t, m in pattern.findall(text)]
 
 
