@@ -150,6 +150,12 @@ class Settings:
     fill_queue_model: bool = field(
         default=True, metadata=_parser(_bool, "resting orders wait behind the recorded size at their price")
     )
+    order_latency_ms: int = field(
+        default=0,
+        metadata=_parser(
+            _non_negative_int, "market-time ms between an order's or cancel's receipt and matching"
+        ),
+    )
     fixtures: str = field(
         default=str(DEFAULT_FIXTURES),
         metadata=_parser(str, "folder of instruments/coins/fee-tier fixtures seeded into a new database"),

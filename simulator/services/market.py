@@ -28,6 +28,7 @@ def fill_model(settings: Settings) -> FillModel:
         kline_touch_fills=settings.fill_kline_touch,
         kline_volume_share=settings.fill_kline_volume_share,
         queue_model=settings.fill_queue_model,
+        order_latency_ms=settings.order_latency_ms,
     )
 
 
@@ -42,10 +43,11 @@ def engine(session: Session, settings: Settings, clock: MarketClock) -> trading.
 
 
 def advance_market(database: Database, settings: Settings, to_ms: int) -> int:
-    """Bring every symbol with resting orders up to market time `to_ms`, one transaction per symbol (each
-    locks its symbol, so concurrent callers never apply an event twice); the number of events applied."""
+    """Bring every symbol with resting orders, or orders and cancels on their way to the matcher, up to
+    market time `to_ms`, one transaction per symbol (each locks its symbol, so concurrent callers never
+    apply an event twice); the number of recorded events applied."""
     with database.read() as session:
-        symbols = trading.symbols_with_resting_orders(session)
+        symbols = trading.symbols_to_advance(session)
         built = engine(session, settings, read_clock(session))
     applied = 0
     for symbol in symbols:
@@ -55,7 +57,15 @@ def advance_market(database: Database, settings: Settings, to_ms: int) -> int:
 
 
 def next_event_time(session: Session, settings: Settings, clock: MarketClock, now_ms: int) -> int | None:
-    """The market time of the next recorded event after `now_ms` (in live mode, in this loop or the next)."""
+    """The market time of the next thing to happen after `now_ms`: a recorded event (in live mode, in this
+    loop or the next), or an order or cancel reaching the matcher."""
+    recorded = _next_recorded_time(session, settings, clock, now_ms)
+    scheduled = trading.next_scheduled_time(session, now_ms)
+    found = [t for t in (recorded, scheduled) if t is not None]
+    return min(found) if found else None
+
+
+def _next_recorded_time(session: Session, settings: Settings, clock: MarketClock, now_ms: int) -> int | None:
     built = engine(session, settings, clock)
     timeline = built.timeline
     recording_now = timeline.to_recording(now_ms)

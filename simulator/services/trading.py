@@ -20,7 +20,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from simulator import errors
@@ -112,13 +112,100 @@ class InstrumentRules:
 
 
 def place_order(session: Session, new: NewOrder, now_ms: int, engine: Engine) -> Order:
-    """Match `new` at market time `now_ms` and persist it; raises InsufficientAsset (nothing written)."""
+    """Receive `new` at market time `now_ms` and persist it; raises InsufficientAsset (nothing written).
+
+    Without an order latency the order is matched now. With one it is acknowledged as NEW with its
+    up-front funds locked, and matched when the market reaches now + latency (see `_advance_locked`)."""
     rules = instrument_rules(session, new.symbol)
     state = _lock_symbol(session, new.symbol, now_ms)
-    resting = _resting_rows(session, new.symbol)
+    resting = _RestingRows(session, new.symbol)
     _advance_locked(session, state, now_ms, engine, resting)
+    order = _received(session, new, now_ms)
+    upfront = _upfront_lock(order, rules)
+    if upfront is not None:
+        _require_free(session, order.account_id, *upfront)
+    row = _insert_order(session, order, new.client_order_id, upfront)
+    if upfront is not None:
+        _move_to_locked(session, order.account_id, *upfront)
+    latency = engine.model.order_latency_ms
+    if latency > 0:
+        order.apply(Event.ACCEPT, now_ms)
+        _store_order(row, order)
+        row.match_ms = now_ms + latency
+        _outbox_order(session, row)
+        return order
+    return _match(session, rules, state, row, order, resting.get(), now_ms, engine, arriving=False)
+
+
+def cancel_order(session: Session, account_id: str, order_id: str, now_ms: int, engine: Engine) -> Order:
+    """Cancel a working order of `account_id` (after the market caught up to now: fills come first).
+
+    With an order latency the cancel is a request: the order is PENDING_CANCEL, still fills, and ends when
+    the market reaches now + latency. Asking again for a PENDING_CANCEL order changes nothing."""
+    row = session.get(tables.Order, order_id)
+    if row is None or row.account_id != account_id:
+        raise errors.OrderNotFound()
+    state = _lock_symbol(session, row.symbol, now_ms)
+    _advance_locked(session, state, now_ms, engine)
+    order = _to_domain(row)
+    if order.status is OrderStatus.FILLED:
+        raise errors.OrderFilled()
+    if order.is_final:
+        raise errors.OrderCanceled()
+    latency = engine.model.order_latency_ms
+    if order.status is OrderStatus.PENDING_CANCEL:
+        return order
+    if latency > 0:
+        order.apply(Event.REQUEST_CANCEL, now_ms)
+        row.cancel_ms = now_ms + latency
+        _store_order(row, order)
+        _outbox_order(session, row)
+        return order
+    order.apply(Event.CANCEL, now_ms, CancelReason.USER_CANCEL)
+    _finish(session, row, order)
+    return order
+
+
+def advance_symbol(session: Session, symbol: str, to_ms: int, engine: Engine) -> int:
+    """Apply the symbol's recorded events, and the orders and cancels that reach the matcher, up to market
+    time `to_ms`; the number of recorded events applied."""
+    return _advance_locked(session, _lock_symbol(session, symbol, to_ms), to_ms, engine)
+
+
+def symbols_to_advance(session: Session) -> list[str]:
+    """Symbols where moving the market changes something: resting orders, or orders and cancels on their
+    way to the matcher."""
+    order = tables.Order
+    query = (
+        select(order.symbol)
+        .where(or_(order.resting == 1, order.match_ms.is_not(None), order.cancel_ms.is_not(None)))
+        .distinct()
+        .order_by(order.symbol)
+    )
+    return list(session.scalars(query))
+
+
+def next_scheduled_time(session: Session, after_ms: int) -> int | None:
+    """The earliest market time after `after_ms` at which an order or a cancel reaches the matcher."""
+    order = tables.Order
+    times = [
+        session.scalar(select(func.min(column)).where(column > after_ms))
+        for column in (order.match_ms, order.cancel_ms)
+    ]
+    found = [t for t in times if t is not None]
+    return min(found) if found else None
+
+
+def instrument_rules(session: Session, symbol: str) -> InstrumentRules:
+    row = session.get(tables.Instrument, symbol)
+    if row is None:
+        raise errors.InstrumentNotFound()
+    return InstrumentRules.of(row)
+
+
+def _received(session: Session, new: NewOrder, now_ms: int) -> Order:
     order_id = next_id(session)
-    order = Order(
+    return Order(
         order_id=order_id,
         account_id=new.account_id,
         symbol=new.symbol,
@@ -133,11 +220,25 @@ def place_order(session: Session, new: NewOrder, now_ms: int, engine: Engine) ->
         updated_ms=now_ms,
         sequence=int(order_id),
     )
-    upfront = _upfront_lock(order, rules)
-    if upfront is not None:
-        _require_free(session, order.account_id, *upfront)
+
+
+def _match(
+    session: Session,
+    rules: InstrumentRules,
+    state: tables.SymbolState,
+    row: tables.Order,
+    order: Order,
+    resting: list[tables.Order],
+    now_ms: int,
+    engine: Engine,
+    *,
+    arriving: bool,
+) -> Order:
+    """Match `order` (not yet accepted; its row written, its up-front funds locked) at `now_ms` against the
+    book and `resting`. `arriving`: it was received earlier and acknowledged then, so it cannot be refused
+    any more — an order whose fills the free balance cannot pay is REJECTED rather than raising."""
     book = _book(session, rules, now_ms, engine)
-    makers = {row.order_id: (row, _to_domain(row)) for row in resting if row.resting}  # still resting
+    makers = {r.order_id: (r, _to_domain(r)) for r in resting if r.resting}  # still resting
     limits = TakeLimits(
         mark_price(book, _last_price(session, state, engine, now_ms)),
         rules.buy_up_rate,
@@ -146,68 +247,64 @@ def place_order(session: Session, new: NewOrder, now_ms: int, engine: Engine) ->
     )
     opposite = [domain for _, domain in makers.values() if domain.side is not order.side]
     result = take(order, book, opposite, limits, now_ms)
-    lock = upfront or _lock_for_fills(order, result.fills, rules)
-    if order.status is not OrderStatus.REJECTED:
-        if upfront is None:  # what the fills cost is known only now
-            _require_free(session, order.account_id, *lock)
-        _move_to_locked(session, order.account_id, lock[0], lock[1])
-    held = lock if order.status is not OrderStatus.REJECTED else None
-    row = _insert_order(session, order, new.client_order_id, held)
+    if _upfront_lock(order, rules) is None and order.status is not OrderStatus.REJECTED:
+        asset, cost = _lock_for_fills(order, result.fills, rules)  # what the fills cost is known only now
+        if not _has_free(session, order.account_id, asset, cost):
+            if not arriving:
+                raise errors.InsufficientAsset()
+            return _reject(session, row, now_ms)
+        _move_to_locked(session, order.account_id, asset, cost)
+        row.locked_asset, row.locked_left = asset, cost
     for fill in result.fills:
         _settle_match(session, rules, row, order, fill, makers, now_ms)
-    _remember_taken(session, new.symbol, book, result.taken)
+    _remember_taken(session, order.symbol, book, result.taken)
     for maker in result.expired_makers:
         _finish(session, makers[maker.order_id][0], maker)
     if result.rests:
         order.queue_ahead = queue_on_rest(order, book, engine.model)
         row.resting = 1
+    if arriving and row.cancel_ms is not None and order.is_working:
+        order.apply(Event.REQUEST_CANCEL, now_ms)  # the cancel asked for meanwhile is still on its way
     _store_order(row, order)
     if order.is_final:
         _release(session, row)
+        row.cancel_ms = None
     if result.fills:
         state.last_price = result.fills[-1].price
-    _outbox_order(session, row)
+    if not arriving or order.status is not OrderStatus.NEW:  # NEW was announced when it was received
+        _outbox_order(session, row)
     return order
 
 
-def cancel_order(session: Session, account_id: str, order_id: str, now_ms: int, engine: Engine) -> Order:
-    """Cancel a working order of `account_id` (after the market caught up to now: fills come first)."""
-    row = session.get(tables.Order, order_id)
-    if row is None or row.account_id != account_id:
-        raise errors.OrderNotFound()
-    state = _lock_symbol(session, row.symbol, now_ms)
-    _advance_locked(session, state, now_ms, engine)
-    order = _to_domain(row)
-    if order.status is OrderStatus.FILLED:
-        raise errors.OrderFilled()
-    if order.is_final:
-        raise errors.OrderCanceled()
-    order.apply(Event.CANCEL, now_ms, CancelReason.USER_CANCEL)
+def _reject(session: Session, row: tables.Order, now_ms: int) -> Order:
+    order = replace(_to_domain(row), status=None, cancel_reason=None)
+    order.apply(Event.REJECT, now_ms, CancelReason.RISKLIMIT_CANCEL)
     _finish(session, row, order)
     return order
 
 
-def advance_symbol(session: Session, symbol: str, to_ms: int, engine: Engine) -> int:
-    """Apply the symbol's recorded events up to market time `to_ms` to its resting orders; the number of
-    events applied."""
-    return _advance_locked(session, _lock_symbol(session, symbol, to_ms), to_ms, engine)
-
-
-def symbols_with_resting_orders(session: Session) -> list[str]:
-    query = (
-        select(tables.Order.symbol).where(tables.Order.resting == 1).distinct().order_by(tables.Order.symbol)
-    )
-    return list(session.scalars(query))
-
-
-def instrument_rules(session: Session, symbol: str) -> InstrumentRules:
-    row = session.get(tables.Instrument, symbol)
-    if row is None:
-        raise errors.InstrumentNotFound()
-    return InstrumentRules.of(row)
-
-
 # ---- the market moves -----------------------------------------------------------------------------------
+
+
+class _RestingRows:
+    """A symbol's resting order rows: loaded when first needed, and again after the book changed."""
+
+    def __init__(self, session: Session, symbol: str) -> None:
+        self._session, self._symbol = session, symbol
+        self._rows: list[tables.Order] | None = None
+
+    def get(self) -> list[tables.Order]:
+        if self._rows is None:
+            query = (
+                select(tables.Order)
+                .where(tables.Order.symbol == self._symbol, tables.Order.resting == 1)
+                .order_by(tables.Order.sequence)
+            )
+            self._rows = list(self._session.scalars(query))
+        return self._rows
+
+    def changed(self) -> None:
+        self._rows = None
 
 
 def _advance_locked(
@@ -215,14 +312,79 @@ def _advance_locked(
     state: tables.SymbolState,
     to_ms: int,
     engine: Engine,
-    resting: list[tables.Order] | None = None,
+    resting: _RestingRows | None = None,
 ) -> int:
-    """`resting`: the symbol's resting order rows, when the caller has them already."""
+    """Move the symbol to market time `to_ms`: recorded events and, with an order latency, the orders and
+    cancels that reach the matcher on the way, all in time order; the number of recorded events applied.
+    An order reaching the matcher at t meets the book and the resting orders of t, as if placed at t."""
     if to_ms <= state.watermark_ms:
         return 0
-    if resting is None:
-        resting = _resting_rows(session, state.symbol)
-    rows = {row.order_id: row for row in resting}
+    resting = resting or _RestingRows(session, state.symbol)
+    applied = 0
+    for at_ms, kind, _, row in _scheduled(session, state.symbol, to_ms):
+        applied += _apply_events(session, state, at_ms, engine, resting)
+        if kind == _ARRIVAL:
+            _arrive(session, state, row, engine, resting.get())
+        else:
+            _cancel_takes_effect(session, row)
+        resting.changed()
+    return applied + _apply_events(session, state, to_ms, engine, resting)
+
+
+_ARRIVAL, _CANCEL = 0, 1  # at one millisecond orders reach the matcher before cancels
+
+
+def _scheduled(session: Session, symbol: str, to_ms: int) -> list[tuple[int, int, int, tables.Order]]:
+    """Orders and cancels that reach the matcher by `to_ms`: (time, kind, sequence, row) in the order
+    they happen."""
+    order = tables.Order
+    rows = session.scalars(
+        select(order).where(order.symbol == symbol, or_(order.match_ms <= to_ms, order.cancel_ms <= to_ms))
+    )
+    due = []
+    for row in rows:
+        if row.match_ms is not None and row.match_ms <= to_ms:
+            due.append((row.match_ms, _ARRIVAL, row.sequence, row))
+        if row.cancel_ms is not None and row.cancel_ms <= to_ms:
+            due.append((row.cancel_ms, _CANCEL, row.sequence, row))
+    return sorted(due, key=lambda item: item[:3])
+
+
+def _arrive(
+    session: Session,
+    state: tables.SymbolState,
+    row: tables.Order,
+    engine: Engine,
+    resting: list[tables.Order],
+) -> None:
+    """A received order reaches the matcher (unless a cancel that took effect first ended it)."""
+    at_ms = row.match_ms
+    if at_ms is None:
+        return
+    row.match_ms = None
+    order = replace(_to_domain(row), status=None, cancel_reason=None)
+    rules = instrument_rules(session, row.symbol)
+    _match(session, rules, state, row, order, resting, at_ms, engine, arriving=True)
+
+
+def _cancel_takes_effect(session: Session, row: tables.Order) -> None:
+    """A requested cancel reaches the matcher: the order ends (it cannot have filled: that ends it and
+    clears `cancel_ms`), also when it never reached the matcher itself."""
+    at_ms = row.cancel_ms
+    if at_ms is None:
+        return
+    order = _to_domain(row)
+    order.apply(Event.CANCEL, at_ms, CancelReason.USER_CANCEL)
+    _finish(session, row, order)
+
+
+def _apply_events(
+    session: Session, state: tables.SymbolState, to_ms: int, engine: Engine, resting: _RestingRows
+) -> int:
+    """The symbol's recorded events after its watermark up to `to_ms`, applied to its resting orders."""
+    if to_ms <= state.watermark_ms:
+        return 0
+    rows = {row.order_id: row for row in resting.get()}
     applied = 0
     if rows:
         rules = instrument_rules(session, state.symbol)
@@ -265,9 +427,16 @@ def _settle_resting_fill(
 ) -> None:
     ticket = next_id(session)
     _settle_side(session, rules, row, fill.order, fill.price, fill.qty, True, ticket, None, fill.time)
-    _store_order(row, fill.order)
-    if fill.order.is_final:
-        _finish(session, row, fill.order)
+    _after_maker_fill(session, row, fill.order)
+
+
+def _after_maker_fill(session: Session, row: tables.Order, order: Order) -> None:
+    """A resting order filled: it ends, or it goes on with an update for the streams."""
+    if order.is_final:
+        _finish(session, row, order)
+    else:
+        _store_order(row, order)
+        _outbox_order(session, row)
 
 
 def _shifted(record: Any, shift: int) -> Any:
@@ -362,9 +531,7 @@ def _settle_match(
         _settle_side(
             session, rules, maker_row, maker, fill.price, fill.qty, True, ticket, taker.order_id, now_ms
         )
-        _store_order(maker_row, maker)
-        if maker.is_final:
-            _finish(session, maker_row, maker)
+        _after_maker_fill(session, maker_row, maker)
 
 
 def _settle_side(
@@ -448,6 +615,7 @@ def _finish(session: Session, row: tables.Order, order: Order) -> None:
     """The order ended: out of the book, its leftover funds back to free, an update for the streams."""
     _store_order(row, order)
     row.resting = 0
+    row.match_ms = row.cancel_ms = None  # nothing is on its way to the matcher any more
     _release(session, row)
     _outbox_order(session, row)
 
@@ -482,9 +650,13 @@ def _lock_for_fills(order: Order, fills: Iterable[Fill], rules: InstrumentRules)
 
 
 def _require_free(session: Session, account_id: str, asset: str, amount: Decimal) -> None:
-    balance = session.get(tables.Balance, (account_id, asset))
-    if amount > 0 and (balance is None or balance.free < amount):
+    if not _has_free(session, account_id, asset, amount):
         raise errors.InsufficientAsset()
+
+
+def _has_free(session: Session, account_id: str, asset: str, amount: Decimal) -> bool:
+    balance = session.get(tables.Balance, (account_id, asset))
+    return amount <= 0 or (balance is not None and balance.free >= amount)
 
 
 def _move_to_locked(session: Session, account_id: str, asset: str, amount: Decimal) -> None:
@@ -537,15 +709,6 @@ def _lock_symbol(session: Session, symbol: str, now_ms: int) -> tables.SymbolSta
         session.add(state)
         session.flush()
     return state
-
-
-def _resting_rows(session: Session, symbol: str) -> list[tables.Order]:
-    query = (
-        select(tables.Order)
-        .where(tables.Order.symbol == symbol, tables.Order.resting == 1)
-        .order_by(tables.Order.sequence)
-    )
-    return list(session.scalars(query))
 
 
 def _insert_order(

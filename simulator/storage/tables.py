@@ -134,13 +134,18 @@ class SymbolState(Base):
 
 
 class Order(Base):
-    """An order, its progress and the funds it still holds (`locked_asset`, `locked_left`)."""
+    """An order, its progress and the funds it still holds (`locked_asset`, `locked_left`).
+
+    With an order latency, `match_ms` is the market time a received order reaches the matcher and
+    `cancel_ms` the time a requested cancel takes effect; each is NULL once done (or when never set)."""
 
     __tablename__ = "orders"
     __table_args__ = (
         UniqueConstraint("account_id", "client_order_id"),
         Index("ix_orders_resting", "symbol", "resting", "price"),
         Index("ix_orders_account", "account_id", "symbol", "created_ms"),
+        Index("ix_orders_arriving", "symbol", "match_ms"),
+        Index("ix_orders_cancelling", "symbol", "cancel_ms"),
     )
     order_id: Mapped[str] = mapped_column(Id, primary_key=True)
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
@@ -164,6 +169,8 @@ class Order(Base):
     locked_left: Mapped[Decimal]
     created_ms: Mapped[int] = mapped_column(BigInteger)
     updated_ms: Mapped[int] = mapped_column(BigInteger)
+    match_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None)
+    cancel_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None)
 
 
 class Fill(Base):

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from simulator import errors
+from simulator.domain.matching.model import FillModel
 from simulator.domain.matching.orders import OrderType, Side, TimeInForce
 from simulator.marketdata.records import Depth, Trade
 from simulator.marketdata.writer import StoreWriter, source_id
@@ -36,6 +37,7 @@ orders = st.lists(
         st.sampled_from(TimeInForce),
         st.integers(9_800, 10_300).map(lambda cents: D(cents) / 100),
         st.integers(1, 300).map(lambda hundredths: D(hundredths) / 100),
+        st.sampled_from([None, 0, 30, 250]),  # cancel it this many ms later (None: never)
     ),
     min_size=1,
     max_size=8,
@@ -49,19 +51,19 @@ tape = st.lists(
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(orders=orders, tape=tape)
-def test_balances_ledger_and_locks_always_reconcile(orders, tape):
+@given(orders=orders, tape=tape, latency=st.sampled_from([0, 40]))
+def test_balances_ledger_and_locks_always_reconcile(orders, tape, latency):
     with tempfile.TemporaryDirectory() as folder:
         database = open_database(f"sqlite:///{Path(folder) / 'p.db'}")
         try:
             ensure_seeded(database, FIXTURES, 0)
-            run(database, orders, tape)
+            run(database, orders, tape, trading.Engine(FillModel(order_latency_ms=latency)))
             check(database)
         finally:
             database.dispose()
 
 
-def run(database, orders, tape) -> None:
+def run(database, orders, tape, engine) -> None:
     trades = [Trade("BTCUSDT", T0 + 1000 + 100 * n, p, q, True, str(n)) for n, (p, q) in enumerate(tape)]
     with database.engine.begin() as connection:
         writer = StoreWriter(connection, source_id(connection, "test", "p"), "test")
@@ -70,23 +72,34 @@ def run(database, orders, tape) -> None:
         writer.flush()
     with database.write() as session:
         bots = [create_account(session, NewAccount(balances=OPENING), T0).accounts[0].id for _ in range(2)]
-    for n, (bot, side, type_, tif, price, qty) in enumerate(orders):
-        new = trading.NewOrder(
-            bots[bot],
-            "BTCUSDT",
-            side,
-            type_,
-            tif if type_ is OrderType.LIMIT else TimeInForce.GTC,
-            price=None if type_ is OrderType.MARKET else price,
-            quantity=qty,
-        )
+    # (time, what, n): order n is placed at T0 + 10 + 100n, and cancelled `cancel_after` ms later
+    place, cancel = 0, 1  # at one time, placing comes first
+    steps = sorted(
+        [(T0 + 10 + 100 * n, place, n) for n in range(len(orders))]
+        + [(T0 + 10 + 100 * n + o[-1], cancel, n) for n, o in enumerate(orders) if o[-1] is not None]
+    )
+    placed: dict[int, tuple[str, str]] = {}
+    for at, what, n in steps:
+        bot, side, type_, tif, price, qty, _ = orders[n]
         try:
             with database.write() as session:
-                trading.place_order(session, new, T0 + 10 + n, trading.Engine())
-        except errors.InsufficientAsset:
+                if what == place:
+                    new = trading.NewOrder(
+                        bots[bot],
+                        "BTCUSDT",
+                        side,
+                        type_,
+                        tif if type_ is OrderType.LIMIT else TimeInForce.GTC,
+                        price=None if type_ is OrderType.MARKET else price,
+                        quantity=qty,
+                    )
+                    placed[n] = (bots[bot], trading.place_order(session, new, at, engine).order_id)
+                elif n in placed:
+                    trading.cancel_order(session, *placed[n], at, engine)
+        except (errors.InsufficientAsset, errors.OrderFilled, errors.OrderCanceled):
             pass
     with database.write() as session:
-        trading.advance_symbol(session, "BTCUSDT", T0 + 5000, trading.Engine())
+        trading.advance_symbol(session, "BTCUSDT", T0 + 5000, engine)
 
 
 def check(database) -> None:
@@ -98,6 +111,7 @@ def check(database) -> None:
         held = defaultdict(D)
         for order in session.scalars(select(tables.Order)):
             held[(order.account_id, order.locked_asset)] += order.locked_left
+            assert order.match_ms is None and order.cancel_ms is None  # everything sent has arrived
             if order.status not in ("NEW", "PARTIALLY_FILLED"):
                 assert order.locked_left == 0 and order.resting == 0
         internal = defaultdict(D)

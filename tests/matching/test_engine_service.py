@@ -161,6 +161,10 @@ def test_a_resting_bid_fills_only_when_trades_print_through_it_at_its_limit(db):
     with db.read() as session:
         row = session.get(tables.Order, order.order_id)
         assert (row.status, row.resting, row.locked_left) == ("FILLED", 0, D("0"))
+        updates = session.scalars(
+            select(tables.OutboxEvent.payload).where(tables.OutboxEvent.kind == "order")
+        )
+        assert [json.loads(u)["status"] for u in updates] == ["NEW", "PARTIALLY_FILLED", "FILLED"]
     assert balance(db, buyer, "USDT") == (D("899.5"), D("0"))
     assert balance(db, buyer, "BTC")[0] == D("1") - D("0.0012")  # maker rate of the fixture tier
 

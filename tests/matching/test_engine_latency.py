@@ -1,0 +1,259 @@
+"""Order latency: an order or a cancel reaches the matcher `order_latency_ms` of market time after it was
+received. Orders are acknowledged NEW with their funds locked, then matched against the book of their
+arrival; a cancel leaves the order PENDING_CANCEL, still filling, until it takes effect."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from simulator.domain.clock import MarketClock
+from simulator.domain.matching.model import FillModel
+from simulator.domain.matching.orders import OrderStatus, OrderType, Side
+from simulator.marketdata.records import Depth, Trade
+from simulator.marketdata.writer import StoreWriter, source_id
+from simulator.services import market, trading
+from simulator.services.accounts import NewAccount, create_account
+from simulator.services.clock import write_clock
+from simulator.settings import Settings
+from simulator.storage import tables
+from simulator.storage.db import Database, open_database
+from simulator.storage.seed import ensure_seeded
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+T0 = 1_700_000_000_000
+LATENCY = 100
+SLOW = trading.Engine(FillModel(order_latency_ms=LATENCY))
+BOOK = Depth(
+    "BTCUSDT",
+    T0,
+    bids=((D("100"), D("1")), (D("99"), D("2"))),
+    asks=((D("101"), D("1")), (D("102"), D("2")), (D("103"), D("5"))),
+)
+# 50 ms later the offer at 101 is gone
+MOVED = Depth("BTCUSDT", T0 + 50, bids=BOOK.bids, asks=((D("102"), D("2")), (D("103"), D("5"))))
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Database:
+    database = open_database(f"sqlite:///{tmp_path / 'latency.db'}")
+    ensure_seeded(database, FIXTURES, 0)
+    yield database
+    database.dispose()
+
+
+def record(database: Database, *records) -> None:
+    with database.engine.begin() as connection:
+        writer = StoreWriter(connection, source_id(connection, "test", "latency"), "test")
+        for r in records:
+            writer.add(r)
+        writer.flush()
+
+
+def account(database: Database, **balances: str) -> str:
+    with database.write() as session:
+        user = create_account(session, NewAccount(balances={k: D(v) for k, v in balances.items()}), T0)
+        return user.accounts[0].id
+
+
+def place(database: Database, at: int, account_id: str, side: Side, type_: OrderType, engine=SLOW, **fields):
+    new = trading.NewOrder(account_id=account_id, symbol="BTCUSDT", side=side, type=type_, **fields)
+    with database.write() as session:
+        return trading.place_order(session, new, at, engine)
+
+
+def cancel(database: Database, at: int, account_id: str, order_id: str):
+    with database.write() as session:
+        return trading.cancel_order(session, account_id, order_id, at, SLOW)
+
+
+def advance(database: Database, to: int) -> None:
+    with database.write() as session:
+        trading.advance_symbol(session, "BTCUSDT", to, SLOW)
+
+
+def order_row(database: Database, order_id: str) -> tables.Order:
+    with database.read() as session:
+        row = session.get(tables.Order, order_id)
+        session.expunge(row)
+        return row
+
+
+def balance(database: Database, account_id: str, asset: str) -> tuple[D, D]:
+    with database.read() as session:
+        row = session.get(tables.Balance, (account_id, asset))
+        return (row.free, row.locked) if row else (D(0), D(0))
+
+
+def fills(database: Database) -> list[tuple[D, D, int, int]]:
+    with database.read() as session:
+        rows = session.scalars(select(tables.Fill).order_by(tables.Fill.id))
+        return [(f.price, f.qty, f.is_maker, f.time) for f in rows]
+
+
+def order_updates(database: Database, order_id: str) -> list[str]:
+    with database.read() as session:
+        rows = session.scalars(select(tables.OutboxEvent).where(tables.OutboxEvent.kind == "order"))
+        payloads = [json.loads(row.payload) for row in rows]
+    return [p["status"] for p in payloads if p["orderId"] == order_id]
+
+
+def test_an_order_is_acknowledged_new_with_its_funds_locked_and_matched_only_after_the_latency(db):
+    record(db, BOOK)
+    buyer = account(db, USDT="1000")
+    order = place(db, T0 + 10, buyer, Side.BUY, OrderType.LIMIT, price=D("101"), quantity=D("1"))
+    assert order.status is OrderStatus.NEW
+    assert balance(db, buyer, "USDT") == (D("899"), D("101"))
+    row = order_row(db, order.order_id)
+    assert (row.status, row.resting, row.match_ms, row.executed_qty) == ("NEW", 0, T0 + 110, D("0"))
+    advance(db, T0 + 109)
+    assert fills(db) == []
+    advance(db, T0 + 110)
+    assert fills(db) == [(D("101"), D("1"), 0, T0 + 110)]  # the taker, at its arrival
+    row = order_row(db, order.order_id)
+    assert (row.status, row.match_ms, row.created_ms, row.updated_ms) == ("FILLED", None, T0 + 10, T0 + 110)
+    assert order_updates(db, order.order_id) == ["NEW", "FILLED"]
+
+
+def test_an_order_meets_the_book_of_its_arrival_not_of_its_receipt(db):
+    record(db, BOOK, MOVED)
+    buyer = account(db, USDT="1000")
+    instant = place(
+        db,
+        T0 + 10,
+        buyer,
+        Side.BUY,
+        OrderType.LIMIT,
+        engine=trading.Engine(),
+        price=D("101"),
+        quantity=D("0.5"),
+    )
+    assert instant.status is OrderStatus.FILLED  # without latency the 101 offer was there
+    late = place(db, T0 + 20, buyer, Side.BUY, OrderType.LIMIT, price=D("101"), quantity=D("0.5"))
+    advance(db, T0 + 200)
+    row = order_row(db, late.order_id)
+    assert (row.status, row.resting, row.executed_qty) == ("NEW", 1, D("0"))  # at T0+120 the offer was gone
+    assert order_updates(db, late.order_id) == ["NEW"]  # arriving and resting announces nothing new
+
+
+def test_placing_an_order_brings_earlier_orders_to_the_matcher_first(db):
+    record(db, BOOK)
+    first, second = account(db, USDT="1000"), account(db, USDT="1000")
+    a = place(db, T0 + 10, first, Side.BUY, OrderType.LIMIT, price=D("101"), quantity=D("1"))
+    b = place(db, T0 + 20, second, Side.BUY, OrderType.LIMIT, price=D("101"), quantity=D("1"))
+    place(db, T0 + 500, second, Side.BUY, OrderType.LIMIT, price=D("90"), quantity=D("1"))
+    # a arrived first and took the one BTC offered at 101; b found nothing left there and rests
+    assert order_row(db, a.order_id).status == "FILLED"
+    assert (order_row(db, b.order_id).status, order_row(db, b.order_id).resting) == ("NEW", 1)
+
+
+def test_an_order_whose_fills_the_balance_cannot_pay_at_arrival_is_rejected(db):
+    record(db, BOOK)
+    buyer = account(db, USDT="150")
+    by_quantity = place(db, T0 + 10, buyer, Side.BUY, OrderType.MARKET, quantity=D("1"))
+    assert by_quantity.status is OrderStatus.NEW
+    assert balance(db, buyer, "USDT") == (D("150"), D("0"))  # its cost is known only when it walks
+    place(db, T0 + 20, buyer, Side.BUY, OrderType.LIMIT, price=D("90"), quantity=D("1"))  # locks 90
+    advance(db, T0 + 200)
+    row = order_row(db, by_quantity.order_id)
+    assert (row.status, row.cancel_reason, row.executed_qty) == ("REJECTED", "RISKLIMIT_CANCEL", D("0"))
+    assert fills(db) == []
+    assert balance(db, buyer, "USDT") == (D("60"), D("90"))
+    assert order_updates(db, by_quantity.order_id) == ["NEW", "REJECTED"]
+
+
+def test_a_cancel_is_pending_and_the_order_still_fills_until_the_cancel_takes_effect(db):
+    record(
+        db,
+        BOOK,
+        Trade("BTCUSDT", T0 + 250, D("99.50"), D("0.4"), True, "1"),
+        Trade("BTCUSDT", T0 + 400, D("99.00"), D("5"), True, "2"),
+    )
+    buyer = account(db, USDT="1000")
+    order = place(db, T0 + 10, buyer, Side.BUY, OrderType.LIMIT, price=D("99.80"), quantity=D("1"))
+    advance(db, T0 + 200)  # arrived at T0+110 and rests
+    pending = cancel(db, T0 + 200, buyer, order.order_id)
+    assert pending.status is OrderStatus.PENDING_CANCEL
+    assert cancel(db, T0 + 210, buyer, order.order_id).status is OrderStatus.PENDING_CANCEL  # asked again
+    advance(db, T0 + 299)
+    assert fills(db) == [(D("99.80"), D("0.4"), 1, T0 + 250)]  # the print through the limit still filled it
+    assert order_row(db, order.order_id).status == "PENDING_CANCEL"
+    advance(db, T0 + 300)
+    row = order_row(db, order.order_id)
+    assert (row.status, row.cancel_reason, row.resting, row.cancel_ms) == (
+        "PARTIALLY_CANCELED",
+        "USER_CANCEL",
+        0,
+        None,
+    )
+    assert balance(db, buyer, "USDT") == (D("1000") - D("99.80") * D("0.4"), D("0"))
+    advance(db, T0 + 500)
+    assert len(fills(db)) == 1  # the trade at T0+400 came after the cancel
+    assert order_updates(db, order.order_id) == [
+        "NEW",
+        "PENDING_CANCEL",
+        "PENDING_CANCEL",  # the fill: still pending, 0.4 executed
+        "PARTIALLY_CANCELED",
+    ]
+
+
+def test_a_cancel_sent_before_the_order_arrived_ends_it_after_it_arrives(db):
+    record(db, BOOK)
+    buyer = account(db, USDT="1000")
+    resting = place(db, T0 + 10, buyer, Side.BUY, OrderType.LIMIT, price=D("90"), quantity=D("1"))
+    taking = place(db, T0 + 10, buyer, Side.BUY, OrderType.LIMIT, price=D("101"), quantity=D("1"))
+    assert cancel(db, T0 + 20, buyer, resting.order_id).status is OrderStatus.PENDING_CANCEL
+    assert cancel(db, T0 + 20, buyer, taking.order_id).status is OrderStatus.PENDING_CANCEL
+    advance(db, T0 + 115)
+    assert (order_row(db, resting.order_id).status, order_row(db, resting.order_id).resting) == (
+        "PENDING_CANCEL",
+        1,
+    )
+    assert order_row(db, taking.order_id).status == "FILLED"  # it filled on arrival, before its cancel
+    advance(db, T0 + 120)
+    assert (order_row(db, resting.order_id).status, order_row(db, resting.order_id).cancel_reason) == (
+        "CANCELED",
+        "USER_CANCEL",
+    )
+    assert order_row(db, taking.order_id).status == "FILLED"
+    assert balance(db, buyer, "USDT") == (D("899"), D("0"))
+
+
+def test_a_cancel_that_takes_effect_before_the_order_arrives_ends_it_unmatched(db):
+    """The latency setting can change between two requests (a restart): a cancel may then overtake."""
+    record(db, BOOK)
+    buyer = account(db, USDT="1000")
+    order = place(db, T0 + 10, buyer, Side.BUY, OrderType.LIMIT, price=D("101"), quantity=D("1"))
+    with db.write() as session:
+        faster = trading.Engine(FillModel(order_latency_ms=10))
+        trading.cancel_order(session, buyer, order.order_id, T0 + 20, faster)
+    advance(db, T0 + 200)
+    row = order_row(db, order.order_id)
+    assert (row.status, row.executed_qty, row.match_ms, row.cancel_ms) == ("CANCELED", D("0"), None, None)
+    assert fills(db) == []
+    assert balance(db, buyer, "USDT") == (D("1000"), D("0"))
+
+
+def test_step_mode_stops_where_an_order_reaches_the_matcher(db):
+    record(db, BOOK, Trade("BTCUSDT", T0 + 5_000, D("100"), D("1"), True, "1"))
+    settings = Settings(order_latency_ms=LATENCY)
+    with db.write() as session:
+        write_clock(session, MarketClock.replay(T0 + 10, D(0), 0))
+    buyer = account(db, USDT="1000")
+    order = place(db, T0 + 10, buyer, Side.BUY, OrderType.LIMIT, price=D("101"), quantity=D("1"))
+    with db.read() as session:
+        assert trading.symbols_to_advance(session) == ["BTCUSDT"]  # nothing rests, but an order is on its way
+    clock = market.step_clock(db, settings, 0)  # to the next event
+    assert clock.now_ms(0) == T0 + 110
+    assert order_row(db, order.order_id).status == "FILLED"
+    assert market.step_clock(db, settings, 0).now_ms(0) == T0 + 5_000  # then the recording's next trade
+
+
+def test_the_setting_reaches_the_engine():
+    settings = Settings.load(env={"HASHKEY_SIM_ORDER_LATENCY_MS": "250"})
+    assert market.fill_model(settings).order_latency_ms == 250
+    assert market.fill_model(Settings()).order_latency_ms == 0
