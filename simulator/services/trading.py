@@ -152,9 +152,9 @@ def cancel_order(session: Session, account_id: str, order_id: str, now_ms: int, 
         raise errors.OrderFilled()
     if order.is_final:
         raise errors.OrderCanceled()
-    latency = engine.model.order_latency_ms
     if order.status is OrderStatus.PENDING_CANCEL:
         return order
+    latency = engine.model.order_latency_ms
     if latency > 0:
         order.apply(Event.REQUEST_CANCEL, now_ms)
         row.cancel_ms = now_ms + latency
