@@ -6,6 +6,9 @@ This is the Python API tests drive a step-mode clock with (`step_clock`), and wh
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 from sqlalchemy.orm import Session
 
 from simulator.domain.clock import ClockMode, MarketClock
@@ -54,6 +57,32 @@ def advance_market(database: Database, settings: Settings, to_ms: int) -> int:
         with database.write() as session:
             applied += trading.advance_symbol(session, symbol, to_ms, built)
     return applied
+
+
+@dataclass(frozen=True)
+class MarketNow:
+    """The market as a request sees it: the clock's time and the engine built for it."""
+
+    now_ms: int
+    engine: trading.Engine
+
+
+def catch_up(
+    database: Database, settings: Settings, transport_now_ms: int, symbols: Iterable[str] | None = None
+) -> MarketNow:
+    """Bring the market up to the clock's now before a request reads or trades: every symbol (or those of
+    `symbols`) whose resting orders, or orders and cancels on their way, are behind now. Symbols already
+    at now cost one read and take no write lock. Read what changed in a transaction begun after this."""
+    with database.read() as session:
+        clock = read_clock(session)
+        now = clock.now_ms(transport_now_ms)
+        built = engine(session, settings, clock)
+        behind = trading.symbols_behind(session, now)
+    wanted = behind if symbols is None else [s for s in behind if s in set(symbols)]
+    for symbol in wanted:
+        with database.write() as session:
+            trading.advance_symbol(session, symbol, now, built)
+    return MarketNow(now, built)
 
 
 def next_event_time(session: Session, settings: Settings, clock: MarketClock, now_ms: int) -> int | None:

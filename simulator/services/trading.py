@@ -185,6 +185,27 @@ def symbols_to_advance(session: Session) -> list[str]:
     return list(session.scalars(query))
 
 
+def symbols_behind(session: Session, now_ms: int) -> list[str]:
+    """Symbols to advance (`symbols_to_advance`) whose watermark is before `now_ms`."""
+    state = tables.SymbolState
+    moving = set(symbols_to_advance(session))
+    if not moving:
+        return []
+    query = select(state.symbol).where(state.watermark_ms < now_ms, state.symbol.in_(moving))
+    return sorted(session.scalars(query))
+
+
+def book_at(session: Session, symbol: str, now_ms: int, engine: Engine) -> RecordedBook:
+    """The recorded liquidity of `symbol` at market time `now_ms` (what simulated takers took from its
+    snapshot already subtracted), as the engine matches against it. Raises InstrumentNotFound."""
+    return _book(session, instrument_rules(session, symbol), now_ms, engine)
+
+
+def resting_orders(session: Session, symbol: str) -> list[tables.Order]:
+    """The simulated orders resting in `symbol`'s book, in time priority."""
+    return list(_RestingRows(session, symbol).get())
+
+
 def next_scheduled_time(session: Session, after_ms: int) -> int | None:
     """The earliest market time after `after_ms` at which an order or a cancel reaches the matcher."""
     order = tables.Order
