@@ -168,3 +168,161 @@ class OrderNotFound(ApiError):
 class InstrumentNotFound(ApiError):
     code = "0201"
     msg = "Instrument not found"
+
+
+# Order requests
+
+
+class UnsupportedOrderType(ApiError):
+    code = "0206"
+    msg = "Unsupported order type"
+
+
+class InvalidTimeInForce(ApiError):
+    code = "-1115"
+    msg = "Invalid timeInForce"
+
+
+class InvalidOrderSide(ApiError):
+    code = "-1117"
+    msg = "Invalid order side"
+
+
+class InvalidClientOrderId(ApiError):
+    code = "-1123"
+    msg = "Invalid client order id"
+
+
+class InvalidOrderPrice(ApiError):
+    code = "-1124"
+    msg = "Invalid price"
+
+
+class InvalidQuantity(ApiError):
+    code = "-1126"
+    msg = "Invalid quantity"
+
+
+class QuantityAndAmount(ApiError):
+    code = "-1129"
+    msg = "Invalid parameters, quantity and amount are not allowed to be sent at the same time."
+
+
+class DuplicateOrder(ApiError):
+    code = "-1141"
+    msg = "Duplicate order"
+
+
+class OrderNotFoundById(ApiError):
+    """A query or a batch cancel naming no order of the caller (the document's cancelOrderByIds example)."""
+
+    code = "0211"
+    msg = "Order not found"
+
+
+class LimitMakerRejected(ApiError):
+    """A LIMIT_MAKER that would take (HashKey Hong Kong's code; -1156 is Global's)."""
+
+    code = "-2010"
+    msg = "Limit maker order rejected: Improper price may cause immediate fill."
+
+
+class BatchTooLarge(ApiError):
+    code = "-1193"
+    msg = "Order creation count exceeds the limit"
+
+
+# Order filters
+
+
+class PriceBeyondMarkBand(ApiError):
+    """A limit price beyond the LIMIT_TRADING band around the mark price (the venue answers 0207 there)."""
+
+    code = "0207"
+    msg = "Invalid price"
+
+
+class InvalidPricePrecision(ApiError):
+    code = "0209"
+    msg = "Invalid price precision"
+
+
+class OrderPriceTooHigh(ApiError):
+    code = "-1132"
+    msg = "Order price greater than the maximum"
+
+
+class OrderPriceTooLow(ApiError):
+    code = "-1133"
+    msg = "Order price lower than the minimum"
+
+
+class OrderQuantityTooLarge(ApiError):
+    code = "-1135"
+    msg = "Order quantity greater than the maximum"
+
+
+class OrderQuantityTooSmall(ApiError):
+    code = "-1136"
+    msg = "Order quantity lower than the minimum"
+
+
+class OrderQuantityPrecisionTooLarge(ApiError):
+    code = "-1137"
+    msg = "Order quantity precision too large"
+
+
+class OrderAmountTooSmall(ApiError):
+    code = "-1140"
+    msg = "Order amount lower than the minimum"
+
+
+class OrderAmountPrecisionTooLarge(ApiError):
+    code = "-1148"
+    msg = "Order amount precision too large"
+
+
+class MarketOrderForbidden(ApiError):
+    code = "-1194"
+    msg = "Market order creation forbidden"
+
+
+class BuyQuantityTooSmall(ApiError):
+    code = "-1200"
+    msg = "Order buy quantity too small"
+
+
+class BuyQuantityTooLarge(ApiError):
+    code = "-1201"
+    msg = "Order buy quantity too large"
+
+
+class SellQuantityTooSmall(ApiError):
+    code = "-1202"
+    msg = "Order sell quantity too small"
+
+
+class SellQuantityTooLarge(ApiError):
+    code = "-1203"
+    msg = "Order sell quantity too large"
+
+
+class OrderAmountTooLarge(ApiError):
+    code = "-1206"
+    msg = "Order amount greater than the maximum"
+
+
+class OpenOrdersLimitExceeded(ApiError):
+    code = "-2017"
+    msg = "Open orders exceeds the limit of the trading pair"
+
+
+# Trades and fees
+
+
+class SearchLimitedToLastMonth(ApiError):
+    """GET /api/v1/account/trades: a startTime before the last 30 days (the document: "Only supports the
+    last 30 days timeframe")."""
+
+    code = "-2028"
+    msg = "The search is limited to data within the last one month"

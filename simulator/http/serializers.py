@@ -109,3 +109,102 @@ def clock(market_clock: MarketClock, transport_ms: int) -> dict[str, Any]:
         "time": market_clock.now_ms(transport_ms),
         "speed": int(speed) if speed == speed.to_integral_value() else float(speed),
     }
+
+
+# ---- orders -----------------------------------------------------------------------------------------
+
+EXCHANGE_ID = "301"  # the document's examples; one exchange here
+
+
+def order_ack(row: tables.Order, with_concentration: bool = True) -> dict[str, Any]:
+    """POST /api/v1.1/spot/order (and a batch's `order`): the acknowledgement of a new order."""
+    body = {
+        "accountId": row.account_id,
+        "symbol": row.symbol,
+        "symbolName": row.symbol,
+        "clientOrderId": row.client_order_id,
+        "orderId": row.order_id,
+        "transactTime": str(row.created_ms),
+        **_order_core(row),
+        "reqAmount": _amount(row.amount),
+    }
+    if with_concentration:
+        body["concentration"] = ""
+    return body
+
+
+def order_cancelled(row: tables.Order) -> dict[str, Any]:
+    """DELETE /api/v1/spot/order."""
+    return {
+        "accountId": row.account_id,
+        "symbol": row.symbol,
+        "clientOrderId": row.client_order_id,
+        "orderId": row.order_id,
+        "transactTime": str(row.updated_ms),
+        **_order_core(row),
+    }
+
+
+def order_detail(row: tables.Order, avg_price: Decimal) -> dict[str, Any]:
+    """GET /api/v1/spot/order."""
+    return {
+        **_order_listed(row, avg_price, with_stp=False),
+        "feeCoin": "",  # deprecated by the venue: always empty, fees are per fill (account/trades)
+        "feeAmount": "0",
+        "sumFeeAmount": "0",
+        "ordCxlReason": row.cancel_reason,
+        "stpMode": row.stp_mode,
+    }
+
+
+def order_listed(row: tables.Order, avg_price: Decimal) -> dict[str, Any]:
+    """One order of GET /api/v1/spot/openOrders and /api/v1/spot/tradeOrders."""
+    return _order_listed(row, avg_price, with_stp=True)
+
+
+def _order_listed(row: tables.Order, avg_price: Decimal, with_stp: bool) -> dict[str, Any]:
+    executed_quote = _amount(row.executed_quote)
+    core = _order_core(row)
+    body = {
+        "accountId": row.account_id,
+        "exchangeId": EXCHANGE_ID,
+        "symbol": row.symbol,
+        "symbolName": row.symbol,
+        "clientOrderId": row.client_order_id,
+        "orderId": row.order_id,
+        "price": core["price"],
+        "origQty": core["origQty"],
+        "executedQty": core["executedQty"],
+        "cummulativeQuoteQty": executed_quote,  # both spellings, as the venue sends them
+        "cumulativeQuoteQty": executed_quote,
+        "avgPrice": _amount(avg_price),
+        "status": core["status"],
+        "timeInForce": core["timeInForce"],
+        "type": core["type"],
+        "side": core["side"],
+        "stopPrice": "0.0",
+        "icebergQty": "0.0",
+        "time": str(row.created_ms),
+        "updateTime": str(row.updated_ms),
+        "isWorking": True,  # "Not used" by the venue, which sends true for every order
+        "reqAmount": _amount(row.amount),
+    }
+    if with_stp:
+        body["stpMode"] = row.stp_mode
+    return body
+
+
+def _order_core(row: tables.Order) -> dict[str, Any]:
+    return {
+        "price": _amount(row.price),
+        "origQty": _amount(row.quantity),
+        "executedQty": _amount(row.executed_qty),
+        "status": row.status,
+        "timeInForce": row.time_in_force,
+        "type": row.type,
+        "side": row.side,
+    }
+
+
+def _amount(value: Decimal | None) -> str:
+    return "0" if value is None else wire_amount(value)

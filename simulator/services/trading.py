@@ -522,6 +522,7 @@ def _remember_taken(
 
 
 def _last_price(session: Session, state: tables.SymbolState, engine: Engine, now_ms: int) -> Decimal | None:
+    """The last trade: the engine's (simulated or applied recorded), else the recording's within a while."""
     if state.last_price is not None:
         return state.last_price
     recording_now = engine.timeline.to_recording(now_ms)
@@ -529,6 +530,12 @@ def _last_price(session: Session, state: tables.SymbolState, engine: Engine, now
         session, state.symbol, recording_now - LAST_PRICE_LOOKBACK_MS, recording_now
     )
     return trades[-1].price if trades else None
+
+
+def mark_price_at(session: Session, symbol: str, now_ms: int, engine: Engine) -> Decimal | None:
+    """The mark price the price bands are measured from: the book's mid, else the last trade."""
+    state = session.get(tables.SymbolState, symbol) or tables.SymbolState(symbol=symbol, last_price=None)
+    return mark_price(book_at(session, symbol, now_ms, engine), _last_price(session, state, engine, now_ms))
 
 
 # ---- settlement -------------------------------------------------------------------------------------

@@ -141,7 +141,9 @@ class Order(Base):
 
     __tablename__ = "orders"
     __table_args__ = (
-        UniqueConstraint("account_id", "client_order_id"),
+        # not unique: a client order id may be used again once its order is finished (only two *open*
+        # orders may not share one, -1141)
+        Index("ix_orders_client_id", "account_id", "client_order_id"),
         Index("ix_orders_resting", "symbol", "resting", "price"),
         Index("ix_orders_account", "account_id", "symbol", "created_ms"),
         Index("ix_orders_arriving", "symbol", "match_ms"),

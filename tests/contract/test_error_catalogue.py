@@ -127,3 +127,23 @@ def test_duplicated_codes_are_separate_rows():
 
 def test_unknown_code_has_no_rows():
     assert documented("-9999") == ()
+
+
+SIMULATOR_ONLY = {"PathNotFound", "MethodNotAllowed", "AdminUnauthorized"}  # not venue answers: README
+
+
+def _venue_error_classes() -> list[type]:
+    import inspect  # noqa: PLC0415
+
+    from simulator import errors  # noqa: PLC0415
+
+    found = [c for _, c in inspect.getmembers(errors, inspect.isclass) if issubclass(c, errors.ApiError)]
+    return [c for c in found if c.__name__ not in SIMULATOR_ONLY]
+
+
+@pytest.mark.parametrize("error", _venue_error_classes(), ids=lambda c: c.__name__)
+def test_every_error_the_simulator_sends_is_a_documented_code_and_message(error):
+    """A placeholder ({name}, with or without quotes) stands for the document's %s."""
+    template = re.sub(r"'?\{\w+\}'?", "%s", error.msg)
+    documented = {row.message for row in DOCUMENTED_ERRORS if row.code == error.code}
+    assert template in documented, f"{error.__name__}: {error.code} {error.msg!r} not in {documented}"

@@ -1,0 +1,303 @@
+"""The document's spot order endpoints: create (v1.1 and the older v1 path), test, batch, cancel (one, all
+of a symbol, all, by ids) and the order queries.
+
+Each write is one transaction at the market clock's now: the symbol catches up with the recording, the
+order is checked and matched, and a refused order writes nothing. Queries first bring the market up to
+now (resting orders may have filled since the last call), then read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+from flask import Blueprint, g, request
+from sqlalchemy.orm import Session
+
+from simulator import errors
+from simulator.clock import transport_now_ms
+from simulator.domain.accounts import Permission
+from simulator.domain.matching.orders import Side
+from simulator.http import serializers
+from simulator.http.auth import signed
+from simulator.http.order_params import new_order, params_of
+from simulator.http.params import Params
+from simulator.http.state import current_sim
+from simulator.services import accounts, market, orders, trading
+from simulator.services.clock import read_clock
+from simulator.storage import tables
+
+bp = Blueprint("orders", __name__)
+
+MAX_BATCH_ORDERS = 20
+MAX_CANCEL_IDS = 100
+MAX_CANCEL_ALL = 200
+DEFAULT_CANCEL_ALL = 100
+DEFAULT_LIST = 500
+MAX_LIST = 1000
+TRADE_ORDERS_DAYS = 90
+
+
+# ---- placing ----------------------------------------------------------------------------------------
+
+
+@bp.post("/api/v1.1/spot/order")
+@signed(weight=1, permission=Permission.TRADE, new_order=True)
+def create_order() -> dict[str, Any]:
+    """POST /api/v1.1/spot/order — Create Order v1.1."""
+    return serializers.order_ack(_place(new_order(g.signed.params, g.signed.identity.account_id).order))
+
+
+@bp.post("/api/v1/spot/order")
+@signed(weight=1, permission=Permission.TRADE, new_order=True)
+def create_order_v1() -> dict[str, Any]:
+    """POST /api/v1/spot/order — the older path: a MARKET BUY's `quantity` is the quote to spend."""
+    parsed = new_order(g.signed.params, g.signed.identity.account_id, legacy=True)
+    return serializers.order_ack(_place(parsed.order))
+
+
+@bp.post("/api/v1/spot/orderTest")
+@signed(weight=1, permission=Permission.TRADE)
+def test_order() -> dict[str, Any]:
+    """POST /api/v1/spot/orderTest — every check a real order gets (filters, balance); nothing placed."""
+    new = new_order(g.signed.params, g.signed.identity.account_id).order
+    with contextlib.suppress(_DryRun), _write() as (session, now_ms, engine):
+        orders.place(session, new, now_ms, engine)
+        raise _DryRun()  # the transaction rolls back: nothing placed, locked or recorded
+    return {}
+
+
+@bp.post("/api/v1.1/spot/batchOrders")
+@bp.post("/api/v1/spot/batchOrders")
+@signed(weight=1, permission=Permission.TRADE, new_order=True)
+def create_batch() -> dict[str, Any]:
+    """POST .../spot/batchOrders — up to 20 orders of one symbol in a JSON array; each gets its own result,
+    and one refused order does not stop the others."""
+    items = _json_array()
+    if not items:
+        raise errors.BadRequest("Bad request: the batch has no orders")
+    if len(items) > MAX_BATCH_ORDERS:
+        raise errors.BatchTooLarge()
+    account_id = g.signed.identity.account_id
+    first_symbol = params_of(items[0]).optional_text("symbol")
+    results = [_batch_item(item, account_id, first_symbol) for item in items]
+    return {"code": 0, "result": results, "concentration": ""}
+
+
+def _batch_item(item: Any, account_id: str, first_symbol: str | None) -> dict[str, Any]:
+    try:
+        params = params_of(item)
+        new = new_order(params, account_id).order
+        if new.symbol != first_symbol:
+            raise errors.IllegalParameter(name="symbol")  # one symbol per batch
+        return {"code": "0000", "order": serializers.order_ack(_place(new), with_concentration=False)}
+    except errors.ApiError as refused:
+        return refused.body()
+
+
+def _place(new: trading.NewOrder) -> tables.Order:
+    with _write() as (session, now_ms, engine):
+        return orders.place(session, new, now_ms, engine)
+
+
+# ---- cancelling -------------------------------------------------------------------------------------
+
+
+@bp.delete("/api/v1/spot/order")
+@signed(weight=1, permission=Permission.TRADE)
+def cancel_order() -> dict[str, Any]:
+    """DELETE /api/v1/spot/order — by orderId or clientOrderId."""
+    params = g.signed.params
+    order_id, client_order_id = _order_reference(params, "clientOrderId")
+    account_id = g.signed.identity.account_id
+    with _write() as (session, now_ms, engine):
+        row = orders.find(session, account_id, order_id, client_order_id)
+        if row is None:
+            raise errors.OrderNotFound()
+        trading.cancel_order(session, account_id, row.order_id, now_ms, engine)
+        return serializers.order_cancelled(row)
+
+
+@bp.delete("/api/v1/spot/openOrders")
+@signed(weight=1, permission=Permission.TRADE)
+def cancel_symbol_orders() -> dict[str, Any]:
+    """DELETE /api/v1/spot/openOrders — every open order of a symbol (and side)."""
+    params = g.signed.params
+    page = orders.Page(symbol=params.required_text("symbol"), side=_side(params), limit=MAX_CANCEL_ALL)
+    with _write() as (session, now_ms, engine):
+        trading.instrument_rules(session, page.symbol or "")
+        orders.cancel_open(session, g.signed.identity.account_id, page, now_ms, engine)
+    return {"success": True}
+
+
+@bp.delete("/api/v1/spot/cancelAllOpenOrders")
+@signed(weight=1, permission=Permission.TRADE)
+def cancel_all_orders() -> dict[str, Any]:
+    """DELETE /api/v1/spot/cancelAllOpenOrders — up to `limit` (default 100, at most 200) open orders."""
+    params = g.signed.params
+    page = orders.Page(
+        symbol=params.optional_text("symbol"),
+        side=_side(params),
+        from_order_id=params.optional_id("fromOrderId"),
+        limit=_limit(params, DEFAULT_CANCEL_ALL, MAX_CANCEL_ALL),
+    )
+    with _write() as (session, now_ms, engine):
+        if page.symbol is not None:
+            trading.instrument_rules(session, page.symbol)
+        cancelled = orders.cancel_open(session, g.signed.identity.account_id, page, now_ms, engine)
+    last = int(cancelled[-1].order_id) if cancelled else 0
+    return {"code": "0000", "message": "success", "timestamp": now_ms, "lastOrderId": last}
+
+
+@bp.delete("/api/v1/spot/cancelOrderByIds")
+@signed(weight=1, permission=Permission.TRADE)
+def cancel_by_ids() -> dict[str, Any]:
+    """DELETE /api/v1/spot/cancelOrderByIds — up to 100 comma-separated ids; the failures with their codes."""
+    ids = [part.strip() for part in g.signed.params.required_text("ids").split(",")]
+    if len(ids) > MAX_CANCEL_IDS or not all(ids):
+        raise errors.IllegalParameter(name="ids")
+    with _write() as (session, now_ms, engine):
+        failed = orders.cancel_by_ids(session, g.signed.identity.account_id, ids, now_ms, engine)
+    return {"code": "0000", "result": [{"orderId": order_id, "code": code} for order_id, code in failed]}
+
+
+# ---- queries ----------------------------------------------------------------------------------------
+
+
+@bp.get("/api/v1/spot/order")
+@signed(weight=1)
+def query_order() -> dict[str, Any]:
+    """GET /api/v1/spot/order — by orderId or origClientOrderId; a master key may name a sub account."""
+    params = g.signed.params
+    order_id, client_order_id = _order_reference(params, "origClientOrderId")
+    account_id = accounts.readable_account_id(
+        g.read_session, g.signed.identity, params.optional_id("accountId")
+    )
+    with _caught_up() as session:
+        row = orders.find(session, account_id, order_id, client_order_id)
+        if row is None:
+            raise errors.OrderNotFoundById()
+        return serializers.order_detail(row, _average_prices(session, [row])[row.order_id])
+
+
+@bp.get("/api/v1/spot/openOrders")
+@signed(weight=1)
+def open_orders() -> list[dict[str, Any]]:
+    """GET /api/v1/spot/openOrders — newest first."""
+    page = _page(g.signed.params)
+    with _caught_up() as session:
+        return _listed(session, orders.open_orders(session, g.signed.identity.account_id, page))
+
+
+@bp.get("/api/v1/spot/tradeOrders")
+@signed(weight=5)
+def trade_orders() -> list[dict[str, Any]]:
+    """GET /api/v1/spot/tradeOrders — finished orders of the last 90 days, newest first."""
+    params = g.signed.params
+    with _caught_up() as session:
+        now_ms = read_clock(session).now_ms(transport_now_ms())
+        page = _page(params, window=_window(params, now_ms))
+        return _listed(session, orders.finished_orders(session, g.signed.identity.account_id, page))
+
+
+def _listed(session: Session, rows: list[tables.Order]) -> list[dict[str, Any]]:
+    prices = _average_prices(session, rows)
+    return [serializers.order_listed(row, prices[row.order_id]) for row in rows]
+
+
+def _average_prices(session: Session, rows: list[tables.Order]) -> dict[str, Decimal]:
+    """Each order's average fill price, rounded to its symbol's quote precision."""
+    precision: dict[str, Decimal] = {}
+    for symbol in {row.symbol for row in rows}:
+        precision[symbol] = trading.instrument_rules(session, symbol).quote_precision
+    return {row.order_id: orders.average_price(row, precision[row.symbol]) for row in rows}
+
+
+# ---- parameters -------------------------------------------------------------------------------------
+
+
+def _order_reference(params: Params, client_name: str) -> tuple[str | None, str | None]:
+    order_id = params.optional_id("orderId")
+    client_order_id = params.optional_text(client_name)
+    if order_id is None and client_order_id is None:
+        raise errors.RequiredFieldMissing(field="orderId")
+    return order_id, client_order_id
+
+
+def _side(params: Params) -> Side | None:
+    text = params.optional_text("side")
+    if text is None:
+        return None
+    try:
+        return Side(text)
+    except ValueError:
+        raise errors.InvalidOrderSide() from None
+
+
+def _limit(params: Params, default: int, maximum: int) -> int:
+    """limit: at least 1; more than the maximum gives the maximum (the document: "will only return 200
+    results even if limit being set greater than 200")."""
+    value = params.optional_int("limit", minimum=1)
+    return default if value is None else min(value, maximum)
+
+
+def _page(params: Params, window: tuple[int | None, int | None] = (None, None)) -> orders.Page:
+    return orders.Page(
+        symbol=params.optional_text("symbol"),
+        side=_side(params),
+        from_order_id=params.optional_id("fromOrderId"),
+        start_ms=window[0],
+        end_ms=window[1],
+        limit=_limit(params, DEFAULT_LIST, MAX_LIST),
+    )
+
+
+def _window(params: Params, now_ms: int) -> tuple[int, int | None]:
+    """startTime/endTime within the last 90 days of market time (-1130 naming the one outside)."""
+    oldest = now_ms - TRADE_ORDERS_DAYS * orders.DAY_MS
+    start = params.optional_int("startTime")
+    end = params.optional_int("endTime")
+    if start is not None and start < oldest:
+        raise errors.IllegalParameter(name="startTime")
+    if end is not None and (end < oldest or (start is not None and end < start)):
+        raise errors.IllegalParameter(name="endTime")
+    return (oldest if start is None else start), end
+
+
+def _json_array() -> list[Any]:
+    body = request.get_data(cache=True, parse_form_data=False)
+    try:
+        value = json.loads(body, parse_float=Decimal)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise errors.BadRequest("Bad request: the body is not a JSON array of orders") from e
+    if not isinstance(value, list):
+        raise errors.BadRequest("Bad request: the body is not a JSON array of orders")
+    return value
+
+
+# ---- transactions -----------------------------------------------------------------------------------
+
+
+class _DryRun(Exception):
+    """Raised inside a write transaction to roll it back after a successful check."""
+
+
+@contextlib.contextmanager
+def _write() -> Iterator[tuple[Session, int, trading.Engine]]:
+    """One write transaction at the market clock's now, with the engine the settings and clock make."""
+    sim = current_sim()
+    with sim.database.write() as session:
+        clock = read_clock(session)
+        yield session, clock.now_ms(transport_now_ms()), market.engine(session, sim.settings, clock)
+
+
+@contextlib.contextmanager
+def _caught_up() -> Iterator[Session]:
+    """A read transaction begun after the market was brought up to now."""
+    sim = current_sim()
+    market.catch_up(sim.database, sim.settings, transport_now_ms())
+    with sim.database.read() as session:
+        yield session

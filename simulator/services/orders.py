@@ -1,0 +1,148 @@
+"""Spot orders as the API sees them: placing with the symbol's filters and the venue's refusals, cancelling
+by id, client id or in bulk, and the order queries. Each function runs in the caller's transaction; the
+matching itself is `services.trading`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from simulator import errors
+from simulator.domain.filters import SymbolFilters, check_order
+from simulator.domain.matching.orders import WORKING, OrderStatus, OrderType, Side
+from simulator.services import trading
+from simulator.storage import tables
+from simulator.storage.db import scalar_for_update
+
+WORKING_STATUSES = tuple(sorted(status.value for status in WORKING))
+DAY_MS = 86_400_000
+
+
+@dataclass(frozen=True)
+class Page:
+    """Which orders a list query wants: newest first, below `from_order_id` when given."""
+
+    symbol: str | None = None
+    side: Side | None = None
+    from_order_id: str | None = None
+    start_ms: int | None = None
+    end_ms: int | None = None
+    limit: int = 500
+
+
+def place(session: Session, new: trading.NewOrder, now_ms: int, engine: trading.Engine) -> tables.Order:
+    """Check `new` as the venue would, then place it. Raises the venue's error (and the caller's
+    transaction rolls back: nothing is written) for a refused order."""
+    instrument = session.get(tables.Instrument, new.symbol)
+    if instrument is None:
+        raise errors.InstrumentNotFound()
+    scalar_for_update(session, tables.Account, new.account_id)  # one order of an account at a time
+    if new.client_order_id is not None and _open_with_client_id(session, new.account_id, new.client_order_id):
+        raise errors.DuplicateOrder()
+    filters = SymbolFilters.of(json.loads(instrument.definition))
+    mark = trading.mark_price_at(session, new.symbol, now_ms, engine)
+    check_order(filters, new, mark, _open_count(session, new.account_id, new.symbol), now_ms)
+    order = trading.place_order(session, new, now_ms, engine)
+    if order.type is OrderType.LIMIT_MAKER and order.status is OrderStatus.REJECTED:
+        raise errors.LimitMakerRejected()
+    row = session.get(tables.Order, order.order_id)
+    assert row is not None
+    return row
+
+
+def find(
+    session: Session, account_id: str, order_id: str | None, client_order_id: str | None
+) -> tables.Order | None:
+    """The account's order by id, else by client order id (the newest one that had it)."""
+    if order_id is not None:
+        row = session.get(tables.Order, order_id)
+        return row if row is not None and row.account_id == account_id else None
+    query = (
+        select(tables.Order)
+        .where(tables.Order.account_id == account_id, tables.Order.client_order_id == client_order_id)
+        .order_by(tables.Order.order_id.desc())
+        .limit(1)
+    )
+    return session.scalars(query).first()
+
+
+def cancel_open(
+    session: Session, account_id: str, page: Page, now_ms: int, engine: trading.Engine
+) -> list[tables.Order]:
+    """Cancel the account's working orders that `page` selects; the cancelled rows."""
+    rows = open_orders(session, account_id, page)
+    for row in rows:
+        trading.cancel_order(session, account_id, row.order_id, now_ms, engine)
+    return rows
+
+
+def cancel_by_ids(
+    session: Session, account_id: str, order_ids: Sequence[str], now_ms: int, engine: trading.Engine
+) -> list[tuple[str, str]]:
+    """Cancel each order; (orderId, code) for every one that could not be cancelled."""
+    failed = []
+    for order_id in order_ids:
+        row = find(session, account_id, order_id, None)
+        try:
+            if row is None:
+                raise errors.OrderNotFoundById()
+            trading.cancel_order(session, account_id, order_id, now_ms, engine)
+        except (errors.OrderNotFoundById, errors.OrderFilled, errors.OrderCanceled) as refused:
+            failed.append((order_id, refused.code))
+    return failed
+
+
+def open_orders(session: Session, account_id: str, page: Page) -> list[tables.Order]:
+    return _orders(session, account_id, page, working=True)
+
+
+def finished_orders(session: Session, account_id: str, page: Page) -> list[tables.Order]:
+    return _orders(session, account_id, page, working=False)
+
+
+def _orders(session: Session, account_id: str, page: Page, working: bool) -> list[tables.Order]:
+    order = tables.Order
+    status = order.status.in_(WORKING_STATUSES)
+    query = select(order).where(order.account_id == account_id, status if working else ~status)
+    if page.symbol is not None:
+        query = query.where(order.symbol == page.symbol)
+    if page.side is not None:
+        query = query.where(order.side == page.side.value)
+    if page.from_order_id is not None:
+        query = query.where(order.sequence < int(page.from_order_id))
+    if page.start_ms is not None:
+        query = query.where(order.created_ms >= page.start_ms)
+    if page.end_ms is not None:
+        query = query.where(order.created_ms <= page.end_ms)
+    return list(session.scalars(query.order_by(order.sequence.desc()).limit(page.limit)))
+
+
+def _open_with_client_id(session: Session, account_id: str, client_order_id: str) -> bool:
+    order = tables.Order
+    query = select(order.order_id).where(
+        order.account_id == account_id,
+        order.client_order_id == client_order_id,
+        order.status.in_(WORKING_STATUSES),
+    )
+    return session.scalars(query.limit(1)).first() is not None
+
+
+def _open_count(session: Session, account_id: str, symbol: str) -> int:
+    order = tables.Order
+    query = select(func.count()).where(
+        order.account_id == account_id, order.symbol == symbol, order.status.in_(WORKING_STATUSES)
+    )
+    return int(session.scalar(query) or 0)
+
+
+def average_price(row: tables.Order, precision: Decimal) -> Decimal:
+    """What the order's fills paid on average, rounded half-even to `precision` (the quote precision)."""
+    if not row.executed_qty:
+        return Decimal(0)
+    return (row.executed_quote / row.executed_qty).quantize(precision, rounding=ROUND_HALF_EVEN)

@@ -1,0 +1,585 @@
+"""The spot order endpoints end to end through Flask: exact response shapes, balances, cancels, queries,
+and the venue's code for every bad request (which writes nothing)."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal as D
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from simulator.http.state import EXTENSION
+from simulator.marketdata.records import Depth, Trade
+from simulator.marketdata.writer import StoreWriter, source_id
+from simulator.services import market
+from simulator.storage import tables
+
+T0 = 1_700_000_000_000
+BOOK = Depth(
+    "BTCUSDT",
+    T0 - 500,
+    bids=((D("36000"), D("0.5")), (D("35990"), D("1"))),
+    asks=((D("36010"), D("0.01")), (D("36020"), D("0.02")), (D("36030"), D("1"))),
+)
+
+
+@pytest.fixture
+def app(make_app):
+    """Replay mode at T0, moving only when told, over a recorded BTCUSDT book."""
+    app = make_app(clock_mode="replay", clock_start=T0, clock_speed=D(0))
+    record(app, BOOK)
+    return app
+
+
+def record(app, *records) -> None:
+    database = app.extensions[EXTENSION].database
+    with database.engine.begin() as connection:
+        writer = StoreWriter(connection, source_id(connection, "test", "orders"), "test")
+        for r in records:
+            writer.add(r)
+        writer.flush()
+
+
+def call(client, signer, method: str, path: str, **params: Any) -> tuple[int, Any]:
+    kwargs = signer.ccxt(method, **params)
+    response = getattr(client, method.lower())(path, **kwargs)
+    return response.status_code, response.get_json()
+
+
+def place(client, signer, path: str = "/api/v1.1/spot/order", **params: Any) -> dict[str, Any]:
+    status, body = call(client, signer, "POST", path, **{"symbol": "BTCUSDT", **params})
+    assert status == 200, body
+    return body
+
+
+def balances(client, signer) -> dict[str, tuple[str, str]]:
+    _, body = call(client, signer, "GET", "/api/v1/account")
+    return {b["asset"]: (b["free"], b["locked"]) for b in body["balances"]}
+
+
+def counts(app) -> tuple[int, int, int]:
+    """(orders, ledger entries, fills): what a refused request must leave unchanged."""
+    with app.extensions[EXTENSION].database.read() as session:
+        return tuple(
+            session.scalar(select(func.count()).select_from(t))
+            for t in (tables.Order, tables.LedgerEntry, tables.Fill)
+        )
+
+
+def step(app, ms: int) -> None:
+    sim = app.extensions[EXTENSION]
+    market.step_clock(sim.database, sim.settings, 0, ms)
+
+
+# ---- placing ----------------------------------------------------------------------------------------
+
+
+def test_a_resting_limit_buy_is_acknowledged_in_the_documents_shape_and_locks_its_quote(
+    client, signer, account
+):
+    body = place(
+        client, signer, side="BUY", type="LIMIT", price="35000.00", quantity="0.0100", newClientOrderId="c-1"
+    )
+    assert body == {
+        "accountId": account["accountId"],
+        "symbol": "BTCUSDT",
+        "symbolName": "BTCUSDT",
+        "clientOrderId": "c-1",
+        "orderId": body["orderId"],
+        "transactTime": str(T0),
+        "price": "35000",
+        "origQty": "0.01",
+        "executedQty": "0",
+        "status": "NEW",
+        "timeInForce": "GTC",
+        "type": "LIMIT",
+        "side": "BUY",
+        "reqAmount": "0",
+        "concentration": "",
+    }
+    assert body["orderId"].isdigit()
+    assert balances(client, signer)["USDT"] == ("650", "350")
+
+
+def test_a_market_buy_by_quantity_walks_the_book_and_pays_its_fee_in_base(client, signer):
+    body = place(client, signer, side="BUY", type="MARKET", quantity="0.02")
+    assert (body["status"], body["executedQty"], body["price"], body["timeInForce"]) == (
+        "FILLED",
+        "0.02",
+        "0",
+        "IOC",
+    )
+    status, query = call(client, signer, "GET", "/api/v1/spot/order", orderId=body["orderId"])
+    assert status == 200
+    # 0.01 at 36010 and 0.01 at 36020
+    assert (query["cummulativeQuoteQty"], query["cumulativeQuoteQty"], query["avgPrice"]) == (
+        "720.3",
+        "720.3",
+        "36015",
+    )
+    usdt, btc = balances(client, signer)["USDT"], balances(client, signer)["BTC"]
+    assert usdt == ("279.7", "0")
+    assert D(btc[0]) < D("0.52")  # the taker fee came out of the BTC bought
+
+
+def test_market_buy_by_amount_on_v1_1_and_by_quantity_as_quote_on_the_older_path(client, signer):
+    by_amount = place(client, signer, side="BUY", type="MARKET", amount="100")
+    assert (by_amount["origQty"], by_amount["reqAmount"]) == ("0", "100")
+    legacy = place(client, signer, path="/api/v1/spot/order", side="BUY", type="MARKET", quantity="100")
+    assert (legacy["origQty"], legacy["reqAmount"], legacy["type"]) == ("0", "100", "MARKET")
+    assert legacy["status"] in ("FILLED", "CANCELED", "PARTIALLY_CANCELED")
+    assert D(legacy["executedQty"]) > 0
+
+
+def test_market_sell_and_limit_time_in_force(client, signer):
+    sell = place(client, signer, side="SELL", type="MARKET", quantity="0.1")
+    assert (sell["status"], sell["executedQty"]) == ("FILLED", "0.1")
+    ioc = place(client, signer, side="BUY", type="LIMIT", timeInForce="IOC", price="36010", quantity="0.02")
+    assert (ioc["status"], ioc["executedQty"]) == ("PARTIALLY_CANCELED", "0.01")
+    fok = place(client, signer, side="BUY", type="LIMIT", timeInForce="FOK", price="36010", quantity="0.02")
+    assert (fok["status"], fok["executedQty"]) == ("CANCELED", "0")
+
+
+def test_limit_maker_that_would_take_is_refused_with_2010_and_nothing_is_written(client, signer, app):
+    before = counts(app)
+    status, body = call(
+        client,
+        signer,
+        "POST",
+        "/api/v1.1/spot/order",
+        symbol="BTCUSDT",
+        side="BUY",
+        type="LIMIT_MAKER",
+        price="36010",
+        quantity="0.01",
+    )
+    assert (status, body) == (
+        400,
+        {"code": "-2010", "msg": "Limit maker order rejected: Improper price may cause immediate fill."},
+    )
+    assert counts(app) == before
+    maker = place(client, signer, side="BUY", type="LIMIT_MAKER", price="35900", quantity="0.01")
+    assert (maker["status"], maker["timeInForce"]) == ("NEW", "GTC")
+
+
+def test_order_test_checks_like_a_real_order_and_places_nothing(client, signer, app):
+    before, money = counts(app), balances(client, signer)
+    status, body = call(
+        client,
+        signer,
+        "POST",
+        "/api/v1/spot/orderTest",
+        symbol="BTCUSDT",
+        side="BUY",
+        type="LIMIT",
+        price="35000",
+        quantity="0.01",
+    )
+    assert (status, body) == (200, {})
+    status, body = call(
+        client,
+        signer,
+        "POST",
+        "/api/v1/spot/orderTest",
+        symbol="BTCUSDT",
+        side="BUY",
+        type="LIMIT",
+        price="35000",
+        quantity="1",
+    )
+    assert (status, body["code"]) == (400, "0401")
+    assert (counts(app), balances(client, signer)) == (before, money)
+
+
+def test_a_duplicate_open_client_order_id_is_refused_and_a_finished_ones_may_be_reused(client, signer):
+    first = place(
+        client, signer, side="BUY", type="LIMIT", price="35000", quantity="0.01", newClientOrderId="dup"
+    )
+    status, body = call(
+        client,
+        signer,
+        "POST",
+        "/api/v1.1/spot/order",
+        symbol="BTCUSDT",
+        side="BUY",
+        type="LIMIT",
+        price="35000",
+        quantity="0.01",
+        newClientOrderId="dup",
+    )
+    assert (status, body) == (400, {"code": "-1141", "msg": "Duplicate order"})
+    call(client, signer, "DELETE", "/api/v1/spot/order", orderId=first["orderId"])
+    again = place(
+        client, signer, side="BUY", type="LIMIT", price="35000", quantity="0.01", newClientOrderId="dup"
+    )
+    _, found = call(client, signer, "GET", "/api/v1/spot/order", origClientOrderId="dup")
+    assert found["orderId"] == again["orderId"]  # the newest order that had the id
+
+
+def test_insufficient_balance_is_0401_and_writes_nothing(client, signer, app):
+    before = counts(app)
+    status, body = call(
+        client,
+        signer,
+        "POST",
+        "/api/v1.1/spot/order",
+        symbol="BTCUSDT",
+        side="BUY",
+        type="LIMIT",
+        price="35000",
+        quantity="1",
+    )
+    assert (status, body) == (400, {"code": "0401", "msg": "Insufficient asset"})
+    assert counts(app) == before
+
+
+# ---- bad requests -----------------------------------------------------------------------------------
+
+VALID = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "price": "35000", "quantity": "0.01"}
+
+
+@pytest.mark.parametrize(
+    ("change", "code", "msg"),
+    [
+        ({"symbol": None}, "0001", "Required field symbol missing or invalid"),
+        ({"symbol": "NOPEUSDT"}, "0201", "Instrument not found"),
+        ({"side": None}, "0001", "Required field side missing or invalid"),
+        ({"side": "HOLD"}, "-1117", "Invalid order side"),
+        ({"type": None}, "0001", "Required field type missing or invalid"),
+        ({"type": "STOP"}, "0206", "Unsupported order type"),
+        ({"timeInForce": "GTD"}, "-1115", "Invalid timeInForce"),
+        ({"type": "LIMIT_MAKER", "timeInForce": "IOC"}, "-1115", "Invalid timeInForce"),
+        ({"stpMode": "NONE"}, "-1130", "Illegal parameter 'stpMode'"),
+        ({"quantity": None}, "0001", "Required field quantity missing or invalid"),
+        ({"quantity": "abc"}, "0001", "Required field quantity missing or invalid"),
+        ({"quantity": "-1"}, "-1126", "Invalid quantity"),
+        ({"price": None}, "0001", "Required field price missing or invalid"),
+        ({"price": "1,5"}, "0001", "Required field price missing or invalid"),
+        ({"price": "0"}, "-1124", "Invalid price"),
+        ({"amount": "10"}, "-1130", "Illegal parameter 'amount'"),
+        (
+            {"type": "MARKET", "amount": "10"},
+            "-1129",
+            "Invalid parameters, quantity and amount are not allowed to be sent at the same time.",
+        ),
+        ({"type": "MARKET", "quantity": None}, "0001", "Required field quantity missing or invalid"),
+        ({"newClientOrderId": "x" * 256}, "-1123", "Invalid client order id"),
+        # the symbol's filters (simulator/domain/filters.py has a test for every row of the README's table)
+        ({"price": "35000.001"}, "0209", "Invalid price precision"),
+        ({"quantity": "0.000011"}, "-1137", "Order quantity precision too large"),
+        ({"price": "40000"}, "0207", "Invalid price"),  # beyond mark x (1 + buyPriceUpRate)
+        (
+            {"type": "MARKET", "price": None, "quantity": "5"},
+            "-1135",
+            "Order quantity greater than the maximum",
+        ),
+    ],
+)
+def test_a_bad_order_gets_the_documents_code_and_writes_nothing(client, signer, app, change, code, msg):
+    params = {**VALID, **change}
+    params = {k: v for k, v in params.items() if v is not None}
+    before = counts(app)
+    status, body = call(client, signer, "POST", "/api/v1.1/spot/order", **params)
+    assert (status, body) == (400, {"code": code, "msg": msg})
+    assert counts(app) == before
+
+
+def test_quantities_in_exponent_form_and_with_trailing_zeros_are_accepted(client, signer):
+    body = place(client, signer, side="BUY", type="LIMIT", price="3.5e4", quantity="1e-02")
+    assert (body["price"], body["origQty"]) == ("35000", "0.01")
+
+
+# ---- batches ----------------------------------------------------------------------------------------
+
+
+def batch(client, signer, orders: Any, path: str = "/api/v1.1/spot/batchOrders") -> tuple[int, Any]:
+    """As ccxt posts a batch: a JSON array body, only the timestamp signed in the query."""
+    kwargs = signer.ccxt("GET")
+    response = client.post(
+        f"{path}?{kwargs['query_string']}",
+        data=json.dumps(orders),
+        content_type="application/json",
+        headers=kwargs["headers"],
+    )
+    return response.status_code, response.get_json()
+
+
+def test_a_batch_answers_each_order_and_one_refusal_does_not_stop_the_others(client, signer):
+    orders = [
+        {
+            "symbol": "BTCUSDT",
+            "side": "BUY",
+            "type": "LIMIT",
+            "price": "35000",
+            "quantity": "0.01",
+            "clientOrderId": "b-1",
+        },
+        {
+            "symbol": "BTCUSDT",
+            "side": "BUY",
+            "type": "LIMIT",
+            "price": "35000",
+            "quantity": "5",
+            "newClientOrderId": "b-2",
+        },
+        {"symbol": "ETHUSDT", "side": "BUY", "type": "LIMIT", "price": "2000", "quantity": "0.01"},
+        {"symbol": "BTCUSDT", "side": "SELL", "type": "LIMIT", "price": 37000, "quantity": 0.01},
+    ]
+    status, body = batch(client, signer, orders, "/api/v1/spot/batchOrders")
+    assert status == 200
+    assert (body["code"], body["concentration"]) == (0, "")
+    first, second, third, fourth = body["result"]
+    assert (first["code"], first["order"]["clientOrderId"], first["order"]["status"]) == (
+        "0000",
+        "b-1",
+        "NEW",
+    )
+    assert "concentration" not in first["order"]
+    assert second == {"code": "0401", "msg": "Insufficient asset"}
+    assert third == {"code": "-1130", "msg": "Illegal parameter 'symbol'"}
+    assert (fourth["code"], fourth["order"]["price"], fourth["order"]["origQty"]) == ("0000", "37000", "0.01")
+
+
+def test_a_batch_of_more_than_twenty_is_refused_whole(client, signer, app):
+    before = counts(app)
+    order = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "price": "35000", "quantity": "0.001"}
+    status, body = batch(client, signer, [order] * 21)
+    assert (status, body) == (400, {"code": "-1193", "msg": "Order creation count exceeds the limit"})
+    assert counts(app) == before
+    status, body = batch(client, signer, {"orders": [order]})
+    assert (status, body["code"]) == (400, "-1004")
+
+
+# ---- cancelling -------------------------------------------------------------------------------------
+
+
+def test_cancel_by_id_and_by_client_id_return_the_funds(client, signer):
+    a = place(client, signer, side="BUY", type="LIMIT", price="35000", quantity="0.01")
+    b = place(
+        client, signer, side="BUY", type="LIMIT", price="34000", quantity="0.01", newClientOrderId="mine"
+    )
+    status, body = call(client, signer, "DELETE", "/api/v1/spot/order", orderId=a["orderId"])
+    assert status == 200
+    assert set(body) == {
+        "accountId",
+        "symbol",
+        "clientOrderId",
+        "orderId",
+        "transactTime",
+        "price",
+        "origQty",
+        "executedQty",
+        "status",
+        "timeInForce",
+        "type",
+        "side",
+    }
+    assert (body["orderId"], body["status"]) == (a["orderId"], "CANCELED")
+    status, body = call(client, signer, "DELETE", "/api/v1/spot/order", clientOrderId="mine")
+    assert (status, body["orderId"], body["status"]) == (200, b["orderId"], "CANCELED")
+    assert balances(client, signer)["USDT"] == ("1000", "0")
+    assert call(client, signer, "DELETE", "/api/v1/spot/order", orderId=a["orderId"]) == (
+        400,
+        {"code": "-1142", "msg": "Order has been cancelled"},
+    )
+    assert call(client, signer, "DELETE", "/api/v1/spot/order", orderId="123") == (
+        400,
+        {"code": "-1143", "msg": "Order not found on order book"},
+    )
+    assert call(client, signer, "DELETE", "/api/v1/spot/order")[1]["code"] == "0001"
+
+
+def test_a_filled_order_cannot_be_cancelled(client, signer):
+    filled = place(client, signer, side="BUY", type="MARKET", quantity="0.01")
+    assert call(client, signer, "DELETE", "/api/v1/spot/order", orderId=filled["orderId"]) == (
+        400,
+        {"code": "-1139", "msg": "Order has been filled"},
+    )
+
+
+def test_cancel_open_orders_of_a_symbol_and_side(client, signer):
+    buy = place(client, signer, side="BUY", type="LIMIT", price="35000", quantity="0.01")
+    sell = place(client, signer, side="SELL", type="LIMIT", price="37000", quantity="0.01")
+    assert call(client, signer, "DELETE", "/api/v1/spot/openOrders", symbol="BTCUSDT", side="BUY") == (
+        200,
+        {"success": True},
+    )
+    _, open_now = call(client, signer, "GET", "/api/v1/spot/openOrders")
+    assert [o["orderId"] for o in open_now] == [sell["orderId"]]
+    assert call(client, signer, "DELETE", "/api/v1/spot/openOrders")[1]["code"] == "0001"
+    assert call(client, signer, "DELETE", "/api/v1/spot/openOrders", symbol="NOPE")[1]["code"] == "0201"
+    assert buy["orderId"] not in [o["orderId"] for o in open_now]
+
+
+def test_cancel_all_open_orders_reports_the_last_cancelled(client, signer):
+    ids = [
+        place(client, signer, side="BUY", type="LIMIT", price="35000", quantity="0.001")["orderId"]
+        for _ in range(3)
+    ]
+    status, body = call(client, signer, "DELETE", "/api/v1/spot/cancelAllOpenOrders", limit=2)
+    assert status == 200
+    assert body == {"code": "0000", "message": "success", "timestamp": T0, "lastOrderId": int(ids[1])}
+    _, left = call(client, signer, "GET", "/api/v1/spot/openOrders")
+    assert [o["orderId"] for o in left] == [ids[0]]  # newest first were cancelled
+
+
+def test_cancel_by_ids_lists_each_failure_with_its_code(client, signer):
+    open_order = place(client, signer, side="BUY", type="LIMIT", price="35000", quantity="0.001")
+    filled = place(client, signer, side="BUY", type="MARKET", quantity="0.001")
+    ids = ",".join([open_order["orderId"], filled["orderId"], "42", "x"])
+    status, body = call(client, signer, "DELETE", "/api/v1/spot/cancelOrderByIds", ids=ids)
+    assert (status, body) == (
+        200,
+        {
+            "code": "0000",
+            "result": [
+                {"orderId": filled["orderId"], "code": "-1139"},
+                {"orderId": "42", "code": "0211"},
+                {"orderId": "x", "code": "0211"},
+            ],
+        },
+    )
+    too_many = ",".join(str(n) for n in range(101))
+    assert call(client, signer, "DELETE", "/api/v1/spot/cancelOrderByIds", ids=too_many)[1] == {
+        "code": "-1130",
+        "msg": "Illegal parameter 'ids'",
+    }
+
+
+# ---- queries ----------------------------------------------------------------------------------------
+
+
+def test_query_order_in_the_documents_shape(client, signer, account):
+    placed = place(
+        client, signer, side="BUY", type="LIMIT", price="35000", quantity="0.01", stpMode="EXPIRE_MAKER"
+    )
+    status, body = call(client, signer, "GET", "/api/v1/spot/order", orderId=placed["orderId"])
+    assert status == 200
+    assert body == {
+        "accountId": account["accountId"],
+        "exchangeId": "301",
+        "symbol": "BTCUSDT",
+        "symbolName": "BTCUSDT",
+        "clientOrderId": placed["clientOrderId"],
+        "orderId": placed["orderId"],
+        "price": "35000",
+        "origQty": "0.01",
+        "executedQty": "0",
+        "cummulativeQuoteQty": "0",
+        "cumulativeQuoteQty": "0",
+        "avgPrice": "0",
+        "status": "NEW",
+        "timeInForce": "GTC",
+        "type": "LIMIT",
+        "side": "BUY",
+        "stopPrice": "0.0",
+        "icebergQty": "0.0",
+        "time": str(T0),
+        "updateTime": str(T0),
+        "isWorking": True,
+        "reqAmount": "0",
+        "feeCoin": "",
+        "feeAmount": "0",
+        "sumFeeAmount": "0",
+        "ordCxlReason": "",
+        "stpMode": "EXPIRE_MAKER",
+    }
+    assert call(client, signer, "GET", "/api/v1/spot/order", orderId="42") == (
+        400,
+        {"code": "0211", "msg": "Order not found"},
+    )
+    assert call(client, signer, "GET", "/api/v1/spot/order")[1]["code"] == "0001"
+
+
+def test_another_users_order_is_not_found(client, signer, create_account):
+    from tests.conftest import Signer  # noqa: PLC0415
+
+    other = create_account(balances={"USDT": "1000"})
+    theirs = place(
+        client,
+        Signer(other["apiKey"], other["secretKey"]),
+        side="BUY",
+        type="LIMIT",
+        price="35000",
+        quantity="0.01",
+    )
+    assert call(client, signer, "GET", "/api/v1/spot/order", orderId=theirs["orderId"])[1]["code"] == "0211"
+    assert (
+        call(client, signer, "DELETE", "/api/v1/spot/order", orderId=theirs["orderId"])[1]["code"] == "-1143"
+    )
+
+
+def test_open_and_trade_orders_lists_newest_first_with_filters(client, signer):
+    resting = [
+        place(client, signer, side="BUY", type="LIMIT", price="35000", quantity="0.001")["orderId"]
+        for _ in range(3)
+    ]
+    filled = place(client, signer, side="BUY", type="MARKET", quantity="0.001")
+    _, open_orders = call(client, signer, "GET", "/api/v1/spot/openOrders", symbol="BTCUSDT")
+    assert [o["orderId"] for o in open_orders] == resting[::-1]
+    assert open_orders[0]["stpMode"] == "EXPIRE_TAKER"
+    _, page = call(client, signer, "GET", "/api/v1/spot/openOrders", fromOrderId=resting[2], limit=1)
+    assert [o["orderId"] for o in page] == [resting[1]]
+    _, sells = call(client, signer, "GET", "/api/v1/spot/openOrders", side="SELL")
+    assert sells == []
+    _, finished = call(client, signer, "GET", "/api/v1/spot/tradeOrders")
+    assert [(o["orderId"], o["status"]) for o in finished] == [(filled["orderId"], "FILLED")]
+    assert call(client, signer, "GET", "/api/v1/spot/openOrders", limit=0)[1] == {
+        "code": "-1130",
+        "msg": "Illegal parameter 'limit'",
+    }
+
+
+def test_trade_orders_accepts_only_the_last_90_days(client, signer):
+    day = 86_400_000
+    assert call(client, signer, "GET", "/api/v1/spot/tradeOrders", startTime=T0 - 91 * day)[1] == {
+        "code": "-1130",
+        "msg": "Illegal parameter 'startTime'",
+    }
+    assert call(client, signer, "GET", "/api/v1/spot/tradeOrders", startTime=T0 - day, endTime=T0 - 2 * day)[
+        1
+    ] == {"code": "-1130", "msg": "Illegal parameter 'endTime'"}
+    assert call(client, signer, "GET", "/api/v1/spot/tradeOrders", startTime=T0 - 89 * day)[0] == 200
+
+
+def test_a_resting_order_fills_as_the_clock_moves_and_queries_show_it(client, signer, app):
+    placed = place(client, signer, side="BUY", type="LIMIT", price="35995", quantity="0.01")
+    record(app, Trade("BTCUSDT", T0 + 1_000, D("35990"), D("0.5"), True, "1"))
+    step(app, 2_000)
+    _, body = call(client, signer, "GET", "/api/v1/spot/order", orderId=placed["orderId"])
+    assert (body["status"], body["executedQty"], body["avgPrice"]) == ("FILLED", "0.01", "35995")
+    _, finished = call(client, signer, "GET", "/api/v1/spot/tradeOrders")
+    assert [o["orderId"] for o in finished] == [placed["orderId"]]
+
+
+def test_a_sub_account_order_is_readable_by_the_master_key_with_account_id(
+    client, signer, sub_signer, account
+):
+    from tests.conftest import admin_headers  # noqa: PLC0415
+
+    sub = next(a for a in account["accounts"] if a.get("keyType") == "sub")
+    funded = client.post(
+        f"/sim/v1/accounts/{sub['accountId']}/balances",
+        json={"asset": "USDT", "amount": "500"},
+        headers=admin_headers(),
+    )
+    assert funded.status_code == 200, funded.get_json()
+    placed = place(client, sub_signer, side="BUY", type="LIMIT", price="35000", quantity="0.01")
+    status, body = call(
+        client, signer, "GET", "/api/v1/spot/order", orderId=placed["orderId"], accountId=sub["accountId"]
+    )
+    assert (status, body["orderId"], body["accountId"]) == (200, placed["orderId"], sub["accountId"])
+    assert call(client, signer, "GET", "/api/v1/spot/order", orderId=placed["orderId"])[1]["code"] == "0211"
+    assert (
+        call(
+            client,
+            sub_signer,
+            "GET",
+            "/api/v1/spot/order",
+            orderId=placed["orderId"],
+            accountId=account["accountId"],
+        )[1]["code"]
+        == "-3117"
+    )
