@@ -9,6 +9,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
+from functools import lru_cache
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -45,7 +46,7 @@ def place(session: Session, new: trading.NewOrder, now_ms: int, engine: trading.
     scalar_for_update(session, tables.Account, new.account_id)  # one order of an account at a time
     if new.client_order_id is not None and _open_with_client_id(session, new.account_id, new.client_order_id):
         raise errors.DuplicateOrder()
-    filters = SymbolFilters.of(json.loads(instrument.definition))
+    filters = _filters(instrument.definition)
     mark = trading.mark_price_at(session, new.symbol, now_ms, engine)
     check_order(filters, new, mark, _open_count(session, new.account_id, new.symbol), now_ms)
     order = trading.place_order(session, new, now_ms, engine)
@@ -54,6 +55,11 @@ def place(session: Session, new: trading.NewOrder, now_ms: int, engine: trading.
     row = session.get(tables.Order, order.order_id)
     assert row is not None
     return row
+
+
+@lru_cache(maxsize=1024)
+def _filters(definition: str) -> SymbolFilters:
+    return SymbolFilters.of(json.loads(definition))
 
 
 def find(

@@ -92,20 +92,26 @@ class InstrumentRules:
 
     @classmethod
     def of(cls, row: tables.Instrument) -> InstrumentRules:
-        definition = json.loads(row.definition)
-        filters = {f["filterType"]: f for f in definition.get("filters", [])}
-        market = filters.get("MARKET_TRADING", {})
-        return cls(
-            symbol=row.symbol,
-            base_asset=row.base_asset,
-            quote_asset=row.quote_asset,
-            tick_size=Decimal(filters["PRICE_FILTER"]["tickSize"]),
-            step_size=Decimal(filters["LOT_SIZE"]["stepSize"]),
-            base_precision=Decimal(definition["baseAssetPrecision"]),
-            quote_precision=Decimal(definition["quotePrecision"]),
-            buy_up_rate=_optional_rate(market.get("buyPriceUpRate")),
-            sell_down_rate=_optional_rate(market.get("sellPriceDownRate")),
-        )
+        return _rules_of(row.symbol, row.base_asset, row.quote_asset, row.definition)
+
+
+@lru_cache(maxsize=1024)
+def _rules_of(symbol: str, base_asset: str, quote_asset: str, definition_text: str) -> InstrumentRules:
+    """Parsed once per definition, not on every order (keyed by its text, so a changed one is new)."""
+    definition = json.loads(definition_text)
+    filters = {f["filterType"]: f for f in definition.get("filters", [])}
+    market = filters.get("MARKET_TRADING", {})
+    return InstrumentRules(
+        symbol=symbol,
+        base_asset=base_asset,
+        quote_asset=quote_asset,
+        tick_size=Decimal(filters["PRICE_FILTER"]["tickSize"]),
+        step_size=Decimal(filters["LOT_SIZE"]["stepSize"]),
+        base_precision=Decimal(definition["baseAssetPrecision"]),
+        quote_precision=Decimal(definition["quotePrecision"]),
+        buy_up_rate=_optional_rate(market.get("buyPriceUpRate")),
+        sell_down_rate=_optional_rate(market.get("sellPriceDownRate")),
+    )
 
 
 # ---- entry points -----------------------------------------------------------------------------------
