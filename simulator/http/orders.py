@@ -142,7 +142,7 @@ def cancel_all_orders() -> dict[str, Any]:
         symbol=params.optional_text("symbol"),
         side=_side(params),
         from_order_id=params.optional_id("fromOrderId"),
-        limit=_limit(params, DEFAULT_CANCEL_ALL, MAX_CANCEL_ALL),
+        limit=_limit(params, DEFAULT_CANCEL_ALL, MAX_CANCEL_ALL, clamp=True),
     )
     with _write() as (session, now_ms, engine):
         if page.symbol is not None:
@@ -237,10 +237,10 @@ def _side(params: Params) -> Side | None:
         raise errors.InvalidOrderSide() from None
 
 
-def _limit(params: Params, default: int, maximum: int) -> int:
-    """limit: at least 1; more than the maximum gives the maximum (the document: "will only return 200
-    results even if limit being set greater than 200")."""
-    value = params.optional_int("limit", minimum=1)
+def _limit(params: Params, default: int, maximum: int, clamp: bool = False) -> int:
+    """limit: 1 to the maximum, else -1130; with `clamp` more than the maximum counts as the maximum
+    (cancelAllOpenOrders: "will only return 200 results even if limit being set greater than 200")."""
+    value = params.optional_int("limit", minimum=1, maximum=None if clamp else maximum)
     return default if value is None else min(value, maximum)
 
 

@@ -582,7 +582,7 @@ def _settle_side(
 ) -> None:
     """One order's side of a fill: pay from its locked funds, receive, pay the fee; a fill row."""
     quote = price * qty
-    rates = _fee_rates(session, row.account_id, row.symbol)
+    rates = fee_rates(session, row.account_id, row.symbol)
     fee = fill_fee(
         order.side,
         qty,
@@ -715,7 +715,7 @@ def _balance_row(session: Session, account_id: str, asset: str) -> tables.Balanc
     return row
 
 
-def _fee_rates(session: Session, account_id: str, symbol: str) -> FeeRates:
+def fee_rates(session: Session, account_id: str, symbol: str) -> FeeRates:
     account = session.get(tables.Account, account_id)
     user = session.get(tables.User, account.user_id) if account is not None else None
     tier = session.get(tables.FeeTier, user.vip_level if user is not None else 0)

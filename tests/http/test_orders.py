@@ -423,6 +423,8 @@ def test_cancel_all_open_orders_reports_the_last_cancelled(client, signer):
     assert body == {"code": "0000", "message": "success", "timestamp": T0, "lastOrderId": int(ids[1])}
     _, left = call(client, signer, "GET", "/api/v1/spot/openOrders")
     assert [o["orderId"] for o in left] == [ids[0]]  # newest first were cancelled
+    status, body = call(client, signer, "DELETE", "/api/v1/spot/cancelAllOpenOrders", limit=500)  # counts as 200
+    assert (status, body["lastOrderId"]) == (200, int(ids[0]))
 
 
 def test_cancel_by_ids_lists_each_failure_with_its_code(client, signer):
@@ -526,6 +528,7 @@ def test_open_and_trade_orders_lists_newest_first_with_filters(client, signer):
     assert sells == []
     _, finished = call(client, signer, "GET", "/api/v1/spot/tradeOrders")
     assert [(o["orderId"], o["status"]) for o in finished] == [(filled["orderId"], "FILLED")]
+    assert call(client, signer, "GET", "/api/v1/spot/openOrders", limit=1001)[1]["code"] == "-1130"
     assert call(client, signer, "GET", "/api/v1/spot/openOrders", limit=0)[1] == {
         "code": "-1130",
         "msg": "Illegal parameter 'limit'",

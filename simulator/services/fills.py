@@ -1,0 +1,244 @@
+"""Reading fills and fee facts: a trading account's trade history (GET /api/v1/account/trades) and a user's
+VIP summary with per-symbol fee rates (GET /api/v1/account/vipInfo).
+
+Read-only. Callers bring the market up to now first (`services.market.catch_up`), so fills of resting
+orders exist, and pass a read session begun after that.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from simulator import errors
+from simulator.domain.matching.fees import fill_fee
+from simulator.domain.matching.orders import Side
+from simulator.services import trading
+from simulator.storage import tables
+
+THIRTY_DAYS_MS = 30 * 24 * 60 * 60 * 1000
+ID_DIGITS = 19  # every id the simulator makes has 19 digits, so ids compare as text once padded
+PAR_ASSETS = ("USD", "USDT", "USDC")  # valued at 1 USD each: the USD valuation's simplification
+USD_CENT = Decimal("0.01")
+FIAT_TOKEN_TYPE = "FIAT"  # coins.json tokenType of USD, HKD, AED
+
+
+# ---- GET /api/v1/account/trades --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TradeFilter:
+    """What a trade-history request asks for; `since_ms`/`until_ms` bound the fill time (inclusive)."""
+
+    account_id: str
+    since_ms: int
+    until_ms: int | None = None
+    symbol: str | None = None
+    client_order_id: str | None = None
+    from_id: str | None = None
+    to_id: str | None = None
+    limit: int = 500
+
+
+@dataclass(frozen=True)
+class AccountTrade:
+    """One side of a trade as its account sees it: the fill and its order's client order id."""
+
+    fill: tables.Fill
+    client_order_id: str
+
+
+def trade_window_start(start_ms: int | None, now_ms: int) -> int:
+    """The earliest fill time a trade-history request reads. The document: startTime "only supports the last
+    30 days timeframe" — an older startTime is -2028; without one, the window starts 30 days before now."""
+    earliest = now_ms - THIRTY_DAYS_MS
+    if start_ms is None:
+        return earliest
+    if start_ms < earliest:
+        raise errors.SearchLimitedToLastMonth()
+    return start_ms
+
+
+def account_trades(session: Session, wanted: TradeFilter) -> list[AccountTrade]:
+    """The account's fills matching `wanted`, newest first (by time, then id), at most `wanted.limit`."""
+    fill, order = tables.Fill, tables.Order
+    query = (
+        select(fill, order.client_order_id)
+        .join(order, order.order_id == fill.order_id)
+        .where(fill.account_id == wanted.account_id, fill.time >= wanted.since_ms)
+        .order_by(fill.time.desc(), fill.id.desc())
+        .limit(wanted.limit)
+    )
+    if wanted.until_ms is not None:
+        query = query.where(fill.time <= wanted.until_ms)
+    if wanted.symbol is not None:
+        query = query.where(fill.symbol == wanted.symbol)
+    if wanted.client_order_id is not None:
+        query = query.where(order.client_order_id == wanted.client_order_id)
+    if wanted.from_id is not None:
+        query = query.where(fill.id >= wanted.from_id.zfill(ID_DIGITS))
+    if wanted.to_id is not None:
+        query = query.where(fill.id <= wanted.to_id.zfill(ID_DIGITS))
+    return [AccountTrade(row, client_order_id) for row, client_order_id in session.execute(query)]
+
+
+# ---- GET /api/v1/account/vipInfo -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SymbolFees:
+    """A symbol's fee facts for one user: product type, the asset each side pays its fee in, the rates."""
+
+    symbol: str
+    product_type: str
+    buy_fee_asset: str
+    sell_fee_asset: str
+    maker_rate: Decimal
+    taker_rate: Decimal
+
+
+@dataclass(frozen=True)
+class VipSummary:
+    vip_level: int
+    trade_volume_usd: Decimal  # the user's fills of the last 30 days, valued in USD
+    total_assets_usd: Decimal  # every balance of every account of the user, valued in USD
+    symbols: list[SymbolFees]
+    as_of_ms: int
+
+
+def vip_summary(
+    session: Session,
+    user_id: str,
+    account_id: str,
+    symbols: Iterable[str] | None,
+    now_ms: int,
+    engine: trading.Engine,
+) -> VipSummary:
+    """The user's VIP level, 30-day volume and assets in USD, and the fees of `symbols` (all when None),
+    in symbol order. Raises InstrumentNotFound for an unknown symbol."""
+    instruments = {row.symbol: row for row in session.scalars(select(tables.Instrument))}
+    wanted = sorted(instruments) if symbols is None else sorted(set(symbols))
+    for symbol in wanted:
+        if symbol not in instruments:
+            raise errors.InstrumentNotFound()
+    user = session.get(tables.User, user_id)
+    prices = _UsdPrices(session, instruments, now_ms, engine)
+    return VipSummary(
+        vip_level=user.vip_level if user is not None else 0,
+        trade_volume_usd=_to_cents(_trade_volume(session, user_id, instruments, prices, now_ms)),
+        total_assets_usd=_to_cents(_total_assets(session, user_id, prices)),
+        symbols=[_symbol_fees(session, account_id, instruments[symbol]) for symbol in wanted],
+        as_of_ms=now_ms,
+    )
+
+
+def _symbol_fees(session: Session, account_id: str, instrument: tables.Instrument) -> SymbolFees:
+    # The engine's own fee rule and rates, so that what vipInfo says is what fills charge.
+    rates = trading.fee_rates(session, account_id, instrument.symbol)
+    return SymbolFees(
+        symbol=instrument.symbol,
+        product_type=_product_type(session, instrument.quote_asset),
+        buy_fee_asset=_fee_asset(Side.BUY, instrument),
+        sell_fee_asset=_fee_asset(Side.SELL, instrument),
+        maker_rate=rates.maker,
+        taker_rate=rates.taker,
+    )
+
+
+def _fee_asset(side: Side, instrument: tables.Instrument) -> str:
+    """The asset a fill on `side` pays its fee in, asked of the fee rule itself (a zero fill)."""
+    zero, unit = Decimal(0), Decimal(1)
+    return fill_fee(side, zero, zero, zero, instrument.base_asset, instrument.quote_asset, unit, unit).asset
+
+
+def _product_type(session: Session, quote_asset: str) -> str:
+    """Token-Fiat when the quote asset is a fiat currency, else Token-Token (no security tokens here)."""
+    coin = session.get(tables.Coin, quote_asset)
+    token_type = json.loads(coin.definition).get("tokenType") if coin is not None else None
+    return "Token-Fiat" if token_type == FIAT_TOKEN_TYPE else "Token-Token"
+
+
+def _trade_volume(
+    session: Session,
+    user_id: str,
+    instruments: dict[str, tables.Instrument],
+    prices: _UsdPrices,
+    now_ms: int,
+) -> Decimal:
+    fill = tables.Fill
+    rows = session.execute(
+        select(fill.symbol, fill.quote)
+        .join(tables.Account, tables.Account.id == fill.account_id)
+        .where(tables.Account.user_id == user_id, fill.time >= now_ms - THIRTY_DAYS_MS, fill.time <= now_ms)
+    )
+    quote_by_asset: dict[str, Decimal] = {}
+    for symbol, quote in rows:
+        asset = instruments[symbol].quote_asset
+        quote_by_asset[asset] = quote_by_asset.get(asset, Decimal(0)) + quote
+    return sum((prices.value(asset, amount) for asset, amount in quote_by_asset.items()), Decimal(0))
+
+
+def _total_assets(session: Session, user_id: str, prices: _UsdPrices) -> Decimal:
+    balance = tables.Balance
+    rows = session.execute(
+        select(balance.asset, balance.free, balance.locked)
+        .join(tables.Account, tables.Account.id == balance.account_id)
+        .where(tables.Account.user_id == user_id)
+    )
+    return sum((prices.value(asset, free + locked) for asset, free, locked in rows), Decimal(0))
+
+
+class _UsdPrices:
+    """USD prices at market time: USD and the stablecoins at par; another asset at the book's mid (else
+    the last traded price) of its symbol quoted in one of them, or the inverse of one quoted in it (AED
+    through USDTAED). An asset with no such price is valued at 0."""
+
+    def __init__(
+        self,
+        session: Session,
+        instruments: dict[str, tables.Instrument],
+        now_ms: int,
+        engine: trading.Engine,
+    ) -> None:
+        self._session, self._instruments = session, instruments
+        self._now_ms, self._engine = now_ms, engine
+        self._prices: dict[str, Decimal | None] = {}
+
+    def value(self, asset: str, amount: Decimal) -> Decimal:
+        if not amount:
+            return Decimal(0)
+        if asset not in self._prices:
+            self._prices[asset] = self._usd_price(asset)
+        price = self._prices[asset]
+        return amount * price if price is not None else Decimal(0)
+
+    def _usd_price(self, asset: str) -> Decimal | None:
+        if asset in PAR_ASSETS:
+            return Decimal(1)
+        for par in PAR_ASSETS:
+            direct = self._market_price(asset + par)
+            if direct is not None:
+                return direct
+        for par in PAR_ASSETS:
+            inverse = self._market_price(par + asset)
+            if inverse is not None:
+                return 1 / inverse
+        return None
+
+    def _market_price(self, symbol: str) -> Decimal | None:
+        if symbol not in self._instruments:
+            return None
+        price = trading.book_at(self._session, symbol, self._now_ms, self._engine).mid
+        if price is None:
+            state = self._session.get(tables.SymbolState, symbol)
+            price = state.last_price if state is not None else None
+        return price if price is not None and price > 0 else None
+
+
+def _to_cents(value: Decimal) -> Decimal:
+    return value.quantize(USD_CENT, rounding=ROUND_DOWN)

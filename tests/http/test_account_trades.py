@@ -1,0 +1,533 @@
+"""GET /api/v1/account/trades — Get Account Trade List: the caller's fills with the document's fields,
+newest first, its filters and limits, the 30-day rule, accountId, and fills of resting orders made by the
+market catching up before the read."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from simulator.domain.matching.orders import OrderType, Side, TimeInForce
+from simulator.marketdata.records import Depth, Trade
+from simulator.marketdata.writer import StoreWriter, source_id
+from simulator.services import trading
+from simulator.storage import tables
+from simulator.storage.db import Database
+from tests.conftest import Signer
+from tests.http.test_account import credit
+
+NOW = 1_700_000_000_000  # the market clock, stopped (replay at speed 0)
+DAY_MS = 24 * 60 * 60 * 1000
+ENGINE = trading.Engine()
+BTC_BOOK = (
+    ((D("100"), D("1")), (D("99"), D("2"))),
+    ((D("101"), D("1")), (D("102"), D("2")), (D("103"), D("5"))),
+)
+ETH_BOOK = (((D("10"), D("5")),), ((D("11"), D("5")),))
+
+
+@pytest.fixture
+def app(make_app) -> Flask:
+    """Every test here runs on a stopped market clock at NOW, so fill times are known exactly."""
+    return make_app(clock_mode="replay", clock_start=NOW, clock_speed=D(0))
+
+
+def database_of(app: Flask) -> Database:
+    return app.extensions["hashkey_sim"].database
+
+
+def record(app: Flask, *records: Any) -> None:
+    with database_of(app).engine.begin() as connection:
+        writer = StoreWriter(connection, source_id(connection, "test", "trades"), "test")
+        for item in records:
+            writer.add(item)
+        writer.flush()
+
+
+def book(symbol: str, at: int, levels: tuple[Any, Any] = BTC_BOOK) -> Depth:
+    return Depth(symbol, at, bids=levels[0], asks=levels[1])
+
+
+def place(
+    app: Flask, at: int, account_id: str, side: Side, type_: OrderType, symbol: str = "BTCUSDT", **fields
+):
+    if type_ is OrderType.MARKET:
+        fields.setdefault("time_in_force", TimeInForce.IOC)
+    new = trading.NewOrder(account_id=account_id, symbol=symbol, side=side, type=type_, **fields)
+    with database_of(app).write() as session:
+        return trading.place_order(session, new, at, ENGINE)
+
+
+def market_buy(app: Flask, at: int, account_id: str, quantity: str, **fields):
+    return place(app, at, account_id, Side.BUY, OrderType.MARKET, quantity=D(quantity), **fields)
+
+
+def fill_rows(app: Flask, order_id: str | None = None) -> list[tables.Fill]:
+    with database_of(app).read() as session:
+        query = select(tables.Fill).order_by(tables.Fill.id)
+        if order_id is not None:
+            query = query.where(tables.Fill.order_id == order_id)
+        return list(session.scalars(query))
+
+
+def trades(client, signer: Signer, **params: Any):
+    return client.get("/api/v1/account/trades", **signer.ccxt("GET", **params))
+
+
+def ids_of(response) -> list[str]:
+    return [entry["id"] for entry in response.get_json()]
+
+
+def fill_entry(row: tables.Fill, client_order_id: str) -> dict[str, Any]:
+    """What the document shows for one fill with no HSK deduction."""
+    fee = format(row.fee_amount.normalize(), "f")
+    fee_object = {
+        "feeCoinId": row.fee_asset,
+        "feeCoinName": row.fee_asset,
+        "fee": fee,
+        "originCoinId": row.fee_asset,
+        "originCoinName": row.fee_asset,
+        "originFee": fee,
+    }
+    return {
+        "id": row.id,
+        "clientOrderId": client_order_id,
+        "ticketId": row.ticket_id,
+        "symbol": row.symbol,
+        "symbolName": row.symbol,
+        "orderId": row.order_id,
+        "matchOrderId": "0",
+        "price": format(row.price.normalize(), "f"),
+        "qty": format(row.qty.normalize(), "f"),
+        "commission": fee,
+        "commissionAsset": row.fee_asset,
+        "time": str(row.time),
+        "isBuyer": row.side == "BUY",
+        "isMaker": bool(row.is_maker),
+        "fee": fee_object,
+        "feeCoinId": row.fee_asset,
+        "feeAmount": fee,
+        "makerRebate": "0",
+        "hskDeduct": False,
+        "hskDeductPrice": "",
+    }
+
+
+# ---------------------------------------------------------------------------- what a fill looks like
+
+
+def test_a_market_buy_lists_each_fill_newest_first_as_the_document_shows(client, account, signer):
+    app = client.application
+    record(app, book("BTCUSDT", NOW - 1000))
+    order = market_buy(app, NOW - 900, account["accountId"], "2", client_order_id="bot-1")
+    at_101, at_102 = fill_rows(app)
+
+    response = trades(client, signer)
+
+    assert response.status_code == 200
+    assert response.get_json() == [
+        {
+            "id": at_102.id,
+            "clientOrderId": "bot-1",
+            "ticketId": at_102.ticket_id,
+            "symbol": "BTCUSDT",
+            "symbolName": "BTCUSDT",
+            "orderId": order.order_id,
+            "matchOrderId": "0",
+            "price": "102",
+            "qty": "1",
+            "commission": "0.0012",
+            "commissionAsset": "BTC",
+            "time": str(NOW - 900),
+            "isBuyer": True,
+            "isMaker": False,
+            "fee": {
+                "feeCoinId": "BTC",
+                "feeCoinName": "BTC",
+                "fee": "0.0012",
+                "originCoinId": "BTC",
+                "originCoinName": "BTC",
+                "originFee": "0.0012",
+            },
+            "feeCoinId": "BTC",
+            "feeAmount": "0.0012",
+            "makerRebate": "0",
+            "hskDeduct": False,
+            "hskDeductPrice": "",
+        },
+        fill_entry(at_101, "bot-1"),
+    ]
+    assert at_101.price == D("101")
+
+
+def test_trade_fields_come_in_the_documents_order_with_its_types(client, account, signer):
+    record(client.application, book("BTCUSDT", NOW - 1000))
+    market_buy(client.application, NOW - 900, account["accountId"], "0.5")
+
+    (entry,) = trades(client, signer).get_json()
+
+    assert list(entry) == [
+        "id",
+        "clientOrderId",
+        "ticketId",
+        "symbol",
+        "symbolName",
+        "orderId",
+        "matchOrderId",
+        "price",
+        "qty",
+        "commission",
+        "commissionAsset",
+        "time",
+        "isBuyer",
+        "isMaker",
+        "fee",
+        "feeCoinId",
+        "feeAmount",
+        "makerRebate",
+        "hskDeduct",
+        "hskDeductPrice",
+    ]
+    assert list(entry["fee"]) == [
+        "feeCoinId",
+        "feeCoinName",
+        "fee",
+        "originCoinId",
+        "originCoinName",
+        "originFee",
+    ]
+    booleans = {"isBuyer", "isMaker", "hskDeduct"}
+    assert all(isinstance(value, str) for name, value in entry.items() if name not in booleans | {"fee"})
+    assert all(isinstance(entry[name], bool) for name in booleans)
+
+
+def test_an_order_without_client_order_id_shows_its_generated_one(client, account, signer):
+    record(client.application, book("BTCUSDT", NOW - 1000))
+    order = market_buy(client.application, NOW - 900, account["accountId"], "0.5")
+
+    (entry,) = trades(client, signer).get_json()
+
+    assert entry["clientOrderId"] == order.order_id
+
+
+def test_a_sell_pays_its_fee_in_the_quote_asset_and_is_not_the_buyer(client, account, signer):
+    record(client.application, book("BTCUSDT", NOW - 1000))
+    place(client.application, NOW - 900, account["accountId"], Side.SELL, OrderType.MARKET, quantity=D("0.5"))
+
+    (entry,) = trades(client, signer).get_json()
+
+    assert (entry["price"], entry["qty"], entry["isBuyer"], entry["isMaker"]) == ("100", "0.5", False, False)
+    assert (entry["commission"], entry["commissionAsset"], entry["feeAmount"]) == ("0.06", "USDT", "0.06")
+    assert entry["fee"]["feeCoinId"] == entry["fee"]["originCoinId"] == "USDT"
+
+
+def test_both_sides_of_a_trade_between_two_users_share_the_ticket_and_hide_the_counter_order(
+    client, create_account, account, signer
+):
+    record(client.application, book("BTCUSDT", NOW - 1000))
+    seller = create_account(balances={"BTC": "1"})
+    ask = place(
+        client.application,
+        NOW - 900,
+        seller["accountId"],
+        Side.SELL,
+        OrderType.LIMIT,
+        price=D("100.80"),
+        quantity=D("0.5"),
+    )
+    place(
+        client.application,
+        NOW - 800,
+        account["accountId"],
+        Side.BUY,
+        OrderType.LIMIT,
+        price=D("100.8"),
+        quantity=D("0.5"),
+    )
+    seller_signer = Signer(seller["apiKey"], seller["secretKey"])
+
+    (taker,) = trades(client, signer).get_json()
+    (maker,) = trades(client, seller_signer).get_json()
+
+    assert taker["ticketId"] == maker["ticketId"]
+    assert (taker["isMaker"], maker["isMaker"], maker["orderId"]) == (False, True, ask.order_id)
+    assert (taker["matchOrderId"], maker["matchOrderId"]) == ("0", "0")
+    assert (maker["price"], maker["commission"], maker["commissionAsset"]) == ("100.8", "0.06048", "USDT")
+
+
+def test_another_users_fills_are_not_listed(client, create_account, account, signer):
+    record(client.application, book("BTCUSDT", NOW - 1000))
+    other = create_account(balances={"USDT": "1000"})
+    market_buy(client.application, NOW - 900, other["accountId"], "0.5")
+
+    response = trades(client, signer)
+
+    assert (response.status_code, response.get_json()) == (200, [])
+
+
+def test_a_resting_order_filled_by_the_market_since_is_listed_at_the_fills_market_time(
+    client, account, signer
+):
+    app = client.application
+    record(app, book("BTCUSDT", NOW - 5000), Trade("BTCUSDT", NOW - 100, D("100.00"), D("5"), True, "1"))
+    place(
+        app, NOW - 4000, account["accountId"], Side.BUY, OrderType.LIMIT, price=D("100.50"), quantity=D("1")
+    )
+    assert fill_rows(app) == []  # nothing has moved the market to NOW yet: the request must
+
+    (entry,) = trades(client, signer).get_json()
+
+    assert (entry["price"], entry["qty"], entry["isMaker"]) == ("100.5", "1", True)
+    assert (entry["time"], entry["commission"]) == (str(NOW - 100), "0.0012")
+
+
+# ---------------------------------------------------------------------------- filters
+
+
+@pytest.fixture
+def three_orders(client, account) -> list[Any]:
+    """Three market buys on BTCUSDT at NOW-900, -800, -700 (one fill each) and one on ETHUSDT at NOW-600."""
+    app = client.application
+    record(app, book("BTCUSDT", NOW - 1000), book("ETHUSDT", NOW - 1000, ETH_BOOK))
+    account_id = account["accountId"]
+    orders = [
+        market_buy(app, NOW - 900 + 100 * i, account_id, "0.1", client_order_id=f"c{i}") for i in range(3)
+    ]
+    orders.append(market_buy(app, NOW - 600, account_id, "1", symbol="ETHUSDT", client_order_id="eth"))
+    return orders
+
+
+def fill_id_of(app: Flask, order: Any) -> str:
+    (row,) = fill_rows(app, order.order_id)
+    return row.id
+
+
+def test_symbol_filter_lists_only_that_symbols_fills(client, signer, three_orders):
+    app = client.application
+
+    response = trades(client, signer, symbol="BTCUSDT")
+
+    assert ids_of(response) == [fill_id_of(app, order) for order in reversed(three_orders[:3])]
+
+
+def test_without_symbol_every_symbol_is_listed_newest_first(client, signer, three_orders):
+    response = trades(client, signer)
+
+    assert [entry["clientOrderId"] for entry in response.get_json()] == ["eth", "c2", "c1", "c0"]
+
+
+def test_client_order_id_filter_lists_that_orders_fills(client, signer, three_orders):
+    response = trades(client, signer, clientOrderId="c1")
+
+    assert ids_of(response) == [fill_id_of(client.application, three_orders[1])]
+
+
+def test_unknown_client_order_id_lists_nothing(client, signer, three_orders):
+    response = trades(client, signer, clientOrderId="nobody")
+
+    assert (response.status_code, response.get_json()) == (200, [])
+
+
+def test_from_id_and_to_id_bound_the_ids_inclusively(client, signer, three_orders):
+    app = client.application
+    first, second, third = (fill_id_of(app, order) for order in three_orders[:3])
+
+    response = trades(client, signer, fromId=first, toId=second)
+
+    assert ids_of(response) == [second, first]
+    assert ids_of(trades(client, signer, fromId=third, symbol="BTCUSDT")) == [third]
+    assert ids_of(trades(client, signer, toId=first)) == [first]
+
+
+def test_start_and_end_time_bound_the_fill_time_inclusively(client, signer, three_orders):
+    response = trades(client, signer, startTime=NOW - 800, endTime=NOW - 700)
+
+    assert [entry["clientOrderId"] for entry in response.get_json()] == ["c2", "c1"]
+
+
+def test_limit_keeps_the_newest_fills(client, signer, three_orders):
+    response = trades(client, signer, limit=2)
+
+    assert [entry["clientOrderId"] for entry in response.get_json()] == ["eth", "c2"]
+
+
+def test_limit_of_1000_is_accepted(client, signer, three_orders):
+    response = trades(client, signer, limit=1000)
+
+    assert len(response.get_json()) == 4
+
+
+def test_limit_defaults_to_500(client, account, signer):
+    app = client.application
+    record(app, book("BTCUSDT", NOW - 1000))
+    order = market_buy(app, NOW - 900, account["accountId"], "0.001")
+    (template,) = fill_rows(app)
+    with database_of(app).write() as session:  # 500 more fills of the same order, one ms apart
+        for i in range(1, 501):
+            session.add(
+                tables.Fill(
+                    id=str(int(template.id) + 10_000 + i),
+                    ticket_id=template.ticket_id,
+                    order_id=order.order_id,
+                    account_id=template.account_id,
+                    symbol="BTCUSDT",
+                    side="BUY",
+                    price=template.price,
+                    qty=template.qty,
+                    quote=template.quote,
+                    is_maker=0,
+                    fee_asset="BTC",
+                    fee_amount=template.fee_amount,
+                    counter_order_id=None,
+                    time=template.time + i,
+                )
+            )
+
+    entries = trades(client, signer).get_json()
+
+    assert len(entries) == 500
+    assert entries[0]["time"] == str(NOW - 900 + 500)
+    assert template.id not in {entry["id"] for entry in entries}  # the oldest of 501 is left out
+
+
+# ---------------------------------------------------------------------------- the last 30 days
+
+
+def test_without_start_time_fills_older_than_30_days_are_not_listed(client, account, signer):
+    app = client.application
+    old, recent = NOW - 30 * DAY_MS - 1, NOW - 30 * DAY_MS
+    record(app, book("BTCUSDT", old - 100), book("BTCUSDT", recent - 1))
+    market_buy(app, old, account["accountId"], "0.1", client_order_id="old")
+    market_buy(app, recent, account["accountId"], "0.1", client_order_id="recent")
+
+    response = trades(client, signer)
+
+    assert [entry["clientOrderId"] for entry in response.get_json()] == ["recent"]
+
+
+def test_start_time_exactly_30_days_ago_is_accepted(client, signer):
+    response = trades(client, signer, startTime=NOW - 30 * DAY_MS)
+
+    assert (response.status_code, response.get_json()) == (200, [])
+
+
+def test_start_time_before_the_last_30_days_is_refused(client, signer):
+    response = trades(client, signer, startTime=NOW - 30 * DAY_MS - 1)
+
+    assert response.status_code == 400
+    assert response.get_json() == {
+        "code": "-2028",
+        "msg": "The search is limited to data within the last one month",
+    }
+
+
+def test_end_time_before_start_time_lists_nothing(client, signer, three_orders):
+    response = trades(client, signer, startTime=NOW - 700, endTime=NOW - 800)
+
+    assert (response.status_code, response.get_json()) == (200, [])
+
+
+# ---------------------------------------------------------------------------- accounts
+
+
+def test_master_key_reads_its_sub_accounts_trades_with_account_id(client, account, signer, sub_signer):
+    app = client.application
+    sub = next(a for a in account["accounts"] if a.get("keyType") == "sub")
+    record(app, book("BTCUSDT", NOW - 1000))
+    credit(client, sub["accountId"], "USDT", "100")
+    market_buy(app, NOW - 900, sub["accountId"], "0.1", client_order_id="from-sub")
+
+    by_master = trades(client, signer, accountId=sub["accountId"])
+    by_sub = trades(client, sub_signer)
+    own = trades(client, signer)
+
+    assert [entry["clientOrderId"] for entry in by_master.get_json()] == ["from-sub"]
+    assert by_sub.get_json() == by_master.get_json()
+    assert own.get_json() == []
+
+
+def test_sub_key_naming_the_main_account_is_an_invalid_permission(client, account, sub_signer):
+    response = trades(client, sub_signer, accountId=account["accountId"])
+
+    assert (response.status_code, response.get_json()) == (
+        400,
+        {"code": "-3117", "msg": "Invalid permission"},
+    )
+
+
+def test_master_key_naming_another_users_account_is_not_allowed(client, create_account, signer):
+    other = create_account()
+
+    response = trades(client, signer, accountId=other["accountId"])
+
+    assert (response.status_code, response.get_json()) == (
+        400,
+        {"code": "0104", "msg": "accountId is not allowed"},
+    )
+
+
+# ---------------------------------------------------------------------------- bad input
+
+
+def test_unknown_symbol_is_instrument_not_found(client, signer):
+    response = trades(client, signer, symbol="DOGEUSDT")
+
+    assert (response.status_code, response.get_json()) == (
+        400,
+        {"code": "0201", "msg": "Instrument not found"},
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("limit", "0"),
+        ("limit", "1001"),
+        ("limit", "ten"),
+        ("limit", "-5"),
+        ("startTime", "yesterday"),
+        ("endTime", "1.5"),
+        ("fromId", "abc"),
+        ("toId", "12x"),
+        ("accountId", "main"),
+        ("symbol", ""),
+        ("clientOrderId", ""),
+    ],
+)
+def test_malformed_parameters_are_illegal(client, signer, name, value):
+    response = trades(client, signer, **{name: value})
+
+    assert response.status_code == 400
+    assert response.get_json() == {"code": "-1130", "msg": f"Illegal parameter '{name}'"}
+
+
+def test_a_refused_request_moves_no_resting_order(client, account, signer):
+    app = client.application
+    record(app, book("BTCUSDT", NOW - 5000), Trade("BTCUSDT", NOW - 100, D("100.00"), D("5"), True, "1"))
+    place(
+        app, NOW - 4000, account["accountId"], Side.BUY, OrderType.LIMIT, price=D("100.50"), quantity=D("1")
+    )
+
+    response = trades(client, signer, limit="0")
+
+    assert response.status_code == 400
+    assert fill_rows(app) == []
+
+
+# ---------------------------------------------------------------------------- weight
+
+
+@pytest.mark.parametrize("path", ["/api/v1/account/trades", "/api/v1/account/vipInfo"])
+def test_each_request_weighs_5_as_documented(make_app, signer, path):
+    limited = make_app(clock_mode="replay", clock_start=NOW, clock_speed=D(0), key_weight_limit=9)
+    client = limited.test_client()
+
+    first = client.get(path, **signer.ccxt("GET"))
+    second = client.get(path, **signer.ccxt("GET"))
+
+    assert first.status_code == 200
+    assert (second.status_code, second.get_json()) == (400, {"code": "0003", "msg": "Rate limit exceeded"})
