@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from simulator import errors
-from simulator.domain.matching.fees import fill_fee
+from simulator.domain.matching.fees import fee_asset
 from simulator.domain.matching.orders import Side
 from simulator.services import trading
 from simulator.storage import tables
@@ -151,9 +151,8 @@ def _symbol_fees(session: Session, account_id: str, instrument: tables.Instrumen
 
 
 def _fee_asset(side: Side, instrument: tables.Instrument) -> str:
-    """The asset a fill on `side` pays its fee in, asked of the fee rule itself (a zero fill)."""
-    zero, unit = Decimal(0), Decimal(1)
-    return fill_fee(side, zero, zero, zero, instrument.base_asset, instrument.quote_asset, unit, unit).asset
+    """The asset a fill on `side` pays its fee in, as the fee rule says."""
+    return fee_asset(side, instrument.base_asset, instrument.quote_asset)
 
 
 def _product_type(session: Session, quote_asset: str) -> str:

@@ -590,8 +590,6 @@ def _settle_side(
         rates.maker if is_maker else rates.taker,
         rules.base_asset,
         rules.quote_asset,
-        rules.base_precision,
-        rules.quote_precision,
     )
     if order.side is Side.BUY:
         paid, received = (rules.quote_asset, quote), (rules.base_asset, qty)

@@ -518,12 +518,9 @@ def test_the_mark_price_uses_what_is_left_after_taking() -> None:
 
 # --- fees -----------------------------------------------------------------------------------------------
 
-BASE_PRECISION = D("0.00001")
-QUOTE_PRECISION = D("0.000001")
-
 
 def fee(side: Side, qty: str, quote: str, rate: str) -> Fee:
-    return fill_fee(side, D(qty), D(quote), D(rate), "BTC", "USDT", BASE_PRECISION, QUOTE_PRECISION)
+    return fill_fee(side, D(qty), D(quote), D(rate), "BTC", "USDT")
 
 
 def test_a_buy_pays_its_fee_in_base() -> None:
@@ -534,25 +531,14 @@ def test_a_sell_pays_its_fee_in_quote() -> None:
     assert fee(Side.SELL, "2", "60000", "0.001") == Fee("USDT", D("60"))
 
 
-def test_a_buy_fee_is_rounded_up_to_the_base_precision() -> None:
-    # 1.23456 * 0.001 = 0.00123456
-    assert fee(Side.BUY, "1.23456", "37036.8", "0.001") == Fee("BTC", D("0.00124"))
-
-
-def test_a_sell_fee_is_rounded_up_to_the_quote_precision() -> None:
-    # 123.456789 * 0.0015 = 0.1851851835
-    assert fee(Side.SELL, "0.004", "123.456789", "0.0015") == Fee("USDT", D("0.185186"))
-
-
-def test_a_fee_already_on_the_precision_is_not_rounded_further() -> None:
-    assert fee(Side.BUY, "1", "100", "0.00002").amount == D("0.00002")
-    assert fee(Side.SELL, "1", "100", "0.00001").amount == D("0.001")
+def test_the_fee_is_exact_as_in_the_documents_trade_example() -> None:
+    # GET /api/v1/account/trades: qty 0.01098 BTC, commission "0.000013176" BTC (taker 0.0012)
+    assert fee(Side.BUY, "0.01098", "1240.0271784", "0.0012") == Fee("BTC", D("0.000013176"))
+    assert fee(Side.SELL, "0.004", "123.456789", "0.0015") == Fee("USDT", D("0.1851851835"))
 
 
 def test_a_fee_is_never_more_than_the_fill_pays_out() -> None:
-    # 0.000001 * 0.5 rounds up to 0.00001 base, ten times what the buy receives
-    assert fee(Side.BUY, "0.000001", "0.06", "0.5") == Fee("BTC", D("0.000001"))
-    assert fee(Side.SELL, "0.000001", "0.0000001", "0.5") == Fee("USDT", D("0.0000001"))
+    assert fee(Side.BUY, "0.000001", "0.06", "1.5") == Fee("BTC", D("0.000001"))
 
 
 @pytest.mark.parametrize("side", list(Side), ids=_id)
@@ -562,33 +548,20 @@ def test_a_zero_rate_pays_no_fee(side: Side, rate: str) -> None:
 
 
 @st.composite
-def fee_cases(draw: st.DrawFn) -> tuple[Side, Decimal, Decimal, Decimal, Decimal, Decimal]:
+def fee_cases(draw: st.DrawFn) -> tuple[Side, Decimal, Decimal, Decimal]:
     side = draw(st.sampled_from(list(Side)))
     qty = draw(st.decimals(min_value=D("0.00000001"), max_value=D("1000"), places=8))
     price = draw(st.decimals(min_value=D("0.0001"), max_value=D("100000"), places=4))
-    rate = draw(
-        st.one_of(
-            st.decimals(min_value=D("0"), max_value=D("0.01"), places=6),
-            st.decimals(min_value=D("0"), max_value=D("1"), places=4),
-        )
-    )
-    base_precision = draw(st.sampled_from([D("0.1"), D("0.01"), D("0.0001"), D("0.00001"), D("0.00000001")]))
-    quote_precision = draw(st.sampled_from([D("0.01"), D("0.00001"), D("0.000001"), D("0.00000001")]))
-    return side, qty, qty * price, rate, base_precision, quote_precision
+    rate = draw(st.decimals(min_value=D("0"), max_value=D("1"), places=6))
+    return side, qty, qty * price, rate
 
 
 @PROPERTIES
 @given(fee_cases())
-def test_the_fee_is_the_exact_fee_rounded_up_and_capped_at_what_the_side_receives(
-    case: tuple[Side, Decimal, Decimal, Decimal, Decimal, Decimal],
+def test_the_fee_is_exactly_what_the_side_receives_times_the_rate(
+    case: tuple[Side, Decimal, Decimal, Decimal],
 ) -> None:
-    side, qty, quote, rate, base_precision, quote_precision = case
-    paid = fill_fee(side, qty, quote, rate, "BTC", "USDT", base_precision, quote_precision)
-    received, precision, asset = (
-        (qty, base_precision, "BTC") if side is Side.BUY else (quote, quote_precision, "USDT")
-    )
-    exact = received * rate
-    assert paid.asset == asset
-    assert exact <= paid.amount < exact + precision
-    assert paid.amount <= received
-    assert paid.amount % precision == 0 or paid.amount == received
+    side, qty, quote, rate = case
+    paid = fill_fee(side, qty, quote, rate, "BTC", "USDT")
+    received, asset = (qty, "BTC") if side is Side.BUY else (quote, "USDT")
+    assert (paid.asset, paid.amount) == (asset, received * rate)
