@@ -8,7 +8,8 @@ from flask import Flask
 
 from simulator.clock import transport_now_ms
 from simulator.domain.clock import ClockMode, MarketClock
-from simulator.http import account, admin, market
+from simulator.http import account, admin, market, orders, quote
+from simulator.http import trades as trades_api
 from simulator.http.errorhandlers import register_error_handlers
 from simulator.http.state import EXTENSION, RateLimits, SimState
 from simulator.services import accounts
@@ -57,5 +58,8 @@ def clock_from_settings(settings: Settings) -> MarketClock:
 
 def register_blueprints(app: Flask) -> None:
     app.register_blueprint(market.bp)
+    app.register_blueprint(quote.bp)
     app.register_blueprint(account.bp)
+    app.register_blueprint(orders.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(trades_api.bp)

@@ -180,7 +180,10 @@ class Fill(Base):
     against recorded liquidity has no counter order."""
 
     __tablename__ = "fills"
-    __table_args__ = (Index("ix_fills_account", "account_id", "symbol", "time"),)
+    __table_args__ = (
+        Index("ix_fills_account", "account_id", "symbol", "time"),
+        Index("ix_fills_symbol_time", "symbol", "time"),  # the simulated prints of /quote/v1/trades
+    )
     id: Mapped[str] = mapped_column(Id, primary_key=True)
     ticket_id: Mapped[str] = mapped_column(Id)
     order_id: Mapped[str] = mapped_column(ForeignKey("orders.order_id"), index=True)

@@ -423,7 +423,9 @@ def test_cancel_all_open_orders_reports_the_last_cancelled(client, signer):
     assert body == {"code": "0000", "message": "success", "timestamp": T0, "lastOrderId": int(ids[1])}
     _, left = call(client, signer, "GET", "/api/v1/spot/openOrders")
     assert [o["orderId"] for o in left] == [ids[0]]  # newest first were cancelled
-    status, body = call(client, signer, "DELETE", "/api/v1/spot/cancelAllOpenOrders", limit=500)  # counts as 200
+    status, body = call(
+        client, signer, "DELETE", "/api/v1/spot/cancelAllOpenOrders", limit=500
+    )  # counts as 200
     assert (status, body["lastOrderId"]) == (200, int(ids[0]))
 
 

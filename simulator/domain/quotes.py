@@ -1,0 +1,199 @@
+"""The arithmetic behind the public market-data endpoints: kline intervals and their aggregation, order
+books merged from recorded levels and simulated orders, price aggregation (depth/merged `scale`), the tape
+of prints, and the rolling 24-hour statistics. Pure functions of values: no clock, no database.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+
+from simulator.marketdata.records import INTERVAL_MS, MONTH, Kline
+
+DAY_MS = 86_400_000
+WEEK_MS = 7 * DAY_MS
+# 1970-01-01 was a Thursday: weekly bars open on Mondays 00:00 UTC, four days after the epoch.
+WEEK_OFFSET_MS = 4 * DAY_MS
+# The intervals HashKey serves (m minutes, h hours, d days, w weeks, M months).
+KLINE_INTERVALS = ("1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "1w", "1M")
+ZERO = Decimal(0)
+TEN = Decimal(10)
+
+Level = tuple[Decimal, Decimal]  # (price, quantity)
+
+
+# ---- kline intervals -------------------------------------------------------------------------------------
+
+
+def bucket_open(interval: str, t: int) -> int:
+    """The open time of the `interval` bar that covers market time t (UTC; weeks start on Monday)."""
+    if interval == MONTH:
+        moment = datetime.fromtimestamp(t // 1000, UTC)
+        return calendar.timegm((moment.year, moment.month, 1, 0, 0, 0)) * 1000
+    length = INTERVAL_MS[interval]
+    offset = WEEK_OFFSET_MS if interval == "1w" else 0
+    return t - (t - offset) % length
+
+
+def next_open(interval: str, open_time: int) -> int:
+    """The open time of the bar after the one opening at `open_time`."""
+    if interval == MONTH:
+        moment = datetime.fromtimestamp(open_time // 1000, UTC)
+        year, month = (moment.year + 1, 1) if moment.month == 12 else (moment.year, moment.month + 1)
+        return calendar.timegm((year, month, 1, 0, 0, 0)) * 1000
+    return open_time + INTERVAL_MS[interval]
+
+
+def previous_open(interval: str, open_time: int, bars_back: int) -> int:
+    """The open time `bars_back` bars before the bar opening at `open_time`."""
+    if interval != MONTH:
+        return open_time - bars_back * INTERVAL_MS[interval]
+    moment = datetime.fromtimestamp(open_time // 1000, UTC)
+    months = moment.year * 12 + moment.month - 1 - bars_back
+    return calendar.timegm((months // 12, months % 12 + 1, 1, 0, 0, 0)) * 1000
+
+
+def first_open_from(interval: str, start: int) -> int:
+    """The first bar opening at or after `start` (a bar is in a window when its open time is)."""
+    opened = bucket_open(interval, start)
+    return opened if opened == start else next_open(interval, opened)
+
+
+def divides(source: str, target: str) -> bool:
+    """Whether bars of `source` tile bars of `target` exactly (a month is tiled by whatever tiles a day)."""
+    if source not in INTERVAL_MS:
+        return source == target
+    length = INTERVAL_MS[source]
+    if target == MONTH:
+        return DAY_MS % length == 0
+    return INTERVAL_MS[target] % length == 0
+
+
+def source_interval(target: str, stored: Iterable[str], shifts_align: bool) -> str | None:
+    """Which stored series answers `target`: the series itself when stored and its bars land on the
+    target's grid (`shifts_align`: replay mode, or a live loop whose period is a whole number of target
+    bars), else the finest stored series that tiles the target; None when nothing does."""
+    stored = set(stored)
+    if target in stored and shifts_align:
+        return target
+    tiling = [name for name in stored if name in INTERVAL_MS and divides(name, target) and name != target]
+    return min(tiling, key=INTERVAL_MS.__getitem__, default=None)
+
+
+def aggregate(bars: Sequence[Kline], interval: str) -> list[Kline]:
+    """Bars (oldest first, already in market time) rolled up into `interval` bars: first open, highest
+    high, lowest low, last close, volumes and trade counts summed. A bucket with no bar has no bar."""
+    buckets: dict[int, list[Kline]] = {}
+    for bar in bars:
+        buckets.setdefault(bucket_open(interval, bar.open_time), []).append(bar)
+    return [_combine(interval, opened, members) for opened, members in buckets.items()]
+
+
+def _combine(interval: str, opened: int, members: list[Kline]) -> Kline:
+    close_time = next_open(interval, opened) - 1
+    return Kline(
+        symbol=members[0].symbol,
+        interval=interval,
+        open_time=opened,
+        close_time=close_time,
+        open=members[0].open,
+        high=max(bar.high for bar in members),
+        low=min(bar.low for bar in members),
+        close=members[-1].close,
+        volume=sum((bar.volume for bar in members), ZERO),
+        quote_volume=_sum_known(bar.quote_volume for bar in members),
+        trade_count=sum(bar.trade_count or 0 for bar in members),
+        taker_buy_base=_sum_known(bar.taker_buy_base for bar in members),
+        taker_buy_quote=_sum_known(bar.taker_buy_quote for bar in members),
+        is_final=members[-1].is_final and members[-1].close_time == close_time,  # it reached its end
+    )
+
+
+def _sum_known(values: Iterable[Decimal | None]) -> Decimal | None:
+    """The sum of the values a venue reported; None when it reported none of them."""
+    known = [value for value in values if value is not None]
+    return sum(known, ZERO) if known else None
+
+
+# ---- order books -----------------------------------------------------------------------------------------
+
+
+def merge_levels(recorded: Iterable[Level], simulated: Iterable[Level], bids: bool) -> list[Level]:
+    """One side of the book: recorded levels and simulated resting quantities added up per price, best
+    first (bids highest first, asks lowest first); empty levels dropped."""
+    sizes: dict[Decimal, Decimal] = {}
+    for price, qty in (*recorded, *simulated):
+        if qty > 0:
+            sizes[price] = sizes.get(price, ZERO) + qty
+    return sorted(sizes.items(), key=lambda level: level[0], reverse=bids)
+
+
+def scale_step(tick_size: Decimal, scale: int) -> Decimal:
+    """depth/merged: scale 0 is the tick size, each step up is ten times coarser."""
+    return tick_size * TEN**scale
+
+
+def merge_by_step(levels: Sequence[Level], step: Decimal, bids: bool) -> list[Level]:
+    """Levels (best first) aggregated onto a price grid of `step`: bids round down, asks round up, so a
+    merged price is never better than the prices merged into it."""
+    rounding = ROUND_FLOOR if bids else ROUND_CEILING
+    merged: dict[Decimal, Decimal] = {}
+    for price, qty in levels:
+        grid = (price / step).to_integral_value(rounding=rounding) * step
+        merged[grid] = merged.get(grid, ZERO) + qty
+    return sorted(merged.items(), key=lambda level: level[0], reverse=bids)
+
+
+# ---- the tape --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Print:
+    """One trade on the tape. `order` breaks ties within a millisecond: recorded prints (0) come before
+    simulated ones (1), each in its own order (`sequence`)."""
+
+    time: int
+    price: Decimal
+    qty: Decimal
+    buyer_is_maker: bool
+    order: int = 0
+    sequence: int = 0
+
+
+def latest_prints(recorded: Iterable[Print], simulated: Iterable[Print], limit: int) -> list[Print]:
+    """The `limit` newest prints of both tapes, oldest first."""
+    merged = sorted((*recorded, *simulated), key=lambda p: (p.time, p.order, p.sequence))
+    return merged[-limit:] if limit > 0 else []
+
+
+# ---- rolling 24 hours ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DayStats:
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal
+    quote_volume: Decimal
+
+
+def day_stats(bars: Sequence[Kline], last_price: Decimal | None) -> DayStats:
+    """The 24-hour figures from the bars of the window (oldest first) and the last traded price: open is
+    the first bar's open, high/low span the bars and the last price, volumes are the bars' sums. No bars
+    and no price: all zero."""
+    close = last_price if last_price is not None else (bars[-1].close if bars else ZERO)
+    if not bars:
+        return DayStats(close, close, close, close, ZERO, ZERO)
+    return DayStats(
+        open=bars[0].open,
+        high=max(max(bar.high for bar in bars), close),
+        low=min(min(bar.low for bar in bars), close),
+        close=close,
+        volume=sum((bar.volume for bar in bars), ZERO),
+        quote_volume=sum((bar.quote_volume or ZERO for bar in bars), ZERO),
+    )

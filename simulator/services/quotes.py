@@ -1,0 +1,414 @@
+"""The public market-data use cases: what the market looks like at the market clock's now.
+
+Recorded data is read at the recording time the market is replaying (in live mode the recording is
+replayed shifted and looped: `Timeline`), and every time is stamped back in market time. Simulated orders
+and trades join it: resting orders add their remaining quantity to the book, and every fill of a simulated
+taker is a print on the tape. A resting order filled by the recording shows through the recorded print that
+filled it, so no trade is printed twice.
+
+Endpoints whose answer depends on simulated orders (book, tape, tickers) first bring the market up to now
+(`market.catch_up`), then read in a transaction begun after it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
+
+from simulator import errors
+from simulator.domain import quotes
+from simulator.domain.matching.orders import OrderType, Side
+from simulator.domain.quotes import DAY_MS, DayStats, Level, Print
+from simulator.domain.timeline import Segment, Timeline
+from simulator.marketdata import store
+from simulator.marketdata.records import INTERVAL_MS, MONTH, Kline
+from simulator.services import market, trading
+from simulator.services.clock import read_clock
+from simulator.settings import Settings
+from simulator.storage import tables
+from simulator.storage.db import Database
+
+# In live mode the recording loops back without end: history is served for this long at most, so that a
+# request for 1000 daily bars of a one-day recording reads a month of bars, not a thousand loops.
+LIVE_HISTORY_MS = 30 * DAY_MS
+BOOKED_TYPES = (OrderType.LIMIT.value, OrderType.LIMIT_MAKER.value)
+
+_trade = tables.MarketTrade.__table__.c
+RECORDED_TRADES_NEWEST_FIRST = (
+    select(_trade.time, _trade.price, _trade.qty, _trade.buyer_is_maker)
+    .where(
+        _trade.symbol == bindparam("symbol"),
+        _trade.time > bindparam("t0"),
+        _trade.time <= bindparam("t1"),
+    )
+    .order_by(_trade.time.desc(), _trade.venue.desc(), _trade.trade_id.desc())
+)
+
+
+@dataclass(frozen=True)
+class ExchangeInfo:
+    now_ms: int
+    symbols: list[dict[str, Any]]  # instrument definitions as stored
+    coins: list[dict[str, Any]]  # coin definitions as stored
+
+
+@dataclass(frozen=True)
+class Book:
+    """The book at `now_ms`: recorded levels and simulated resting orders, best first."""
+
+    now_ms: int
+    bids: list[Level]
+    asks: list[Level]
+    tick_size: Decimal
+
+
+@dataclass(frozen=True)
+class Ticker:
+    symbol: str
+    now_ms: int
+    stats: DayStats
+    best_bid: Decimal | None
+    best_ask: Decimal | None
+
+
+@dataclass(frozen=True)
+class BookTop:
+    symbol: str
+    now_ms: int
+    bid: Level | None
+    ask: Level | None
+
+
+# ---- use cases -------------------------------------------------------------------------------------------
+
+
+def exchange_info(
+    database: Database, transport_ms: int, symbol: str | None, site: str | None
+) -> ExchangeInfo:
+    """Instrument definitions (one when `symbol` is given; those of `site` when it is given) and all coins."""
+    with database.read() as session:
+        now = read_clock(session).now_ms(transport_ms)
+        if symbol is None:
+            rows = list(session.scalars(select(tables.Instrument).order_by(tables.Instrument.symbol)))
+        else:
+            rows = [_instrument_row(session, symbol)]
+        symbols = [_json(row.definition) for row in rows]
+        if site is not None:
+            symbols = [definition for definition in symbols if definition.get("site", "BMU") == site]
+        coins = [
+            _json(row.definition)
+            for row in session.scalars(select(tables.Coin).order_by(tables.Coin.coin_id))
+        ]
+    return ExchangeInfo(now, symbols, coins)
+
+
+def order_book(database: Database, settings: Settings, transport_ms: int, symbol: str) -> Book:
+    """GET /quote/v1/depth and /quote/v1/depth/merged: the whole book at now."""
+    now = market.catch_up(database, settings, transport_ms, [symbol])
+    with database.read() as session:
+        rules = trading.instrument_rules(session, symbol)
+        bids, asks = _merged_book(session, symbol, now.now_ms, now.engine)
+    return Book(now.now_ms, bids, asks, rules.tick_size)
+
+
+def recent_trades(
+    database: Database, settings: Settings, transport_ms: int, symbol: str, limit: int
+) -> list[Print]:
+    """GET /quote/v1/trades: the `limit` newest prints at or before now, oldest first."""
+    now = market.catch_up(database, settings, transport_ms, [symbol])
+    with database.read() as session:
+        trading.instrument_rules(session, symbol)
+        return _latest_prints(session, symbol, now.now_ms, now.engine.timeline, limit)
+
+
+def klines(
+    database: Database,
+    settings: Settings,
+    transport_ms: int,
+    symbol: str,
+    interval: str,
+    window: tuple[int | None, int | None],
+    limit: int,
+) -> list[Kline]:
+    """GET /quote/v1/klines: bars whose open time is in [startTime, endTime] (endTime at most now) that
+    have data, in market time. With startTime the first `limit` of them, without it the last `limit`
+    intervals up to endTime. A bar shows only what completed before now: a bar of the stored interval once
+    it closed; a longer bar, the stored bars of it that closed (the current one is still forming)."""
+    with database.read() as session:
+        trading.instrument_rules(session, symbol)
+        clock = read_clock(session)
+        now = clock.now_ms(transport_ms)
+        timeline = market.engine(session, settings, clock).timeline
+        return _klines(session, symbol, interval, now, timeline, window, limit)
+
+
+def tickers_24h(
+    database: Database, settings: Settings, transport_ms: int, symbol: str | None
+) -> list[Ticker]:
+    """GET /quote/v1/ticker/24hr: one symbol, or every symbol when none is given."""
+    now = market.catch_up(database, settings, transport_ms, None if symbol is None else [symbol])
+    with database.read() as session:
+        found = []
+        for name in _symbols(session, symbol):
+            bids, asks = _merged_book(session, name, now.now_ms, now.engine)
+            bars = _day_bars(session, name, now.now_ms, now.engine.timeline)
+            last = _last_price(session, name, now.now_ms, now.engine.timeline)
+            stats = quotes.day_stats(bars, last)
+            found.append(Ticker(name, now.now_ms, stats, _best_price(bids), _best_price(asks)))
+        return found
+
+
+def last_prices(
+    database: Database, settings: Settings, transport_ms: int, symbol: str | None
+) -> list[tuple[str, Decimal | None]]:
+    """GET /quote/v1/ticker/price: (symbol, last traded price) for one symbol or all."""
+    now = market.catch_up(database, settings, transport_ms, None if symbol is None else [symbol])
+    with database.read() as session:
+        return [
+            (name, _last_price(session, name, now.now_ms, now.engine.timeline))
+            for name in _symbols(session, symbol)
+        ]
+
+
+def book_tops(database: Database, settings: Settings, transport_ms: int, symbol: str) -> list[BookTop]:
+    """GET /quote/v1/ticker/bookTicker: the best bid and ask of the book at now."""
+    book = order_book(database, settings, transport_ms, symbol)
+    top_bid = book.bids[0] if book.bids else None
+    top_ask = book.asks[0] if book.asks else None
+    return [BookTop(symbol, book.now_ms, top_bid, top_ask)]
+
+
+# ---- instruments -----------------------------------------------------------------------------------------
+
+
+def _instrument_row(session: Session, symbol: str) -> tables.Instrument:
+    row = session.get(tables.Instrument, symbol)
+    if row is None:
+        raise errors.InstrumentNotFound()
+    return row
+
+
+def _symbols(session: Session, symbol: str | None) -> list[str]:
+    if symbol is not None:
+        return [_instrument_row(session, symbol).symbol]
+    return list(session.scalars(select(tables.Instrument.symbol).order_by(tables.Instrument.symbol)))
+
+
+def _json(text: str) -> dict[str, Any]:
+    return json.loads(text, parse_float=Decimal)
+
+
+# ---- the book --------------------------------------------------------------------------------------------
+
+
+def _merged_book(
+    session: Session, symbol: str, now_ms: int, engine: trading.Engine
+) -> tuple[list[Level], list[Level]]:
+    """The recorded book as the engine matches against it at now (what simulated takers took from the
+    snapshot already gone) with the remaining quantity of every simulated resting limit order added."""
+    recorded = trading.book_at(session, symbol, now_ms, engine)
+    resting: dict[Side, list[Level]] = {Side.BUY: [], Side.SELL: []}
+    for row in trading.resting_orders(session, symbol):
+        if row.type in BOOKED_TYPES and row.price is not None and row.quantity is not None:
+            resting[Side(row.side)].append((row.price, row.quantity - row.executed_qty))
+    bids = quotes.merge_levels(((level.price, level.qty) for level in recorded.bids), resting[Side.BUY], True)
+    asks = quotes.merge_levels(
+        ((level.price, level.qty) for level in recorded.asks), resting[Side.SELL], False
+    )
+    return bids, asks
+
+
+def _best_price(levels: list[Level]) -> Decimal | None:
+    return levels[0][0] if levels else None
+
+
+# ---- the tape --------------------------------------------------------------------------------------------
+
+
+def _latest_prints(session: Session, symbol: str, now_ms: int, timeline: Timeline, limit: int) -> list[Print]:
+    recorded = _recorded_prints(session, symbol, now_ms, timeline, limit)
+    simulated = _simulated_prints(session, symbol, now_ms, limit)
+    return quotes.latest_prints(recorded, simulated, limit)
+
+
+def _recent_segments(timeline: Timeline, now_ms: int) -> list[Segment]:
+    """The recording as played up to now, newest stretch last: all of it before now in replay mode; the
+    last full loop in live mode (earlier loops only repeat it)."""
+    if timeline.period_ms is None or timeline.first_ms is None:
+        return [Segment(-1, now_ms, 0)]
+    return timeline.segments(now_ms - timeline.period_ms, now_ms)
+
+
+def _recorded_prints(
+    session: Session, symbol: str, now_ms: int, timeline: Timeline, limit: int
+) -> list[Print]:
+    """The `limit` newest recorded trades at or before now, in market time, newest first."""
+    found: list[Print] = []
+    for segment in reversed(_recent_segments(timeline, now_ms)):
+        rows = session.execute(
+            RECORDED_TRADES_NEWEST_FIRST.limit(limit - len(found)),
+            {"symbol": symbol, "t0": segment.r0, "t1": segment.r1},
+        )
+        for row in rows:
+            # Collected newest first: a falling sequence keeps a millisecond's trades in recorded order.
+            found.append(
+                Print(
+                    time=row.time + segment.shift,
+                    price=Decimal(row.price),
+                    qty=Decimal(row.qty),
+                    buyer_is_maker=bool(row.buyer_is_maker),  # a venue that does not say: seller's maker
+                    order=0,
+                    sequence=-len(found),
+                )
+            )
+        if len(found) >= limit:
+            break
+    return found
+
+
+def _simulated_prints(session: Session, symbol: str, now_ms: int, limit: int) -> list[Print]:
+    """One print per simulated taker fill (a ticket has one taker side; against a simulated maker the
+    maker's side of the same ticket is not printed again), the `limit` newest at or before now."""
+    fill = tables.Fill
+    rows = session.execute(
+        select(fill.time, fill.ticket_id, fill.price, fill.qty, fill.side)
+        .where(fill.symbol == symbol, fill.is_maker == 0, fill.time <= now_ms)
+        .order_by(fill.time.desc(), fill.id.desc())
+        .limit(limit)
+    )
+    return [
+        Print(row.time, row.price, row.qty, row.side == Side.SELL.value, order=1, sequence=int(row.ticket_id))
+        for row in rows
+    ]
+
+
+def _last_price(session: Session, symbol: str, now_ms: int, timeline: Timeline) -> Decimal | None:
+    """The price of the newest print at or before now; without any, the close of the last bar that
+    completed; None when the symbol has no market data."""
+    prints = _latest_prints(session, symbol, now_ms, timeline, 1)
+    if prints:
+        return prints[-1].price
+    source = _finest_interval(_stored_intervals(session, symbol))
+    if source is None:
+        return None
+    for segment in reversed(_recent_segments(timeline, now_ms)):
+        bar = store.last_complete_bar(session, symbol, source, segment.r1)
+        if bar is not None and bar.open_time > segment.r0:
+            return bar.close
+    return None
+
+
+# ---- klines ----------------------------------------------------------------------------------------------
+
+
+def _stored_intervals(session: Session, symbol: str) -> list[str]:
+    """The kline intervals stored for `symbol` (one index seek each)."""
+    found: list[str] = []
+    interval = session.execute(store.FIRST_INTERVAL, {"symbol": symbol}).scalar()
+    while interval is not None:
+        found.append(interval)
+        interval = session.execute(store.NEXT_INTERVAL, {"symbol": symbol, "previous": interval}).scalar()
+    return found
+
+
+def _finest_interval(stored: list[str]) -> str | None:
+    """The series the 24-hour figures come from: minute bars when stored (finer ones would cost much more
+    to read for the same answer), else the finest stored."""
+    if "1m" in stored:
+        return "1m"
+    fixed = [name for name in stored if name in INTERVAL_MS]
+    return min(fixed, key=INTERVAL_MS.__getitem__, default=None)
+
+
+def _bars(
+    session: Session, symbol: str, interval: str, timeline: Timeline, t0: int, t1: int, now_ms: int
+) -> list[Kline]:
+    """Stored bars of `interval` whose market open time is in (t0, t1] and that closed before now, moved to
+    market time, oldest first."""
+    found: list[Kline] = []
+    read: dict[tuple[int, int], list[Kline]] = {}  # every whole loop is the same stretch: read it once
+    for segment in timeline.segments(t0, t1):
+        stretch = (segment.r0, segment.r1)
+        if stretch not in read:
+            read[stretch] = store.klines(session, symbol, interval, segment.r0, segment.r1)
+        for bar in read[stretch]:
+            moved = _moved(bar, segment.shift) if segment.shift else bar
+            if moved.close_time < now_ms:
+                found.append(moved)
+    return found
+
+
+def _moved(bar: Kline, shift: int) -> Kline:
+    """The bar `shift` ms later (a new record: the one read may be moved again for another loop)."""
+    return Kline(
+        bar.symbol,
+        bar.interval,
+        bar.open_time + shift,
+        bar.close_time + shift,
+        bar.open,
+        bar.high,
+        bar.low,
+        bar.close,
+        bar.volume,
+        bar.quote_volume,
+        bar.trade_count,
+        bar.taker_buy_base,
+        bar.taker_buy_quote,
+        bar.is_final,
+    )
+
+
+def _shifts_align(timeline: Timeline, interval: str) -> bool:
+    """Whether every loop of the timeline moves bars of `interval` by whole bars (always in replay mode)."""
+    if timeline.period_ms is None or timeline.first_ms is None:
+        return True
+    return interval != MONTH and timeline.period_ms % INTERVAL_MS[interval] == 0
+
+
+def _klines(
+    session: Session,
+    symbol: str,
+    interval: str,
+    now_ms: int,
+    timeline: Timeline,
+    window: tuple[int | None, int | None],
+    limit: int,
+) -> list[Kline]:
+    start, end = window
+    end = now_ms if end is None else min(end, now_ms)
+    source = quotes.source_interval(
+        interval, _stored_intervals(session, symbol), _shifts_align(timeline, interval)
+    )
+    if source is None or (start is not None and start > end):
+        return []
+    last_open = quotes.bucket_open(interval, end)
+    if source == interval and quotes.next_open(interval, last_open) > now_ms:
+        # A stored bar shows once it closed: the one forming at now has no bar yet and takes no slot.
+        last_open = quotes.previous_open(interval, last_open, 1)
+    if start is None:
+        first_open = quotes.previous_open(interval, last_open, limit - 1)
+    else:
+        first_open = quotes.first_open_from(interval, start)
+    if timeline.period_ms is not None:
+        first_open = max(first_open, quotes.first_open_from(interval, now_ms - LIVE_HISTORY_MS))
+    if first_open > end:
+        return []
+    read_until = min(quotes.next_open(interval, last_open) - 1, now_ms - 1)
+    bars = _bars(session, symbol, source, timeline, first_open - 1, read_until, now_ms)
+    if source != interval:
+        bars = quotes.aggregate(bars, interval)
+    bars = [bar for bar in bars if first_open <= bar.open_time <= end]
+    return bars[:limit] if start is not None else bars[-limit:]
+
+
+def _day_bars(session: Session, symbol: str, now_ms: int, timeline: Timeline) -> list[Kline]:
+    """The bars of the rolling 24 hours: opened at or after now - 24h and closed before now."""
+    source = _finest_interval(_stored_intervals(session, symbol))
+    if source is None:
+        return []
+    return _bars(session, symbol, source, timeline, now_ms - DAY_MS - 1, now_ms - 1, now_ms)

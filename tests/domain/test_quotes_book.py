@@ -1,0 +1,92 @@
+"""Books merged from recorded levels and simulated orders, price aggregation for depth/merged, the tape
+of prints, and the rolling 24-hour figures."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+import pytest
+
+from simulator.domain import quotes
+from simulator.domain.quotes import DayStats, Print
+from simulator.marketdata.records import Kline
+
+MINUTE = 60_000
+
+
+def levels(*pairs: tuple[str, str]) -> list[tuple[D, D]]:
+    return [(D(price), D(qty)) for price, qty in pairs]
+
+
+def test_merge_levels_adds_simulated_quantity_per_price_best_first() -> None:
+    recorded = levels(("100", "1"), ("99", "2"))
+    simulated = levels(("99.00", "0.5"), ("99.5", "1"), ("98", "0"))
+
+    assert quotes.merge_levels(recorded, simulated, bids=True) == levels(
+        ("100", "1"), ("99.5", "1"), ("99", "2.5")
+    )
+    assert quotes.merge_levels(recorded, simulated, bids=False) == levels(
+        ("99", "2.5"), ("99.5", "1"), ("100", "1")
+    )
+
+
+@pytest.mark.parametrize(("scale", "step"), [(0, "0.01"), (1, "0.1"), (2, "1"), (5, "1000")])
+def test_scale_step_is_the_tick_size_times_ten_to_the_scale(scale: int, step: str) -> None:
+    assert quotes.scale_step(D("0.01"), scale) == D(step)
+
+
+def test_merge_by_step_rounds_bids_down_and_asks_up() -> None:
+    book = levels(("100.99", "1"), ("100.01", "2"), ("99.99", "3"))
+
+    assert quotes.merge_by_step(book, D("1"), bids=True) == levels(("100", "3"), ("99", "3"))
+    assert quotes.merge_by_step(list(reversed(book)), D("1"), bids=False) == levels(
+        ("100", "3"), ("101", "3")
+    )
+
+
+def test_latest_prints_keeps_the_newest_oldest_first_recorded_before_simulated_in_a_millisecond() -> None:
+    recorded = [Print(5, D("1"), D("1"), True, 0, 0), Print(9, D("2"), D("1"), False, 0, 0)]
+    simulated = [Print(5, D("3"), D("1"), False, 1, 7), Print(7, D("4"), D("1"), True, 1, 8)]
+
+    latest = quotes.latest_prints(recorded, simulated, 3)
+
+    assert [p.price for p in latest] == [D("3"), D("4"), D("2")]
+    assert [p.price for p in quotes.latest_prints(recorded, simulated, 10)] == [
+        D("1"),
+        D("3"),
+        D("4"),
+        D("2"),
+    ]
+
+
+def bar(o: str, h: str, low: str, c: str, volume: str, quote: str | None) -> Kline:
+    return Kline(
+        "BTCUSDT",
+        "1m",
+        0,
+        MINUTE - 1,
+        D(o),
+        D(h),
+        D(low),
+        D(c),
+        D(volume),
+        None if quote is None else D(quote),
+    )
+
+
+def test_day_stats_span_the_bars_and_the_last_price() -> None:
+    bars = [bar("10", "12", "9", "11", "1", "10.5"), bar("11", "13", "10", "12", "2", None)]
+
+    assert quotes.day_stats(bars, D("14")) == DayStats(D("10"), D("14"), D("9"), D("14"), D("3"), D("10.5"))
+    assert quotes.day_stats(bars, D("8")).low == D("8")
+
+
+def test_day_stats_without_a_print_close_at_the_last_bar() -> None:
+    bars = [bar("10", "12", "9", "11", "1", "10")]
+
+    assert quotes.day_stats(bars, None) == DayStats(D("10"), D("12"), D("9"), D("11"), D("1"), D("10"))
+
+
+def test_day_stats_of_a_quiet_day_are_the_last_price_with_no_volume() -> None:
+    assert quotes.day_stats([], D("5")) == DayStats(D("5"), D("5"), D("5"), D("5"), D("0"), D("0"))
+    assert quotes.day_stats([], None) == DayStats(D("0"), D("0"), D("0"), D("0"), D("0"), D("0"))

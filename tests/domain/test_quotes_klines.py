@@ -1,0 +1,158 @@
+"""Kline intervals on the UTC calendar, the choice of the stored series that answers an interval, and the
+roll-up of bars into longer ones."""
+
+from __future__ import annotations
+
+import calendar
+from decimal import Decimal as D
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from simulator.domain import quotes
+from simulator.marketdata.records import Kline
+
+MINUTE = 60_000
+T = 1_637_971_200_000  # 2021-11-27 00:00 UTC, a Saturday
+
+
+def utc(*fields: int) -> int:
+    return calendar.timegm((*fields, 0, 0, 0)[:6]) * 1000
+
+
+def minute_bar(open_time: int, o: str, h: str, low: str, c: str, volume: str = "1", **extra: object) -> Kline:
+    return Kline(
+        "BTCUSDT", "1m", open_time, open_time + MINUTE - 1, D(o), D(h), D(low), D(c), D(volume), **extra
+    )
+
+
+@pytest.mark.parametrize(
+    ("interval", "t", "opened"),
+    [
+        ("1m", T + 59_999, T),
+        ("5m", T + 7 * MINUTE, T + 5 * MINUTE),
+        ("1h", T + 61 * MINUTE, T + 60 * MINUTE),
+        ("1d", T + 1, T),
+        ("1w", T, utc(2021, 11, 22)),  # weeks open on Monday
+        ("1w", utc(2021, 11, 22), utc(2021, 11, 22)),
+        ("1w", utc(2021, 11, 21, 23, 59), utc(2021, 11, 15)),
+        ("1M", T, utc(2021, 11, 1)),
+        ("1M", utc(2021, 12, 31, 23, 59), utc(2021, 12, 1)),
+    ],
+)
+def test_bucket_open(interval: str, t: int, opened: int) -> None:
+    assert quotes.bucket_open(interval, t) == opened
+
+
+@pytest.mark.parametrize(
+    ("interval", "opened", "following"),
+    [
+        ("1h", T, T + 60 * MINUTE),
+        ("1M", utc(2021, 12, 1), utc(2022, 1, 1)),
+        ("1M", utc(2024, 1, 1), utc(2024, 2, 1)),
+    ],
+)
+def test_next_open(interval: str, opened: int, following: int) -> None:
+    assert quotes.next_open(interval, opened) == following
+
+
+@pytest.mark.parametrize(
+    ("interval", "back", "opened"),
+    [
+        ("1m", 3, T - 3 * MINUTE),
+        ("1M", 1, utc(2021, 10, 1)),
+        ("1M", 11, utc(2020, 12, 1)),
+        ("1M", 0, utc(2021, 11, 1)),
+    ],
+)
+def test_previous_open(interval: str, back: int, opened: int) -> None:
+    start = quotes.bucket_open(interval, T)
+
+    assert quotes.previous_open(interval, start, back) == opened
+
+
+@pytest.mark.parametrize(("start", "first"), [(T, T), (T + 1, T + 5 * MINUTE), (T - 1, T)])
+def test_first_open_from_is_the_first_bar_opening_at_or_after_start(start: int, first: int) -> None:
+    assert quotes.first_open_from("5m", start) == first
+
+
+@pytest.mark.parametrize(
+    ("target", "stored", "aligned", "source"),
+    [
+        ("5m", ["1m", "5m"], True, "5m"),  # stored: served as stored
+        ("5m", ["1m", "5m"], False, "1m"),  # a live loop would move its bars off the 5m grid
+        ("15m", ["1m", "5m"], True, "1m"),  # not stored: the finest series that tiles it
+        ("15m", ["1s", "1m"], True, "1s"),
+        ("1w", ["3d", "1d", "1h"], True, "1h"),
+        ("1w", ["3d"], True, None),  # three days do not tile a week
+        ("1M", ["1d", "1h"], True, "1h"),
+        ("1M", ["1w"], True, None),  # weeks do not tile a month
+        ("3m", ["5m"], True, None),  # nothing finer
+        ("1h", [], True, None),
+    ],
+)
+def test_source_interval(target: str, stored: list[str], aligned: bool, source: str | None) -> None:
+    assert quotes.source_interval(target, stored, aligned) == source
+
+
+def test_aggregate_rolls_bars_up_by_interval() -> None:
+    bars = [
+        minute_bar(
+            T, "10", "12", "9", "11", "1", quote_volume=D("10"), trade_count=3, taker_buy_base=D("0.5")
+        ),
+        minute_bar(
+            T + MINUTE,
+            "11",
+            "15",
+            "11",
+            "14",
+            "2",
+            quote_volume=D("28"),
+            trade_count=4,
+            taker_buy_base=D("1"),
+        ),
+        minute_bar(T + 4 * MINUTE, "14", "14", "8", "13", "0.5", quote_volume=D("6.5"), trade_count=1),
+        minute_bar(T + 5 * MINUTE, "13", "13", "13", "13", "0", trade_count=None),
+    ]
+
+    rolled = quotes.aggregate(bars, "5m")
+
+    assert rolled == [
+        Kline(
+            "BTCUSDT", "5m", T, T + 5 * MINUTE - 1, D("10"), D("15"), D("8"), D("13"), D("3.5"),
+            quote_volume=D("44.5"), trade_count=8, taker_buy_base=D("1.5"), taker_buy_quote=None,
+            is_final=True,
+        ),
+        Kline(
+            "BTCUSDT", "5m", T + 5 * MINUTE, T + 10 * MINUTE - 1, D("13"), D("13"), D("13"), D("13"), D("0"),
+            quote_volume=None, trade_count=0, taker_buy_base=None, taker_buy_quote=None,
+            is_final=False,
+        ),
+    ]  # fmt: skip
+
+
+def test_aggregate_leaves_out_intervals_without_bars() -> None:
+    bars = [minute_bar(T, "1", "1", "1", "1"), minute_bar(T + 10 * MINUTE, "2", "2", "2", "2")]
+
+    assert [bar.open_time for bar in quotes.aggregate(bars, "5m")] == [T, T + 10 * MINUTE]
+
+
+prices = st.integers(min_value=1, max_value=1000).map(D)
+
+
+@st.composite
+def minute_bars(draw: st.DrawFn) -> list[Kline]:
+    minutes = draw(st.lists(st.integers(min_value=0, max_value=180), min_size=1, max_size=60, unique=True))
+    bars = []
+    for minute in sorted(minutes):
+        o, c, a, b = (draw(prices) for _ in range(4))
+        bars.append(
+            minute_bar(T + minute * MINUTE, str(o), str(max(o, c, a)), str(min(o, c, b)), str(c), str(a))
+        )
+    return bars
+
+
+@given(minute_bars())
+def test_rolling_up_in_steps_equals_rolling_up_at_once(bars: list[Kline]) -> None:
+    assert quotes.aggregate(quotes.aggregate(bars, "5m"), "15m") == quotes.aggregate(bars, "15m")

@@ -1,0 +1,217 @@
+"""GET /quote/v1/depth, /quote/v1/depth/merged and /quote/v1/ticker/bookTicker: the recorded book at the
+market clock's now, less what simulated takers took from it, with simulated resting orders added."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from simulator.domain.matching.orders import OrderType, Side, TimeInForce
+from simulator.marketdata.records import Depth, Trade
+from simulator.marketdata.writer import StoreWriter, source_id
+from simulator.services import market, trading
+from simulator.services.accounts import NewAccount, create_account
+from simulator.services.clock import read_clock
+
+T0 = 1_700_000_000_000
+SNAPSHOT = Depth(
+    "BTCUSDT",
+    T0 - 1000,
+    bids=((D("100"), D("1")), (D("99"), D("2"))),
+    asks=((D("101"), D("1")), (D("102"), D("2")), (D("103.50"), D("5.000"))),
+)
+
+
+@pytest.fixture
+def app(make_app: Any) -> Flask:
+    return make_app(clock_mode="replay", clock_start=T0, clock_speed=D(0), rate_limits=False)
+
+
+def record(app: Flask, *records: Any) -> None:
+    database = app.extensions["hashkey_sim"].database
+    with database.engine.begin() as connection:
+        writer = StoreWriter(connection, source_id(connection, "test", "quote-book"), "test")
+        for item in records:
+            writer.add(item)
+        writer.flush()
+
+
+def trader(app: Flask) -> str:
+    with app.extensions["hashkey_sim"].database.write() as session:
+        user = create_account(session, NewAccount(balances={"USDT": D("10000"), "BTC": D("10")}), T0)
+        return user.accounts[0].id
+
+
+def place(app: Flask, account_id: str, at_ms: int, side: Side, type_: OrderType, **fields: Any) -> str:
+    sim = app.extensions["hashkey_sim"]
+    with sim.database.write() as session:
+        engine = market.engine(session, sim.settings, read_clock(session))
+        new = trading.NewOrder(account_id=account_id, symbol="BTCUSDT", side=side, type=type_, **fields)
+        return trading.place_order(session, new, at_ms, engine).order_id
+
+
+def cancel(app: Flask, account_id: str, order_id: str, at_ms: int) -> None:
+    sim = app.extensions["hashkey_sim"]
+    with sim.database.write() as session:
+        engine = market.engine(session, sim.settings, read_clock(session))
+        trading.cancel_order(session, account_id, order_id, at_ms, engine)
+
+
+@pytest.fixture
+def busy_book(app: Flask) -> None:
+    """The snapshot, a simulated taker that took 0.4 at 101, and simulated resting orders: two bids (one at
+    a recorded price), a maker ask, an ask a recorded trade partly filled, and a bid that was cancelled."""
+    record(app, SNAPSHOT)
+    account_id = trader(app)
+    place(app, account_id, T0 - 900, Side.BUY, OrderType.MARKET, quantity=D("0.4"))
+    limit = {"type_": OrderType.LIMIT, "time_in_force": TimeInForce.GTC}
+    place(app, account_id, T0 - 800, Side.BUY, price=D("99"), quantity=D("0.5"), **limit)
+    place(app, account_id, T0 - 800, Side.BUY, price=D("99.5"), quantity=D("1"), **limit)
+    place(app, account_id, T0 - 800, Side.SELL, OrderType.LIMIT_MAKER, price=D("105"), quantity=D("0.25"))
+    place(app, account_id, T0 - 800, Side.SELL, price=D("104"), quantity=D("1"), **limit)
+    gone = place(app, account_id, T0 - 800, Side.BUY, price=D("98"), quantity=D("3"), **limit)
+    cancel(app, account_id, gone, T0 - 700)
+    # A buyer takes 0.3 at 104 on the recording: the resting sell at 104 has 0.7 left.
+    record(app, Trade("BTCUSDT", T0 - 200, D("104"), D("0.3"), False, "t1"))
+
+
+@pytest.mark.usefixtures("busy_book")
+def test_depth_is_the_recorded_book_less_taken_plus_resting_orders(client: FlaskClient) -> None:
+    response = client.get("/quote/v1/depth", query_string={"symbol": "BTCUSDT"})
+
+    assert response.status_code == 200
+    assert response.get_json() == {
+        "t": T0,
+        "b": [["100", "1"], ["99.5", "1"], ["99", "2.5"]],
+        "a": [["101", "0.6"], ["102", "2"], ["103.5", "5"], ["104", "0.7"], ["105", "0.25"]],
+    }
+
+
+@pytest.mark.usefixtures("busy_book")
+@pytest.mark.parametrize(
+    ("limit", "bids", "asks"),
+    [
+        ("1", [["100", "1"]], [["101", "0.6"]]),
+        ("2", [["100", "1"], ["99.5", "1"]], [["101", "0.6"], ["102", "2"]]),
+        (
+            "201",
+            [["100", "1"], ["99.5", "1"], ["99", "2.5"]],
+            [["101", "0.6"], ["102", "2"], ["103.5", "5"], ["104", "0.7"], ["105", "0.25"]],
+        ),
+    ],
+)
+def test_depth_limit_counts_levels_per_side_and_is_capped_at_200(
+    client: FlaskClient, limit: str, bids: list[list[str]], asks: list[list[str]]
+) -> None:
+    response = client.get("/quote/v1/depth", query_string={"symbol": "BTCUSDT", "limit": limit})
+
+    assert response.status_code == 200
+    assert response.get_json() == {"t": T0, "b": bids, "a": asks}
+
+
+def test_depth_default_limit_is_100_levels(app: Flask, client: FlaskClient) -> None:
+    levels = tuple((D(100 - i), D("1")) for i in range(150))
+    record(app, Depth("BTCUSDT", T0 - 10, bids=levels, asks=((D("101"), D("1")),)))
+
+    body = client.get("/quote/v1/depth", query_string={"symbol": "BTCUSDT"}).get_json()
+
+    assert (len(body["b"]), body["b"][0], body["b"][-1]) == (100, ["100", "1"], ["1", "1"])
+
+
+@pytest.mark.usefixtures("busy_book")
+@pytest.mark.parametrize(
+    ("scale", "bids", "asks"),
+    [
+        (
+            "0",
+            [["100", "1"], ["99.5", "1"], ["99", "2.5"]],
+            [["101", "0.6"], ["102", "2"], ["103.5", "5"], ["104", "0.7"], ["105", "0.25"]],
+        ),
+        ("2", [["100", "1"], ["99", "3.5"]], [["101", "0.6"], ["102", "2"], ["104", "5.7"], ["105", "0.25"]]),
+        ("3", [["100", "1"], ["90", "3.5"]], [["110", "8.55"]]),
+        ("5", [["0", "4.5"]], [["1000", "8.55"]]),
+    ],
+)
+def test_merged_depth_puts_levels_on_a_grid_of_tick_size_times_ten_to_the_scale(
+    client: FlaskClient, scale: str, bids: list[list[str]], asks: list[list[str]]
+) -> None:
+    """BTCUSDT's tick is 0.01: scale 2 is a grid of 1, scale 3 of 10. Bids round down, asks round up."""
+    response = client.get("/quote/v1/depth/merged", query_string={"symbol": "BTCUSDT", "scale": scale})
+
+    assert response.status_code == 200
+    assert response.get_json() == {"t": T0, "b": bids, "a": asks}
+
+
+@pytest.mark.usefixtures("busy_book")
+def test_merged_depth_without_scale_is_the_tick_grid_and_limit_counts_merged_levels(
+    client: FlaskClient,
+) -> None:
+    response = client.get("/quote/v1/depth/merged", query_string={"symbol": "BTCUSDT", "limit": "2"})
+
+    assert response.get_json() == {
+        "t": T0,
+        "b": [["100", "1"], ["99.5", "1"]],
+        "a": [["101", "0.6"], ["102", "2"]],
+    }
+
+
+@pytest.mark.usefixtures("busy_book")
+def test_book_ticker_is_the_top_of_the_same_book(client: FlaskClient) -> None:
+    response = client.get("/quote/v1/ticker/bookTicker", query_string={"symbol": "BTCUSDT"})
+
+    assert response.status_code == 200
+    assert response.get_json() == [{"s": "BTCUSDT", "b": "100", "bq": "1", "a": "101", "aq": "0.6", "t": T0}]
+
+
+def test_a_symbol_without_market_data_has_an_empty_book(client: FlaskClient) -> None:
+    depth = client.get("/quote/v1/depth", query_string={"symbol": "ETHUSDT"}).get_json()
+    top = client.get("/quote/v1/ticker/bookTicker", query_string={"symbol": "ETHUSDT"}).get_json()
+
+    assert depth == {"t": T0, "b": [], "a": []}
+    assert top == [{"s": "ETHUSDT", "b": "0", "bq": "0", "a": "0", "aq": "0", "t": T0}]
+
+
+def test_a_stale_snapshot_is_not_shown(app: Flask, client: FlaskClient) -> None:
+    """Older than the fill model's depth staleness (5 s by default), a snapshot is no liquidity any more."""
+    record(app, SNAPSHOT.__class__("BTCUSDT", T0 - 6000, SNAPSHOT.bids, SNAPSHOT.asks))
+
+    assert client.get("/quote/v1/depth", query_string={"symbol": "BTCUSDT"}).get_json() == {
+        "t": T0,
+        "b": [],
+        "a": [],
+    }
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "code", "msg"),
+    [
+        ("/quote/v1/depth", {}, "0001", "Required field symbol missing or invalid"),
+        ("/quote/v1/depth", {"symbol": ""}, "0001", "Required field symbol missing or invalid"),
+        ("/quote/v1/depth", {"symbol": "DOGEUSDT"}, "0201", "Instrument not found"),
+        ("/quote/v1/depth", {"symbol": "BTCUSDT", "limit": "0"}, "-1130", "Illegal parameter 'limit'"),
+        ("/quote/v1/depth", {"symbol": "BTCUSDT", "limit": "-5"}, "-1130", "Illegal parameter 'limit'"),
+        ("/quote/v1/depth", {"symbol": "BTCUSDT", "limit": "ten"}, "-1130", "Illegal parameter 'limit'"),
+        ("/quote/v1/depth", {"symbol": "DOGEUSDT", "limit": "x"}, "-1130", "Illegal parameter 'limit'"),
+        ("/quote/v1/depth/merged", {}, "0001", "Required field symbol missing or invalid"),
+        ("/quote/v1/depth/merged", {"symbol": "DOGEUSDT"}, "0201", "Instrument not found"),
+        ("/quote/v1/depth/merged", {"symbol": "BTCUSDT", "scale": "6"}, "-1130", "Illegal parameter 'scale'"),
+        (
+            "/quote/v1/depth/merged",
+            {"symbol": "BTCUSDT", "scale": "-1"},
+            "-1130",
+            "Illegal parameter 'scale'",
+        ),
+        ("/quote/v1/depth/merged", {"symbol": "BTCUSDT", "limit": "0"}, "-1130", "Illegal parameter 'limit'"),
+        ("/quote/v1/ticker/bookTicker", {}, "0001", "Required field symbol missing or invalid"),
+        ("/quote/v1/ticker/bookTicker", {"symbol": "DOGEUSDT"}, "0201", "Instrument not found"),
+    ],
+)
+def test_bad_parameters(client: FlaskClient, path: str, query: dict[str, str], code: str, msg: str) -> None:
+    response = client.get(path, query_string=query)
+
+    assert response.status_code == 400
+    assert response.get_json() == {"code": code, "msg": msg}

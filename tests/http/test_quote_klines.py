@@ -1,0 +1,307 @@
+"""GET /quote/v1/klines: the document's 11-element bars of every documented interval, rolled up from the
+stored bars in market time, showing only what completed before the market clock's now."""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC, datetime
+from decimal import Decimal as D
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from freezegun import freeze_time
+
+from simulator.marketdata.records import Kline
+from simulator.marketdata.writer import StoreWriter, source_id
+
+MINUTE = 60_000
+# Binance's public ADABTC minute bars of 2021-11-27 00:00-00:09 UTC, stored here as ETHBTC (a BTC-quoted
+# instrument of the fixtures): the figures are the file's, only the name is ours.
+REAL_BARS = Path("/work/shared/data/real/binance/nautilus_binance_vision_klines_ADABTC-1m-2021-11-27.csv")
+MIDNIGHT = 1_637_971_200_000  # 2021-11-27 00:00 UTC, a Saturday
+AFTER_TEN_BARS = MIDNIGHT + 10 * MINUTE
+
+FIRST_FIVE = [
+    MIDNIGHT,
+    "0.00002853",
+    "0.00002862",
+    "0.00002849",
+    "0.00002855",
+    "318567.7",
+    0,
+    "9.09627723",
+    413,
+    "115159.2",
+    "3.28950153",
+]
+SECOND_FIVE = [
+    MIDNIGHT + 5 * MINUTE,
+    "0.00002854",
+    "0.00002865",
+    "0.00002854",
+    "0.00002865",
+    "66400.3",
+    0,
+    "1.89865311",
+    153,
+    "51877.9",
+    "1.48339608",
+]
+ALL_TEN = [
+    "0.00002853",
+    "0.00002865",
+    "0.00002849",
+    "0.00002865",
+    "384968",
+    0,
+    "10.99493034",
+    566,
+    "167037.1",
+    "4.77289761",
+]
+
+
+def record(app: Flask, *records: Any) -> None:
+    database = app.extensions["hashkey_sim"].database
+    with database.engine.begin() as connection:
+        writer = StoreWriter(connection, source_id(connection, "test", "quote-klines"), "test")
+        for item in records:
+            writer.add(item)
+        writer.flush()
+
+
+def real_bars() -> list[Kline]:
+    return [
+        Kline(
+            "ETHBTC",
+            "1m",
+            int(r[0]),
+            int(r[6]),
+            D(r[1]),
+            D(r[2]),
+            D(r[3]),
+            D(r[4]),
+            D(r[5]),
+            D(r[7]),
+            int(r[8]),
+            D(r[9]),
+            D(r[10]),
+        )
+        for r in csv.reader(REAL_BARS.read_text().splitlines())
+    ]
+
+
+def replay_app(make_app: Any, now_ms: int) -> Flask:
+    app = make_app(clock_mode="replay", clock_start=now_ms, clock_speed=D(0), rate_limits=False)
+    record(app, *real_bars())
+    return app
+
+
+@pytest.fixture
+def client(make_app: Any) -> FlaskClient:
+    """The ten real bars, the market at 00:10:00 (every one of them complete)."""
+    return replay_app(make_app, AFTER_TEN_BARS).test_client()
+
+
+def klines(client: FlaskClient, **query: Any) -> Any:
+    response = client.get("/quote/v1/klines", query_string={"symbol": "ETHBTC", **query})
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def test_five_minute_bars_are_rolled_up_from_the_minute_bars(client: FlaskClient) -> None:
+    assert klines(client, interval="5m") == [FIRST_FIVE, SECOND_FIVE]
+
+
+def test_a_stored_interval_is_served_as_stored(client: FlaskClient) -> None:
+    """The document's element types: open time and trade count are numbers, the close time is always 0."""
+    assert klines(client, interval="1m", limit=1) == [
+        [
+            MIDNIGHT + 9 * MINUTE,
+            "0.00002863",
+            "0.00002865",
+            "0.00002863",
+            "0.00002865",
+            "8160.5",
+            0,
+            "0.2336648",
+            38,
+            "4978",
+            "0.14254743",
+        ]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("interval", "open_times"),
+    [
+        ("1m", [MIDNIGHT + i * MINUTE for i in range(10)]),
+        ("3m", [MIDNIGHT, MIDNIGHT + 3 * MINUTE, MIDNIGHT + 6 * MINUTE, MIDNIGHT + 9 * MINUTE]),
+        ("5m", [MIDNIGHT, MIDNIGHT + 5 * MINUTE]),
+        ("15m", [MIDNIGHT]),
+        ("30m", [MIDNIGHT]),
+        ("1h", [MIDNIGHT]),
+        ("2h", [MIDNIGHT]),
+        ("4h", [MIDNIGHT]),
+        ("6h", [MIDNIGHT]),
+        ("8h", [MIDNIGHT]),
+        ("12h", [MIDNIGHT]),
+        ("1d", [MIDNIGHT]),
+        ("1w", [1_637_539_200_000]),  # Monday 2021-11-22
+        ("1M", [1_635_724_800_000]),  # 2021-11-01
+    ],
+)
+def test_every_documented_interval(client: FlaskClient, interval: str, open_times: list[int]) -> None:
+    bars = klines(client, interval=interval)
+
+    assert [bar[0] for bar in bars] == open_times
+    if len(open_times) == 1:
+        assert bars[0][1:] == ALL_TEN
+
+
+def test_the_bar_forming_at_now_shows_the_minutes_that_completed(make_app: Any) -> None:
+    """At 00:07:30 the minute bars up to 00:06 are complete; the 5m bar of 00:05 holds 00:05 and 00:06."""
+    client = replay_app(make_app, MIDNIGHT + 7 * MINUTE + 30_000).test_client()
+
+    minutes = klines(client, interval="1m", limit=2)
+    fives = klines(client, interval="5m")
+
+    assert [bar[0] for bar in minutes] == [MIDNIGHT + 5 * MINUTE, MIDNIGHT + 6 * MINUTE]
+    assert fives == [
+        FIRST_FIVE,
+        [
+            MIDNIGHT + 5 * MINUTE,
+            "0.00002854",
+            "0.00002859",
+            "0.00002854",
+            "0.00002858",
+            "11294.2",
+            0,
+            "0.32266812",
+            39,
+            "8446.5",
+            "0.24131228",
+        ],
+    ]
+
+
+@pytest.mark.parametrize(
+    ("query", "open_minutes"),
+    [
+        ({"limit": "3"}, [7, 8, 9]),
+        ({"startTime": str(MIDNIGHT + MINUTE), "limit": "2"}, [1, 2]),
+        (
+            {"startTime": str(MIDNIGHT + MINUTE - 1), "limit": "2"},
+            [1, 2],
+        ),  # a bar opening before start is out
+        ({"startTime": str(MIDNIGHT + 30_000)}, [1, 2, 3, 4, 5, 6, 7, 8, 9]),
+        ({"endTime": str(MIDNIGHT + 3 * MINUTE - 1), "limit": "2"}, [1, 2]),
+        ({"endTime": str(MIDNIGHT + 3 * MINUTE), "limit": "2"}, [2, 3]),  # a bar is in when its open time is
+        ({"startTime": str(MIDNIGHT + 2 * MINUTE), "endTime": str(MIDNIGHT + 4 * MINUTE)}, [2, 3, 4]),
+        ({"startTime": str(MIDNIGHT + 4 * MINUTE), "endTime": str(MIDNIGHT + 2 * MINUTE)}, []),
+        ({"startTime": str(AFTER_TEN_BARS + MINUTE)}, []),  # after now
+        ({"endTime": str(AFTER_TEN_BARS + 60 * MINUTE), "limit": "1"}, [9]),  # nothing after now
+        ({"limit": "1001"}, list(range(10))),
+    ],
+)
+def test_time_window_and_limit(client: FlaskClient, query: dict[str, str], open_minutes: list[int]) -> None:
+    bars = klines(client, interval="1m", **query)
+
+    assert [bar[0] for bar in bars] == [MIDNIGHT + m * MINUTE for m in open_minutes]
+
+
+def test_default_limit_is_1000_bars(make_app: Any) -> None:
+    start = MIDNIGHT - 1100 * MINUTE
+    app = make_app(clock_mode="replay", clock_start=MIDNIGHT, clock_speed=D(0), rate_limits=False)
+    one = D("1")
+    record(
+        app,
+        *(
+            Kline("BTCUSDT", "1m", start + i * MINUTE, start + (i + 1) * MINUTE - 1, one, one, one, one, one)
+            for i in range(1100)
+        ),
+    )
+
+    response = app.test_client().get("/quote/v1/klines", query_string={"symbol": "BTCUSDT", "interval": "1m"})
+
+    bars = response.get_json()
+    assert (len(bars), bars[0][0], bars[-1][0]) == (1000, MIDNIGHT - 1000 * MINUTE, MIDNIGHT - MINUTE)
+    assert bars[0][5:] == ["1", 0, "0", 0, "0", "0"]  # what the venue did not report is 0
+
+
+def test_a_symbol_without_bars_has_none(client: FlaskClient) -> None:
+    assert (
+        client.get("/quote/v1/klines", query_string={"symbol": "BTCUSDT", "interval": "1h"}).get_json() == []
+    )
+
+
+def test_in_live_mode_bars_are_the_looped_recording_in_market_time(make_app: Any) -> None:
+    """The ten minutes loop every ten minutes: three loops later, at 7.5 minutes into the loop, the last
+    minute bars are this loop's 00:04-00:06 moved by three loops."""
+    loops = 3 * 10 * MINUTE
+    wall = AFTER_TEN_BARS + loops + 7 * MINUTE + 30_000
+    with freeze_time(datetime.fromtimestamp(wall // 1000, UTC)):
+        app = make_app(clock_mode="live", rate_limits=False)
+        record(app, *real_bars())
+        client = app.test_client()
+
+        minutes = klines(client, interval="1m", limit=3)
+        fives = klines(client, interval="5m", limit=1)
+
+    shift = loops + 10 * MINUTE
+    assert [bar[0] for bar in minutes] == [MIDNIGHT + shift + m * MINUTE for m in (4, 5, 6)]
+    assert minutes[-1][1:] == [
+        "0.00002858",
+        "0.00002859",
+        "0.00002857",
+        "0.00002858",
+        "3764",
+        0,
+        "0.10756007",
+        17,
+        "1536.4",
+        "0.04391146",
+    ]
+    assert fives == [
+        [
+            MIDNIGHT + shift + 5 * MINUTE,
+            "0.00002854",
+            "0.00002859",
+            "0.00002854",
+            "0.00002858",
+            "11294.2",
+            0,
+            "0.32266812",
+            39,
+            "8446.5",
+            "0.24131228",
+        ]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("query", "code", "msg"),
+    [
+        ({"interval": "1m"}, "0001", "Required field symbol missing or invalid"),
+        ({"symbol": "ETHBTC"}, "0001", "Required field interval missing or invalid"),
+        ({"symbol": "ETHBTC", "interval": "2m"}, "-1130", "Illegal parameter 'interval'"),
+        ({"symbol": "ETHBTC", "interval": "1s"}, "-1130", "Illegal parameter 'interval'"),
+        ({"symbol": "ETHBTC", "interval": "1H"}, "-1130", "Illegal parameter 'interval'"),
+        ({"symbol": "ETHBTC", "interval": "1m", "limit": "0"}, "-1130", "Illegal parameter 'limit'"),
+        (
+            {"symbol": "ETHBTC", "interval": "1m", "startTime": "yesterday"},
+            "-1130",
+            "Illegal parameter 'startTime'",
+        ),
+        ({"symbol": "ETHBTC", "interval": "1m", "endTime": "-1"}, "-1130", "Illegal parameter 'endTime'"),
+        ({"symbol": "DOGEUSDT", "interval": "1m"}, "0201", "Instrument not found"),
+    ],
+)
+def test_bad_parameters(client: FlaskClient, query: dict[str, str], code: str, msg: str) -> None:
+    response = client.get("/quote/v1/klines", query_string=query)
+
+    assert response.status_code == 400
+    assert response.get_json() == {"code": code, "msg": msg}

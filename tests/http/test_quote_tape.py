@@ -1,0 +1,279 @@
+"""GET /quote/v1/trades, /quote/v1/ticker/price and /quote/v1/ticker/24hr: the recorded tape up to the
+market clock's now with simulated takers' fills printed on it, and the figures derived from it."""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC, datetime
+from decimal import Decimal as D
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from freezegun import freeze_time
+
+from simulator.domain.matching.orders import OrderType, Side, TimeInForce
+from simulator.marketdata.records import Depth, Kline, Trade
+from simulator.marketdata.writer import StoreWriter, source_id
+from simulator.services import market, trading
+from simulator.services.accounts import NewAccount, create_account
+from simulator.services.clock import read_clock
+
+T0 = 1_700_000_000_000
+MINUTE = 60_000
+BAR_MINUTE = T0 - T0 % MINUTE  # the minute bar forming at T0 opens here
+REAL_TRADES = Path("/work/shared/data/real/binance/derived_binance_vision_trades_BTCUSDT_2024-08-08.csv")
+SNAPSHOT = Depth(
+    "BTCUSDT",
+    T0 - 1000,
+    bids=((D("100"), D("1")), (D("99"), D("2"))),
+    asks=((D("101"), D("1")), (D("102"), D("2"))),
+)
+
+
+@pytest.fixture
+def app(make_app: Any) -> Flask:
+    return make_app(clock_mode="replay", clock_start=T0, clock_speed=D(0), rate_limits=False)
+
+
+def record(app: Flask, *records: Any) -> None:
+    database = app.extensions["hashkey_sim"].database
+    with database.engine.begin() as connection:
+        writer = StoreWriter(connection, source_id(connection, "test", "quote-tape"), "test")
+        for item in records:
+            writer.add(item)
+        writer.flush()
+
+
+def trader(app: Flask) -> str:
+    with app.extensions["hashkey_sim"].database.write() as session:
+        user = create_account(session, NewAccount(balances={"USDT": D("10000"), "BTC": D("10")}), T0)
+        return user.accounts[0].id
+
+
+def place(app: Flask, account_id: str, at_ms: int, side: Side, type_: OrderType, **fields: Any) -> None:
+    sim = app.extensions["hashkey_sim"]
+    with sim.database.write() as session:
+        engine = market.engine(session, sim.settings, read_clock(session))
+        new = trading.NewOrder(account_id=account_id, symbol="BTCUSDT", side=side, type=type_, **fields)
+        trading.place_order(session, new, at_ms, engine)
+
+
+def bar(open_time: int, o: str, h: str, low: str, c: str, volume: str, quote: str) -> Kline:
+    return Kline(
+        "BTCUSDT", "1m", open_time, open_time + MINUTE - 1, D(o), D(h), D(low), D(c), D(volume), D(quote)
+    )
+
+
+@pytest.fixture
+def tape(app: Flask) -> None:
+    """Recorded trades (one after now), and simulated fills: a taker buying and one selling against the
+    recorded book, a taker buying from a simulated maker (one ticket, two fills), and a simulated resting
+    bid a recorded trade filled (its fill is that recorded print, not a second one)."""
+    record(
+        app,
+        SNAPSHOT,
+        Trade("BTCUSDT", T0 - 3000, D("100.50"), D("0.1"), True, "a"),
+        Trade("BTCUSDT", T0 - 2000, D("101"), D("0.2"), False, "b"),
+        Trade("BTCUSDT", T0 - 2000, D("101.5"), D("0.05"), None, "c"),
+        Trade("BTCUSDT", T0 + 1000, D("120"), D("9"), False, "future"),
+    )
+    first, second = trader(app), trader(app)
+    place(app, first, T0 - 500, Side.BUY, OrderType.MARKET, quantity=D("0.4"))
+    place(app, first, T0 - 400, Side.SELL, OrderType.MARKET, quantity=D("0.3"))
+    limit = {"type_": OrderType.LIMIT, "time_in_force": TimeInForce.GTC}
+    place(app, first, T0 - 350, Side.SELL, price=D("100.8"), quantity=D("0.2"), **limit)
+    place(app, second, T0 - 300, Side.BUY, OrderType.MARKET, quantity=D("0.1"))
+    place(app, second, T0 - 250, Side.BUY, price=D("100.6"), quantity=D("0.05"), **limit)
+    record(app, Trade("BTCUSDT", T0 - 100, D("100.5"), D("0.02"), True, "d"))
+
+
+TAPE = [
+    {"t": T0 - 3000, "p": "100.5", "q": "0.1", "ibm": True},
+    {"t": T0 - 2000, "p": "101", "q": "0.2", "ibm": False},
+    {"t": T0 - 2000, "p": "101.5", "q": "0.05", "ibm": False},  # the venue did not say: false
+    {"t": T0 - 500, "p": "101", "q": "0.4", "ibm": False},  # simulated buyer took: the seller was maker
+    {"t": T0 - 400, "p": "100", "q": "0.3", "ibm": True},  # simulated seller took
+    {"t": T0 - 300, "p": "100.8", "q": "0.1", "ibm": False},  # simulated buyer from a simulated seller
+    {"t": T0 - 100, "p": "100.5", "q": "0.02", "ibm": True},
+]
+
+
+@pytest.mark.usefixtures("tape")
+def test_trades_are_recorded_and_simulated_prints_up_to_now_oldest_first(client: FlaskClient) -> None:
+    response = client.get("/quote/v1/trades", query_string={"symbol": "BTCUSDT"})
+
+    assert response.status_code == 200
+    assert response.get_json() == TAPE
+
+
+@pytest.mark.usefixtures("tape")
+@pytest.mark.parametrize(
+    ("limit", "expected"), [("1", TAPE[-1:]), ("3", TAPE[-3:]), ("101", TAPE), ("100", TAPE)]
+)
+def test_trades_limit_keeps_the_newest_and_is_capped_at_100(
+    client: FlaskClient, limit: str, expected: list[dict[str, Any]]
+) -> None:
+    response = client.get("/quote/v1/trades", query_string={"symbol": "BTCUSDT", "limit": limit})
+
+    assert response.get_json() == expected
+
+
+def test_trades_default_limit_is_100(app: Flask, client: FlaskClient) -> None:
+    record(app, *(Trade("BTCUSDT", T0 - 1000 + i, D("100"), D("1"), False, f"x{i}") for i in range(150)))
+
+    body = client.get("/quote/v1/trades", query_string={"symbol": "BTCUSDT"}).get_json()
+
+    assert (len(body), body[0]["t"], body[-1]["t"]) == (100, T0 - 950, T0 - 851)
+
+
+def test_trades_of_a_real_recording(make_app: Any) -> None:
+    """Binance's public BTCUSDT trades of 2024-08-08: the answer is the file's last 100 trades before now."""
+    rows = list(csv.reader(REAL_TRADES.read_text().splitlines()))
+    now = int(rows[len(rows) // 2][4]) + 1
+    app = make_app(clock_mode="replay", clock_start=now, clock_speed=D(0), rate_limits=False)
+    record(app, *(Trade("BTCUSDT", int(r[4]), D(r[1]), D(r[2]), r[5] == "True", r[0]) for r in rows))
+    before = [r for r in rows if int(r[4]) < now]
+
+    body = app.test_client().get("/quote/v1/trades", query_string={"symbol": "BTCUSDT"}).get_json()
+
+    assert body == [
+        {
+            "t": int(r[4]),
+            "p": f"{D(r[1]).normalize():f}",
+            "q": f"{D(r[2]).normalize():f}",
+            "ibm": r[5] == "True",
+        }
+        for r in before[-100:]
+    ]
+
+
+def test_trades_in_live_mode_are_the_looped_recording_in_market_time(make_app: Any) -> None:
+    """A 30 s recording loops every minute: 10 loops and 20 s later the tape holds the last loop's final
+    trade and this loop's first two, each stamped in market time."""
+    start = 1_600_000_000_000
+    wall = start + 10 * MINUTE + 20_000
+    with freeze_time(datetime.fromtimestamp(wall // 1000, UTC)):
+        app = make_app(clock_mode="live", rate_limits=False)
+        record(
+            app,
+            Trade("BTCUSDT", start, D("1"), D("1"), False, "1"),
+            Trade("BTCUSDT", start + 10_000, D("2"), D("1"), True, "2"),
+            Trade("BTCUSDT", start + 30_000, D("3"), D("1"), False, "3"),
+        )
+
+        body = app.test_client().get("/quote/v1/trades", query_string={"symbol": "BTCUSDT"}).get_json()
+
+    assert body == [
+        {"t": start + 9 * MINUTE + 30_000, "p": "3", "q": "1", "ibm": False},
+        {"t": start + 10 * MINUTE, "p": "1", "q": "1", "ibm": False},
+        {"t": start + 10 * MINUTE + 10_000, "p": "2", "q": "1", "ibm": True},
+    ]
+
+
+@pytest.mark.usefixtures("tape")
+def test_ticker_price_is_the_last_print(client: FlaskClient) -> None:
+    response = client.get("/quote/v1/ticker/price", query_string={"symbol": "BTCUSDT"})
+
+    assert response.status_code == 200
+    assert response.get_json() == [{"s": "BTCUSDT", "p": "100.5"}]
+
+
+def test_ticker_price_without_trades_is_the_last_complete_bar_close(app: Flask, client: FlaskClient) -> None:
+    record(
+        app,
+        bar(BAR_MINUTE - MINUTE, "1", "2", "1", "1.5", "1", "1"),
+        bar(BAR_MINUTE, "9", "9", "9", "9", "1", "9"),  # still forming at now: not a price yet
+    )
+
+    assert client.get("/quote/v1/ticker/price", query_string={"symbol": "BTCUSDT"}).get_json() == [
+        {"s": "BTCUSDT", "p": "1.5"}
+    ]
+
+
+@pytest.mark.usefixtures("tape")
+def test_ticker_price_of_every_symbol_is_a_list_by_symbol(client: FlaskClient) -> None:
+    body = client.get("/quote/v1/ticker/price").get_json()
+
+    assert [entry["s"] for entry in body] == sorted(entry["s"] for entry in body)
+    assert len(body) == 13
+    assert {"s": "BTCUSDT", "p": "100.5"} in body
+    assert {"s": "ETHUSDT", "p": "0"} in body  # no market data
+
+
+@pytest.mark.usefixtures("tape")
+def test_ticker_24hr_spans_the_day_bars_and_the_last_print(app: Flask, client: FlaskClient) -> None:
+    record(
+        app,
+        bar(BAR_MINUTE - 25 * 60 * MINUTE, "1", "500", "1", "1", "100", "100"),  # more than a day ago
+        bar(BAR_MINUTE - 120 * MINUTE, "90", "95", "89", "94", "2", "180"),
+        bar(BAR_MINUTE - 60 * MINUTE, "94", "99", "93", "98", "3", "290"),
+        bar(BAR_MINUTE, "98", "300", "1", "98", "50", "50"),  # forming at now
+    )
+
+    response = client.get("/quote/v1/ticker/24hr", query_string={"symbol": "BTCUSDT"})
+
+    assert response.status_code == 200
+    assert response.get_json() == [
+        {
+            "t": T0,
+            "s": "BTCUSDT",
+            "c": "100.5",
+            "h": "100.5",
+            "l": "89",
+            "o": "90",
+            "b": "100.6",  # the simulated bid above the recorded 100
+            "a": "100.8",  # the simulated ask's remaining 0.1, below the recorded 101
+            "v": "5",
+            "qv": "470",
+            "it": "SPOT",
+        }
+    ]
+
+
+def test_ticker_24hr_of_every_symbol_is_a_list(client: FlaskClient) -> None:
+    body = client.get("/quote/v1/ticker/24hr").get_json()
+
+    assert len(body) == 13
+    assert body[0] == {
+        "t": T0,
+        "s": "ADAUSDT",
+        "c": "0",
+        "h": "0",
+        "l": "0",
+        "o": "0",
+        "b": "0",
+        "a": "0",
+        "v": "0",
+        "qv": "0",
+        "it": "SPOT",
+    }
+
+
+@pytest.mark.parametrize(("inst_type", "count"), [("SPOT", 1), ("ANY", 1), ("FUTURES", 0)])
+def test_ticker_24hr_instrument_types(client: FlaskClient, inst_type: str, count: int) -> None:
+    query = {"symbol": "BTCUSDT", "instType": inst_type}
+
+    assert len(client.get("/quote/v1/ticker/24hr", query_string=query).get_json()) == count
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "code", "msg"),
+    [
+        ("/quote/v1/trades", {}, "0001", "Required field symbol missing or invalid"),
+        ("/quote/v1/trades", {"symbol": "DOGEUSDT"}, "0201", "Instrument not found"),
+        ("/quote/v1/trades", {"symbol": "BTCUSDT", "limit": "0"}, "-1130", "Illegal parameter 'limit'"),
+        ("/quote/v1/trades", {"symbol": "BTCUSDT", "limit": "1.5"}, "-1130", "Illegal parameter 'limit'"),
+        ("/quote/v1/ticker/price", {"symbol": "DOGEUSDT"}, "0201", "Instrument not found"),
+        ("/quote/v1/ticker/price", {"symbol": ""}, "-1130", "Illegal parameter 'symbol'"),
+        ("/quote/v1/ticker/24hr", {"symbol": "DOGEUSDT"}, "0201", "Instrument not found"),
+        ("/quote/v1/ticker/24hr", {"instType": "OPTION"}, "-1130", "Illegal parameter 'instType'"),
+    ],
+)
+def test_bad_parameters(client: FlaskClient, path: str, query: dict[str, str], code: str, msg: str) -> None:
+    response = client.get(path, query_string=query)
+
+    assert response.status_code == 400
+    assert response.get_json() == {"code": code, "msg": msg}
