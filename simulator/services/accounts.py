@@ -16,7 +16,7 @@ from simulator.domain import accounts as domain
 from simulator.domain.accounts import AccountType, FlowType, KeyType, Permission
 from simulator.domain.money import parse_decimal
 from simulator.storage import tables
-from simulator.storage.db import locked
+from simulator.storage.db import locked, transaction_cache
 from simulator.storage.ids import next_id
 
 KEY_ALPHABET = string.ascii_letters + string.digits
@@ -261,6 +261,28 @@ def balances_by_account(session: Session, user: tables.User) -> dict[str, list[t
     return {account.id: balances(session, account.id) for account in user.accounts}
 
 
+def balance_for_update(session: Session, account_id: str, asset: str) -> tables.Balance | None:
+    """The balance row, locked for the rest of the transaction (read once, then reused)."""
+    cache = transaction_cache(session)
+    key = ("balance", account_id, asset)
+    if key not in cache:
+        query = select(tables.Balance).where(
+            tables.Balance.account_id == account_id, tables.Balance.asset == asset
+        )
+        cache[key] = session.scalars(locked(query)).one_or_none()
+    return cache[key]
+
+
+def ensure_balance(session: Session, account_id: str, asset: str) -> tables.Balance:
+    """The balance row, locked; a zero one is created for an asset the account never held."""
+    row = balance_for_update(session, account_id, asset)
+    if row is None:
+        row = tables.Balance(account_id=account_id, asset=asset, free=Decimal(0), locked=Decimal(0))
+        session.add(row)
+        transaction_cache(session)[("balance", account_id, asset)] = row
+    return row
+
+
 def change_balance(
     session: Session,
     account_id: str,
@@ -271,23 +293,14 @@ def change_balance(
     remark: str = "",
 ) -> tables.LedgerEntry:
     """Credit or debit the free balance and write its ledger entry, in the caller's transaction."""
-    row = session.scalars(
-        locked(
-            select(tables.Balance).where(
-                tables.Balance.account_id == account_id, tables.Balance.asset == asset
-            )
-        )
-    ).one_or_none()
+    row = balance_for_update(session, account_id, asset)
     current = domain.Balance(row.free, row.locked) if row else domain.Balance(Decimal(0), Decimal(0))
     try:
         updated = domain.adjust_free(current, change)
     except domain.InsufficientBalance as e:
         raise errors.InsufficientAsset() from e
-    if row is None:
-        row = tables.Balance(account_id=account_id, asset=asset, free=updated.free, locked=updated.locked)
-        session.add(row)
-    else:
-        row.free = updated.free
+    row = row or ensure_balance(session, account_id, asset)
+    row.free = updated.free
     entry = tables.LedgerEntry(
         id=next_id(session),
         account_id=account_id,

@@ -45,9 +45,9 @@ from simulator.domain.timeline import Segment, Timeline
 from simulator.marketdata import store
 from simulator.marketdata.events import RANK_BAR, RANK_DEPTH, RANK_TRADE, events_between
 from simulator.marketdata.records import Kline
-from simulator.services.accounts import change_balance
+from simulator.services.accounts import change_balance, ensure_balance
 from simulator.storage import tables
-from simulator.storage.db import locked, scalar_for_update
+from simulator.storage.db import scalar_for_update, transaction_cache
 from simulator.storage.ids import next_id
 
 LAST_PRICE_LOOKBACK_MS = 60_000  # the mark price falls back to the last trade within this window
@@ -140,7 +140,7 @@ def place_order(session: Session, new: NewOrder, now_ms: int, engine: Engine) ->
         row.match_ms = now_ms + latency
         _outbox_order(session, row)
         return order
-    return _match(session, rules, state, row, order, resting.get(), now_ms, engine, arriving=False)
+    return _match(session, rules, state, row, order, resting.facing(order), now_ms, engine, arriving=False)
 
 
 def cancel_order(session: Session, account_id: str, order_id: str, now_ms: int, engine: Engine) -> Order:
@@ -333,6 +333,23 @@ class _RestingRows:
     def changed(self) -> None:
         self._rows = None
 
+    def facing(self, order: Order) -> list[tables.Order]:
+        """The resting rows `order` could meet: the other side, at its limit or better. Only these are
+        loaded when nothing else needed the whole book, so a resting LIMIT does not read every order."""
+        side = order.side.opposite.value
+        if self._rows is not None:
+            rows = [row for row in self._rows if row.resting and row.side == side]
+        else:
+            query = select(tables.Order).where(
+                tables.Order.symbol == self._symbol, tables.Order.resting == 1, tables.Order.side == side
+            )
+            rows = list(self._session.scalars(query.order_by(tables.Order.sequence)))
+        if order.price is None:
+            return rows
+        if order.side is Side.BUY:
+            return [row for row in rows if row.price is not None and row.price <= order.price]
+        return [row for row in rows if row.price is not None and row.price >= order.price]
+
 
 def _advance_locked(
     session: Session,
@@ -351,7 +368,7 @@ def _advance_locked(
     for at_ms, kind, _, row in _scheduled(session, state.symbol, to_ms):
         applied += _apply_events(session, state, at_ms, engine, resting)
         if kind == _ARRIVAL:
-            _arrive(session, state, row, engine, resting.get())
+            _arrive(session, state, row, engine, resting)
         else:
             _cancel_takes_effect(session, row)
         resting.changed()
@@ -382,7 +399,7 @@ def _arrive(
     state: tables.SymbolState,
     row: tables.Order,
     engine: Engine,
-    resting: list[tables.Order],
+    resting: _RestingRows,
 ) -> None:
     """A received order reaches the matcher (unless a cancel that took effect first ended it)."""
     at_ms = row.match_ms
@@ -391,7 +408,7 @@ def _arrive(
     row.match_ms = None
     order = replace(_to_domain(row), status=None, cancel_reason=None)
     rules = instrument_rules(session, row.symbol)
-    _match(session, rules, state, row, order, resting, at_ms, engine, arriving=True)
+    _match(session, rules, state, row, order, resting.facing(order), at_ms, engine, arriving=True)
 
 
 def _cancel_takes_effect(session: Session, row: tables.Order) -> None:
@@ -479,6 +496,15 @@ def _shifted(record: Any, shift: int) -> Any:
 
 
 def _book(session: Session, rules: InstrumentRules, now_ms: int, engine: Engine) -> RecordedBook:
+    """Read once per transaction (the mark price and the match both need it) until a taker changes it."""
+    cache = transaction_cache(session)
+    key = ("book", rules.symbol, now_ms, engine)
+    if key not in cache:
+        cache[key] = _read_book(session, rules, now_ms, engine)
+    return cache[key]
+
+
+def _read_book(session: Session, rules: InstrumentRules, now_ms: int, engine: Engine) -> RecordedBook:
     recording_now = engine.timeline.to_recording(now_ms)
     shift = now_ms - recording_now
     symbol = rules.symbol
@@ -514,6 +540,9 @@ def _remember_taken(
     """Add what this order took to the snapshot's record, and forget older snapshots' (never read again)."""
     if book.time is None or not taken:
         return
+    cache = transaction_cache(session)
+    for key in [k for k in cache if k[0] == "book" and k[1] == symbol]:
+        del cache[key]
     table = tables.TakenLiquidity
     session.execute(delete(table).where(table.symbol == symbol, table.snapshot_time < book.time))
     for (side, price), qty in sorted(taken.items()):
@@ -700,17 +729,7 @@ def _move_to_locked(session: Session, account_id: str, asset: str, amount: Decim
 
 
 def _balance_row(session: Session, account_id: str, asset: str) -> tables.Balance:
-    row = session.scalars(
-        locked(
-            select(tables.Balance).where(
-                tables.Balance.account_id == account_id, tables.Balance.asset == asset
-            )
-        )
-    ).one_or_none()
-    if row is None:
-        row = tables.Balance(account_id=account_id, asset=asset, free=Decimal(0), locked=Decimal(0))
-        session.add(row)
-    return row
+    return ensure_balance(session, account_id, asset)
 
 
 def fee_rates(session: Session, account_id: str, symbol: str) -> FeeRates:
