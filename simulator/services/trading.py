@@ -49,6 +49,7 @@ from simulator.services.accounts import change_balance, ensure_balance
 from simulator.storage import tables
 from simulator.storage.db import scalar_for_update, transaction_cache
 from simulator.storage.ids import next_id
+from simulator.storage.types import price_key
 
 LAST_PRICE_LOOKBACK_MS = 60_000  # the mark price falls back to the last trade within this window
 EVENT_WINDOW_MS = 60_000  # recorded events are read a market minute at a time
@@ -340,10 +341,13 @@ class _RestingRows:
         if self._rows is not None:
             rows = [row for row in self._rows if row.resting and row.side == side]
         else:
-            query = select(tables.Order).where(
-                tables.Order.symbol == self._symbol, tables.Order.resting == 1, tables.Order.side == side
-            )
-            rows = list(self._session.scalars(query.order_by(tables.Order.sequence)))
+            table = tables.Order
+            query = select(table).where(table.symbol == self._symbol, table.resting == 1, table.side == side)
+            if order.price is not None:  # narrowed by the sortable key, then compared exactly below
+                key = price_key(order.price)
+                reachable = table.price_key <= key if order.side is Side.BUY else table.price_key >= key
+                query = query.where(reachable)
+            rows = list(self._session.scalars(query.order_by(table.sequence)))
         if order.price is None:
             return rows
         if order.side is Side.BUY:
@@ -775,6 +779,7 @@ def _insert_order(
         type=order.type.value,
         time_in_force=order.time_in_force.value,
         price=order.price,
+        price_key=None if order.price is None else price_key(order.price),
         quantity=order.quantity,
         amount=order.amount,
         stp_mode=order.stp_mode.value,

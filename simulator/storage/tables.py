@@ -144,7 +144,7 @@ class Order(Base):
         # not unique: a client order id may be used again once its order is finished (only two *open*
         # orders may not share one, -1141)
         Index("ix_orders_client_id", "account_id", "client_order_id"),
-        Index("ix_orders_resting", "symbol", "resting", "price"),
+        Index("ix_orders_resting", "symbol", "resting", "side", "price_key"),
         Index("ix_orders_account", "account_id", "symbol", "created_ms"),
         Index("ix_orders_arriving", "symbol", "match_ms"),
         Index("ix_orders_cancelling", "symbol", "cancel_ms"),
@@ -157,6 +157,9 @@ class Order(Base):
     type: Mapped[str] = mapped_column(String(16))
     time_in_force: Mapped[str] = mapped_column(String(4))
     price: Mapped[Decimal | None]
+    # the price as fixed-width text that sorts as the number does (storage.types.price_key): lets SQL find
+    # the resting orders a taker can reach without reading the rest of the book
+    price_key: Mapped[str | None] = mapped_column(String(48), nullable=True, default=None)
     quantity: Mapped[Decimal | None]
     amount: Mapped[Decimal | None]
     stp_mode: Mapped[str] = mapped_column(String(16))

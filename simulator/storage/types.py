@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 from sqlalchemy import String
@@ -25,3 +25,17 @@ class DecimalText(TypeDecorator[Decimal]):
 
     def process_result_value(self, value: Any, dialect: Any) -> Decimal | None:
         return None if value is None else Decimal(value)
+
+
+PRICE_KEY_INTEGER_DIGITS = 20
+PRICE_KEY_FRACTION_DIGITS = 24
+
+
+def price_key(price: Decimal) -> str:
+    """A non-negative price as text whose string order is its numeric order: 20 integer digits, a point,
+    24 fraction digits (exact for every price a venue quotes; comparisons stay Decimal-exact)."""
+    with localcontext() as context:
+        context.prec = PRICE_KEY_INTEGER_DIGITS + PRICE_KEY_FRACTION_DIGITS + 4
+        text = format(price.quantize(Decimal(1).scaleb(-PRICE_KEY_FRACTION_DIGITS)), "f")
+    whole, _, fraction = text.partition(".")
+    return f"{whole.zfill(PRICE_KEY_INTEGER_DIGITS)}.{fraction.ljust(PRICE_KEY_FRACTION_DIGITS, '0')}"
