@@ -16,7 +16,7 @@ from simulator.domain import accounts as domain
 from simulator.domain.accounts import AccountType, FlowType, KeyType, Permission
 from simulator.domain.money import parse_decimal
 from simulator.storage import tables
-from simulator.storage.db import locked, transaction_cache
+from simulator.storage.db import locked, transaction_cache, transaction_cached
 from simulator.storage.ids import next_id
 
 KEY_ALPHABET = string.ascii_letters + string.digits
@@ -263,14 +263,11 @@ def balances_by_account(session: Session, user: tables.User) -> dict[str, list[t
 
 def balance_for_update(session: Session, account_id: str, asset: str) -> tables.Balance | None:
     """The balance row, locked for the rest of the transaction (read once, then reused)."""
-    cache = transaction_cache(session)
-    key = ("balance", account_id, asset)
-    if key not in cache:
-        query = select(tables.Balance).where(
-            tables.Balance.account_id == account_id, tables.Balance.asset == asset
-        )
-        cache[key] = session.scalars(locked(query)).one_or_none()
-    return cache[key]
+    balance = tables.Balance
+    query = select(balance).where(balance.account_id == account_id, balance.asset == asset)
+    return transaction_cached(
+        session, ("balance", account_id, asset), lambda: session.scalars(locked(query)).one_or_none()
+    )
 
 
 def ensure_balance(session: Session, account_id: str, asset: str) -> tables.Balance:

@@ -47,7 +47,7 @@ from simulator.marketdata.events import RANK_BAR, RANK_DEPTH, RANK_TRADE, events
 from simulator.marketdata.records import Kline
 from simulator.services.accounts import change_balance, ensure_balance
 from simulator.storage import tables
-from simulator.storage.db import scalar_for_update, transaction_cache
+from simulator.storage.db import scalar_for_update, transaction_cache, transaction_cached
 from simulator.storage.ids import next_id
 from simulator.storage.types import price_key
 
@@ -501,11 +501,8 @@ def _shifted(record: Any, shift: int) -> Any:
 
 def _book(session: Session, rules: InstrumentRules, now_ms: int, engine: Engine) -> RecordedBook:
     """Read once per transaction (the mark price and the match both need it) until a taker changes it."""
-    cache = transaction_cache(session)
     key = ("book", rules.symbol, now_ms, engine)
-    if key not in cache:
-        cache[key] = _read_book(session, rules, now_ms, engine)
-    return cache[key]
+    return transaction_cached(session, key, lambda: _read_book(session, rules, now_ms, engine))
 
 
 def _read_book(session: Session, rules: InstrumentRules, now_ms: int, engine: Engine) -> RecordedBook:
@@ -549,12 +546,22 @@ def _remember_taken(
         del cache[key]
     table = tables.TakenLiquidity
     session.execute(delete(table).where(table.symbol == symbol, table.snapshot_time < book.time))
+    source = book.source.value
+    same_snapshot = (table.symbol == symbol, table.source == source, table.snapshot_time == book.time)
+    # one read for the snapshot, not one per level
+    existing = {(row.side, row.price): row for row in session.scalars(select(table).where(*same_snapshot))}
     for (side, price), qty in sorted(taken.items()):
-        key = (symbol, book.source.value, book.time, side.value, format(price, "f"))
-        row = session.get(table, key)
+        row = existing.get((side.value, format(price, "f")))
         if row is None:
             session.add(
-                table(symbol=symbol, source=key[1], snapshot_time=key[2], side=key[3], price=key[4], qty=qty)
+                table(
+                    symbol=symbol,
+                    source=source,
+                    snapshot_time=book.time,
+                    side=side.value,
+                    price=format(price, "f"),
+                    qty=qty,
+                )
             )
         else:
             row.qty += qty
@@ -737,6 +744,13 @@ def _balance_row(session: Session, account_id: str, asset: str) -> tables.Balanc
 
 
 def fee_rates(session: Session, account_id: str, symbol: str) -> FeeRates:
+    """The account's maker and taker rates for `symbol`, looked up once per transaction (every fill asks)."""
+    return transaction_cached(
+        session, ("fee_rates", account_id, symbol), lambda: _read_fee_rates(session, account_id, symbol)
+    )
+
+
+def _read_fee_rates(session: Session, account_id: str, symbol: str) -> FeeRates:
     account = session.get(tables.Account, account_id)
     user = session.get(tables.User, account.user_id) if account is not None else None
     tier = session.get(tables.FeeTier, user.vip_level if user is not None else 0)

@@ -4,10 +4,10 @@ every other database runs the same ORM code with its own locking (`locked()` bel
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from simulator.storage.tables import Base
 
 SQLITE_BUSY_TIMEOUT_S = 30
+T = TypeVar("T")
 BEGIN_MODE = "hashkey_sim_begin"  # execution option: "IMMEDIATE" for writers, "DEFERRED" for readers
 
 
@@ -104,3 +105,11 @@ def transaction_cache(session: Session) -> dict[Any, Any]:
         held = (transaction, {})
         session.info["hashkey_sim_transaction_cache"] = held
     return held[1]
+
+
+def transaction_cached(session: Session, key: Any, compute: Callable[[], T]) -> T:
+    """`compute()` once per transaction for `key` (see `transaction_cache`)."""
+    cache = transaction_cache(session)
+    if key not in cache:
+        cache[key] = compute()
+    return cache[key]
