@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy import BigInteger, Connection, Text, bindparam, cast, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from simulator.marketdata.records import Bbo, Depth, Kline, Level, Trade
-from simulator.storage.tables import MarketBbo, MarketDepth, MarketKline, MarketTrade
+from simulator.storage.tables import MarketBbo, MarketDepth, MarketKline, MarketTrade, SimMeta
 
 Executor = Session | Connection
 
@@ -336,3 +336,26 @@ def _kline_series(db: Executor, wanted: Sequence[str] | None) -> list[tuple[str,
             series.append((symbol, interval))
             interval = db.execute(NEXT_INTERVAL, {"symbol": symbol, "previous": interval}).scalar()
     return series
+
+
+VERSION_KEY = "md_version"
+_meta = SimMeta.__table__.c
+
+
+def version(db: Executor) -> int:
+    """A number that changes whenever rows are written to the store (`bump_version`): what is derived from
+    the whole recording (the live loop's span) is read again only when it changes."""
+    found = db.execute(select(_meta.value).where(_meta.key == VERSION_KEY)).scalar()
+    return int(found) if found is not None else 0
+
+
+def bump_version(connection: Connection) -> None:
+    """Called by the writer in the transaction that writes rows. One UPDATE, so concurrent importers never
+    lose a count."""
+    bumped = connection.execute(
+        update(SimMeta.__table__)
+        .where(_meta.key == VERSION_KEY)
+        .values(value=cast(cast(_meta.value, BigInteger) + 1, Text))
+    )
+    if bumped.rowcount == 0:
+        connection.execute(insert(SimMeta.__table__).values(key=VERSION_KEY, value="1"))

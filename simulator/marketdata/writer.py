@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from simulator.marketdata import store
 from simulator.marketdata.records import Bbo, Depth, Kline, Record, Rows, Trade
 from simulator.storage.tables import MarketDataSource
 
@@ -177,6 +178,8 @@ class StoreWriter:
             self._states[key] = {newest: states[newest]}
 
     def flush(self) -> None:
+        if any(self._buffers.values()) or any(self._states.values()):
+            store.bump_version(self.connection)
         for key, buffer in self._buffers.items():
             if buffer:
                 self._write(key, buffer)

@@ -6,9 +6,12 @@ This is the Python API tests drive a step-mode clock with (`step_clock`), and wh
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from simulator.domain.clock import ClockMode, MarketClock
@@ -39,10 +42,26 @@ def engine(session: Session, settings: Settings, clock: MarketClock) -> trading.
     """Replay plays the recording at its own times; live plays it shifted to now and looped."""
     timeline = Timeline.identity()
     if clock.mode is ClockMode.LIVE:
-        span = store.event_span(session)
+        span = _recording_span(session)
         if span is not None:
             timeline = Timeline.looped(*span)
     return trading.Engine(fill_model(settings), timeline)
+
+
+# database engine -> (store version, span): every live request needs the span, which takes a few dozen
+# queries to find; it is found again only when the store's version says rows were written since
+_SPANS: weakref.WeakKeyDictionary[Any, tuple[int, tuple[int, int] | None]] = weakref.WeakKeyDictionary()
+
+
+def _recording_span(session: Session) -> tuple[int, int] | None:
+    bind = session.get_bind()
+    database_engine = bind.engine if isinstance(bind, Connection) else bind
+    current = store.version(session)
+    cached = _SPANS.get(database_engine)
+    if cached is None or cached[0] != current:
+        cached = (current, store.event_span(session))
+        _SPANS[database_engine] = cached
+    return cached[1]
 
 
 def advance_market(database: Database, settings: Settings, to_ms: int) -> int:
