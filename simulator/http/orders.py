@@ -9,7 +9,6 @@ now (resting orders may have filled since the last call), then read.
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -24,7 +23,7 @@ from simulator.domain.matching.orders import Side
 from simulator.http import serializers
 from simulator.http.auth import signed
 from simulator.http.order_params import new_order, params_of
-from simulator.http.params import Params
+from simulator.http.params import Params, json_body
 from simulator.http.state import current_sim
 from simulator.services import accounts, market, orders, trading
 from simulator.services.clock import read_clock
@@ -126,9 +125,10 @@ def cancel_order() -> dict[str, Any]:
 def cancel_symbol_orders() -> dict[str, Any]:
     """DELETE /api/v1/spot/openOrders — every open order of a symbol (and side)."""
     params = g.signed.params
-    page = orders.Page(symbol=params.required_text("symbol"), side=_side(params), limit=MAX_CANCEL_ALL)
+    symbol = params.required_text("symbol")
+    page = orders.Page(symbol=symbol, side=_side(params), limit=MAX_CANCEL_ALL)
     with _write() as (session, now_ms, engine):
-        trading.instrument_rules(session, page.symbol or "")
+        trading.instrument_rules(session, symbol)
         orders.cancel_open(session, g.signed.identity.account_id, page, now_ms, engine)
     return {"success": True}
 
@@ -268,11 +268,7 @@ def _window(params: Params, now_ms: int) -> tuple[int, int | None]:
 
 
 def _json_array() -> list[Any]:
-    body = request.get_data(cache=True, parse_form_data=False)
-    try:
-        value = json.loads(body, parse_float=Decimal)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise errors.BadRequest("Bad request: the body is not a JSON array of orders") from e
+    value = json_body(request)
     if not isinstance(value, list):
         raise errors.BadRequest("Bad request: the body is not a JSON array of orders")
     return value

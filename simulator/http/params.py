@@ -107,13 +107,19 @@ def json_object(request: Request) -> dict[str, Any]:
     body = request.get_data(cache=True, parse_form_data=False)
     if not body.strip():
         return {}
-    try:
-        value = json.loads(body, parse_float=Decimal, parse_constant=_reject_constant)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise errors.BadRequest("Bad request: the body is not valid JSON") from e
+    value = json_body(request)
     if not isinstance(value, dict):
         raise errors.BadRequest("Bad request: the body must be a JSON object")
     return value
+
+
+def json_body(request: Request) -> Any:
+    """The body as JSON, numbers as Decimal or int (never float); -1004 when it is not JSON."""
+    body = request.get_data(cache=True, parse_form_data=False)
+    try:
+        return json.loads(body, parse_float=Decimal, parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise errors.BadRequest("Bad request: the body is not valid JSON") from e
 
 
 def json_decimal(body: dict[str, Any], name: str) -> Decimal:
