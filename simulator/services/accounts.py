@@ -15,9 +15,10 @@ from simulator import errors
 from simulator.domain import accounts as domain
 from simulator.domain.accounts import AccountType, FlowType, KeyType, Permission
 from simulator.domain.money import parse_decimal
-from simulator.storage import tables
-from simulator.storage.db import locked, transaction_cache, transaction_cached
+from simulator.storage import pending, tables
+from simulator.storage.db import locked
 from simulator.storage.ids import next_id
+from simulator.storage.transaction import transaction_cache, transaction_cached
 
 KEY_ALPHABET = string.ascii_letters + string.digits
 KEY_LENGTH = 64
@@ -263,11 +264,15 @@ def balances_by_account(session: Session, user: tables.User) -> dict[str, list[t
 
 def balance_for_update(session: Session, account_id: str, asset: str) -> tables.Balance | None:
     """The balance row, locked for the rest of the transaction (read once, then reused)."""
+    return transaction_cached(
+        session, ("balance", account_id, asset), lambda: _read_balance_for_update(session, account_id, asset)
+    )
+
+
+def _read_balance_for_update(session: Session, account_id: str, asset: str) -> tables.Balance | None:
     balance = tables.Balance
     query = select(balance).where(balance.account_id == account_id, balance.asset == asset)
-    return transaction_cached(
-        session, ("balance", account_id, asset), lambda: session.scalars(locked(query)).one_or_none()
-    )
+    return session.scalars(locked(query)).one_or_none()
 
 
 def ensure_balance(session: Session, account_id: str, asset: str) -> tables.Balance:
@@ -288,8 +293,9 @@ def change_balance(
     flow_type: FlowType,
     now_ms: int,
     remark: str = "",
-) -> tables.LedgerEntry:
-    """Credit or debit the free balance and write its ledger entry, in the caller's transaction."""
+) -> str:
+    """Credit or debit the free balance and write its ledger entry, in the caller's transaction; the
+    entry's id."""
     row = balance_for_update(session, account_id, asset)
     current = domain.Balance(row.free, row.locked) if row else domain.Balance(Decimal(0), Decimal(0))
     try:
@@ -298,18 +304,34 @@ def change_balance(
         raise errors.InsufficientAsset() from e
     row = row or ensure_balance(session, account_id, asset)
     row.free = updated.free
-    entry = tables.LedgerEntry(
-        id=next_id(session),
-        account_id=account_id,
-        asset=asset,
-        flow_type=int(flow_type),
-        change=change,
-        total=updated.total,
-        created_ms=now_ms,
-        remark=remark,
-    )
-    session.add(entry)
-    return entry
+    return add_ledger_entry(session, account_id, asset, flow_type, change, updated.total, now_ms, remark)
+
+
+def add_ledger_entry(
+    session: Session,
+    account_id: str,
+    asset: str,
+    flow_type: FlowType,
+    change: Decimal,
+    total: Decimal,
+    now_ms: int,
+    remark: str,
+) -> str:
+    """The ledger entry of a balance change already made (`total`: free + locked after it); its id. Written
+    with the transaction's other pending rows, so a fill's entries cost one statement together."""
+    entry_id = next_id(session)
+    values = {
+        "id": entry_id,
+        "account_id": account_id,
+        "asset": asset,
+        "flow_type": int(flow_type),
+        "change": change,
+        "total": total,
+        "created_ms": now_ms,
+        "remark": remark,
+    }
+    pending.add_row(session, tables.LedgerEntry.__table__, values)
+    return entry_id
 
 
 def admin_adjust_balance(

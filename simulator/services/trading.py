@@ -45,10 +45,11 @@ from simulator.domain.timeline import Segment, Timeline
 from simulator.marketdata import store
 from simulator.marketdata.events import RANK_BAR, RANK_DEPTH, RANK_TRADE, events_between
 from simulator.marketdata.records import Kline
-from simulator.services.accounts import change_balance, ensure_balance
-from simulator.storage import tables
-from simulator.storage.db import scalar_for_update, transaction_cache, transaction_cached
+from simulator.services.accounts import add_ledger_entry, balance_for_update, change_balance, ensure_balance
+from simulator.storage import pending, tables
+from simulator.storage.db import scalar_for_update
 from simulator.storage.ids import next_id
+from simulator.storage.transaction import transaction_cache, transaction_cached
 from simulator.storage.types import price_key
 
 LAST_PRICE_LOOKBACK_MS = 60_000  # the mark price falls back to the last trade within this window
@@ -128,13 +129,15 @@ def place_order(session: Session, new: NewOrder, now_ms: int, engine: Engine) ->
     resting = _RestingRows(session, new.symbol)
     _advance_locked(session, state, now_ms, engine, resting)
     order = _received(session, new, now_ms)
+    latency = engine.model.order_latency_ms
     upfront = _upfront_lock(order, rules)
+    if upfront is None and latency > 0:  # matched later against another book: lock what this one costs
+        upfront = _estimated_lock(session, rules, state, order, resting, now_ms, engine)
     if upfront is not None:
         _require_free(session, order.account_id, *upfront)
     row = _insert_order(session, order, new.client_order_id, upfront)
     if upfront is not None:
         _move_to_locked(session, order.account_id, *upfront)
-    latency = engine.model.order_latency_ms
     if latency > 0:
         order.apply(Event.ACCEPT, now_ms)
         _store_order(row, order)
@@ -267,22 +270,15 @@ def _match(
     any more — an order whose fills the free balance cannot pay is REJECTED rather than raising."""
     book = _book(session, rules, now_ms, engine)
     makers = {r.order_id: (r, _to_domain(r)) for r in resting if r.resting}  # still resting
-    limits = TakeLimits(
-        mark_price(book, _last_price(session, state, engine, now_ms)),
-        rules.buy_up_rate,
-        rules.sell_down_rate,
-        rules.step_size,
-    )
+    limits = _take_limits(session, rules, state, book, engine, now_ms)
     opposite = [domain for _, domain in makers.values() if domain.side is not order.side]
     result = take(order, book, opposite, limits, now_ms)
     if _upfront_lock(order, rules) is None and order.status is not OrderStatus.REJECTED:
-        asset, cost = _lock_for_fills(order, result.fills, rules)  # what the fills cost is known only now
-        if not _has_free(session, order.account_id, asset, cost):
+        # what the fills cost is known only now: the lock (nothing, or the estimate) becomes exactly that
+        if not _relock(session, row, *_lock_for_fills(order, result.fills, rules)):
             if not arriving:
                 raise errors.InsufficientAsset()
             return _reject(session, row, now_ms)
-        _move_to_locked(session, order.account_id, asset, cost)
-        row.locked_asset, row.locked_left = asset, cost
     for fill in result.fills:
         _settle_match(session, rules, row, order, fill, makers, now_ms)
     _remember_taken(session, order.symbol, book, result.taken)
@@ -302,6 +298,51 @@ def _match(
     if not arriving or order.status is not OrderStatus.NEW:  # NEW was announced when it was received
         _outbox_order(session, row)
     return order
+
+
+def _take_limits(
+    session: Session,
+    rules: InstrumentRules,
+    state: tables.SymbolState,
+    book: RecordedBook,
+    engine: Engine,
+    now_ms: int,
+) -> TakeLimits:
+    mark = mark_price(book, _last_price(session, state, engine, now_ms))
+    return TakeLimits(mark, rules.buy_up_rate, rules.sell_down_rate, rules.step_size)
+
+
+def _estimated_lock(
+    session: Session,
+    rules: InstrumentRules,
+    state: tables.SymbolState,
+    order: Order,
+    resting: _RestingRows,
+    now_ms: int,
+    engine: Engine,
+) -> tuple[str, Decimal]:
+    """What a MARKET buy by quantity or sell by amount would spend if it matched now: a dry walk of the
+    book and resting orders of `now_ms`, within the price band."""
+    book = _book(session, rules, now_ms, engine)
+    opposite = [_to_domain(row) for row in resting.facing(order)]
+    trial = replace(order, status=None, cancel_reason=None)
+    result = take(trial, book, opposite, _take_limits(session, rules, state, book, engine, now_ms), now_ms)
+    return _lock_for_fills(trial, result.fills, rules)
+
+
+def _relock(session: Session, row: tables.Order, asset: str, amount: Decimal) -> bool:
+    """Make the order's lock exactly `amount` of `asset` (more from the free balance, or the surplus
+    back); False, changing nothing, when the free balance cannot cover the difference."""
+    held = row.locked_left if row.locked_asset == asset else Decimal(0)
+    extra = amount - held
+    if extra > 0 and not _has_free(session, row.account_id, asset, extra):
+        return False
+    if extra > 0:
+        _move_to_locked(session, row.account_id, asset, extra)
+    elif extra < 0:
+        _unlock(session, row.account_id, asset, -extra)
+    row.locked_asset, row.locked_left = asset, amount
+    return True
 
 
 def _reject(session: Session, row: tables.Order, now_ms: int) -> Order:
@@ -553,16 +594,15 @@ def _remember_taken(
     for (side, price), qty in sorted(taken.items()):
         row = existing.get((side.value, format(price, "f")))
         if row is None:
-            session.add(
-                table(
-                    symbol=symbol,
-                    source=source,
-                    snapshot_time=book.time,
-                    side=side.value,
-                    price=format(price, "f"),
-                    qty=qty,
-                )
-            )
+            values = {
+                "symbol": symbol,
+                "source": source,
+                "snapshot_time": book.time,
+                "side": side.value,
+                "price": format(price, "f"),
+                "qty": qty,
+            }
+            pending.add_row(session, table.__table__, values)
         else:
             row.qty += qty
 
@@ -639,25 +679,25 @@ def _settle_side(
     change_balance(session, row.account_id, received[0], received[1], FlowType.TRADE, now_ms, row.order_id)
     if fee.amount:
         change_balance(session, row.account_id, fee.asset, -fee.amount, FlowType.FEE, now_ms, row.order_id)
-    fill_row = tables.Fill(
-        id=next_id(session),
-        ticket_id=ticket,
-        order_id=row.order_id,
-        account_id=row.account_id,
-        symbol=row.symbol,
-        side=order.side.value,
-        price=price,
-        qty=qty,
-        quote=quote,
-        is_maker=int(is_maker),
-        fee_asset=fee.asset,
-        fee_amount=fee.amount,
-        counter_order_id=counter_order_id,
-        time=now_ms,
-    )
-    session.add(fill_row)
-    _outbox(session, row.account_id, "trade", now_ms, _fill_json(fill_row))
-    for asset in sorted({paid[0], received[0], fee.asset}):
+    fill = {
+        "id": next_id(session),
+        "ticket_id": ticket,
+        "order_id": row.order_id,
+        "account_id": row.account_id,
+        "symbol": row.symbol,
+        "side": order.side.value,
+        "price": price,
+        "qty": qty,
+        "quote": quote,
+        "is_maker": int(is_maker),
+        "fee_asset": fee.asset,
+        "fee_amount": fee.amount,
+        "counter_order_id": counter_order_id,
+        "time": now_ms,
+    }
+    pending.add_row(session, tables.Fill.__table__, fill)
+    _outbox(session, row.account_id, "trade", now_ms, _fill_json(fill))
+    for asset in (paid[0], received[0], fee.asset):
         _outbox_balance(session, row.account_id, asset, now_ms)
 
 
@@ -669,17 +709,9 @@ def _pay_from_locked(session: Session, row: tables.Order, amount: Decimal, now_m
         )  # a bug, not input
     balance.locked -= amount
     row.locked_left -= amount
-    session.add(
-        tables.LedgerEntry(
-            id=next_id(session),
-            account_id=row.account_id,
-            asset=row.locked_asset,
-            flow_type=int(FlowType.TRADE),
-            change=-amount,
-            total=balance.free + balance.locked,
-            created_ms=now_ms,
-            remark=row.order_id,
-        )
+    total = balance.free + balance.locked
+    add_ledger_entry(
+        session, row.account_id, row.locked_asset, FlowType.TRADE, -amount, total, now_ms, row.order_id
     )
 
 
@@ -694,10 +726,14 @@ def _finish(session: Session, row: tables.Order, order: Order) -> None:
 
 def _release(session: Session, row: tables.Order) -> None:
     if row.locked_left > 0:
-        balance = _balance_row(session, row.account_id, row.locked_asset)
-        balance.locked -= row.locked_left
-        balance.free += row.locked_left
+        _unlock(session, row.account_id, row.locked_asset, row.locked_left)
         row.locked_left = Decimal(0)
+
+
+def _unlock(session: Session, account_id: str, asset: str, amount: Decimal) -> None:
+    balance = _balance_row(session, account_id, asset)
+    balance.locked -= amount
+    balance.free += amount
 
 
 def _upfront_lock(order: Order, rules: InstrumentRules) -> tuple[str, Decimal] | None:
@@ -727,7 +763,7 @@ def _require_free(session: Session, account_id: str, asset: str, amount: Decimal
 
 
 def _has_free(session: Session, account_id: str, asset: str, amount: Decimal) -> bool:
-    balance = session.get(tables.Balance, (account_id, asset))
+    balance = balance_for_update(session, account_id, asset)
     return amount <= 0 or (balance is not None and balance.free >= amount)
 
 
@@ -873,34 +909,48 @@ def order_json(row: tables.Order) -> dict[str, Any]:
     }
 
 
-def _fill_json(row: tables.Fill) -> dict[str, Any]:
+def _fill_json(fill: dict[str, Any]) -> dict[str, Any]:
     return {
-        "id": row.id,
-        "ticketId": row.ticket_id,
-        "orderId": row.order_id,
-        "symbol": row.symbol,
-        "side": row.side,
-        "price": _text(row.price),
-        "qty": _text(row.qty),
-        "isMaker": bool(row.is_maker),
-        "commission": _text(row.fee_amount),
-        "commissionAsset": row.fee_asset,
-        "time": row.time,
+        "id": fill["id"],
+        "ticketId": fill["ticket_id"],
+        "orderId": fill["order_id"],
+        "symbol": fill["symbol"],
+        "side": fill["side"],
+        "price": _text(fill["price"]),
+        "qty": _text(fill["qty"]),
+        "isMaker": bool(fill["is_maker"]),
+        "commission": _text(fill["fee_amount"]),
+        "commissionAsset": fill["fee_asset"],
+        "time": fill["time"],
     }
 
 
 def _outbox_balance(session: Session, account_id: str, asset: str, time: int) -> None:
-    balance = _balance_row(session, account_id, asset)
-    payload = {"asset": asset, "free": wire_amount(balance.free), "locked": wire_amount(balance.locked)}
-    _outbox(session, account_id, "balance", time, payload)
+    """A balance changed: one event per account and asset is written with the transaction's other rows,
+    showing the balance as the transaction left it (not one per fill: a 20-fill order would send 60)."""
+    touched = transaction_cached(session, _BALANCES_TOUCHED, dict)
+    touched[(account_id, asset)] = max(time, touched.get((account_id, asset), time))
+    pending.before_write(session, _BALANCES_TOUCHED, _outbox_balances_touched)
+
+
+def _outbox_balances_touched(session: Session) -> None:
+    for (account_id, asset), time in sorted(transaction_cache(session).pop(_BALANCES_TOUCHED, {}).items()):
+        balance = _balance_row(session, account_id, asset)
+        payload = {"asset": asset, "free": wire_amount(balance.free), "locked": wire_amount(balance.locked)}
+        _outbox(session, account_id, "balance", time, payload)
+
+
+_BALANCES_TOUCHED = "balances_touched"
 
 
 def _outbox(session: Session, account_id: str, kind: str, time: int, payload: dict[str, Any]) -> None:
-    session.add(
-        tables.OutboxEvent(
-            account_id=account_id, kind=kind, time=time, payload=json.dumps(payload, separators=(",", ":"))
-        )
-    )
+    values = {
+        "account_id": account_id,
+        "kind": kind,
+        "time": time,
+        "payload": json.dumps(payload, separators=(",", ":")),
+    }
+    pending.add_row(session, tables.OutboxEvent.__table__, values)
 
 
 def _text(value: Decimal | None) -> str:

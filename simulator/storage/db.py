@@ -4,18 +4,18 @@ every other database runs the same ORM code with its own locking (`locked()` bel
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from simulator.storage import pending
 from simulator.storage.tables import Base
 
 SQLITE_BUSY_TIMEOUT_S = 30
-T = TypeVar("T")
 BEGIN_MODE = "hashkey_sim_begin"  # execution option: "IMMEDIATE" for writers, "DEFERRED" for readers
 
 
@@ -53,9 +53,11 @@ def open_database(url: str) -> Database:
     engine = _create_engine(url)
     Base.metadata.create_all(engine)
     reader_engine = engine.execution_options(**{BEGIN_MODE: "DEFERRED"})
+    writer = sessionmaker(engine, expire_on_commit=False)
+    pending.install(writer)
     return Database(
         engine=engine,
-        writer=sessionmaker(engine, expire_on_commit=False),
+        writer=writer,
         reader=sessionmaker(reader_engine, expire_on_commit=False),
         write_queue=threading.RLock() if url.startswith("sqlite") else nullcontext(),
     )
@@ -94,22 +96,3 @@ def locked(statement: Any) -> Any:
 
 def scalar_for_update(session: Session, model: type, key: Any) -> Any:
     return session.scalars(locked(select(model).where(model.__mapper__.primary_key[0] == key))).one_or_none()
-
-
-def transaction_cache(session: Session) -> dict[Any, Any]:
-    """A dict that lives as long as the session's current transaction: for rows locked once and reused
-    (the id counter, balance rows), so a fill does not re-read them statement by statement."""
-    transaction = session.get_transaction()
-    held = session.info.get("hashkey_sim_transaction_cache")
-    if held is None or held[0] is not transaction:
-        held = (transaction, {})
-        session.info["hashkey_sim_transaction_cache"] = held
-    return held[1]
-
-
-def transaction_cached(session: Session, key: Any, compute: Callable[[], T]) -> T:
-    """`compute()` once per transaction for `key` (see `transaction_cache`)."""
-    cache = transaction_cache(session)
-    if key not in cache:
-        cache[key] = compute()
-    return cache[key]

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from simulator.storage.db import scalar_for_update, transaction_cache
+from simulator.storage.db import scalar_for_update
 from simulator.storage.tables import SimSequence
+from simulator.storage.transaction import transaction_cache
 
 # The first id has 19 digits, in the range of the document's examples (1471090223379184384 and so on).
 ID_BASE = 1_900_000_000_000_000_000

@@ -9,8 +9,9 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from simulator import errors
 from simulator.domain.clock import MarketClock
 from simulator.domain.matching.model import FillModel
 from simulator.domain.matching.orders import OrderStatus, OrderType, Side
@@ -151,18 +152,61 @@ def test_placing_an_order_brings_earlier_orders_to_the_matcher_first(db):
     assert (order_row(db, b.order_id).status, order_row(db, b.order_id).resting) == ("NEW", 1)
 
 
-def test_an_order_whose_fills_the_balance_cannot_pay_at_arrival_is_rejected(db):
+def test_a_market_buy_by_quantity_locks_its_cost_on_the_book_at_receipt(db):
     record(db, BOOK)
+    buyer = account(db, USDT="1000")
+    order = place(db, T0 + 10, buyer, Side.BUY, OrderType.MARKET, quantity=D("1.5"))
+    assert order.status is OrderStatus.NEW
+    assert balance(db, buyer, "USDT") == (D("848"), D("152"))  # 1 at 101 + 0.5 at 102, on the book now
+    advance(db, T0 + 200)
+    assert order_row(db, order.order_id).status == "FILLED"
+    assert balance(db, buyer, "USDT") == (D("848"), D("0"))
+
+
+def test_a_market_sell_by_amount_locks_the_base_its_walk_needs_at_receipt(db):
+    record(db, BOOK)
+    seller = account(db, BTC="5")
+    order = place(db, T0 + 10, seller, Side.SELL, OrderType.MARKET, amount=D("199"))
+    assert balance(db, seller, "BTC") == (D("3"), D("2"))  # 100 from 1 BTC at 100, 99 from 1 BTC at 99
+    advance(db, T0 + 200)
+    assert order_row(db, order.order_id).status == "FILLED"
+    assert balance(db, seller, "BTC") == (D("3"), D("0"))
+
+
+def test_an_estimate_the_free_balance_cannot_cover_is_refused_at_receipt(db):
+    record(db, BOOK)
+    buyer = account(db, USDT="100")
+    with pytest.raises(errors.InsufficientAsset):
+        place(db, T0 + 10, buyer, Side.BUY, OrderType.MARKET, quantity=D("1"))  # costs 101 now
+    assert balance(db, buyer, "USDT") == (D("100"), D("0"))
+    with db.read() as session:
+        assert session.scalar(select(func.count()).select_from(tables.Order)) == 0
+
+
+def test_a_walk_cheaper_at_arrival_than_the_estimate_returns_the_surplus(db):
+    better = Depth("BTCUSDT", T0 + 50, bids=BOOK.bids, asks=((D("100.50"), D("1")),))
+    record(db, BOOK, better)
+    buyer = account(db, USDT="1000")
+    order = place(db, T0 + 10, buyer, Side.BUY, OrderType.MARKET, quantity=D("1"))
+    assert balance(db, buyer, "USDT") == (D("899"), D("101"))
+    advance(db, T0 + 200)
+    assert fills(db) == [(D("100.50"), D("1"), 0, T0 + 110)]
+    assert order_row(db, order.order_id).status == "FILLED"
+    assert balance(db, buyer, "USDT") == (D("899.50"), D("0"))
+
+
+def test_an_order_whose_fills_the_balance_cannot_pay_at_arrival_is_rejected(db):
+    record(db, BOOK, MOVED)
     buyer = account(db, USDT="150")
     by_quantity = place(db, T0 + 10, buyer, Side.BUY, OrderType.MARKET, quantity=D("1"))
     assert by_quantity.status is OrderStatus.NEW
-    assert balance(db, buyer, "USDT") == (D("150"), D("0"))  # its cost is known only when it walks
-    place(db, T0 + 20, buyer, Side.BUY, OrderType.LIMIT, price=D("90"), quantity=D("1"))  # locks 90
-    advance(db, T0 + 200)
+    assert balance(db, buyer, "USDT") == (D("49"), D("101"))  # the estimate: 1 at 101
+    place(db, T0 + 20, buyer, Side.BUY, OrderType.LIMIT, price=D("90"), quantity=D("0.54"))  # locks 48.6
+    advance(db, T0 + 200)  # at T0+110 the offer at 101 is gone: 102 is 1 more than the estimate, 0.4 free
     row = order_row(db, by_quantity.order_id)
     assert (row.status, row.cancel_reason, row.executed_qty) == ("REJECTED", "RISKLIMIT_CANCEL", D("0"))
     assert fills(db) == []
-    assert balance(db, buyer, "USDT") == (D("60"), D("90"))
+    assert balance(db, buyer, "USDT") == (D("101.4"), D("48.6"))
     assert order_updates(db, by_quantity.order_id) == ["NEW", "REJECTED"]
 
 

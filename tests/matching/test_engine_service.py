@@ -117,10 +117,14 @@ def test_a_market_buy_walks_the_book_and_settles_balances_ledger_fills_and_outbo
             json.loads(p)
             for p in session.scalars(select(tables.OutboxEvent.payload).order_by(tables.OutboxEvent.id))
         ]
-    last, balances_after_fill = payloads[-1], payloads[4:6]
-    assert kinds == ["trade", "balance", "balance", "trade", "balance", "balance", "order"]
-    assert (last["status"], last["executedQty"], last["cumulativeQuoteQty"]) == ("FILLED", "2", "203")
-    assert balances_after_fill == [
+    order_update, balances_after = payloads[2], payloads[3:]
+    assert kinds == ["trade", "trade", "order", "balance", "balance"]  # one balance event per asset
+    assert (order_update["status"], order_update["executedQty"], order_update["cumulativeQuoteQty"]) == (
+        "FILLED",
+        "2",
+        "203",
+    )
+    assert balances_after == [
         {"asset": "BTC", "free": "1.9976", "locked": "0"},
         {"asset": "USDT", "free": "797", "locked": "0"},
     ]
