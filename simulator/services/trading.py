@@ -619,8 +619,9 @@ def _last_price(session: Session, state: tables.SymbolState, engine: Engine, now
 
 
 def mark_price_at(session: Session, symbol: str, now_ms: int, engine: Engine) -> Decimal | None:
-    """The mark price the price bands are measured from: the book's mid, else the last trade."""
-    state = session.get(tables.SymbolState, symbol) or tables.SymbolState(symbol=symbol, last_price=None)
+    """The mark price the price bands are measured from: the book's mid, else the last trade. In a write
+    transaction: it locks the symbol, as placing the order then does (once)."""
+    state = _lock_symbol(session, symbol, now_ms)
     return mark_price(book_at(session, symbol, now_ms, engine), _last_price(session, state, engine, now_ms))
 
 
@@ -807,6 +808,13 @@ def _rates_in_tier(definition: str, symbol: str) -> FeeRates:
 
 
 def _lock_symbol(session: Session, symbol: str, now_ms: int) -> tables.SymbolState:
+    """The symbol's engine state, locked once per transaction."""
+    return transaction_cached(
+        session, ("symbol", symbol), lambda: _read_symbol_for_update(session, symbol, now_ms)
+    )
+
+
+def _read_symbol_for_update(session: Session, symbol: str, now_ms: int) -> tables.SymbolState:
     state = scalar_for_update(session, tables.SymbolState, symbol)
     if state is None:
         # First use: the engine starts at this moment (no order existed before it to fill).
