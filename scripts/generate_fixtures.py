@@ -39,7 +39,10 @@ Where the values come from
 * Simulator-only chain fields (not in the HashKey API, never to be copied into a response):
   ``addressFormat`` (evm, tron, bitcoin-bech32, solana, xrp, cardano, fiat -- a hint for generating
   deposit addresses), ``depositConfirmations`` and ``withdrawConfirmations`` (what the deposit-address
-  endpoint reports as requiredConfirmTimes / canWithdrawConfirmTimes).
+  endpoint reports as requiredConfirmTimes / canWithdrawConfirmTimes), ``blockTimeMs`` (the chain's
+  block interval: a deposit is credited depositConfirmations blocks after it is seen) and
+  ``dailyWithdrawLimit`` (coin quantity a custody account may withdraw on the chain per UTC day of
+  market time: 100,000 minimum withdrawals).
 * Fiat coins USD, HKD and AED have no chains (``chainTypes`` is empty): fiat moves through the fiat
   account endpoints, never through deposit addresses.  Their tokenType "FIAT" is a simulator value;
   the document only shows CHAIN_TOKEN and ERC20_TOKEN.
@@ -464,7 +467,28 @@ def _chain(
         "addressFormat": address_format,
         "depositConfirmations": confirmations,
         "withdrawConfirmations": confirmations,
+        "blockTimeMs": BLOCK_TIME_MS[address_format],
+        "dailyWithdrawLimit": _plain(Decimal(min_withdraw) * DAILY_LIMIT_MINIMUMS),
     }
+
+
+# Typical block intervals (Bitcoin 10 min, Ethereum 12 s, Tron 3 s, XRP ledger ~4 s, Solana slots 400 ms,
+# Cardano 20 s): with the confirmations above a deposit takes minutes of market time, not hours.
+BLOCK_TIME_MS = {
+    "bitcoin-bech32": 600_000,
+    "evm": 12_000,
+    "tron": 3_000,
+    "xrp": 4_000,
+    "solana": 400,
+    "cardano": 20_000,
+}
+DAILY_LIMIT_MINIMUMS = 100_000
+
+
+def _plain(value: Decimal) -> str:
+    """A decimal as plain text without trailing zeros ("200", not "2E+2")."""
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _coin(coin_id: str, full_name: str, token_type: str, chains: list[dict]) -> dict:

@@ -8,7 +8,7 @@ from flask import Flask
 
 from simulator.clock import transport_now_ms
 from simulator.domain.clock import ClockMode, MarketClock
-from simulator.http import account, admin, market, orders, quote
+from simulator.http import account, admin, market, orders, quote, subaccount, wallet
 from simulator.http import trades as trades_api
 from simulator.http.errorhandlers import register_error_handlers
 from simulator.http.state import EXTENSION, RateLimits, SimState
@@ -63,3 +63,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(orders.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(trades_api.bp)
+    app.register_blueprint(subaccount.bp)
+    app.register_blueprint(wallet.bp)

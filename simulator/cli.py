@@ -1,4 +1,5 @@
-"""The `hashkey-sim` command: serve, accounts create|list|deposit|add-key, data import|list|record."""
+"""The `hashkey-sim` command: serve, accounts create|list|deposit|add-key|fiat|end-withdrawal|fail-deposit|
+fail-fiat|whitelist, data import|list|record."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from simulator import errors
 from simulator.app import create_app
 from simulator.cli_common import load_settings, open_database_or_exit, settings_options
 from simulator.cli_data import data_group
+from simulator.cli_wallet import WALLET_COMMANDS, onchain_deposit
 from simulator.clock import transport_now_ms
 from simulator.domain.money import parse_decimal, wire
 from simulator.http import serializers
@@ -154,11 +156,34 @@ def list_(config_file: str | None, db: str | None, as_json: bool) -> None:
 @click.argument("account_id")
 @click.argument("asset")
 @click.argument("quantity")
-def deposit(config_file: str | None, db: str | None, account_id: str, asset: str, quantity: str) -> None:
-    """Credit QUANTITY of ASSET to ACCOUNT_ID (a custody deposit in the ledger)."""
+@click.option(
+    "--onchain",
+    is_flag=True,
+    help="An on-chain deposit to the user's custody account, credited "
+    "after the chain's confirmations (market time); prints it as JSON.",
+)
+@click.option("--chain", help="With --onchain: the coin's chainType (ETH, Tron, Bitcoin, ...).")
+@click.option("--tx-id", help="With --onchain: the transaction id (default: generated).")
+@click.option("--needs-auth", is_flag=True, help="With --onchain: wait for POST /api/v1/account/authAddress.")
+def deposit(
+    config_file: str | None,
+    db: str | None,
+    account_id: str,
+    asset: str,
+    quantity: str,
+    onchain: bool,
+    chain: str | None,
+    tx_id: str | None,
+    needs_auth: bool,
+) -> None:
+    """Credit QUANTITY of ASSET to ACCOUNT_ID at once (a custody deposit in the ledger), or with --onchain
+    deposit it on chain to the custody account of ACCOUNT_ID's user."""
     amount = parse_decimal(quantity)
     if amount is None or amount <= 0:
         raise click.BadParameter(f"{quantity!r} is not a positive number", param_hint="QUANTITY")
+    if onchain:
+        onchain_deposit(config_file, db, account_id, asset.upper(), amount, chain, tx_id, needs_auth)
+        return
     database = open_database_or_exit(load_settings(config_file, db=db))
     try:
         with database.write() as session:
@@ -229,4 +254,6 @@ def _print_users(reports: list[dict[str, Any]], as_json: bool, single: bool) -> 
             )
 
 
+for command in WALLET_COMMANDS:
+    accounts_group.add_command(command)
 main.add_command(data_group)

@@ -326,3 +326,164 @@ class SearchLimitedToLastMonth(ApiError):
 
     code = "-2028"
     msg = "The search is limited to data within the last one month"
+
+
+# Account, sub account and wallet
+
+
+class DuplicateRequest(ApiError):
+    """assetTransfer: a clientOrderId this user already used for a transfer."""
+
+    code = "-1024"
+    msg = "Duplicate request"
+
+
+class TooFrequent(ApiError):
+    """assetTransfer: "should be called no more than once per second" (per user, wall clock)."""
+
+    code = "-3145"
+    msg = "Please DO NOT submit request too frequently"
+
+
+class InvalidFromAccount(ApiError):
+    code = "-1172"
+    msg = "Invalid from account id"
+
+
+class InvalidToAccount(ApiError):
+    code = "-1173"
+    msg = "Invalid to account id"
+
+
+class SameAccountTransfer(ApiError):
+    code = "-1174"
+    msg = "Transfer not allowed between the same account"
+
+
+class FromAccountNotMain(ApiError):
+    code = "-1204"
+    msg = "From account must be a main account"
+
+
+class AccountNotAuthorized(ApiError):
+    """A sub-account key on a master-only endpoint, or a sub account id not of the key's user."""
+
+    code = "-1205"
+    msg = "Account not authorized"
+
+
+class TimeRangeOver30Days(ApiError):
+    code = "-2027"
+    msg = "Exceed maximum time range of 30 days"
+
+
+class InvalidFiatDepositStatus(ApiError):
+    code = "-1175"
+    msg = "Invalid fiat deposit status"
+
+
+class InvalidFiatWithdrawalStatus(ApiError):
+    code = "-1176"
+    msg = "Invalid fiat withdrawal status"
+
+
+class InvalidFiatOrderType(ApiError):
+    code = "-1177"
+    msg = "Invalid fiat order type"
+
+
+class IllegalWithdrawAddress(ApiError):
+    code = "-1163"
+    msg = "Illegal withdrawal address"
+
+
+class WithdrawAmountMissing(ApiError):
+    code = "-1165"
+    msg = "Withdrawal amount cannot be null"
+
+
+class WithdrawOverDailyLimit(ApiError):
+    """One withdrawal larger than the chain's whole daily limit."""
+
+    code = "-1166"
+    msg = "Withdrawal amount exceeds the daily limit"
+
+
+class WithdrawBelowMinimum(ApiError):
+    code = "-1167"
+    msg = "Withdrawal amount less than the minimum"
+
+
+class IllegalWithdrawAmount(ApiError):
+    """Finer than the withdrawal precision, or above the chain's maxWithdrawQuantity."""
+
+    code = "-1168"
+    msg = "Illegal withdrawal amount"
+
+
+class WithdrawNotAllowed(ApiError):
+    code = "-1169"
+    msg = "Withdraw not allowed"
+
+
+class DepositNotAllowed(ApiError):
+    code = "-1170"
+    msg = "Deposit not allowed"
+
+
+class AddressNotWhitelisted(ApiError):
+    code = "-1171"
+    msg = "Withdrawal address not in whitelist"
+
+
+class DepositStatusInvalid(ApiError):
+    code = "-1207"
+    msg = "The status of deposit is invalid"
+
+
+class WithdrawStatusInvalid(ApiError):
+    code = "-1209"
+    msg = "The status of withdraw is invalid"
+
+
+class DepositBelowMinimum(ApiError):
+    code = "-1210"
+    msg = "The deposit amount {amount} must not be less than the minimum deposit amount {minimum} {coin}."
+
+
+class DepositNotFound(ApiError):
+    code = "-1212"
+    msg = "The order of deposit does not exist"
+
+
+class WithdrawInsufficientBalance(ApiError):
+    code = "-4003"
+    msg = "Insufficient Balance"
+
+
+class WithdrawChannelNotSupported(ApiError):
+    """A chainType the coin does not have."""
+
+    code = "-4007"
+    msg = "Withdrawal channels are not supported"
+
+
+class WithdrawDayTotalOverLimit(ApiError):
+    """Today's withdrawals of the coin on the chain, this one included, above its daily limit."""
+
+    code = "-4010"
+    msg = "Withdrawals on the same day exceed the maximum limit for a single day"
+
+
+class WalletParameterError(ApiError):
+    """A wallet parameter of the wrong form that has no code of its own (memo, platform)."""
+
+    code = "-4012"
+    msg = "Parameter error"
+
+
+class WithdrawRepeated(ApiError):
+    """A clientOrderId this account already used for a withdrawal."""
+
+    code = "-4013"
+    msg = "Withdraw repeatedly"

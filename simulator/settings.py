@@ -156,6 +156,16 @@ class Settings:
             _non_negative_int, "market-time ms between an order's or cancel's receipt and matching"
         ),
     )
+    withdraw_delay_ms: int = field(
+        default=120_000,
+        metadata=_parser(
+            _non_negative_int, "market-time ms a withdrawal stays withdrawing before it succeeds"
+        ),
+    )
+    fiat_delay_ms: int = field(
+        default=300_000,
+        metadata=_parser(_non_negative_int, "market-time ms a fiat deposit or withdrawal stays processing"),
+    )
     fixtures: str = field(
         default=str(DEFAULT_FIXTURES),
         metadata=_parser(str, "folder of instruments/coins/fee-tier fixtures seeded into a new database"),

@@ -86,7 +86,13 @@ CHAIN_DOC_FIELDS = [
     "allowDeposit",
     "allowWithdraw",
 ]
-CHAIN_EXTRA_FIELDS = ["addressFormat", "depositConfirmations", "withdrawConfirmations"]
+CHAIN_EXTRA_FIELDS = [
+    "addressFormat",
+    "depositConfirmations",
+    "withdrawConfirmations",
+    "blockTimeMs",
+    "dailyWithdrawLimit",
+]
 ADDRESS_FORMATS = {"evm", "tron", "bitcoin-bech32", "solana", "xrp", "cardano", "fiat"}
 
 REQUIRED_SYMBOLS = {"BTCUSDT", "ETHUSDT", "XRPUSDT", "ETHBTC"}
@@ -285,8 +291,11 @@ def test_coin_fields(coins):
             assert Decimal(chain["withdrawFee"]) <= Decimal(chain["minWithdrawQuantity"]), where
             assert isinstance(chain["allowDeposit"], bool) and isinstance(chain["allowWithdraw"], bool)
             assert chain["addressFormat"] in ADDRESS_FORMATS, where
-            for field in ("depositConfirmations", "withdrawConfirmations"):
+            for field in ("depositConfirmations", "withdrawConfirmations", "blockTimeMs"):
                 assert type(chain[field]) is int and chain[field] >= 1, where
+            assert _dec(chain["dailyWithdrawLimit"], f"{where}.dailyWithdrawLimit") >= Decimal(
+                chain["minWithdrawQuantity"]
+            ), where
 
 
 def test_coins_cover_instruments_and_fiat(instruments, coins):

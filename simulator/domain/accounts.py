@@ -36,12 +36,26 @@ class FlowType(IntEnum):
 
     TRADE = 1
     FEE = 2
+    FUNDING_SETTLEMENT = 32
     USER_ACCOUNT_TRANSFER = 51
     CUSTODY_DEPOSIT = 900
     CUSTODY_WITHDRAW = 904
     FIAT_DEPOSIT = 906
     FIAT_WITHDRAW = 910
 
+
+# The `flowType` name balanceFlow shows next to each value (the document's table and examples; 32 is "Funding
+# FEE" in the table but FUNDING_SETTLEMENT in the example answer, which is what a client sees).
+FLOW_TYPE_NAMES: dict[FlowType, str] = {
+    FlowType.TRADE: "TRADE",
+    FlowType.FEE: "FEE",
+    FlowType.FUNDING_SETTLEMENT: "FUNDING_SETTLEMENT",
+    FlowType.USER_ACCOUNT_TRANSFER: "USER_ACCOUNT_TRANSFER",
+    FlowType.CUSTODY_DEPOSIT: "CUSTODY_DEPOSIT",
+    FlowType.CUSTODY_WITHDRAW: "CUSTODY_WITHDRAW",
+    FlowType.FIAT_DEPOSIT: "FIAT_DEPOSIT",
+    FlowType.FIAT_WITHDRAW: "FIAT_WITHDRAW",
+}
 
 ALL_PERMISSIONS = frozenset(Permission)
 

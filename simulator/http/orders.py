@@ -9,7 +9,7 @@ now (resting orders may have filled since the last call), then read.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -24,7 +24,7 @@ from simulator.http import serializers
 from simulator.http.auth import signed
 from simulator.http.order_params import new_order, params_of
 from simulator.http.params import Params, json_body
-from simulator.http.state import current_sim
+from simulator.http.state import caught_up, current_sim
 from simulator.services import accounts, market, orders, trading
 from simulator.services.clock import read_clock
 from simulator.storage import tables
@@ -176,7 +176,7 @@ def query_order() -> dict[str, Any]:
     account_id = accounts.readable_account_id(
         g.read_session, g.signed.identity, params.optional_id("accountId")
     )
-    with _caught_up() as session:
+    with caught_up() as session:
         row = orders.find(session, account_id, order_id, client_order_id)
         if row is None:
             raise errors.OrderNotFoundById()
@@ -187,25 +187,47 @@ def query_order() -> dict[str, Any]:
 @signed(weight=1)
 def open_orders() -> list[dict[str, Any]]:
     """GET /api/v1/spot/openOrders — newest first."""
-    page = _page(g.signed.params)
-    with _caught_up() as session:
-        return _listed(session, orders.open_orders(session, g.signed.identity.account_id, page))
+    return list_open_orders(g.signed.identity.account_id, g.signed.params, MAX_LIST)
 
 
 @bp.get("/api/v1/spot/tradeOrders")
 @signed(weight=5)
 def trade_orders() -> list[dict[str, Any]]:
     """GET /api/v1/spot/tradeOrders — finished orders of the last 90 days, newest first."""
-    params = g.signed.params
-    with _caught_up() as session:
-        now_ms = read_clock(session).now_ms(transport_now_ms())
-        page = _page(params, window=_window(params, now_ms))
-        return _listed(session, orders.finished_orders(session, g.signed.identity.account_id, page))
+    return list_trade_orders(g.signed.identity.account_id, g.signed.params, MAX_LIST)
 
 
-def _listed(session: Session, rows: list[tables.Order]) -> list[dict[str, Any]]:
+# The list queries below are shared with the sub-account endpoints (http/subaccount.py), which read another
+# account with their own maximum `limit` and their own entry shape.
+
+OrderEntry = Callable[[tables.Order, Decimal], dict[str, Any]]
+
+
+def list_open_orders(
+    account_id: str, params: Params, maximum: int, entry: OrderEntry = serializers.order_listed
+) -> list[dict[str, Any]]:
+    """The account's working orders that `params` select (symbol, side, fromOrderId, limit), newest first."""
+    page = order_page(params, maximum)
+    with caught_up() as session:
+        return listed_orders(session, orders.open_orders(session, account_id, page), entry)
+
+
+def list_trade_orders(
+    account_id: str, params: Params, maximum: int, entry: OrderEntry = serializers.order_listed
+) -> list[dict[str, Any]]:
+    """The account's finished orders of the last 90 days that `params` select, newest first."""
+    # Parameters are checked before the market catches up, so that a refused request moves nothing.
+    now_ms = read_clock(g.read_session).now_ms(transport_now_ms())
+    page = order_page(params, maximum, window=trade_orders_window(params, now_ms))
+    with caught_up() as session:
+        return listed_orders(session, orders.finished_orders(session, account_id, page), entry)
+
+
+def listed_orders(
+    session: Session, rows: list[tables.Order], entry: OrderEntry = serializers.order_listed
+) -> list[dict[str, Any]]:
     prices = _average_prices(session, rows)
-    return [serializers.order_listed(row, prices[row.order_id]) for row in rows]
+    return [entry(row, prices[row.order_id]) for row in rows]
 
 
 def _average_prices(session: Session, rows: list[tables.Order]) -> dict[str, Decimal]:
@@ -244,18 +266,21 @@ def _limit(params: Params, default: int, maximum: int, clamp: bool = False) -> i
     return default if value is None else min(value, maximum)
 
 
-def _page(params: Params, window: tuple[int | None, int | None] = (None, None)) -> orders.Page:
+def order_page(
+    params: Params, maximum: int, window: tuple[int | None, int | None] = (None, None)
+) -> orders.Page:
+    """symbol, side, fromOrderId and limit (default 500, 1 to `maximum`, else -1130) of an order list."""
     return orders.Page(
         symbol=params.optional_text("symbol"),
         side=_side(params),
         from_order_id=params.optional_id("fromOrderId"),
         start_ms=window[0],
         end_ms=window[1],
-        limit=_limit(params, DEFAULT_LIST, MAX_LIST),
+        limit=_limit(params, DEFAULT_LIST, maximum),
     )
 
 
-def _window(params: Params, now_ms: int) -> tuple[int, int | None]:
+def trade_orders_window(params: Params, now_ms: int) -> tuple[int, int | None]:
     """startTime/endTime within the last 90 days of market time (-1130 naming the one outside)."""
     oldest = now_ms - TRADE_ORDERS_DAYS * orders.DAY_MS
     start = params.optional_int("startTime")
@@ -288,12 +313,3 @@ def _write() -> Iterator[tuple[Session, int, trading.Engine]]:
     with sim.database.write() as session:
         clock = read_clock(session)
         yield session, clock.now_ms(transport_now_ms()), market.engine(session, sim.settings, clock)
-
-
-@contextlib.contextmanager
-def _caught_up() -> Iterator[Session]:
-    """A read transaction begun after the market was brought up to now."""
-    sim = current_sim()
-    market.catch_up(sim.database, sim.settings, transport_now_ms())
-    with sim.database.read() as session:
-        yield session

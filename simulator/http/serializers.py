@@ -6,9 +6,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from simulator.domain.accounts import AccountType, KeyType, account_label
+from simulator.domain.accounts import FLOW_TYPE_NAMES, AccountType, KeyType, account_label
 from simulator.domain.clock import MarketClock
 from simulator.domain.money import wire_amount
+from simulator.http.quote import CHAIN_FIELDS
+from simulator.services import wallet
 from simulator.storage import tables
 
 
@@ -162,6 +164,14 @@ def order_listed(row: tables.Order, avg_price: Decimal) -> dict[str, Any]:
     return _order_listed(row, avg_price, with_stp=True)
 
 
+def sub_account_order(row: tables.Order, avg_price: Decimal) -> dict[str, Any]:
+    """One order as the document's sub-account examples show it: the account's own list entry with
+    `ordCxlReason` before `stpMode`."""
+    entry = order_listed(row, avg_price)
+    stp_mode = entry.pop("stpMode")
+    return {**entry, "ordCxlReason": row.cancel_reason, "stpMode": stp_mode}
+
+
 def _order_listed(row: tables.Order, avg_price: Decimal, with_stp: bool) -> dict[str, Any]:
     executed_quote = _amount(row.executed_quote)
     core = _order_core(row)
@@ -208,3 +218,141 @@ def _order_core(row: tables.Order) -> dict[str, Any]:
 
 def _amount(value: Decimal | None) -> str:
     return "0" if value is None else wire_amount(value)
+
+
+# ---- wallet: transfers, balance flow, coins -----------------------------------------------------------
+
+# GET /api/v1/coinInfo lists these coin fields only (exchangeInfo's coins add tokenType and status); the
+# chains have exchangeInfo's fields. The fixture's simulator settings (addressFormat, confirmations...)
+# never show.
+COIN_INFO_FIELDS = ("orgId", "coinId", "coinName", "coinFullName", "allowWithdraw", "allowDeposit")
+
+
+def transfer_ack(row: tables.Transfer) -> dict[str, Any]:
+    """POST /api/v1/account/assetTransfer: `timestamp` is a number (market time), `orderId` a string."""
+    return {
+        "success": True,
+        "timestamp": row.created_ms,
+        "clientOrderId": row.client_order_id,
+        "orderId": row.order_id,
+    }
+
+
+def balance_flow_entry(entry: tables.LedgerEntry, coin_names: dict[str, str]) -> dict[str, Any]:
+    """One entry of GET /api/v1/account/balanceFlow, fields in the order of the document's examples."""
+    return {
+        "id": entry.id,
+        "accountId": entry.account_id,
+        "coin": entry.asset,
+        "coinId": entry.asset,
+        "coinName": coin_names.get(entry.asset, entry.asset),
+        "flowTypeValue": entry.flow_type,
+        "flowType": FLOW_TYPE_NAMES.get(entry.flow_type, ""),
+        "flowName": "",
+        "change": wire_amount(entry.change),
+        "total": wire_amount(entry.total),
+        "created": str(entry.created_ms),
+    }
+
+
+def chain_type_list(definition: dict[str, Any], chains: list[str]) -> dict[str, Any]:
+    """One entry of GET /api/v1/account/chainType."""
+    return {"coinId": definition["coinId"], "coinName": definition["coinName"], "chainTypeList": chains}
+
+
+def coin_info(definition: dict[str, Any], server_time_ms: int) -> dict[str, Any]:
+    """GET /api/v1/coinInfo: the coin's documented fields and its chains'."""
+    coin = {name: definition[name] for name in COIN_INFO_FIELDS if name in definition}
+    coin["chainTypes"] = [
+        {name: chain[name] for name in CHAIN_FIELDS if name in chain}
+        for chain in definition.get("chainTypes", [])
+    ]
+    return {"timezone": "UTC", "serverTime": server_time_ms, "coins": [coin]}
+
+
+# ---- wallet -----------------------------------------------------------------------------------------
+
+DEPOSIT_QUANTITY = Decimal("1E-20")  # the venue's deposit records show 20 decimals
+WITHDRAW_QUANTITY = Decimal("1E-8")  # and its withdrawal records 8
+
+
+def deposit_address(found: wallet.DepositAddress) -> dict[str, Any]:
+    chain = found.chain
+    return {
+        "canDeposit": chain.allow_deposit,
+        "address": found.address,
+        "addressExt": "",
+        "minQuantity": wire_amount(chain.min_deposit),
+        "needAddressTag": False,
+        "requiredConfirmTimes": chain.deposit_confirmations,
+        "canWithdrawConfirmTimes": chain.withdraw_confirmations,
+        "coinType": found.coin_type,
+    }
+
+
+def deposit_order(row: tables.Deposit, coin_names: dict[str, str]) -> dict[str, Any]:
+    return {
+        "time": str(row.created_ms),
+        "coin": row.coin,
+        "coinName": coin_names.get(row.coin, row.coin),
+        "address": row.address,
+        "quantity": format(row.quantity.quantize(DEPOSIT_QUANTITY), "f"),
+        "status": row.status,
+        "statusCode": str(row.status),
+        "txId": row.tx_id,
+    }
+
+
+def admin_deposit(row: tables.Deposit, coin_names: dict[str, str]) -> dict[str, Any]:
+    """A deposit as the admin API shows it: the depositOrders fields plus its id, account and chain."""
+    return {
+        "id": row.id,
+        "accountId": row.account_id,
+        "chainType": row.chain_type,
+        **deposit_order(row, coin_names),
+    }
+
+
+def withdraw_order(row: tables.Withdrawal, coin_names: dict[str, str]) -> dict[str, Any]:
+    arrived = wallet.arrive_quantity(row)
+    name = coin_names.get(row.coin, row.coin)
+    return {
+        "time": str(row.created_ms),
+        "id": row.order_id,
+        "coin": row.coin,
+        "coinId": row.coin,
+        "coinName": name,
+        "address": row.address,
+        "quantity": _withdraw_amount(row.quantity),
+        "arriveQuantity": "" if arrived is None else _withdraw_amount(arrived),
+        "status": row.status,
+        "txId": row.tx_id,
+        "addressUrl": row.address,
+        "feeCoinId": row.coin,
+        "feeCoinName": name,
+        "fee": _withdraw_amount(row.fee),
+        "remark": row.remark,
+        "platform": row.platform,
+        "memo": row.memo,
+    }
+
+
+def fiat_order(row: tables.FiatOrder) -> dict[str, Any]:
+    return {
+        "orderId": row.order_id,
+        "type": row.type,
+        "remark": row.remark,
+        "asset": row.asset,
+        "grossAmount": wire_amount(row.gross_amount),
+        "netAmount": wire_amount(wallet.net_amount(row)),
+        "fee": wire_amount(row.fee),
+        "status": row.status,
+        "createdTime": str(row.created_ms),
+        "updatedTime": str(row.updated_ms),
+        "channel": row.channel,
+        "clientOrderId": row.client_order_id,
+    }
+
+
+def _withdraw_amount(value: Decimal) -> str:
+    return format(value.quantize(WITHDRAW_QUANTITY), "f")

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from flask import current_app
+from sqlalchemy.orm import Session
 
 from simulator import errors
+from simulator.clock import transport_now_ms
 from simulator.domain.ratelimit import Limit, WindowCounter, describe_window
+from simulator.services import market
 from simulator.settings import Settings
 from simulator.storage.db import Database
 
@@ -54,3 +59,13 @@ class SimState:
 
 def current_sim() -> SimState:
     return current_app.extensions[EXTENSION]
+
+
+@contextlib.contextmanager
+def caught_up() -> Iterator[Session]:
+    """A read transaction begun after the market (resting orders, orders on their way, the wallet's
+    deposits and withdrawals) was brought up to the clock's now."""
+    sim = current_sim()
+    market.catch_up(sim.database, sim.settings, transport_now_ms())
+    with sim.database.read() as session:
+        yield session

@@ -4,9 +4,11 @@ fee tier, after the market has been brought up to now (fills of resting orders e
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, g
+from sqlalchemy.orm import Session
 
 from simulator import errors
 from simulator.clock import transport_now_ms
@@ -31,7 +33,18 @@ def account_trades() -> list[dict[str, Any]]:
     """GET /api/v1/account/trades — Get Account Trade List: the key's account (or `accountId`), newest
     first."""
     params = g.signed.params
-    wanted = _trade_filter(params)
+
+    def requested_account(session: Session) -> str:
+        return accounts.readable_account_id(session, g.signed.identity, params.optional_id("accountId"))
+
+    return listed_trades(trade_filter(params, requested_account))
+
+
+# Shared with GET /api/v1/subAccount/trades (http/subaccount.py), which names its account differently.
+
+
+def listed_trades(wanted: fills.TradeFilter) -> list[dict[str, Any]]:
+    """The fills `wanted` selects, newest first, after the market (of its symbol) was brought up to now."""
     sim = current_sim()
     catch_up(sim.database, sim.settings, transport_now_ms(), [wanted.symbol] if wanted.symbol else None)
     with sim.database.read() as session:
@@ -39,9 +52,10 @@ def account_trades() -> list[dict[str, Any]]:
     return [_trade(trade, sim.coin_names) for trade in found]
 
 
-def _trade_filter(params: Params) -> fills.TradeFilter:
+def trade_filter(params: Params, account_of: Callable[[Session], str]) -> fills.TradeFilter:
     """The request's filters, checked in this order: each parameter's form (in the document's order), then
-    accountId (-3117 / 0104), symbol (0201), and startTime's 30 days (-2028). Nothing is written before."""
+    the account `account_of` names (account/trades: accountId, -3117 / 0104), symbol (0201), and startTime's
+    30 days (-2028). Nothing is written before."""
     symbol = params.optional_text("symbol")
     start_ms = params.optional_int("startTime")
     end_ms = params.optional_int("endTime")
@@ -49,9 +63,8 @@ def _trade_filter(params: Params) -> fills.TradeFilter:
     from_id = params.optional_id("fromId")
     to_id = params.optional_id("toId")
     limit = params.optional_int("limit", minimum=1, maximum=TRADES_MAX_LIMIT) or TRADES_DEFAULT_LIMIT
-    requested_account = params.optional_id("accountId")
     session = g.read_session
-    account_id = accounts.readable_account_id(session, g.signed.identity, requested_account)
+    account_id = account_of(session)
     if symbol is not None:
         instrument_rules(session, symbol)  # 0201 for a symbol the venue does not list
     now_ms = read_clock(session).now_ms(transport_now_ms())

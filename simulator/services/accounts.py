@@ -238,6 +238,15 @@ def readable_account_id(session: Session, identity: KeyIdentity, account_id: str
     return account.id
 
 
+def sub_account_ids(session: Session, user_id: str) -> set[str]:
+    """The ids of the user's sub trading accounts (accountType 1, index above 0)."""
+    return {
+        account.id
+        for account in user_accounts(session, user_id)
+        if account.account_type == AccountType.TRADING and account.account_index > 0
+    }
+
+
 def visible_accounts(session: Session, identity: KeyIdentity) -> list[tables.Account]:
     """GET /api/v1/account/type: a master key sees all its user's accounts, a sub key only its own."""
     if identity.key_type is KeyType.MASTER:

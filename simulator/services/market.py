@@ -18,7 +18,7 @@ from simulator.domain.clock import ClockMode, MarketClock
 from simulator.domain.matching.model import FillModel
 from simulator.domain.timeline import Timeline
 from simulator.marketdata import store
-from simulator.services import trading
+from simulator.services import trading, wallet
 from simulator.services.clock import read_clock, write_clock
 from simulator.settings import Settings
 from simulator.storage.db import Database
@@ -65,9 +65,10 @@ def _recording_span(session: Session) -> tuple[int, int] | None:
 
 
 def advance_market(database: Database, settings: Settings, to_ms: int) -> int:
-    """Bring every symbol with resting orders, or orders and cancels on their way to the matcher, up to
-    market time `to_ms`, one transaction per symbol (each locks its symbol, so concurrent callers never
-    apply an event twice); the number of recorded events applied."""
+    """Bring every symbol with resting orders, or orders and cancels on their way to the matcher, and the
+    wallet's deposits, withdrawals and fiat orders up to market time `to_ms`, one transaction per symbol
+    (each locks its symbol, so concurrent callers never apply an event twice); the number of recorded
+    events applied."""
     with database.read() as session:
         symbols = trading.symbols_to_advance(session)
         built = engine(session, settings, read_clock(session))
@@ -75,6 +76,8 @@ def advance_market(database: Database, settings: Settings, to_ms: int) -> int:
     for symbol in symbols:
         with database.write() as session:
             applied += trading.advance_symbol(session, symbol, to_ms, built)
+    with database.write() as session:  # deposits, withdrawals and fiat orders due on the way
+        wallet.advance(session, to_ms)
     return applied
 
 
@@ -90,26 +93,33 @@ def catch_up(
     database: Database, settings: Settings, transport_now_ms: int, symbols: Iterable[str] | None = None
 ) -> MarketNow:
     """Bring the market up to the clock's now before a request reads or trades: every symbol (or those of
-    `symbols`) whose resting orders, or orders and cancels on their way, are behind now. Symbols already
-    at now cost one read and take no write lock. Read what changed in a transaction begun after this."""
+    `symbols`) whose resting orders, or orders and cancels on their way, are behind now; and the deposits,
+    withdrawals and fiat orders due by now. Symbols already at now cost one read and take no write lock.
+    Read what changed in a transaction begun after this."""
     with database.read() as session:
         clock = read_clock(session)
         now = clock.now_ms(transport_now_ms)
         built = engine(session, settings, clock)
         behind = trading.symbols_behind(session, now)
+        wallet_due = wallet.anything_due(session, now)
     wanted = behind if symbols is None else [s for s in behind if s in set(symbols)]
     for symbol in wanted:
         with database.write() as session:
             trading.advance_symbol(session, symbol, now, built)
+    if wallet_due:
+        with database.write() as session:
+            wallet.advance(session, now)
     return MarketNow(now, built)
 
 
 def next_event_time(session: Session, settings: Settings, clock: MarketClock, now_ms: int) -> int | None:
     """The market time of the next thing to happen after `now_ms`: a recorded event (in live mode, in this
-    loop or the next), or an order or cancel reaching the matcher."""
+    loop or the next), an order or cancel reaching the matcher, or a deposit, withdrawal or fiat order
+    moving on."""
     recorded = _next_recorded_time(session, settings, clock, now_ms)
     scheduled = trading.next_scheduled_time(session, now_ms)
-    found = [t for t in (recorded, scheduled) if t is not None]
+    wallet_step = wallet.next_due_time(session, now_ms)
+    found = [t for t in (recorded, scheduled, wallet_step) if t is not None]
     return min(found) if found else None
 
 

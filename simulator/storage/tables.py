@@ -120,6 +120,112 @@ class LedgerEntry(Base):
     remark: Mapped[str] = mapped_column(String(128), default="")
 
 
+# --- Wallet: transfers between a user's accounts, deposits, withdrawals, fiat orders ------------------
+
+
+class Transfer(Base):
+    """POST /api/v1/account/assetTransfer: both ledger entries are written with it."""
+
+    __tablename__ = "transfers"
+    __table_args__ = (Index("ix_transfers_user_client", "user_id", "client_order_id"),)
+    order_id: Mapped[str] = mapped_column(Id, primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    client_order_id: Mapped[str] = mapped_column(String(64), default="")
+    from_account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    to_account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    coin: Mapped[str] = mapped_column(ForeignKey("coins.coin_id"))
+    quantity: Mapped[Decimal]
+    remark: Mapped[str] = mapped_column(String(128), default="")
+    created_ms: Mapped[int] = mapped_column(BigInteger)  # market time
+    transport_ms: Mapped[int] = mapped_column(BigInteger)  # wall clock: the once-per-second rule
+
+
+class Deposit(Base):
+    """An on-chain deposit into a custody account (created by the admin API or CLI); `due_ms` is the market
+    time of its next step (None: waiting for address authentication, or final)."""
+
+    __tablename__ = "deposits"
+    __table_args__ = (Index("ix_deposits_account_time", "account_id", "created_ms"),)
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    coin: Mapped[str] = mapped_column(ForeignKey("coins.coin_id"))
+    chain_type: Mapped[str] = mapped_column(String(32))
+    address: Mapped[str] = mapped_column(String(128))
+    quantity: Mapped[Decimal]
+    tx_id: Mapped[str] = mapped_column(String(128), index=True)
+    status: Mapped[int] = mapped_column(Integer)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    updated_ms: Mapped[int] = mapped_column(BigInteger)
+    due_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
+
+
+class Withdrawal(Base):
+    """POST /api/v1/account/withdraw: its quantity is locked until it succeeds (then debited) or fails or is
+    canceled (then released); `due_ms` is when it succeeds unless the admin ends it first."""
+
+    __tablename__ = "withdrawals"
+    __table_args__ = (Index("ix_withdrawals_account_client", "account_id", "client_order_id"),)
+    order_id: Mapped[str] = mapped_column(String(32), primary_key=True)  # "W" + digits, as the venue's
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    client_order_id: Mapped[str] = mapped_column(String(64))
+    coin: Mapped[str] = mapped_column(ForeignKey("coins.coin_id"))
+    chain_type: Mapped[str] = mapped_column(String(32))
+    address: Mapped[str] = mapped_column(String(128))
+    memo: Mapped[str] = mapped_column(String(32), default="")
+    platform: Mapped[str] = mapped_column(String(16), default="")
+    remark: Mapped[str] = mapped_column(String(128), default="")
+    quantity: Mapped[Decimal]
+    fee: Mapped[Decimal]
+    status: Mapped[str] = mapped_column(String(16))
+    tx_id: Mapped[str] = mapped_column(String(128), default="")
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    updated_ms: Mapped[int] = mapped_column(BigInteger)
+    due_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
+
+
+class FiatOrder(Base):
+    """A fiat deposit or withdrawal of a fiat account (created by the admin API or CLI)."""
+
+    __tablename__ = "fiat_orders"
+    __table_args__ = (Index("ix_fiat_orders_account_time", "account_id", "created_ms"),)
+    order_id: Mapped[str] = mapped_column(String(32), primary_key=True)  # "NFD"/"NFW" + digits
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    type: Mapped[str] = mapped_column(String(8))  # "deposit" or "withdraw"
+    asset: Mapped[str] = mapped_column(ForeignKey("coins.coin_id"))
+    gross_amount: Mapped[Decimal]
+    fee: Mapped[Decimal]
+    status: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(8))
+    remark: Mapped[str] = mapped_column(String(128), default="")
+    client_order_id: Mapped[str] = mapped_column(String(64), default="")
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    updated_ms: Mapped[int] = mapped_column(BigInteger)
+    due_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
+
+
+class AddressDeclaration(Base):
+    """POST /api/v1/account/authAddress: who sent a deposit that waits for address authentication."""
+
+    __tablename__ = "address_declarations"
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    tx_id: Mapped[str] = mapped_column(String(128))
+    sender_first_name: Mapped[str] = mapped_column(String(128), default="")
+    sender_last_name: Mapped[str] = mapped_column(String(128), default="")
+    institutional_name: Mapped[str] = mapped_column(String(256), default="")
+    exchange_name: Mapped[str] = mapped_column(String(64))
+    is_address_owner: Mapped[int] = mapped_column(Integer)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class WithdrawAddress(Base):
+    """A key's withdrawal whitelist: a key with any rows may withdraw only to these addresses."""
+
+    __tablename__ = "withdraw_addresses"
+    api_key: Mapped[str] = mapped_column(ForeignKey("api_keys.api_key"), primary_key=True)
+    address: Mapped[str] = mapped_column(String(128), primary_key=True)
+
+
 # --- Trading: orders, fills and what the engine remembers between requests ----------------------------
 
 

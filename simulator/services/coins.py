@@ -1,0 +1,32 @@
+"""Coins and their chains as the fixtures define them (the `coins` table's `definition` is the fixture
+object of fixtures/coins.json): GET /api/v1/account/chainType, GET /api/v1/coinInfo, and the coin check of
+the wallet endpoints."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from simulator import errors
+from simulator.storage import tables
+
+
+def coin_row(session: Session, coin_id: str) -> tables.Coin:
+    """The coin, or -4001 Invalid asset for one the venue does not list (ids are matched exactly)."""
+    row = session.get(tables.Coin, coin_id)
+    if row is None:
+        raise errors.InvalidAsset()
+    return row
+
+
+def coin_definition(session: Session, coin_id: str) -> dict[str, Any]:
+    """The coin's fixture object (decimals stay strings; a stray JSON float becomes a Decimal)."""
+    return json.loads(coin_row(session, coin_id).definition, parse_float=Decimal)
+
+
+def chain_types(definition: dict[str, Any]) -> list[str]:
+    """The chains a coin moves on, in the fixture's order; fiat coins have none."""
+    return [chain["chainType"] for chain in definition.get("chainTypes", [])]
