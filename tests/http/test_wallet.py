@@ -597,3 +597,23 @@ def test_a_fiat_withdrawal_beyond_the_fiat_balance_is_refused(client, account, a
         admin(client, "POST", f"/accounts/{main}/fiatOrders", {**body, "asset": "USDT"})[1]["code"] == "-4001"
     )
     assert rows(app, tables.FiatOrder) == 0
+
+
+def test_deposits_and_withdrawals_are_in_the_custody_accounts_balance_flow(client, account, signer):
+    deposit(client, account, coin="USDT", chainType="Tron", quantity="100")
+    step(client, 20 * 3_000)  # credited
+    withdraw(client, signer, chainType="Tron", address=TRON_ADDRESS, quantity="40")
+    step(client, WITHDRAW_DELAY_MS)  # sent
+    fiat(client, account, type="deposit", asset="USD", amount="10", fee="1")
+    step(client, FIAT_DELAY_MS)
+    window = {"startTime": T0, "endTime": T0 + 3_600_000}
+
+    def flow(account_type: int) -> list[tuple[int, str, str, str]]:
+        status, body = call(
+            client, signer, "GET", "/api/v1/account/balanceFlow", accountType=account_type, **window
+        )
+        assert status == 200, body
+        return [(e["flowTypeValue"], e["coin"], e["change"], e["total"]) for e in body]
+
+    assert flow(5) == [(904, "USDT", "-40", "60"), (900, "USDT", "100", "100")]
+    assert flow(6) == [(906, "USD", "9", "9")]
