@@ -17,7 +17,6 @@ from simulator.http.params import DIGITS, Params, parse_params, raw_request
 from simulator.http.state import caught_up, current_sim
 from simulator.services import accounts, coins, ledger, transfers
 from simulator.services.clock import read_clock
-from simulator.services.market import catch_up
 
 bp = Blueprint("account", __name__)
 
@@ -87,11 +86,9 @@ def balance_flow() -> list[dict[str, Any]]:
     account_id = ledger.flow_account_id(session, g.signed.identity, account_type)
     if account_id is None:
         return []
-    sim = current_sim()
-    catch_up(sim.database, sim.settings, transport_now_ms())
-    with sim.database.read() as fresh:
+    with caught_up() as fresh:
         entries = ledger.balance_flow(fresh, account_id, wanted, now_ms)
-    return [serializers.balance_flow_entry(entry, sim.coin_names) for entry in entries]
+    return [serializers.balance_flow_entry(entry, current_sim().coin_names) for entry in entries]
 
 
 @bp.get("/api/v1/account/chainType")

@@ -272,8 +272,10 @@ def coin_info(definition: dict[str, Any], server_time_ms: int) -> dict[str, Any]
 
 # ---- wallet -----------------------------------------------------------------------------------------
 
-DEPOSIT_QUANTITY = Decimal("1E-20")  # the venue's deposit records show 20 decimals
-WITHDRAW_QUANTITY = Decimal("1E-8")  # and its withdrawal records 8
+# The venue's deposit records show 20 decimals, its withdrawal records 8. format() rounds without the
+# context's 28-digit precision, which quantize() would exceed for amounts of 9 or more integer digits.
+DEPOSIT_DECIMALS = ".20f"
+WITHDRAW_DECIMALS = ".8f"
 
 
 def deposit_address(found: wallet.DepositAddress) -> dict[str, Any]:
@@ -296,7 +298,7 @@ def deposit_order(row: tables.Deposit, coin_names: dict[str, str]) -> dict[str, 
         "coin": row.coin,
         "coinName": coin_names.get(row.coin, row.coin),
         "address": row.address,
-        "quantity": format(row.quantity.quantize(DEPOSIT_QUANTITY), "f"),
+        "quantity": format(row.quantity, DEPOSIT_DECIMALS),
         "status": row.status,
         "statusCode": str(row.status),
         "txId": row.tx_id,
@@ -355,4 +357,4 @@ def fiat_order(row: tables.FiatOrder) -> dict[str, Any]:
 
 
 def _withdraw_amount(value: Decimal) -> str:
-    return format(value.quantize(WITHDRAW_QUANTITY), "f")
+    return format(value, WITHDRAW_DECIMALS)

@@ -129,7 +129,8 @@ def _new_withdrawal(params: Params) -> wallet.NewWithdrawal:
 
 def _declaration(params: Params) -> wallet.AddressDeclaration:
     """Either institutionalName, or both senderFirstName and senderLastName (the document's rule); the
-    missing one is named in the 0001 answer."""
+    missing one is named in the 0001 answer. Checked in the document's order: txid first."""
+    tx_id = params.required_text("txid")
     institutional = _bounded(params, "institutionalName", MAX_NAME)
     first = _bounded(params, "senderFirstName", MAX_NAME)
     last = _bounded(params, "senderLastName", MAX_NAME)
@@ -142,7 +143,7 @@ def _declaration(params: Params) -> wallet.AddressDeclaration:
     if not exchange_name:
         raise errors.RequiredFieldMissing(field="exchangeName")
     return wallet.AddressDeclaration(
-        tx_id=params.required_text("txid"),
+        tx_id=tx_id,
         exchange_name=exchange_name,
         is_address_owner=_boolean(params, "isAddressOwner"),
         sender_first_name=first,

@@ -238,6 +238,15 @@ def readable_account_id(session: Session, identity: KeyIdentity, account_id: str
     return account.id
 
 
+def user_account(session: Session, user_id: str, account_type: AccountType) -> tables.Account:
+    """The user's one account of a type that has one per user (main trading, custody, fiat)."""
+    account = tables.Account
+    query = select(account).where(
+        account.user_id == user_id, account.account_type == int(account_type), account.account_index == 0
+    )
+    return session.scalars(query).one()
+
+
 def sub_account_ids(session: Session, user_id: str) -> set[str]:
     """The ids of the user's sub trading accounts (accountType 1, index above 0)."""
     return {

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -23,8 +24,14 @@ def coin_row(session: Session, coin_id: str) -> tables.Coin:
 
 
 def coin_definition(session: Session, coin_id: str) -> dict[str, Any]:
-    """The coin's fixture object (decimals stay strings; a stray JSON float becomes a Decimal)."""
-    return json.loads(coin_row(session, coin_id).definition, parse_float=Decimal)
+    """The coin's fixture object (decimals stay strings; a stray JSON float becomes a Decimal). Parsed once
+    per definition text and shared: callers read it, never change it."""
+    return _parsed(coin_row(session, coin_id).definition)
+
+
+@lru_cache(maxsize=64)
+def _parsed(definition: str) -> dict[str, Any]:
+    return json.loads(definition, parse_float=Decimal)
 
 
 def chain_types(definition: dict[str, Any]) -> list[str]:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from simulator import errors
 from simulator.domain.accounts import AccountType, FlowType, KeyType
-from simulator.services.accounts import KeyIdentity
+from simulator.services.accounts import KeyIdentity, user_account
 from simulator.storage import tables
 
 DAY_MS = 86_400_000
@@ -52,13 +52,7 @@ def flow_account_id(session: Session, identity: KeyIdentity, account_type: int |
         return None
     if identity.key_type is KeyType.SUB:
         return identity.account_id if wanted == AccountType.TRADING else None
-    account = tables.Account
-    query = select(account.id).where(
-        account.user_id == identity.user_id,
-        account.account_type == int(wanted),
-        account.account_index == 0,
-    )
-    return session.scalar(query)
+    return user_account(session, identity.user_id, AccountType(wanted)).id
 
 
 def balance_flow(

@@ -72,12 +72,14 @@ def advance_market(database: Database, settings: Settings, to_ms: int) -> int:
     with database.read() as session:
         symbols = trading.symbols_to_advance(session)
         built = engine(session, settings, read_clock(session))
+        wallet_due = wallet.anything_due(session, to_ms)
     applied = 0
     for symbol in symbols:
         with database.write() as session:
             applied += trading.advance_symbol(session, symbol, to_ms, built)
-    with database.write() as session:  # deposits, withdrawals and fiat orders due on the way
-        wallet.advance(session, to_ms)
+    if wallet_due:  # deposits, withdrawals and fiat orders due on the way
+        with database.write() as session:
+            wallet.advance(session, to_ms)
     return applied
 
 

@@ -9,14 +9,12 @@ balance writes its ledger entry in the same transaction; `advance` moves what is
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from simulator import errors
@@ -24,12 +22,17 @@ from simulator.domain import addresses
 from simulator.domain import wallet as rules
 from simulator.domain.accounts import AccountType, FlowType, KeyType
 from simulator.domain.wallet import Chain, DepositStatus, FiatStatus, FiatType, WithdrawStatus
-from simulator.services.accounts import KeyIdentity, add_ledger_entry, balance_for_update, change_balance
+from simulator.services import coins
+from simulator.services.accounts import (
+    KeyIdentity,
+    add_ledger_entry,
+    balance_for_update,
+    change_balance,
+    user_account,
+)
 from simulator.services.clock import read_clock
 from simulator.storage import tables
 from simulator.storage.ids import next_id
-
-MAX_LIST_LIMIT = 1000
 
 
 @dataclass(frozen=True)
@@ -78,20 +81,8 @@ class WalletDelays:
 # ---- coins and addresses ----------------------------------------------------------------------------
 
 
-def coin_definition(session: Session, coin: str) -> dict[str, Any]:
-    row = session.get(tables.Coin, coin)
-    if row is None:
-        raise errors.InvalidAsset()
-    return _parsed(row.definition)
-
-
-@lru_cache(maxsize=64)
-def _parsed(definition: str) -> dict[str, Any]:
-    return json.loads(definition)
-
-
 def chain_of(session: Session, coin: str, chain_type: str, unknown: Callable[[], errors.ApiError]) -> Chain:
-    chain = rules.find_chain(coin_definition(session, coin), chain_type)
+    chain = rules.find_chain(coins.coin_definition(session, coin), chain_type)
     if chain is None:
         raise unknown()
     return chain
@@ -101,14 +92,14 @@ def custody_account(session: Session, identity: KeyIdentity) -> tables.Account:
     """The wallet's account of the key's user; sub-account keys have none (-1205)."""
     if identity.key_type is not KeyType.MASTER:
         raise errors.AccountNotAuthorized()
-    return _user_account(session, identity.user_id, AccountType.CUSTODY)
+    return user_account(session, identity.user_id, AccountType.CUSTODY)
 
 
 def deposit_address(session: Session, identity: KeyIdentity, coin: str, chain_type: str) -> DepositAddress:
     """GET /api/v1/account/deposit/address: the same address every time for an account, coin and chain."""
     custody = custody_account(session, identity)
     chain = chain_of(session, coin, chain_type, lambda: errors.RequiredFieldMissing(field="chainType"))
-    token_type = coin_definition(session, coin).get("tokenType", "")
+    token_type = coins.coin_definition(session, coin).get("tokenType", "")
     return DepositAddress(chain, token_type, _address_of(custody.id, chain))
 
 
@@ -135,7 +126,7 @@ def create_deposit(
     account = session.get(tables.Account, account_id)
     if account is None:
         raise errors.AccountNotFound()
-    custody = _user_account(session, account.user_id, AccountType.CUSTODY)
+    custody = user_account(session, account.user_id, AccountType.CUSTODY)
     chain = chain_of(session, coin, chain_type, lambda: errors.RequiredFieldMissing(field="chainType"))
     if not chain.allow_deposit:
         raise errors.DepositNotAllowed()
@@ -365,8 +356,8 @@ def create_fiat_order(
     account = session.get(tables.Account, new.account_id)
     if account is None:
         raise errors.AccountNotFound()
-    fiat_account = _user_account(session, account.user_id, AccountType.FIAT)
-    if coin_definition(session, new.asset).get("tokenType") != "FIAT":
+    fiat_account = user_account(session, account.user_id, AccountType.FIAT)
+    if coins.coin_definition(session, new.asset).get("tokenType") != "FIAT":
         raise errors.InvalidAsset()
     if new.gross_amount <= 0 or new.fee < 0 or (new.type is FiatType.DEPOSIT and new.fee >= new.gross_amount):
         raise errors.IllegalParameter(name="amount")
@@ -431,7 +422,7 @@ class FiatQuery:
 def fiat_history(session: Session, identity: KeyIdentity, wanted: FiatQuery) -> list[tables.FiatOrder]:
     if identity.key_type is not KeyType.MASTER:
         raise errors.AccountNotAuthorized()
-    fiat_account = _user_account(session, identity.user_id, AccountType.FIAT)
+    fiat_account = user_account(session, identity.user_id, AccountType.FIAT)
     f = tables.FiatOrder
     query = select(f).where(
         f.account_id == fiat_account.id, f.type == wanted.type.value, f.channel == wanted.channel
@@ -487,10 +478,9 @@ def next_due_time(session: Session, after_ms: int) -> int | None:
 
 
 def anything_due(session: Session, now_ms: int) -> bool:
-    return any(
-        session.scalar(select(table.due_ms).where(table.due_ms <= now_ms).limit(1)) is not None
-        for table in (tables.Deposit, tables.Withdrawal, tables.FiatOrder)
-    )
+    """Whether a deposit, withdrawal or fiat order is due by `now_ms`: one statement (every catch-up asks)."""
+    tables_with_steps = (tables.Deposit, tables.Withdrawal, tables.FiatOrder)
+    return bool(session.scalar(select(or_(*(exists().where(t.due_ms <= now_ms) for t in tables_with_steps)))))
 
 
 def advance(session: Session, now_ms: int) -> int:
@@ -568,12 +558,6 @@ def _unlock(session: Session, account_id: str, asset: str, amount: Decimal) -> N
 
 
 # ---- helpers ----------------------------------------------------------------------------------------
-
-
-def _user_account(session: Session, user_id: str, account_type: AccountType) -> tables.Account:
-    account = tables.Account
-    query = select(account).where(account.user_id == user_id, account.account_type == int(account_type))
-    return session.scalars(query).one()
 
 
 def _in_window(query: Any, column: Any, window: tuple[int | None, int | None]) -> Any:

@@ -617,3 +617,11 @@ def test_deposits_and_withdrawals_are_in_the_custody_accounts_balance_flow(clien
 
     assert flow(5) == [(904, "USDT", "-40", "60"), (900, "USDT", "100", "100")]
     assert flow(6) == [(906, "USD", "9", "9")]
+
+
+def test_amounts_of_many_integer_digits_keep_their_documented_decimals(client, account, signer):
+    made = deposit(client, account, coin="USDT", chainType="ETH", quantity="123456789012.5")
+    assert made["quantity"] == "123456789012.50000000000000000000"  # 32 digits: beyond a 28-digit quantize
+    step(client, USDT_ETH_CONFIRMATION_MS)
+    (listed,) = call(client, signer, "GET", "/api/v1/account/depositOrders")[1]
+    assert listed["quantity"] == "123456789012.50000000000000000000"
