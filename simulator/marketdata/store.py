@@ -12,6 +12,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import BigInteger, Connection, Text, bindparam, cast, func, insert, select, update
@@ -192,7 +193,9 @@ def coverage(db: Executor, symbol: str | None = None) -> list[Coverage]:
     return found
 
 
+@lru_cache(maxsize=256)
 def _levels(text: str) -> tuple[Level, ...]:
+    """Decoded once per distinct snapshot side: every order reads the snapshot it meets."""
     return tuple((Decimal(price), Decimal(qty)) for price, qty in json.loads(text))
 
 

@@ -8,16 +8,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, selectinload
 
 from simulator import errors
 from simulator.domain import accounts as domain
 from simulator.domain.accounts import AccountType, FlowType, KeyType, Permission
 from simulator.domain.money import parse_decimal
-from simulator.storage import pending, tables
+from simulator.storage import pending, statements, tables
 from simulator.storage.db import locked
 from simulator.storage.ids import next_id
+from simulator.storage.records import BalanceRecord
 from simulator.storage.transaction import transaction_cache, transaction_cached
 
 KEY_ALPHABET = string.ascii_letters + string.digits
@@ -202,8 +203,21 @@ def list_users(session: Session) -> list[tables.User]:
     return list(session.scalars(statement))
 
 
+_keys = tables.ApiKey.__table__.c
+_KEY_BY_ID = select(
+    _keys.api_key,
+    _keys.secret,
+    _keys.user_id,
+    _keys.account_id,
+    _keys.key_type,
+    _keys.permissions,
+    _keys.ip_whitelist,
+).where(_keys.api_key == bindparam("api_key"))
+
+
 def find_key(session: Session, api_key: str) -> KeyIdentity | None:
-    row = session.get(tables.ApiKey, api_key)
+    """Every signed request asks: a prebuilt statement (`storage.statements`)."""
+    row = statements.run(session, _KEY_BY_ID, {"api_key": api_key}).first()
     if row is None:
         return None
     return KeyIdentity(
@@ -280,27 +294,39 @@ def balances_by_account(session: Session, user: tables.User) -> dict[str, list[t
     return {account.id: balances(session, account.id) for account in user.accounts}
 
 
-def balance_for_update(session: Session, account_id: str, asset: str) -> tables.Balance | None:
-    """The balance row, locked for the rest of the transaction (read once, then reused)."""
+def balance_for_update(session: Session, account_id: str, asset: str) -> BalanceRecord | None:
+    """The balance, locked for the rest of the transaction: read once, then the same record to every
+    caller; its changes are written with the transaction (`storage.records`)."""
     return transaction_cached(
         session, ("balance", account_id, asset), lambda: _read_balance_for_update(session, account_id, asset)
     )
 
 
-def _read_balance_for_update(session: Session, account_id: str, asset: str) -> tables.Balance | None:
-    balance = tables.Balance
-    query = select(balance).where(balance.account_id == account_id, balance.asset == asset)
-    return session.scalars(locked(query)).one_or_none()
+_balance = tables.Balance.__table__.c
+_BALANCE_FOR_UPDATE = locked(
+    select(_balance.free, _balance.locked).where(
+        _balance.account_id == bindparam("account_id"), _balance.asset == bindparam("asset")
+    )
+)
 
 
-def ensure_balance(session: Session, account_id: str, asset: str) -> tables.Balance:
-    """The balance row, locked; a zero one is created for an asset the account never held."""
-    row = balance_for_update(session, account_id, asset)
+def _read_balance_for_update(session: Session, account_id: str, asset: str) -> BalanceRecord | None:
+    row = statements.run(session, _BALANCE_FOR_UPDATE, {"account_id": account_id, "asset": asset}).first()
     if row is None:
-        row = tables.Balance(account_id=account_id, asset=asset, free=Decimal(0), locked=Decimal(0))
-        session.add(row)
-        transaction_cache(session)[("balance", account_id, asset)] = row
-    return row
+        return None
+    record = BalanceRecord(account_id, asset, row.free, row.locked)
+    pending.track(session, record)
+    return record
+
+
+def ensure_balance(session: Session, account_id: str, asset: str) -> BalanceRecord:
+    """The balance, locked; a zero one is created for an asset the account never held."""
+    record = balance_for_update(session, account_id, asset)
+    if record is None:
+        record = BalanceRecord(account_id, asset, Decimal(0), Decimal(0))
+        pending.track(session, record, new=True)
+        transaction_cache(session)[("balance", account_id, asset)] = record
+    return record
 
 
 def change_balance(
@@ -354,7 +380,7 @@ def add_ledger_entry(
 
 def admin_adjust_balance(
     session: Session, account_id: str, asset: str, amount: Decimal, now_ms: int
-) -> tables.Balance:
+) -> BalanceRecord:
     """The admin credit/debit: a credit arrives as a custody deposit, a debit leaves as a withdrawal."""
     account = session.get(tables.Account, account_id)
     if account is None:
@@ -362,10 +388,7 @@ def admin_adjust_balance(
     _check_credit(asset, abs(amount), set(session.scalars(select(tables.Coin.coin_id))), allow_zero=False)
     flow = FlowType.CUSTODY_DEPOSIT if amount > 0 else FlowType.CUSTODY_WITHDRAW
     change_balance(session, account_id, asset, amount, flow, now_ms, "sim admin balance change")
-    session.flush()
-    balance = session.get(tables.Balance, (account_id, asset))
-    assert balance is not None
-    return balance
+    return ensure_balance(session, account_id, asset)
 
 
 def _add_account(

@@ -11,15 +11,15 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from functools import lru_cache
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from simulator import errors
 from simulator.domain.filters import SymbolFilters, check_order
 from simulator.domain.matching.orders import WORKING, OrderStatus, OrderType, Side
 from simulator.services import trading
-from simulator.storage import tables
-from simulator.storage.db import scalar_for_update
+from simulator.storage import statements, tables
+from simulator.storage.db import locked
 
 WORKING_STATUSES = tuple(sorted(status.value for status in WORKING))
 DAY_MS = 86_400_000
@@ -40,10 +40,10 @@ class Page:
 def place(session: Session, new: trading.NewOrder, now_ms: int, engine: trading.Engine) -> tables.Order:
     """Check `new` as the venue would, then place it. Raises the venue's error (and the caller's
     transaction rolls back: nothing is written) for a refused order."""
-    instrument = session.get(tables.Instrument, new.symbol)
-    if instrument is None:
-        raise errors.InstrumentNotFound()
-    scalar_for_update(session, tables.Account, new.account_id)  # one order of an account at a time
+    instrument = trading.instrument_row(session, new.symbol)
+    statements.run(
+        session, _LOCK_ACCOUNT, {"account_id": new.account_id}
+    )  # one order of an account at a time
     if new.client_order_id is not None and _open_with_client_id(session, new.account_id, new.client_order_id):
         raise errors.DuplicateOrder()
     filters = _filters(instrument.definition)
@@ -129,22 +129,36 @@ def _orders(session: Session, account_id: str, page: Page, working: bool) -> lis
     return list(session.scalars(query.order_by(order.sequence.desc()).limit(page.limit)))
 
 
-def _open_with_client_id(session: Session, account_id: str, client_order_id: str) -> bool:
-    order = tables.Order
-    query = select(order.order_id).where(
-        order.account_id == account_id,
-        order.client_order_id == client_order_id,
-        order.status.in_(WORKING_STATUSES),
+# Every order placed runs these (`storage.statements`).
+_order = tables.Order.__table__.c
+_LOCK_ACCOUNT = locked(
+    select(tables.Account.__table__.c.id).where(tables.Account.__table__.c.id == bindparam("account_id"))
+)
+_OPEN_WITH_CLIENT_ID = (
+    select(_order.order_id)
+    .where(
+        _order.account_id == bindparam("account_id"),
+        _order.client_order_id == bindparam("client_order_id"),
+        _order.status.in_(WORKING_STATUSES),
     )
-    return session.scalars(query.limit(1)).first() is not None
+    .limit(1)
+)
+_OPEN_COUNT = select(func.count()).where(
+    _order.account_id == bindparam("account_id"),
+    _order.symbol == bindparam("symbol"),
+    _order.status.in_(WORKING_STATUSES),
+)
+
+
+def _open_with_client_id(session: Session, account_id: str, client_order_id: str) -> bool:
+    params = {"account_id": account_id, "client_order_id": client_order_id}
+    return statements.run(session, _OPEN_WITH_CLIENT_ID, params).first() is not None
 
 
 def _open_count(session: Session, account_id: str, symbol: str) -> int:
-    order = tables.Order
-    query = select(func.count()).where(
-        order.account_id == account_id, order.symbol == symbol, order.status.in_(WORKING_STATUSES)
+    return int(
+        statements.run(session, _OPEN_COUNT, {"account_id": account_id, "symbol": symbol}).scalar() or 0
     )
-    return int(session.scalar(query) or 0)
 
 
 def average_price(row: tables.Order, precision: Decimal) -> Decimal:

@@ -20,7 +20,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import bindparam, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from simulator import errors
@@ -46,9 +46,10 @@ from simulator.marketdata import store
 from simulator.marketdata.events import RANK_BAR, RANK_DEPTH, RANK_TRADE, events_between
 from simulator.marketdata.records import Kline
 from simulator.services.accounts import add_ledger_entry, balance_for_update, change_balance, ensure_balance
-from simulator.storage import pending, tables
-from simulator.storage.db import scalar_for_update
+from simulator.storage import pending, statements, tables
+from simulator.storage.db import locked
 from simulator.storage.ids import next_id
+from simulator.storage.records import BalanceRecord, SymbolStateRecord
 from simulator.storage.transaction import transaction_cache, transaction_cached
 from simulator.storage.types import price_key
 
@@ -228,10 +229,26 @@ def next_scheduled_time(session: Session, after_ms: int) -> int | None:
 
 
 def instrument_rules(session: Session, symbol: str) -> InstrumentRules:
-    row = session.get(tables.Instrument, symbol)
+    row = instrument_row(session, symbol)
+    return _rules_of(row.symbol, row.base_asset, row.quote_asset, row.definition)
+
+
+def instrument_row(session: Session, symbol: str) -> Any:
+    """The instrument's columns, read once per transaction; raises InstrumentNotFound."""
+    row = transaction_cached(
+        session,
+        ("instrument", symbol),
+        lambda: statements.run(session, _INSTRUMENT, {"symbol": symbol}).first(),
+    )
     if row is None:
         raise errors.InstrumentNotFound()
-    return InstrumentRules.of(row)
+    return row
+
+
+_instrument = tables.Instrument.__table__.c
+_INSTRUMENT = select(
+    _instrument.symbol, _instrument.base_asset, _instrument.quote_asset, _instrument.definition
+).where(_instrument.symbol == bindparam("symbol"))
 
 
 def _received(session: Session, new: NewOrder, now_ms: int) -> Order:
@@ -256,7 +273,7 @@ def _received(session: Session, new: NewOrder, now_ms: int) -> Order:
 def _match(
     session: Session,
     rules: InstrumentRules,
-    state: tables.SymbolState,
+    state: SymbolStateRecord,
     row: tables.Order,
     order: Order,
     resting: list[tables.Order],
@@ -303,7 +320,7 @@ def _match(
 def _take_limits(
     session: Session,
     rules: InstrumentRules,
-    state: tables.SymbolState,
+    state: SymbolStateRecord,
     book: RecordedBook,
     engine: Engine,
     now_ms: int,
@@ -315,7 +332,7 @@ def _take_limits(
 def _estimated_lock(
     session: Session,
     rules: InstrumentRules,
-    state: tables.SymbolState,
+    state: SymbolStateRecord,
     order: Order,
     resting: _RestingRows,
     now_ms: int,
@@ -398,7 +415,7 @@ class _RestingRows:
 
 def _advance_locked(
     session: Session,
-    state: tables.SymbolState,
+    state: SymbolStateRecord,
     to_ms: int,
     engine: Engine,
     resting: _RestingRows | None = None,
@@ -441,7 +458,7 @@ def _scheduled(session: Session, symbol: str, to_ms: int) -> list[tuple[int, int
 
 def _arrive(
     session: Session,
-    state: tables.SymbolState,
+    state: SymbolStateRecord,
     row: tables.Order,
     engine: Engine,
     resting: _RestingRows,
@@ -468,7 +485,7 @@ def _cancel_takes_effect(session: Session, row: tables.Order) -> None:
 
 
 def _apply_events(
-    session: Session, state: tables.SymbolState, to_ms: int, engine: Engine, resting: _RestingRows
+    session: Session, state: SymbolStateRecord, to_ms: int, engine: Engine, resting: _RestingRows
 ) -> int:
     """The symbol's recorded events after its watermark up to `to_ms`, applied to its resting orders."""
     if to_ms <= state.watermark_ms:
@@ -550,9 +567,10 @@ def _read_book(session: Session, rules: InstrumentRules, now_ms: int, engine: En
     recording_now = engine.timeline.to_recording(now_ms)
     shift = now_ms - recording_now
     symbol = rules.symbol
-    depth = store.depth_at(session, symbol, recording_now)
-    bbo = store.bbo_at(session, symbol, recording_now)
-    bar = store.last_complete_bar(session, symbol, engine.model.kline_interval, recording_now)
+    db = statements.connection(session)
+    depth = store.depth_at(db, symbol, recording_now)
+    bbo = store.bbo_at(db, symbol, recording_now)
+    bar = store.last_complete_bar(db, symbol, engine.model.kline_interval, recording_now)
     book = recorded_book(recording_now, engine.model, depth, bbo, bar, rules.tick_size, {})
     if book.time is None:
         return book
@@ -566,14 +584,17 @@ def _read_book(session: Session, rules: InstrumentRules, now_ms: int, engine: En
 def _taken(
     session: Session, symbol: str, source: str, snapshot_time: int
 ) -> dict[tuple[Side, Decimal], Decimal]:
-    rows = session.scalars(
-        select(tables.TakenLiquidity).where(
-            tables.TakenLiquidity.symbol == symbol,
-            tables.TakenLiquidity.source == source,
-            tables.TakenLiquidity.snapshot_time == snapshot_time,
-        )
-    )
+    params = {"symbol": symbol, "source": source, "snapshot_time": snapshot_time}
+    rows = statements.run(session, _TAKEN, params)
     return {(Side(row.side), Decimal(row.price)): row.qty for row in rows}
+
+
+_taken_c = tables.TakenLiquidity.__table__.c
+_TAKEN = select(_taken_c.side, _taken_c.price, _taken_c.qty).where(
+    _taken_c.symbol == bindparam("symbol"),
+    _taken_c.source == bindparam("source"),
+    _taken_c.snapshot_time == bindparam("snapshot_time"),
+)
 
 
 def _remember_taken(
@@ -607,13 +628,13 @@ def _remember_taken(
             row.qty += qty
 
 
-def _last_price(session: Session, state: tables.SymbolState, engine: Engine, now_ms: int) -> Decimal | None:
+def _last_price(session: Session, state: SymbolStateRecord, engine: Engine, now_ms: int) -> Decimal | None:
     """The last trade: the engine's (simulated or applied recorded), else the recording's within a while."""
     if state.last_price is not None:
         return state.last_price
     recording_now = engine.timeline.to_recording(now_ms)
     trades = store.trades_between(
-        session, state.symbol, recording_now - LAST_PRICE_LOOKBACK_MS, recording_now
+        statements.connection(session), state.symbol, recording_now - LAST_PRICE_LOOKBACK_MS, recording_now
     )
     return trades[-1].price if trades else None
 
@@ -776,7 +797,7 @@ def _move_to_locked(session: Session, account_id: str, asset: str, amount: Decim
     balance.locked += amount
 
 
-def _balance_row(session: Session, account_id: str, asset: str) -> tables.Balance:
+def _balance_row(session: Session, account_id: str, asset: str) -> BalanceRecord:
     return ensure_balance(session, account_id, asset)
 
 
@@ -807,21 +828,30 @@ def _rates_in_tier(definition: str, symbol: str) -> FeeRates:
 # ---- rows <-> domain --------------------------------------------------------------------------------
 
 
-def _lock_symbol(session: Session, symbol: str, now_ms: int) -> tables.SymbolState:
+def _lock_symbol(session: Session, symbol: str, now_ms: int) -> SymbolStateRecord:
     """The symbol's engine state, locked once per transaction."""
     return transaction_cached(
         session, ("symbol", symbol), lambda: _read_symbol_for_update(session, symbol, now_ms)
     )
 
 
-def _read_symbol_for_update(session: Session, symbol: str, now_ms: int) -> tables.SymbolState:
-    state = scalar_for_update(session, tables.SymbolState, symbol)
-    if state is None:
-        # First use: the engine starts at this moment (no order existed before it to fill).
-        state = tables.SymbolState(symbol=symbol, watermark_ms=now_ms, last_price=None)
-        session.add(state)
-        session.flush()
+def _read_symbol_for_update(session: Session, symbol: str, now_ms: int) -> SymbolStateRecord:
+    row = statements.run(session, _SYMBOL_STATE_FOR_UPDATE, {"symbol": symbol}).first()
+    if row is not None:
+        state = SymbolStateRecord(symbol, row.watermark_ms, row.last_price)
+        pending.track(session, state)
+        return state
+    # First use: the engine starts at this moment (no order existed before it to fill).
+    state = SymbolStateRecord(symbol, now_ms, None)
+    pending.track(session, state, new=True)
+    pending.write_rows(session)  # the lock row exists from now on
     return state
+
+
+_state = tables.SymbolState.__table__.c
+_SYMBOL_STATE_FOR_UPDATE = locked(
+    select(_state.watermark_ms, _state.last_price).where(_state.symbol == bindparam("symbol"))
+)
 
 
 def _insert_order(

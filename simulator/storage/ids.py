@@ -3,9 +3,12 @@ requests give the same ids) and safe across worker processes (the counter row is
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from simulator.storage.db import scalar_for_update
+from simulator.storage import pending, statements
+from simulator.storage.db import locked
+from simulator.storage.records import SequenceRecord
 from simulator.storage.tables import SimSequence
 from simulator.storage.transaction import transaction_cache
 
@@ -18,12 +21,19 @@ def next_id(session: Session) -> str:
     """The next id. The counter row is locked and read once per transaction and then counted in memory
     (its new value is written when the transaction flushes); a fill writes five ids."""
     cache = transaction_cache(session)
-    row = cache.get(SEQUENCE)
-    if row is None:
-        row = scalar_for_update(session, SimSequence, SEQUENCE)
-        if row is None:
-            row = SimSequence(name=SEQUENCE, value=0)
-            session.add(row)
-        cache[SEQUENCE] = row
-    row.value += 1
-    return str(ID_BASE + row.value)
+    record = cache.get(SEQUENCE)
+    if record is None:
+        record = cache[SEQUENCE] = _read_sequence(session)
+    record.value += 1
+    return str(ID_BASE + record.value)
+
+
+_sequence = SimSequence.__table__.c
+_SEQUENCE_FOR_UPDATE = locked(select(_sequence.value).where(_sequence.name == SEQUENCE))
+
+
+def _read_sequence(session: Session) -> SequenceRecord:
+    value = statements.run(session, _SEQUENCE_FOR_UPDATE).scalar()
+    record = SequenceRecord(SEQUENCE, value or 0)
+    pending.track(session, record, new=value is None)
+    return record

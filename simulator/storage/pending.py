@@ -3,21 +3,26 @@ per table rather than one ORM object and statement each: a market order walking 
 150 of them. They stay in the transaction: they are written before its commit, and before any other ORM
 statement of the transaction runs, so a query inside it still sees them (see `install`).
 
+Records (`storage.records`) registered with `track` are written back at the same moments, when changed.
+
 Callbacks registered with `before_write` run once, just before the commit: they turn what the transaction
 left behind (the balances it touched) into rows."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Table, event
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
+from simulator.storage.records import Record
 from simulator.storage.transaction import transaction_cache
 
 _ROWS = "pending_rows"
 _CALLBACKS = "pending_callbacks"
+_RECORDS = "pending_records"
 
 
 def add_row(session: Session, table: Table, values: dict[str, Any]) -> None:
@@ -27,6 +32,12 @@ def add_row(session: Session, table: Table, values: dict[str, Any]) -> None:
     if rows is None:
         rows = cache[_ROWS] = {}
     rows.setdefault(table, []).append(values)
+
+
+def track(session: Session, record: Record, *, new: bool = False) -> None:
+    """Write `record`'s changes with the transaction's pending rows (`new`: insert it first)."""
+    record._written = None if new else record.values()
+    transaction_cache(session).setdefault(_RECORDS, []).append(record)
 
 
 def before_write(session: Session, key: Any, callback: Callable[[Session], None]) -> None:
@@ -44,7 +55,7 @@ def write_pending(session: Session) -> None:
     callbacks = transaction_cache(session).pop(_CALLBACKS, None)
     for callback in (callbacks or {}).values():
         callback(session)
-    _write_rows(session)
+    write_rows(session)
 
 
 def install(factory: sessionmaker[Session]) -> None:
@@ -55,14 +66,45 @@ def install(factory: sessionmaker[Session]) -> None:
 
 
 def _before_statement(state: ORMExecuteState) -> None:
-    _write_rows(state.session)
+    write_rows(state.session)
 
 
-def _write_rows(session: Session) -> None:
-    rows = transaction_cache(session).pop(_ROWS, None)
-    if not rows:
+def write_rows(session: Session) -> None:
+    """The records' changes and the pending rows, after the ORM's changes (they refer to its rows); the
+    callbacks wait."""
+    cache = transaction_cache(session)
+    rows = cache.pop(_ROWS, None)
+    changed = _changed_records(cache.get(_RECORDS, ()))
+    if not rows and not changed:
         return
-    session.flush()  # the ORM's own rows first: pending rows refer to them
+    session.flush()
     connection = session.connection()
-    for table, values in rows.items():
+    for statement, values in changed:
+        connection.execute(statement, values)
+    for table, values in (rows or {}).items():
         connection.execute(table.insert(), values)
+
+
+def _changed_records(records: list[Record]) -> list[tuple[Any, list[dict[str, Any]]]]:
+    """(statement, parameter sets) for the records changed since last written, marked written."""
+    inserts: dict[Table, list[dict[str, Any]]] = {}
+    updates: dict[type[Record], list[dict[str, Any]]] = {}
+    for record in records:
+        values = record.values()
+        if values == record._written:
+            continue
+        if record._written is None:
+            inserts.setdefault(record.table, []).append(record.as_row())
+        else:
+            updates.setdefault(type(record), []).append(
+                dict(zip(record.columns, values, strict=True)) | record.key_values()
+            )
+        record._written = values
+    return [(table.insert(), rows) for table, rows in inserts.items()] + [
+        (_update_statement(kind), rows) for kind, rows in updates.items()
+    ]
+
+
+@functools.cache
+def _update_statement(kind: type[Record]) -> Any:
+    return kind.update_statement()

@@ -1,0 +1,75 @@
+"""Rows the order path reads and changes on every order — balances, a symbol's engine state, the id
+counter — as plain records rather than ORM objects.
+
+A record is read with a prebuilt statement (`storage.statements`) and registered with its transaction
+(`pending.track`). What changed in it is written back like the ORM's own flush: before the transaction's
+next statement and before its commit, as one UPDATE per table (a new record as an INSERT). An ORM object
+costs several times its query to load and to flush, and an order touches a handful of these rows.
+
+A row must be changed through one record per transaction: the transaction cache hands out the same record
+to every caller (`balance_for_update`, `_lock_symbol`, `next_id`).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from sqlalchemy import Table, bindparam
+
+from simulator.storage import tables
+
+
+class Record:
+    """A row of `table`: `key` columns say which, `columns` are written back when changed."""
+
+    __slots__ = ("_written",)
+    table: ClassVar[Table]
+    key: ClassVar[tuple[str, ...]]
+    columns: ClassVar[tuple[str, ...]]
+
+    def values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self.columns)
+
+    def key_values(self) -> dict[str, Any]:
+        return {f"key_{name}": getattr(self, name) for name in self.key}
+
+    def as_row(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in (*self.key, *self.columns)}
+
+    @classmethod
+    def update_statement(cls) -> Any:
+        condition = [cls.table.c[name] == bindparam(f"key_{name}") for name in cls.key]
+        return cls.table.update().where(*condition)
+
+
+class BalanceRecord(Record):
+    __slots__ = ("account_id", "asset", "free", "locked")
+    table = tables.Balance.__table__
+    key = ("account_id", "asset")
+    columns = ("free", "locked")
+
+    def __init__(self, account_id: str, asset: str, free: Decimal, locked: Decimal) -> None:
+        self.account_id, self.asset, self.free, self.locked = account_id, asset, free, locked
+
+
+class SymbolStateRecord(Record):
+    """How far the engine has applied the recording for a symbol, and the symbol's lock row."""
+
+    __slots__ = ("symbol", "watermark_ms", "last_price")
+    table = tables.SymbolState.__table__
+    key = ("symbol",)
+    columns = ("watermark_ms", "last_price")
+
+    def __init__(self, symbol: str, watermark_ms: int, last_price: Decimal | None) -> None:
+        self.symbol, self.watermark_ms, self.last_price = symbol, watermark_ms, last_price
+
+
+class SequenceRecord(Record):
+    __slots__ = ("name", "value")
+    table = tables.SimSequence.__table__
+    key = ("name",)
+    columns = ("value",)
+
+    def __init__(self, name: str, value: int) -> None:
+        self.name, self.value = name, value
