@@ -217,7 +217,7 @@ _KEY_BY_ID = select(
 
 def find_key(session: Session, api_key: str) -> KeyIdentity | None:
     """Every signed request asks: a prebuilt statement (`storage.statements`)."""
-    row = statements.run(session, _KEY_BY_ID, {"api_key": api_key}).first()
+    row = statements.run(session, _KEY_BY_ID, {"api_key": api_key}, flush=False).first()
     if row is None:
         return None
     return KeyIdentity(
@@ -311,7 +311,9 @@ _BALANCE_FOR_UPDATE = locked(
 
 
 def _read_balance_for_update(session: Session, account_id: str, asset: str) -> BalanceRecord | None:
-    row = statements.run(session, _BALANCE_FOR_UPDATE, {"account_id": account_id, "asset": asset}).first()
+    row = statements.run(
+        session, _BALANCE_FOR_UPDATE, {"account_id": account_id, "asset": asset}, flush=False
+    ).first()
     if row is None:
         return None
     record = BalanceRecord(account_id, asset, row.free, row.locked)

@@ -20,6 +20,7 @@ from simulator.domain.matching.orders import WORKING, OrderStatus, OrderType, Si
 from simulator.services import trading
 from simulator.storage import statements, tables
 from simulator.storage.db import locked
+from simulator.storage.records import OrderRecord
 
 WORKING_STATUSES = tuple(sorted(status.value for status in WORKING))
 DAY_MS = 86_400_000
@@ -37,13 +38,12 @@ class Page:
     limit: int = 500
 
 
-def place(session: Session, new: trading.NewOrder, now_ms: int, engine: trading.Engine) -> tables.Order:
+def place(session: Session, new: trading.NewOrder, now_ms: int, engine: trading.Engine) -> OrderRecord:
     """Check `new` as the venue would, then place it. Raises the venue's error (and the caller's
     transaction rolls back: nothing is written) for a refused order."""
     instrument = trading.instrument_row(session, new.symbol)
-    statements.run(
-        session, _LOCK_ACCOUNT, {"account_id": new.account_id}
-    )  # one order of an account at a time
+    # one order of an account at a time
+    statements.run(session, _LOCK_ACCOUNT, {"account_id": new.account_id}, flush=False)
     if new.client_order_id is not None and _open_with_client_id(session, new.account_id, new.client_order_id):
         raise errors.DuplicateOrder()
     filters = _filters(instrument.definition)
@@ -52,7 +52,7 @@ def place(session: Session, new: trading.NewOrder, now_ms: int, engine: trading.
     order = trading.place_order(session, new, now_ms, engine)
     if order.type is OrderType.LIMIT_MAKER and order.status is OrderStatus.REJECTED:
         raise errors.LimitMakerRejected()
-    row = session.get(tables.Order, order.order_id)
+    row = trading.order_row(session, order.order_id)
     assert row is not None
     return row
 
@@ -64,23 +64,18 @@ def _filters(definition: str) -> SymbolFilters:
 
 def find(
     session: Session, account_id: str, order_id: str | None, client_order_id: str | None
-) -> tables.Order | None:
+) -> OrderRecord | None:
     """The account's order by id, else by client order id (the newest one that had it)."""
     if order_id is not None:
-        row = session.get(tables.Order, order_id)
+        row = trading.order_row(session, order_id)
         return row if row is not None and row.account_id == account_id else None
-    query = (
-        select(tables.Order)
-        .where(tables.Order.account_id == account_id, tables.Order.client_order_id == client_order_id)
-        .order_by(tables.Order.order_id.desc())
-        .limit(1)
-    )
-    return session.scalars(query).first()
+    params = {"account_id": account_id, "client_order_id": client_order_id}
+    return next(iter(trading.order_rows(session, _NEWEST_WITH_CLIENT_ID, params)), None)
 
 
 def cancel_open(
     session: Session, account_id: str, page: Page, now_ms: int, engine: trading.Engine
-) -> list[tables.Order]:
+) -> list[OrderRecord]:
     """Cancel the account's working orders that `page` selects; the cancelled rows."""
     rows = open_orders(session, account_id, page)
     for row in rows:
@@ -104,18 +99,20 @@ def cancel_by_ids(
     return failed
 
 
-def open_orders(session: Session, account_id: str, page: Page) -> list[tables.Order]:
+def open_orders(session: Session, account_id: str, page: Page) -> list[OrderRecord]:
     return _orders(session, account_id, page, working=True)
 
 
-def finished_orders(session: Session, account_id: str, page: Page) -> list[tables.Order]:
+def finished_orders(session: Session, account_id: str, page: Page) -> list[OrderRecord]:
     return _orders(session, account_id, page, working=False)
 
 
-def _orders(session: Session, account_id: str, page: Page, working: bool) -> list[tables.Order]:
-    order = tables.Order
+def _orders(session: Session, account_id: str, page: Page, working: bool) -> list[OrderRecord]:
+    order = tables.Order.__table__.c
     status = order.status.in_(WORKING_STATUSES)
-    query = select(order).where(order.account_id == account_id, status if working else ~status)
+    query = select(tables.Order.__table__).where(
+        order.account_id == account_id, status if working else ~status
+    )
     if page.symbol is not None:
         query = query.where(order.symbol == page.symbol)
     if page.side is not None:
@@ -126,7 +123,7 @@ def _orders(session: Session, account_id: str, page: Page, working: bool) -> lis
         query = query.where(order.created_ms >= page.start_ms)
     if page.end_ms is not None:
         query = query.where(order.created_ms <= page.end_ms)
-    return list(session.scalars(query.order_by(order.sequence.desc()).limit(page.limit)))
+    return trading.order_rows(session, query.order_by(order.sequence.desc()).limit(page.limit))
 
 
 # Every order placed runs these (`storage.statements`).
@@ -141,6 +138,14 @@ _OPEN_WITH_CLIENT_ID = (
         _order.client_order_id == bindparam("client_order_id"),
         _order.status.in_(WORKING_STATUSES),
     )
+    .limit(1)
+)
+_NEWEST_WITH_CLIENT_ID = (
+    select(tables.Order.__table__)
+    .where(
+        _order.account_id == bindparam("account_id"), _order.client_order_id == bindparam("client_order_id")
+    )
+    .order_by(_order.order_id.desc())
     .limit(1)
 )
 _OPEN_COUNT = select(func.count()).where(
@@ -161,7 +166,7 @@ def _open_count(session: Session, account_id: str, symbol: str) -> int:
     )
 
 
-def average_price(row: tables.Order, precision: Decimal) -> Decimal:
+def average_price(row: OrderRecord, precision: Decimal) -> Decimal:
     """What the order's fills paid on average, rounded half-even to `precision` (the quote precision)."""
     if not row.executed_qty:
         return Decimal(0)

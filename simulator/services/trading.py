@@ -49,7 +49,7 @@ from simulator.services.accounts import add_ledger_entry, balance_for_update, ch
 from simulator.storage import pending, statements, tables
 from simulator.storage.db import locked
 from simulator.storage.ids import next_id
-from simulator.storage.records import BalanceRecord, SymbolStateRecord
+from simulator.storage.records import BalanceRecord, OrderRecord, SymbolStateRecord
 from simulator.storage.transaction import transaction_cache, transaction_cached
 from simulator.storage.types import price_key
 
@@ -136,6 +136,7 @@ def place_order(session: Session, new: NewOrder, now_ms: int, engine: Engine) ->
         upfront = _estimated_lock(session, rules, state, order, resting, now_ms, engine)
     if upfront is not None:
         _require_free(session, order.account_id, *upfront)
+    facing = resting.facing(order)  # before the order is written: the read need not wait for that write
     row = _insert_order(session, order, new.client_order_id, upfront)
     if upfront is not None:
         _move_to_locked(session, order.account_id, *upfront)
@@ -145,7 +146,7 @@ def place_order(session: Session, new: NewOrder, now_ms: int, engine: Engine) ->
         row.match_ms = now_ms + latency
         _outbox_order(session, row)
         return order
-    return _match(session, rules, state, row, order, resting.facing(order), now_ms, engine, arriving=False)
+    return _match(session, rules, state, row, order, facing, now_ms, engine, arriving=False)
 
 
 def cancel_order(session: Session, account_id: str, order_id: str, now_ms: int, engine: Engine) -> Order:
@@ -153,7 +154,7 @@ def cancel_order(session: Session, account_id: str, order_id: str, now_ms: int, 
 
     With an order latency the cancel is a request: the order is PENDING_CANCEL, still fills, and ends when
     the market reaches now + latency. Asking again for a PENDING_CANCEL order changes nothing."""
-    row = session.get(tables.Order, order_id)
+    row = order_row(session, order_id)
     if row is None or row.account_id != account_id:
         raise errors.OrderNotFound()
     state = _lock_symbol(session, row.symbol, now_ms)
@@ -212,7 +213,45 @@ def book_at(session: Session, symbol: str, now_ms: int, engine: Engine) -> Recor
     return _book(session, instrument_rules(session, symbol), now_ms, engine)
 
 
-def resting_orders(session: Session, symbol: str) -> list[tables.Order]:
+def order_rows(session: Session, statement: Any, params: dict[str, Any] | None = None) -> list[OrderRecord]:
+    """The orders a Core statement selecting whole order rows finds, as this transaction's records: an order
+    read twice is the same record, unwritten changes included (`storage.records`)."""
+    known = transaction_cached(session, _ORDER_RECORDS, dict)
+    found = []
+    for row in statements.run(session, statement, params):
+        record = known.get(row.order_id)
+        if record is None:
+            record = known[row.order_id] = OrderRecord(**row._mapping)
+            pending.track(session, record)
+        found.append(record)
+    return found
+
+
+def order_row(session: Session, order_id: str) -> OrderRecord | None:
+    known = transaction_cached(session, _ORDER_RECORDS, dict)
+    if order_id in known:
+        return known[order_id]
+    return next(iter(order_rows(session, _ORDER_BY_ID, {"order_id": order_id})), None)
+
+
+_ORDER_RECORDS = "order_records"
+_orders = tables.Order.__table__
+_ORDER_BY_ID = select(_orders).where(_orders.c.order_id == bindparam("order_id"))
+_RESTING = (
+    select(_orders)
+    .where(_orders.c.symbol == bindparam("symbol"), _orders.c.resting == 1)
+    .order_by(_orders.c.sequence)
+)
+_FACING = _RESTING.where(_orders.c.side == bindparam("side"))
+_FACING_AT_OR_BELOW = _FACING.where(_orders.c.price_key <= bindparam("price_key"))
+_FACING_AT_OR_ABOVE = _FACING.where(_orders.c.price_key >= bindparam("price_key"))
+_SCHEDULED = select(_orders).where(
+    _orders.c.symbol == bindparam("symbol"),
+    or_(_orders.c.match_ms <= bindparam("to_ms"), _orders.c.cancel_ms <= bindparam("to_ms")),
+)
+
+
+def resting_orders(session: Session, symbol: str) -> list[OrderRecord]:
     """The simulated orders resting in `symbol`'s book, in time priority."""
     return list(_RestingRows(session, symbol).get())
 
@@ -238,7 +277,7 @@ def instrument_row(session: Session, symbol: str) -> Any:
     row = transaction_cached(
         session,
         ("instrument", symbol),
-        lambda: statements.run(session, _INSTRUMENT, {"symbol": symbol}).first(),
+        lambda: statements.run(session, _INSTRUMENT, {"symbol": symbol}, flush=False).first(),
     )
     if row is None:
         raise errors.InstrumentNotFound()
@@ -274,9 +313,9 @@ def _match(
     session: Session,
     rules: InstrumentRules,
     state: SymbolStateRecord,
-    row: tables.Order,
+    row: OrderRecord,
     order: Order,
-    resting: list[tables.Order],
+    resting: list[OrderRecord],
     now_ms: int,
     engine: Engine,
     *,
@@ -347,7 +386,7 @@ def _estimated_lock(
     return _lock_for_fills(trial, result.fills, rules)
 
 
-def _relock(session: Session, row: tables.Order, asset: str, amount: Decimal) -> bool:
+def _relock(session: Session, row: OrderRecord, asset: str, amount: Decimal) -> bool:
     """Make the order's lock exactly `amount` of `asset` (more from the free balance, or the surplus
     back); False, changing nothing, when the free balance cannot cover the difference."""
     held = row.locked_left if row.locked_asset == asset else Decimal(0)
@@ -362,7 +401,7 @@ def _relock(session: Session, row: tables.Order, asset: str, amount: Decimal) ->
     return True
 
 
-def _reject(session: Session, row: tables.Order, now_ms: int) -> Order:
+def _reject(session: Session, row: OrderRecord, now_ms: int) -> Order:
     order = replace(_to_domain(row), status=None, cancel_reason=None)
     order.apply(Event.REJECT, now_ms, CancelReason.RISKLIMIT_CANCEL)
     _finish(session, row, order)
@@ -377,35 +416,28 @@ class _RestingRows:
 
     def __init__(self, session: Session, symbol: str) -> None:
         self._session, self._symbol = session, symbol
-        self._rows: list[tables.Order] | None = None
+        self._rows: list[OrderRecord] | None = None
 
-    def get(self) -> list[tables.Order]:
+    def get(self) -> list[OrderRecord]:
         if self._rows is None:
-            query = (
-                select(tables.Order)
-                .where(tables.Order.symbol == self._symbol, tables.Order.resting == 1)
-                .order_by(tables.Order.sequence)
-            )
-            self._rows = list(self._session.scalars(query))
+            self._rows = order_rows(self._session, _RESTING, {"symbol": self._symbol})
         return self._rows
 
     def changed(self) -> None:
         self._rows = None
 
-    def facing(self, order: Order) -> list[tables.Order]:
+    def facing(self, order: Order) -> list[OrderRecord]:
         """The resting rows `order` could meet: the other side, at its limit or better. Only these are
         loaded when nothing else needed the whole book, so a resting LIMIT does not read every order."""
         side = order.side.opposite.value
         if self._rows is not None:
             rows = [row for row in self._rows if row.resting and row.side == side]
-        else:
-            table = tables.Order
-            query = select(table).where(table.symbol == self._symbol, table.resting == 1, table.side == side)
-            if order.price is not None:  # narrowed by the sortable key, then compared exactly below
-                key = price_key(order.price)
-                reachable = table.price_key <= key if order.side is Side.BUY else table.price_key >= key
-                query = query.where(reachable)
-            rows = list(self._session.scalars(query.order_by(table.sequence)))
+        elif order.price is None:
+            rows = order_rows(self._session, _FACING, {"symbol": self._symbol, "side": side})
+        else:  # narrowed by the sortable key, then compared exactly below
+            query = _FACING_AT_OR_BELOW if order.side is Side.BUY else _FACING_AT_OR_ABOVE
+            params = {"symbol": self._symbol, "side": side, "price_key": price_key(order.price)}
+            rows = order_rows(self._session, query, params)
         if order.price is None:
             return rows
         if order.side is Side.BUY:
@@ -440,13 +472,10 @@ def _advance_locked(
 _ARRIVAL, _CANCEL = 0, 1  # at one millisecond orders reach the matcher before cancels
 
 
-def _scheduled(session: Session, symbol: str, to_ms: int) -> list[tuple[int, int, int, tables.Order]]:
+def _scheduled(session: Session, symbol: str, to_ms: int) -> list[tuple[int, int, int, OrderRecord]]:
     """Orders and cancels that reach the matcher by `to_ms`: (time, kind, sequence, row) in the order
     they happen."""
-    order = tables.Order
-    rows = session.scalars(
-        select(order).where(order.symbol == symbol, or_(order.match_ms <= to_ms, order.cancel_ms <= to_ms))
-    )
+    rows = order_rows(session, _SCHEDULED, {"symbol": symbol, "to_ms": to_ms})
     due = []
     for row in rows:
         if row.match_ms is not None and row.match_ms <= to_ms:
@@ -459,7 +488,7 @@ def _scheduled(session: Session, symbol: str, to_ms: int) -> list[tuple[int, int
 def _arrive(
     session: Session,
     state: SymbolStateRecord,
-    row: tables.Order,
+    row: OrderRecord,
     engine: Engine,
     resting: _RestingRows,
 ) -> None:
@@ -473,7 +502,7 @@ def _arrive(
     _match(session, rules, state, row, order, resting.facing(order), at_ms, engine, arriving=True)
 
 
-def _cancel_takes_effect(session: Session, row: tables.Order) -> None:
+def _cancel_takes_effect(session: Session, row: OrderRecord) -> None:
     """A requested cancel reaches the matcher: the order ends (it cannot have filled: that ends it and
     clears `cancel_ms`), also when it never reached the matcher itself."""
     at_ms = row.cancel_ms
@@ -528,15 +557,13 @@ def _resting_fills(book: RestingBook, rank: int, record: Any, model: FillModel) 
     return []  # a best bid/offer alone moves no resting order: it shows no size behind the top
 
 
-def _settle_resting_fill(
-    session: Session, rules: InstrumentRules, row: tables.Order, fill: MakerFill
-) -> None:
+def _settle_resting_fill(session: Session, rules: InstrumentRules, row: OrderRecord, fill: MakerFill) -> None:
     ticket = next_id(session)
     _settle_side(session, rules, row, fill.order, fill.price, fill.qty, True, ticket, None, fill.time)
     _after_maker_fill(session, row, fill.order)
 
 
-def _after_maker_fill(session: Session, row: tables.Order, order: Order) -> None:
+def _after_maker_fill(session: Session, row: OrderRecord, order: Order) -> None:
     """A resting order filled: it ends, or it goes on with an update for the streams."""
     if order.is_final:
         _finish(session, row, order)
@@ -567,7 +594,7 @@ def _read_book(session: Session, rules: InstrumentRules, now_ms: int, engine: En
     recording_now = engine.timeline.to_recording(now_ms)
     shift = now_ms - recording_now
     symbol = rules.symbol
-    db = statements.connection(session)
+    db = statements.connection(session, flush=False)  # the recording
     depth = store.depth_at(db, symbol, recording_now)
     bbo = store.bbo_at(db, symbol, recording_now)
     bar = store.last_complete_bar(db, symbol, engine.model.kline_interval, recording_now)
@@ -632,10 +659,16 @@ def _last_price(session: Session, state: SymbolStateRecord, engine: Engine, now_
     """The last trade: the engine's (simulated or applied recorded), else the recording's within a while."""
     if state.last_price is not None:
         return state.last_price
-    recording_now = engine.timeline.to_recording(now_ms)
-    trades = store.trades_between(
-        statements.connection(session), state.symbol, recording_now - LAST_PRICE_LOOKBACK_MS, recording_now
+    key = ("recorded_last_price", state.symbol, now_ms, engine)
+    return transaction_cached(
+        session, key, lambda: _recorded_last_price(session, state.symbol, now_ms, engine)
     )
+
+
+def _recorded_last_price(session: Session, symbol: str, now_ms: int, engine: Engine) -> Decimal | None:
+    recording_now = engine.timeline.to_recording(now_ms)
+    db = statements.connection(session, flush=False)  # the recording
+    trades = store.trades_between(db, symbol, recording_now - LAST_PRICE_LOOKBACK_MS, recording_now)
     return trades[-1].price if trades else None
 
 
@@ -652,10 +685,10 @@ def mark_price_at(session: Session, symbol: str, now_ms: int, engine: Engine) ->
 def _settle_match(
     session: Session,
     rules: InstrumentRules,
-    taker_row: tables.Order,
+    taker_row: OrderRecord,
     taker: Order,
     fill: Fill,
-    makers: dict[str, tuple[tables.Order, Order]],
+    makers: dict[str, tuple[OrderRecord, Order]],
     now_ms: int,
 ) -> None:
     """Both sides of one fill: the taker, and the simulated maker if it hit one (same ticket id)."""
@@ -673,7 +706,7 @@ def _settle_match(
 def _settle_side(
     session: Session,
     rules: InstrumentRules,
-    row: tables.Order,
+    row: OrderRecord,
     order: Order,
     price: Decimal,
     qty: Decimal,
@@ -723,7 +756,7 @@ def _settle_side(
         _outbox_balance(session, row.account_id, asset, now_ms)
 
 
-def _pay_from_locked(session: Session, row: tables.Order, amount: Decimal, now_ms: int) -> None:
+def _pay_from_locked(session: Session, row: OrderRecord, amount: Decimal, now_ms: int) -> None:
     balance = _balance_row(session, row.account_id, row.locked_asset)
     if amount > row.locked_left or amount > balance.locked:
         raise AssertionError(
@@ -737,7 +770,7 @@ def _pay_from_locked(session: Session, row: tables.Order, amount: Decimal, now_m
     )
 
 
-def _finish(session: Session, row: tables.Order, order: Order) -> None:
+def _finish(session: Session, row: OrderRecord, order: Order) -> None:
     """The order ended: out of the book, its leftover funds back to free, an update for the streams."""
     _store_order(row, order)
     row.resting = 0
@@ -746,7 +779,7 @@ def _finish(session: Session, row: tables.Order, order: Order) -> None:
     _outbox_order(session, row)
 
 
-def _release(session: Session, row: tables.Order) -> None:
+def _release(session: Session, row: OrderRecord) -> None:
     if row.locked_left > 0:
         _unlock(session, row.account_id, row.locked_asset, row.locked_left)
         row.locked_left = Decimal(0)
@@ -809,12 +842,18 @@ def fee_rates(session: Session, account_id: str, symbol: str) -> FeeRates:
 
 
 def _read_fee_rates(session: Session, account_id: str, symbol: str) -> FeeRates:
-    account = session.get(tables.Account, account_id)
-    user = session.get(tables.User, account.user_id) if account is not None else None
-    tier = session.get(tables.FeeTier, user.vip_level if user is not None else 0)
-    if tier is None:
+    definition = statements.run(session, _FEE_TIER, {"account_id": account_id}, flush=False).scalar()
+    if definition is None:
         return FeeRates(Decimal(0), Decimal(0))
-    return _rates_in_tier(tier.definition, symbol)
+    return _rates_in_tier(definition, symbol)
+
+
+_FEE_TIER = (
+    select(tables.FeeTier.definition)
+    .join(tables.User, tables.User.vip_level == tables.FeeTier.vip_level)
+    .join(tables.Account, tables.Account.user_id == tables.User.id)
+    .where(tables.Account.id == bindparam("account_id"))
+)
 
 
 @lru_cache(maxsize=256)
@@ -836,7 +875,7 @@ def _lock_symbol(session: Session, symbol: str, now_ms: int) -> SymbolStateRecor
 
 
 def _read_symbol_for_update(session: Session, symbol: str, now_ms: int) -> SymbolStateRecord:
-    row = statements.run(session, _SYMBOL_STATE_FOR_UPDATE, {"symbol": symbol}).first()
+    row = statements.run(session, _SYMBOL_STATE_FOR_UPDATE, {"symbol": symbol}, flush=False).first()
     if row is not None:
         state = SymbolStateRecord(symbol, row.watermark_ms, row.last_price)
         pending.track(session, state)
@@ -856,9 +895,9 @@ _SYMBOL_STATE_FOR_UPDATE = locked(
 
 def _insert_order(
     session: Session, order: Order, client_order_id: str | None, lock: tuple[str, Decimal] | None
-) -> tables.Order:
+) -> OrderRecord:
     asset, amount = lock if lock is not None else ("", Decimal(0))
-    row = tables.Order(
+    row = OrderRecord(
         order_id=order.order_id,
         account_id=order.account_id,
         client_order_id=client_order_id or order.order_id,
@@ -872,6 +911,7 @@ def _insert_order(
         amount=order.amount,
         stp_mode=order.stp_mode.value,
         status="",
+        cancel_reason="",
         executed_qty=Decimal(0),
         executed_quote=Decimal(0),
         queue_ahead=Decimal(0),
@@ -881,14 +921,16 @@ def _insert_order(
         locked_left=amount,
         created_ms=order.created_ms,
         updated_ms=order.updated_ms,
+        match_ms=None,
+        cancel_ms=None,
     )
     _store_order(row, order)
-    session.add(row)
-    session.flush()
+    pending.track(session, row, new=True)
+    transaction_cached(session, _ORDER_RECORDS, dict)[row.order_id] = row
     return row
 
 
-def _store_order(row: tables.Order, order: Order) -> None:
+def _store_order(row: OrderRecord, order: Order) -> None:
     row.status = order.status.value if order.status else OrderStatus.NEW.value
     row.cancel_reason = order.cancel_reason.value if order.cancel_reason else ""
     row.executed_qty = order.executed_qty
@@ -897,7 +939,7 @@ def _store_order(row: tables.Order, order: Order) -> None:
     row.updated_ms = order.updated_ms
 
 
-def _to_domain(row: tables.Order) -> Order:
+def _to_domain(row: OrderRecord) -> Order:
     return Order(
         order_id=row.order_id,
         account_id=row.account_id,
@@ -923,11 +965,11 @@ def _to_domain(row: tables.Order) -> Order:
 # ---- outbox -----------------------------------------------------------------------------------------
 
 
-def _outbox_order(session: Session, row: tables.Order) -> None:
+def _outbox_order(session: Session, row: OrderRecord) -> None:
     _outbox(session, row.account_id, "order", row.updated_ms, order_json(row))
 
 
-def order_json(row: tables.Order) -> dict[str, Any]:
+def order_json(row: OrderRecord) -> dict[str, Any]:
     return {
         "orderId": row.order_id,
         "clientOrderId": row.client_order_id,

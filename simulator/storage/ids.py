@@ -33,7 +33,7 @@ _SEQUENCE_FOR_UPDATE = locked(select(_sequence.value).where(_sequence.name == SE
 
 
 def _read_sequence(session: Session) -> SequenceRecord:
-    value = statements.run(session, _SEQUENCE_FOR_UPDATE).scalar()
+    value = statements.run(session, _SEQUENCE_FOR_UPDATE, flush=False).scalar()
     record = SequenceRecord(SEQUENCE, value or 0)
     pending.track(session, record, new=value is None)
     return record

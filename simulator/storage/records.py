@@ -1,5 +1,5 @@
-"""Rows the order path reads and changes on every order — balances, a symbol's engine state, the id
-counter — as plain records rather than ORM objects.
+"""Rows the order path reads and changes on every order — orders, balances, a symbol's engine state, the
+id counter — as plain records rather than ORM objects.
 
 A record is read with a prebuilt statement (`storage.statements`) and registered with its transaction
 (`pending.track`). What changed in it is written back like the ORM's own flush: before the transaction's
@@ -7,7 +7,7 @@ next statement and before its commit, as one UPDATE per table (a new record as a
 costs several times its query to load and to flush, and an order touches a handful of these rows.
 
 A row must be changed through one record per transaction: the transaction cache hands out the same record
-to every caller (`balance_for_update`, `_lock_symbol`, `next_id`).
+to every caller (`balance_for_update`, `_lock_symbol`, `next_id`, `trading.order_rows`).
 """
 
 from __future__ import annotations
@@ -35,7 +35,8 @@ class Record:
         return {f"key_{name}": getattr(self, name) for name in self.key}
 
     def as_row(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in (*self.key, *self.columns)}
+        """Every column, for the INSERT of a new record."""
+        return {name: getattr(self, name) for name in type(self).__slots__}
 
     @classmethod
     def update_statement(cls) -> Any:
@@ -73,3 +74,47 @@ class SequenceRecord(Record):
 
     def __init__(self, name: str, value: int) -> None:
         self.name, self.value = name, value
+
+
+_ORDER_FIXED = (
+    "order_id",
+    "account_id",
+    "client_order_id",
+    "symbol",
+    "side",
+    "type",
+    "time_in_force",
+    "price",
+    "price_key",
+    "quantity",
+    "amount",
+    "stp_mode",
+    "sequence",
+    "created_ms",
+)
+_ORDER_CHANGING = (
+    "status",
+    "cancel_reason",
+    "executed_qty",
+    "executed_quote",
+    "queue_ahead",
+    "resting",
+    "locked_asset",
+    "locked_left",
+    "updated_ms",
+    "match_ms",
+    "cancel_ms",
+)
+
+
+class OrderRecord(Record):
+    """An order row (`tables.Order`, the same attribute names)."""
+
+    __slots__ = (*_ORDER_FIXED, *_ORDER_CHANGING)
+    table = tables.Order.__table__
+    key = ("order_id",)
+    columns = _ORDER_CHANGING
+
+    def __init__(self, **values: Any) -> None:
+        for name in self.__slots__:
+            setattr(self, name, values[name])
