@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from simulator import errors
 from simulator.domain.accounts import FlowType
 from simulator.domain.matching.fees import FeeRates, fill_fee
-from simulator.domain.matching.liquidity import RecordedBook, mark_price, recorded_book
+from simulator.domain.matching.liquidity import RecordedBook, depth_serves, mark_price, recorded_book
 from simulator.domain.matching.model import FillModel
 from simulator.domain.matching.orders import (
     CancelReason,
@@ -596,8 +596,10 @@ def _read_book(session: Session, rules: InstrumentRules, now_ms: int, engine: En
     symbol = rules.symbol
     db = statements.connection(session, flush=False)  # the recording
     depth = store.depth_at(db, symbol, recording_now)
-    bbo = store.bbo_at(db, symbol, recording_now)
-    bar = store.last_complete_bar(db, symbol, engine.model.kline_interval, recording_now)
+    bbo, bar = None, None
+    if not depth_serves(recording_now, engine.model, depth):  # the fallbacks, read only when needed
+        bbo = store.bbo_at(db, symbol, recording_now)
+        bar = store.last_complete_bar(db, symbol, engine.model.kline_interval, recording_now)
     book = recorded_book(recording_now, engine.model, depth, bbo, bar, rules.tick_size, {})
     if book.time is None:
         return book

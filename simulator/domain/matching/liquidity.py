@@ -69,7 +69,8 @@ def recorded_book(
 ) -> RecordedBook:
     """The book at `now_ms` from the latest depth, bbo and complete bar at or before it (the caller reads
     those from the store); `taken` is what was taken from whichever of them this book comes from."""
-    if depth is not None and now_ms - depth.time <= model.depth_staleness_ms:
+    if depth_serves(now_ms, model, depth):
+        assert depth is not None
         return _less_taken(
             RecordedBook(Source.DEPTH, depth.time, _levels(depth.bids), _levels(depth.asks)), taken
         )
@@ -80,6 +81,11 @@ def recorded_book(
     if last_bar is not None and last_bar.close_time < now_ms:
         return _less_taken(synthetic_book(last_bar, model, tick_size), taken)
     return EMPTY
+
+
+def depth_serves(now_ms: int, model: FillModel, depth: Depth | None) -> bool:
+    """Whether the book comes from this snapshot (then the bbo and bars are not looked at)."""
+    return depth is not None and now_ms - depth.time <= model.depth_staleness_ms
 
 
 def synthetic_book(bar: Kline, model: FillModel, tick_size: Decimal) -> RecordedBook:
