@@ -93,10 +93,6 @@ class InstrumentRules:
     buy_up_rate: Decimal | None
     sell_down_rate: Decimal | None
 
-    @classmethod
-    def of(cls, row: tables.Instrument) -> InstrumentRules:
-        return _rules_of(row.symbol, row.base_asset, row.quote_asset, row.definition)
-
 
 @lru_cache(maxsize=1024)
 def _rules_of(symbol: str, base_asset: str, quote_asset: str, definition_text: str) -> InstrumentRules:
