@@ -81,7 +81,7 @@ def balance_flow() -> list[dict[str, Any]]:
     )
     account_type = _record_type(params)
     session = g.read_session
-    now_ms = read_clock(session).now_ms(transport_now_ms())
+    now_ms = g.signed.market_ms
     ledger.check_window(wanted.start_ms, wanted.end_ms, now_ms)
     account_id = ledger.flow_account_id(session, g.signed.identity, account_type)
     if account_id is None:

@@ -17,6 +17,7 @@ Endpoint parameters are checked after all of these, by the endpoint.
 
 from __future__ import annotations
 
+import enum
 import functools
 import hashlib
 import hmac
@@ -44,6 +45,21 @@ API_KEY_HEADERS = ("X-HK-APIKEY", "X-APIKEY")  # the document's stream sample se
 class SignedRequest:
     identity: KeyIdentity
     params: Params
+    clock: MarketClock  # as the timestamp was checked against it
+    transport_ms: int
+
+    @property
+    def market_ms(self) -> int:
+        """The market clock's now for this request."""
+        return self.clock.now_ms(self.transport_ms)
+
+
+class Tx(enum.Enum):
+    """The transaction a signed view runs in."""
+
+    READ = "read"  # authentication's read transaction, kept for the view's reads: g.read_session
+    WRITE = "write"  # a write transaction begun before authentication, shared with it: g.write_session
+    OWN = "own"  # none: authentication's ends first, and the view opens what it needs
 
 
 def public(weight: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -61,18 +77,30 @@ def public(weight: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
 
 
 def signed(
-    weight: int, permission: Permission = Permission.READ, new_order: bool = False
+    weight: int, permission: Permission = Permission.READ, new_order: bool = False, tx: Tx = Tx.READ
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """A TRADE / USER_DATA endpoint: the full order of checks above. The view finds the result in `g.signed`
-    and a read transaction in `g.read_session` (one snapshot for the key lookup and the view's reads); a view
-    that writes opens its own write transaction."""
+    and its transaction as `tx` says.
+
+    A view that writes must not do it inside a read transaction of its own request: on SQLite a snapshot
+    open across a commit keeps the WAL from being checkpointed, and every later commit tries again (which
+    made each order's commit five times dearer). A view of one write transaction uses Tx.WRITE (one
+    transaction a request); one of several (a batch: each order its own) uses Tx.OWN."""
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with current_sim().database.read() as session:
-                g.read_session = session
+            database = current_sim().database
+            if tx is Tx.OWN:
+                with database.read() as session:
+                    g.signed = authenticate(session, weight, permission, new_order)
+                return view(*args, **kwargs)
+            with database.write() if tx is Tx.WRITE else database.read() as session:
                 g.signed = authenticate(session, weight, permission, new_order)
+                if tx is Tx.WRITE:
+                    g.write_session = session
+                else:
+                    g.read_session = session
                 return view(*args, **kwargs)
 
         return wrapper
@@ -95,12 +123,13 @@ def authenticate(session: Session, weight: int, permission: Permission, new_orde
     raw = raw_request(request)
     params = parse_params(raw)
     verify_signature(identity.secret, raw, params)
-    check_timestamp(params, read_clock(session), now_ms, sim.settings)
+    clock = read_clock(session)
+    check_timestamp(params, clock, now_ms, sim.settings)
     if permission not in identity.permissions:
         raise errors.NoWithdrawalPermission() if permission is Permission.WITHDRAW else errors.NoPermission()
     if new_order:
         sim.limits.count_order(identity.api_key, address, now_ms)
-    return SignedRequest(identity=identity, params=params)
+    return SignedRequest(identity=identity, params=params, clock=clock, transport_ms=now_ms)
 
 
 def _api_key_header() -> str:

@@ -21,7 +21,7 @@ from simulator.clock import transport_now_ms
 from simulator.domain.accounts import Permission
 from simulator.domain.matching.orders import Side
 from simulator.http import serializers
-from simulator.http.auth import signed
+from simulator.http.auth import Tx, signed
 from simulator.http.order_params import new_order, params_of
 from simulator.http.params import Params, json_body
 from simulator.http.state import caught_up, current_sim
@@ -44,22 +44,23 @@ TRADE_ORDERS_DAYS = 90
 
 
 @bp.post("/api/v1.1/spot/order")
-@signed(weight=1, permission=Permission.TRADE, new_order=True)
+@signed(weight=1, permission=Permission.TRADE, new_order=True, tx=Tx.WRITE)
 def create_order() -> dict[str, Any]:
     """POST /api/v1.1/spot/order — Create Order v1.1."""
-    return serializers.order_ack(_place(new_order(g.signed.params, g.signed.identity.account_id).order))
+    new = new_order(g.signed.params, g.signed.identity.account_id).order
+    return serializers.order_ack(_place(_in_write(), new))
 
 
 @bp.post("/api/v1/spot/order")
-@signed(weight=1, permission=Permission.TRADE, new_order=True)
+@signed(weight=1, permission=Permission.TRADE, new_order=True, tx=Tx.WRITE)
 def create_order_v1() -> dict[str, Any]:
     """POST /api/v1/spot/order — the older path: a MARKET BUY's `quantity` is the quote to spend."""
     parsed = new_order(g.signed.params, g.signed.identity.account_id, legacy=True)
-    return serializers.order_ack(_place(parsed.order))
+    return serializers.order_ack(_place(_in_write(), parsed.order))
 
 
 @bp.post("/api/v1/spot/orderTest")
-@signed(weight=1, permission=Permission.TRADE)
+@signed(weight=1, permission=Permission.TRADE, tx=Tx.OWN)
 def test_order() -> dict[str, Any]:
     """POST /api/v1/spot/orderTest — every check a real order gets (filters, balance); nothing placed."""
     new = new_order(g.signed.params, g.signed.identity.account_id).order
@@ -71,7 +72,7 @@ def test_order() -> dict[str, Any]:
 
 @bp.post("/api/v1.1/spot/batchOrders")
 @bp.post("/api/v1/spot/batchOrders")
-@signed(weight=1, permission=Permission.TRADE, new_order=True)
+@signed(weight=1, permission=Permission.TRADE, new_order=True, tx=Tx.OWN)
 def create_batch() -> dict[str, Any]:
     """POST .../spot/batchOrders — up to 20 orders of one symbol in a JSON array; each gets its own result,
     and one refused order does not stop the others."""
@@ -92,49 +93,51 @@ def _batch_item(item: Any, account_id: str, first_symbol: str | None) -> dict[st
         new = new_order(params, account_id).order
         if new.symbol != first_symbol:
             raise errors.IllegalParameter(name="symbol")  # one symbol per batch
-        return {"code": "0000", "order": serializers.order_ack(_place(new), with_concentration=False)}
+        with _write() as market:
+            placed = _place(market, new)
+        return {"code": "0000", "order": serializers.order_ack(placed, with_concentration=False)}
     except errors.ApiError as refused:
         return refused.body()
 
 
-def _place(new: trading.NewOrder) -> tables.Order:
-    with _write() as (session, now_ms, engine):
-        return orders.place(session, new, now_ms, engine)
+def _place(market: _Market, new: trading.NewOrder) -> tables.Order:
+    session, now_ms, engine = market
+    return orders.place(session, new, now_ms, engine)
 
 
 # ---- cancelling -------------------------------------------------------------------------------------
 
 
 @bp.delete("/api/v1/spot/order")
-@signed(weight=1, permission=Permission.TRADE)
+@signed(weight=1, permission=Permission.TRADE, tx=Tx.WRITE)
 def cancel_order() -> dict[str, Any]:
     """DELETE /api/v1/spot/order — by orderId or clientOrderId."""
     params = g.signed.params
     order_id, client_order_id = _order_reference(params, "clientOrderId")
     account_id = g.signed.identity.account_id
-    with _write() as (session, now_ms, engine):
-        row = orders.find(session, account_id, order_id, client_order_id)
-        if row is None:
-            raise errors.OrderNotFound()
-        trading.cancel_order(session, account_id, row.order_id, now_ms, engine)
-        return serializers.order_cancelled(row)
+    session, now_ms, engine = _in_write()
+    row = orders.find(session, account_id, order_id, client_order_id)
+    if row is None:
+        raise errors.OrderNotFound()
+    trading.cancel_order(session, account_id, row.order_id, now_ms, engine)
+    return serializers.order_cancelled(row)
 
 
 @bp.delete("/api/v1/spot/openOrders")
-@signed(weight=1, permission=Permission.TRADE)
+@signed(weight=1, permission=Permission.TRADE, tx=Tx.WRITE)
 def cancel_symbol_orders() -> dict[str, Any]:
     """DELETE /api/v1/spot/openOrders — every open order of a symbol (and side)."""
     params = g.signed.params
     symbol = params.required_text("symbol")
     page = orders.Page(symbol=symbol, side=_side(params), limit=MAX_CANCEL_ALL)
-    with _write() as (session, now_ms, engine):
-        trading.instrument_rules(session, symbol)
-        orders.cancel_open(session, g.signed.identity.account_id, page, now_ms, engine)
+    session, now_ms, engine = _in_write()
+    trading.instrument_rules(session, symbol)
+    orders.cancel_open(session, g.signed.identity.account_id, page, now_ms, engine)
     return {"success": True}
 
 
 @bp.delete("/api/v1/spot/cancelAllOpenOrders")
-@signed(weight=1, permission=Permission.TRADE)
+@signed(weight=1, permission=Permission.TRADE, tx=Tx.WRITE)
 def cancel_all_orders() -> dict[str, Any]:
     """DELETE /api/v1/spot/cancelAllOpenOrders — up to `limit` (default 100, at most 200) open orders."""
     params = g.signed.params
@@ -144,23 +147,23 @@ def cancel_all_orders() -> dict[str, Any]:
         from_order_id=params.optional_id("fromOrderId"),
         limit=_limit(params, DEFAULT_CANCEL_ALL, MAX_CANCEL_ALL, clamp=True),
     )
-    with _write() as (session, now_ms, engine):
-        if page.symbol is not None:
-            trading.instrument_rules(session, page.symbol)
-        cancelled = orders.cancel_open(session, g.signed.identity.account_id, page, now_ms, engine)
+    session, now_ms, engine = _in_write()
+    if page.symbol is not None:
+        trading.instrument_rules(session, page.symbol)
+    cancelled = orders.cancel_open(session, g.signed.identity.account_id, page, now_ms, engine)
     last = int(cancelled[-1].order_id) if cancelled else 0
     return {"code": "0000", "message": "success", "timestamp": now_ms, "lastOrderId": last}
 
 
 @bp.delete("/api/v1/spot/cancelOrderByIds")
-@signed(weight=1, permission=Permission.TRADE)
+@signed(weight=1, permission=Permission.TRADE, tx=Tx.WRITE)
 def cancel_by_ids() -> dict[str, Any]:
     """DELETE /api/v1/spot/cancelOrderByIds — up to 100 comma-separated ids; the failures with their codes."""
     ids = [part.strip() for part in g.signed.params.required_text("ids").split(",")]
     if len(ids) > MAX_CANCEL_IDS or not all(ids):
         raise errors.IllegalParameter(name="ids")
-    with _write() as (session, now_ms, engine):
-        failed = orders.cancel_by_ids(session, g.signed.identity.account_id, ids, now_ms, engine)
+    session, now_ms, engine = _in_write()
+    failed = orders.cancel_by_ids(session, g.signed.identity.account_id, ids, now_ms, engine)
     return {"code": "0000", "result": [{"orderId": order_id, "code": code} for order_id, code in failed]}
 
 
@@ -217,7 +220,7 @@ def list_trade_orders(
 ) -> list[dict[str, Any]]:
     """The account's finished orders of the last 90 days that `params` select, newest first."""
     # Parameters are checked before the market catches up, so that a refused request moves nothing.
-    now_ms = read_clock(g.read_session).now_ms(transport_now_ms())
+    now_ms = g.signed.market_ms
     page = order_page(params, maximum, window=trade_orders_window(params, now_ms))
     with caught_up() as session:
         return listed_orders(session, orders.finished_orders(session, account_id, page), entry)
@@ -306,9 +309,19 @@ class _DryRun(Exception):
     """Raised inside a write transaction to roll it back after a successful check."""
 
 
+_Market = tuple[Session, int, trading.Engine]  # a write transaction, the market's now, the engine
+
+
+def _in_write() -> _Market:
+    """A Tx.WRITE view's transaction at the clock its request was authenticated with."""
+    session = g.write_session
+    return session, g.signed.market_ms, market.engine(session, current_sim().settings, g.signed.clock)
+
+
 @contextlib.contextmanager
-def _write() -> Iterator[tuple[Session, int, trading.Engine]]:
-    """One write transaction at the market clock's now, with the engine the settings and clock make."""
+def _write() -> Iterator[_Market]:
+    """A write transaction of its own at the market clock's now, with the engine the settings and clock
+    make."""
     sim = current_sim()
     with sim.database.write() as session:
         clock = read_clock(session)

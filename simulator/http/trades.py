@@ -17,7 +17,6 @@ from simulator.http.auth import signed
 from simulator.http.params import Params
 from simulator.http.state import current_sim
 from simulator.services import accounts, fills
-from simulator.services.clock import read_clock
 from simulator.services.market import catch_up
 from simulator.services.trading import instrument_rules
 
@@ -67,7 +66,7 @@ def trade_filter(params: Params, account_of: Callable[[Session], str]) -> fills.
     account_id = account_of(session)
     if symbol is not None:
         instrument_rules(session, symbol)  # 0201 for a symbol the venue does not list
-    now_ms = read_clock(session).now_ms(transport_now_ms())
+    now_ms = g.signed.market_ms
     return fills.TradeFilter(
         account_id=account_id,
         since_ms=fills.trade_window_start(start_ms, now_ms),
