@@ -19,6 +19,7 @@ from sqlalchemy import BigInteger, Connection, Text, bindparam, cast, func, inse
 from sqlalchemy.orm import Session
 
 from simulator.marketdata.records import Bbo, Depth, Kline, Level, Trade
+from simulator.storage import statements
 from simulator.storage.tables import MarketBbo, MarketDepth, MarketKline, MarketTrade, SimMeta
 
 Executor = Session | Connection
@@ -64,6 +65,11 @@ KLINE_AT = (
     .order_by(_kline.open_time.desc())
     .limit(1)
 )
+
+for _statement in (DEPTH_AT, BBO_AT, TRADES_BETWEEN, KLINES_BETWEEN, KLINE_AT):
+    statements.prepare(
+        _statement
+    )  # run on the driver's cursor where the caller passes statements.connection()
 
 
 @dataclass(frozen=True, slots=True)

@@ -204,15 +204,17 @@ def list_users(session: Session) -> list[tables.User]:
 
 
 _keys = tables.ApiKey.__table__.c
-_KEY_BY_ID = select(
-    _keys.api_key,
-    _keys.secret,
-    _keys.user_id,
-    _keys.account_id,
-    _keys.key_type,
-    _keys.permissions,
-    _keys.ip_whitelist,
-).where(_keys.api_key == bindparam("api_key"))
+_KEY_BY_ID = statements.prepare(
+    select(
+        _keys.api_key,
+        _keys.secret,
+        _keys.user_id,
+        _keys.account_id,
+        _keys.key_type,
+        _keys.permissions,
+        _keys.ip_whitelist,
+    ).where(_keys.api_key == bindparam("api_key"))
+)
 
 
 def find_key(session: Session, api_key: str) -> KeyIdentity | None:
@@ -303,9 +305,11 @@ def balance_for_update(session: Session, account_id: str, asset: str) -> Balance
 
 
 _balance = tables.Balance.__table__.c
-_BALANCE_FOR_UPDATE = locked(
-    select(_balance.free, _balance.locked).where(
-        _balance.account_id == bindparam("account_id"), _balance.asset == bindparam("asset")
+_BALANCE_FOR_UPDATE = statements.prepare(
+    locked(
+        select(_balance.free, _balance.locked).where(
+            _balance.account_id == bindparam("account_id"), _balance.asset == bindparam("asset")
+        )
     )
 )
 

@@ -13,8 +13,10 @@ from simulator.storage.db import scalar_for_update
 from simulator.storage.tables import SimClock
 
 _clock = SimClock.__table__.c
-_CLOCK = select(_clock.mode, _clock.market_anchor_ms, _clock.transport_anchor_ms, _clock.speed).where(
-    _clock.id == 1
+_CLOCK = statements.prepare(
+    select(_clock.mode, _clock.market_anchor_ms, _clock.transport_anchor_ms, _clock.speed).where(
+        _clock.id == 1
+    )
 )
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from functools import lru_cache
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from simulator import errors
@@ -128,19 +128,22 @@ def _orders(session: Session, account_id: str, page: Page, working: bool) -> lis
 
 # Every order placed runs these (`storage.statements`).
 _order = tables.Order.__table__.c
-_LOCK_ACCOUNT = locked(
-    select(tables.Account.__table__.c.id).where(tables.Account.__table__.c.id == bindparam("account_id"))
+_WORKING = or_(*(_order.status == status for status in WORKING_STATUSES))  # no IN list: prepared
+_LOCK_ACCOUNT = statements.prepare(
+    locked(
+        select(tables.Account.__table__.c.id).where(tables.Account.__table__.c.id == bindparam("account_id"))
+    )
 )
-_OPEN_WITH_CLIENT_ID = (
+_OPEN_WITH_CLIENT_ID = statements.prepare(
     select(_order.order_id)
     .where(
         _order.account_id == bindparam("account_id"),
         _order.client_order_id == bindparam("client_order_id"),
-        _order.status.in_(WORKING_STATUSES),
+        _WORKING,
     )
     .limit(1)
 )
-_NEWEST_WITH_CLIENT_ID = (
+_NEWEST_WITH_CLIENT_ID = statements.prepare(
     select(tables.Order.__table__)
     .where(
         _order.account_id == bindparam("account_id"), _order.client_order_id == bindparam("client_order_id")
@@ -148,10 +151,10 @@ _NEWEST_WITH_CLIENT_ID = (
     .order_by(_order.order_id.desc())
     .limit(1)
 )
-_OPEN_COUNT = select(func.count()).where(
-    _order.account_id == bindparam("account_id"),
-    _order.symbol == bindparam("symbol"),
-    _order.status.in_(WORKING_STATUSES),
+_OPEN_COUNT = statements.prepare(
+    select(func.count()).where(
+        _order.account_id == bindparam("account_id"), _order.symbol == bindparam("symbol"), _WORKING
+    )
 )
 
 

@@ -49,7 +49,7 @@ from simulator.services.accounts import add_ledger_entry, balance_for_update, ch
 from simulator.storage import pending, statements, tables
 from simulator.storage.db import locked
 from simulator.storage.ids import next_id
-from simulator.storage.records import BalanceRecord, OrderRecord, SymbolStateRecord
+from simulator.storage.records import BalanceRecord, OrderRecord, SymbolStateRecord, TakenRecord
 from simulator.storage.transaction import transaction_cache, transaction_cached
 from simulator.storage.types import price_key
 
@@ -232,18 +232,22 @@ def order_row(session: Session, order_id: str) -> OrderRecord | None:
 
 _ORDER_RECORDS = "order_records"
 _orders = tables.Order.__table__
-_ORDER_BY_ID = select(_orders).where(_orders.c.order_id == bindparam("order_id"))
+_ORDER_BY_ID = statements.prepare(select(_orders).where(_orders.c.order_id == bindparam("order_id")))
 _RESTING = (
     select(_orders)
     .where(_orders.c.symbol == bindparam("symbol"), _orders.c.resting == 1)
     .order_by(_orders.c.sequence)
 )
 _FACING = _RESTING.where(_orders.c.side == bindparam("side"))
-_FACING_AT_OR_BELOW = _FACING.where(_orders.c.price_key <= bindparam("price_key"))
-_FACING_AT_OR_ABOVE = _FACING.where(_orders.c.price_key >= bindparam("price_key"))
-_SCHEDULED = select(_orders).where(
-    _orders.c.symbol == bindparam("symbol"),
-    or_(_orders.c.match_ms <= bindparam("to_ms"), _orders.c.cancel_ms <= bindparam("to_ms")),
+_FACING_AT_OR_BELOW = statements.prepare(_FACING.where(_orders.c.price_key <= bindparam("price_key")))
+_FACING_AT_OR_ABOVE = statements.prepare(_FACING.where(_orders.c.price_key >= bindparam("price_key")))
+statements.prepare(_RESTING)
+statements.prepare(_FACING)
+_SCHEDULED = statements.prepare(
+    select(_orders).where(
+        _orders.c.symbol == bindparam("symbol"),
+        or_(_orders.c.match_ms <= bindparam("to_ms"), _orders.c.cancel_ms <= bindparam("to_ms")),
+    )
 )
 
 
@@ -281,9 +285,11 @@ def instrument_row(session: Session, symbol: str) -> Any:
 
 
 _instrument = tables.Instrument.__table__.c
-_INSTRUMENT = select(
-    _instrument.symbol, _instrument.base_asset, _instrument.quote_asset, _instrument.definition
-).where(_instrument.symbol == bindparam("symbol"))
+_INSTRUMENT = statements.prepare(
+    select(_instrument.symbol, _instrument.base_asset, _instrument.quote_asset, _instrument.definition).where(
+        _instrument.symbol == bindparam("symbol")
+    )
+)
 
 
 def _received(session: Session, new: NewOrder, now_ms: int) -> Order:
@@ -609,48 +615,65 @@ def _read_book(session: Session, rules: InstrumentRules, now_ms: int, engine: En
 def _taken(
     session: Session, symbol: str, source: str, snapshot_time: int
 ) -> dict[tuple[Side, Decimal], Decimal]:
+    return {
+        (Side(r.side), Decimal(r.price)): r.qty
+        for r in _taken_records(session, symbol, source, snapshot_time)
+    }
+
+
+def _taken_records(session: Session, symbol: str, source: str, snapshot_time: int) -> list[TakenRecord]:
+    """What simulated takers took from one snapshot, as this transaction's records (read once)."""
+    key = ("taken", symbol, source, snapshot_time)
+    return transaction_cached(session, key, lambda: _read_taken(session, symbol, source, snapshot_time))
+
+
+def _read_taken(session: Session, symbol: str, source: str, snapshot_time: int) -> list[TakenRecord]:
     params = {"symbol": symbol, "source": source, "snapshot_time": snapshot_time}
-    rows = statements.run(session, _TAKEN, params)
-    return {(Side(row.side), Decimal(row.price)): row.qty for row in rows}
+    found = []
+    for row in statements.run(session, _TAKEN, params, flush=False):  # written only through these records
+        record = TakenRecord(symbol, source, snapshot_time, row.side, row.price, row.qty)
+        pending.track(session, record)
+        found.append(record)
+    return found
 
 
 _taken_c = tables.TakenLiquidity.__table__.c
-_TAKEN = select(_taken_c.side, _taken_c.price, _taken_c.qty).where(
-    _taken_c.symbol == bindparam("symbol"),
-    _taken_c.source == bindparam("source"),
-    _taken_c.snapshot_time == bindparam("snapshot_time"),
+_TAKEN = statements.prepare(
+    select(_taken_c.side, _taken_c.price, _taken_c.qty).where(
+        _taken_c.symbol == bindparam("symbol"),
+        _taken_c.source == bindparam("source"),
+        _taken_c.snapshot_time == bindparam("snapshot_time"),
+    )
+)
+_FORGET_TAKEN = statements.prepare(
+    delete(tables.TakenLiquidity).where(
+        _taken_c.symbol == bindparam("symbol"), _taken_c.snapshot_time < bindparam("snapshot_time")
+    )
 )
 
 
 def _remember_taken(
     session: Session, symbol: str, book: RecordedBook, taken: dict[tuple[Side, Decimal], Decimal]
 ) -> None:
-    """Add what this order took to the snapshot's record, and forget older snapshots' (never read again)."""
+    """Add what this order took to the snapshot's record, and forget older snapshots' (never read again;
+    one still pending in this transaction is written after and cleared by the next take)."""
     if book.time is None or not taken:
         return
     cache = transaction_cache(session)
     for key in [k for k in cache if k[0] == "book" and k[1] == symbol]:
         del cache[key]
-    table = tables.TakenLiquidity
-    session.execute(delete(table).where(table.symbol == symbol, table.snapshot_time < book.time))
+    statements.run(session, _FORGET_TAKEN, {"symbol": symbol, "snapshot_time": book.time}, flush=False)
     source = book.source.value
-    same_snapshot = (table.symbol == symbol, table.source == source, table.snapshot_time == book.time)
-    # one read for the snapshot, not one per level
-    existing = {(row.side, row.price): row for row in session.scalars(select(table).where(*same_snapshot))}
+    records = _taken_records(session, symbol, source, book.time)
+    existing = {(record.side, record.price): record for record in records}
     for (side, price), qty in sorted(taken.items()):
-        row = existing.get((side.value, format(price, "f")))
-        if row is None:
-            values = {
-                "symbol": symbol,
-                "source": source,
-                "snapshot_time": book.time,
-                "side": side.value,
-                "price": format(price, "f"),
-                "qty": qty,
-            }
-            pending.add_row(session, table.__table__, values)
+        record = existing.get((side.value, format(price, "f")))
+        if record is None:
+            record = TakenRecord(symbol, source, book.time, side.value, format(price, "f"), qty)
+            pending.track(session, record, new=True)
+            records.append(record)
         else:
-            row.qty += qty
+            record.qty += qty
 
 
 def _last_price(session: Session, state: SymbolStateRecord, engine: Engine, now_ms: int) -> Decimal | None:
@@ -846,7 +869,7 @@ def _read_fee_rates(session: Session, account_id: str, symbol: str) -> FeeRates:
     return _rates_in_tier(definition, symbol)
 
 
-_FEE_TIER = (
+_FEE_TIER = statements.prepare(
     select(tables.FeeTier.definition)
     .join(tables.User, tables.User.vip_level == tables.FeeTier.vip_level)
     .join(tables.Account, tables.Account.user_id == tables.User.id)
@@ -886,8 +909,8 @@ def _read_symbol_for_update(session: Session, symbol: str, now_ms: int) -> Symbo
 
 
 _state = tables.SymbolState.__table__.c
-_SYMBOL_STATE_FOR_UPDATE = locked(
-    select(_state.watermark_ms, _state.last_price).where(_state.symbol == bindparam("symbol"))
+_SYMBOL_STATE_FOR_UPDATE = statements.prepare(
+    locked(select(_state.watermark_ms, _state.last_price).where(_state.symbol == bindparam("symbol")))
 )
 
 

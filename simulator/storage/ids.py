@@ -29,7 +29,7 @@ def next_id(session: Session) -> str:
 
 
 _sequence = SimSequence.__table__.c
-_SEQUENCE_FOR_UPDATE = locked(select(_sequence.value).where(_sequence.name == SEQUENCE))
+_SEQUENCE_FOR_UPDATE = statements.prepare(locked(select(_sequence.value).where(_sequence.name == SEQUENCE)))
 
 
 def _read_sequence(session: Session) -> SequenceRecord:

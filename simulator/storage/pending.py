@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Table, event
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
+from simulator.storage import statements
 from simulator.storage.records import Record
 from simulator.storage.transaction import transaction_cache
 
@@ -78,11 +79,23 @@ def write_rows(session: Session) -> None:
     if not rows and not changed:
         return
     session.flush()
-    connection = session.connection()
+    driver = statements.connection(session, flush=False)
     for statement, values in changed:
-        connection.execute(statement, values)
+        driver.execute(statement, values)
     for table, values in (rows or {}).items():
-        connection.execute(table.insert(), values)
+        for keys, same in _by_columns(values).items():
+            driver.execute(_insert_statement(table, keys), same)
+
+
+def _by_columns(rows: list[dict[str, Any]]) -> dict[tuple[str, ...], list[dict[str, Any]]]:
+    """Rows grouped by the columns they set (one INSERT statement each), in order within a group."""
+    first = tuple(rows[0])
+    if all(len(row) == len(first) and tuple(row) == first for row in rows):
+        return {first: rows}
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(row), []).append(row)
+    return groups
 
 
 def _changed_records(records: list[Record]) -> list[tuple[Any, list[dict[str, Any]]]]:
@@ -100,11 +113,18 @@ def _changed_records(records: list[Record]) -> list[tuple[Any, list[dict[str, An
                 dict(zip(record.columns, values, strict=True)) | record.key_values()
             )
         record._written = values
-    return [(table.insert(), rows) for table, rows in inserts.items()] + [
-        (_update_statement(kind), rows) for kind, rows in updates.items()
-    ]
+    return [
+        (_insert_statement(table, keys), same)
+        for table, rows in inserts.items()
+        for keys, same in _by_columns(rows).items()
+    ] + [(_update_statement(kind), rows) for kind, rows in updates.items()]
+
+
+@functools.cache
+def _insert_statement(table: Table, columns: tuple[str, ...]) -> Any:
+    return statements.prepare(table.insert(), column_keys=columns)
 
 
 @functools.cache
 def _update_statement(kind: type[Record]) -> Any:
-    return kind.update_statement()
+    return statements.prepare(kind.update_statement(), column_keys=kind.columns)

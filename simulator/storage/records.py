@@ -66,6 +66,21 @@ class SymbolStateRecord(Record):
         self.symbol, self.watermark_ms, self.last_price = symbol, watermark_ms, last_price
 
 
+class TakenRecord(Record):
+    """Recorded liquidity simulated takers used at one price of one snapshot (`tables.TakenLiquidity`)."""
+
+    __slots__ = ("symbol", "source", "snapshot_time", "side", "price", "qty")
+    table = tables.TakenLiquidity.__table__
+    key = ("symbol", "source", "snapshot_time", "side", "price")
+    columns = ("qty",)
+
+    def __init__(
+        self, symbol: str, source: str, snapshot_time: int, side: str, price: str, qty: Decimal
+    ) -> None:
+        self.symbol, self.source, self.snapshot_time = symbol, source, snapshot_time
+        self.side, self.price, self.qty = side, price, qty
+
+
 class SequenceRecord(Record):
     __slots__ = ("name", "value")
     table = tables.SimSequence.__table__
