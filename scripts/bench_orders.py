@@ -177,7 +177,7 @@ class Server:
     def __init__(self, work: Path, workers: int) -> None:
         self.work = work
         self.workers = workers
-        self.kind = "threaded" if workers <= 1 else f"gunicorn, {workers} processes"
+        self.kind = f"gunicorn, {workers} process{'' if workers == 1 else 'es'}"
         self.process: subprocess.Popen[str] | None = None
         self.tail: collections.deque[str] = collections.deque(maxlen=40)
         self._lines: queue.Queue[str | None] = queue.Queue()

@@ -11,7 +11,6 @@ from typing import Any
 import click
 
 from simulator import errors
-from simulator.app import create_app
 from simulator.cli_common import load_settings, open_database_or_exit, settings_options
 from simulator.cli_data import data_group
 from simulator.cli_wallet import WALLET_COMMANDS, onchain_deposit
@@ -52,17 +51,9 @@ def serve(config_file: str | None, **options: Any) -> None:
             import_demo(database, settings)
     finally:
         database.dispose()
-    if settings.workers > 1:
-        from simulator.server import run_gunicorn
+    from simulator.server import run_gunicorn
 
-        run_gunicorn(settings, announce)
-    else:
-        from simulator.server import run_threaded
-
-        try:
-            run_threaded(create_app(settings, apply_clock=False), settings, announce)
-        except OSError as e:
-            raise click.ClickException(f"cannot listen on {settings.host}:{settings.port}: {e}") from e
+    run_gunicorn(settings, announce)
 
 
 def import_demo(database: Database, settings: Settings) -> None:

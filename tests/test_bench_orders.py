@@ -31,7 +31,8 @@ def test_bench_orders_runs_to_the_end_on_small_sizes():
     assert run.returncode == 0, run.stdout + run.stderr
     lines = run.stdout.splitlines()
     assert lines[0].startswith("machine: python")
-    assert any(line.startswith("server: hashkey-sim serve --workers 1 (threaded)") for line in lines)
+    server_line = "server: hashkey-sim serve --workers 1 (gunicorn, 1 process)"
+    assert any(line.startswith(server_line) for line in lines)
     for phase in PHASES:
         line = next(line for line in lines if line.startswith(f"{phase}: "))
         figures = re.search(

@@ -5,7 +5,7 @@ every run.
 The demo data is imported once per test session into a template database; each server gets its own copy,
 so tests do not share taken liquidity, orders or ids (and no server spends time importing).
 
-Fixture names here are distinct from test_serve.py's own helpers (start_server, threaded_server, ...).
+Fixture names here are distinct from test_serve.py's own helpers (start_server, one_worker_server, ...).
 """
 
 from __future__ import annotations

@@ -1,9 +1,11 @@
-"""The real `hashkey-sim serve` process on 127.0.0.1, threaded and gunicorn, signed as the document signs."""
+"""The real `hashkey-sim serve` process on 127.0.0.1 (gunicorn, one worker or several), signed as the
+document signs."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import os
 import queue
 import signal
@@ -145,28 +147,48 @@ def signed_get(base_url: str, path: str, api_key: str, secret_key: str) -> reque
 
 
 @pytest.fixture
-def threaded_server(start_server: Any) -> tuple[Server, str]:
+def one_worker_server(start_server: Any) -> tuple[Server, str]:
     server = start_server("--port", "0")
     return server, server.wait_for_announce()
 
 
-def test_threaded_server_announces_a_local_url(threaded_server):
-    _, base_url = threaded_server
+def test_server_announces_a_local_url(one_worker_server):
+    _, base_url = one_worker_server
 
     assert base_url.startswith("http://127.0.0.1:")
     assert int(base_url.rsplit(":", 1)[1]) > 0
 
 
-def test_threaded_server_answers_ping(threaded_server):
-    _, base_url = threaded_server
+def test_server_keeps_a_connection_alive(one_worker_server):
+    _, base_url = one_worker_server
+    host, port = base_url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=HTTP_TIMEOUT_S)
+    try:
+        answers = []
+        for path in ("/api/v1/ping", "/api/v1/time"):
+            connection.request("GET", path)
+            response = connection.getresponse()
+            response.read()
+            answers.append((response.status, response.getheader("Connection", ""), connection.sock))
+    finally:
+        connection.close()
+
+    (first_status, first_header, first_socket), (second_status, _, second_socket) = answers
+    assert (first_status, second_status) == (200, 200)
+    assert first_header.lower() != "close"
+    assert first_socket is not None and second_socket is first_socket  # one TCP connection for both
+
+
+def test_server_answers_ping(one_worker_server):
+    _, base_url = one_worker_server
 
     response = requests.get(f"{base_url}/api/v1/ping", timeout=HTTP_TIMEOUT_S)
 
     assert (response.status_code, response.json()) == (200, {})
 
 
-def test_threaded_server_serves_a_signed_account_request(threaded_server):
-    _, base_url = threaded_server
+def test_server_serves_a_signed_account_request(one_worker_server):
+    _, base_url = one_worker_server
     account = create_account(base_url)
 
     response = signed_get(base_url, "/api/v1/account", account["apiKey"], account["secretKey"])
@@ -180,8 +202,8 @@ def test_threaded_server_serves_a_signed_account_request(threaded_server):
     }
 
 
-def test_threaded_server_refuses_an_unsigned_request(threaded_server):
-    _, base_url = threaded_server
+def test_server_refuses_an_unsigned_request(one_worker_server):
+    _, base_url = one_worker_server
     account = create_account(base_url)
 
     response = requests.get(
@@ -195,8 +217,8 @@ def test_threaded_server_refuses_an_unsigned_request(threaded_server):
     assert response.json()["code"] == "0001"
 
 
-def test_threaded_server_stops_cleanly_on_sigterm(threaded_server):
-    server, base_url = threaded_server
+def test_server_stops_cleanly_on_sigterm(one_worker_server):
+    server, base_url = one_worker_server
     assert requests.get(f"{base_url}/api/v1/ping", timeout=HTTP_TIMEOUT_S).status_code == 200
 
     return_code = server.stop(within_s=10)
@@ -204,8 +226,8 @@ def test_threaded_server_stops_cleanly_on_sigterm(threaded_server):
     assert return_code == 0, server.transcript()
 
 
-def test_threaded_server_stops_cleanly_on_ctrl_c(threaded_server):
-    server, _ = threaded_server
+def test_server_stops_cleanly_on_ctrl_c(one_worker_server):
+    server, _ = one_worker_server
 
     return_code = server.stop(within_s=10, signum=signal.SIGINT)
 
@@ -225,16 +247,16 @@ def test_replay_clock_flags_set_the_market_clock(start_server):
     assert clock == {"mode": "replay", "time": 1600000000000, "speed": 0}
 
 
-def test_threaded_server_prints_the_admin_token(threaded_server):
-    server, _ = threaded_server
+def test_server_prints_the_admin_token(one_worker_server):
+    server, _ = one_worker_server
 
     server.stop(within_s=10)
 
     assert f"admin token: {ADMIN_TOKEN}\n" in server.output
 
 
-def test_first_start_imports_the_demo_market_data(threaded_server):
-    server, _ = threaded_server
+def test_first_start_imports_the_demo_market_data(one_worker_server):
+    server, _ = one_worker_server
 
     server.stop(within_s=10)
 
