@@ -12,8 +12,18 @@ import calendar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 Level = tuple[Decimal, Decimal]  # (price, quantity)
+
+
+class PriceLevel(NamedTuple):
+    """A level as the store's queries return it: a (price, quantity) tuple with names, which the engine
+    matches on as it is (importers build plain tuples)."""
+
+    price: Decimal
+    qty: Decimal
+
 
 _MINUTE = 60_000
 # Fixed-length intervals by name, in ms. "1M" is a calendar month and handled apart.

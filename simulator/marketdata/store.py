@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Connection, Text, bindparam, cast, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from simulator.marketdata.records import Bbo, Depth, Kline, Level, Trade
+from simulator.marketdata.records import Bbo, Depth, Kline, PriceLevel, Trade
 from simulator.storage import statements
 from simulator.storage.tables import MarketBbo, MarketDepth, MarketKline, MarketTrade, SimMeta
 
@@ -200,9 +200,9 @@ def coverage(db: Executor, symbol: str | None = None) -> list[Coverage]:
 
 
 @lru_cache(maxsize=256)
-def _levels(text: str) -> tuple[Level, ...]:
+def _levels(text: str) -> tuple[PriceLevel, ...]:
     """Decoded once per distinct snapshot side: every order reads the snapshot it meets."""
-    return tuple((Decimal(price), Decimal(qty)) for price, qty in json.loads(text))
+    return tuple(PriceLevel(Decimal(price), Decimal(qty)) for price, qty in json.loads(text))
 
 
 def _optional(text: str | None) -> Decimal | None:

@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from simulator.domain.matching.model import FillModel
 from simulator.domain.matching.orders import Side
-from simulator.marketdata.records import Bbo, Depth, Kline
+from simulator.marketdata.records import Bbo, Depth, Kline, PriceLevel
 
 TWO = Decimal(2)
 
@@ -23,10 +23,7 @@ class Source(StrEnum):
     NONE = "none"
 
 
-@dataclass(frozen=True)
-class Level:
-    price: Decimal
-    qty: Decimal
+Level = PriceLevel  # a named (price, qty) tuple: a snapshot's levels as the store decoded them, shared
 
 
 # Liquidity already taken from one snapshot: (side of the book: BUY = bids, SELL = asks, price) -> quantity.
@@ -69,17 +66,26 @@ def recorded_book(
 ) -> RecordedBook:
     """The book at `now_ms` from the latest depth, bbo and complete bar at or before it (the caller reads
     those from the store); `taken` is what was taken from whichever of them this book comes from."""
+    return less_taken(whole_book(now_ms, model, depth, bbo, last_bar, tick_size), taken)
+
+
+def whole_book(
+    now_ms: int,
+    model: FillModel,
+    depth: Depth | None,
+    bbo: Bbo | None,
+    last_bar: Kline | None,
+    tick_size: Decimal,
+) -> RecordedBook:
+    """`recorded_book` before anything was taken: which source serves, and its levels."""
     if depth_serves(now_ms, model, depth):
         assert depth is not None
-        return _less_taken(
-            RecordedBook(Source.DEPTH, depth.time, _levels(depth.bids), _levels(depth.asks)), taken
-        )
+        return RecordedBook(Source.DEPTH, depth.time, _levels(depth.bids), _levels(depth.asks))
     if bbo is not None and now_ms - bbo.time <= model.bbo_staleness_ms:
         bids, asks = _levels(((bbo.bid_price, bbo.bid_qty),)), _levels(((bbo.ask_price, bbo.ask_qty),))
-        book = RecordedBook(Source.BBO, bbo.time, bids, asks)
-        return _less_taken(book, taken)
+        return RecordedBook(Source.BBO, bbo.time, bids, asks)
     if last_bar is not None and last_bar.close_time < now_ms:
-        return _less_taken(synthetic_book(last_bar, model, tick_size), taken)
+        return synthetic_book(last_bar, model, tick_size)
     return EMPTY
 
 
@@ -108,10 +114,15 @@ def mark_price(book: RecordedBook, last_trade_price: Decimal | None) -> Decimal 
 
 
 def _levels(pairs: tuple[tuple[Decimal, Decimal], ...]) -> tuple[Level, ...]:
+    """The levels with something on them; the store's decoded snapshot as it is when all have (every order
+    reads the snapshot it meets: no copy of its levels)."""
+    if all(type(pair) is Level and pair.qty > 0 for pair in pairs):
+        return pairs  # type: ignore[return-value]
     return tuple(Level(price, qty) for price, qty in pairs if qty > 0)
 
 
-def _less_taken(book: RecordedBook, taken: Taken) -> RecordedBook:
+def less_taken(book: RecordedBook, taken: Taken) -> RecordedBook:
+    """`book` with what simulated takers took from it removed."""
     if not taken:
         return book
     return RecordedBook(
