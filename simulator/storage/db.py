@@ -53,6 +53,7 @@ def open_database(url: str) -> Database:
     """Engine for `url`, schema created if missing. Seeding is `storage.seed.ensure_seeded`."""
     engine = _create_engine(url)
     Base.metadata.create_all(engine)
+    _create_missing_indexes(engine)
     reader_engine = engine.execution_options(**{BEGIN_MODE: "DEFERRED"})
     writer = sessionmaker(engine, expire_on_commit=False)
     pending.install(writer)
@@ -62,6 +63,14 @@ def open_database(url: str) -> Database:
         reader=sessionmaker(reader_engine, expire_on_commit=False),
         write_queue=threading.RLock() if url.startswith("sqlite") else nullcontext(),
     )
+
+
+def _create_missing_indexes(engine: Engine) -> None:
+    """Indexes added since a database was created (create_all skips the tables that exist)."""
+    with engine.begin() as connection:
+        for table in Base.metadata.sorted_tables:
+            for index in table.indexes:
+                index.create(connection, checkfirst=True)
 
 
 def _create_engine(url: str) -> Engine:

@@ -87,13 +87,24 @@ class Driver:
     """A connection that runs prepared statements on the DBAPI cursor and any other through SQLAlchemy.
     Listeners of the engine's before_cursor_execute event (statement counters in tests) see both."""
 
-    __slots__ = ("_connection", "_dbapi", "_dialect", "_dialect_name")
+    __slots__ = ("_connection", "_dbapi", "_dialect", "_dialect_name", "_listeners")
 
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
         self._dbapi = connection.connection.driver_connection
         self._dialect = connection.dialect
         self._dialect_name = connection.dialect.name
+        self._listeners = connection.dispatch.before_cursor_execute
+
+    @property
+    def engine(self) -> Any:
+        return self._connection.engine
+
+    @property
+    def takes_row_locks(self) -> bool:
+        """Whether SELECT ... FOR UPDATE locks rows here. On SQLite the write transaction holds the whole
+        database (BEGIN IMMEDIATE) and a lock-only statement is not worth running."""
+        return self._dialect_name != "sqlite"
 
     def execute(
         self, statement: Executable, params: dict[str, Any] | list[dict[str, Any]] | None = None
@@ -120,10 +131,9 @@ class Driver:
             cursor.close()
 
     def _announce(self, cursor: Any, sql: str, params: Any, many: bool) -> None:
-        connection = self._connection
-        if connection._has_events or connection.engine._has_events:
-            for listener in connection.dispatch.before_cursor_execute:
-                listener(connection, cursor, sql, params, None, many)
+        if self._listeners:
+            for listener in self._listeners:
+                listener(self._connection, cursor, sql, params, None, many)
 
 
 class Rows(list):  # type: ignore[type-arg]

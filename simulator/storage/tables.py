@@ -252,6 +252,9 @@ class Order(Base):
         Index("ix_orders_client_id", "account_id", "client_order_id"),
         Index("ix_orders_resting", "symbol", "resting", "side", "price_key"),
         Index("ix_orders_account", "account_id", "symbol", "created_ms"),
+        # the open-order count every order checks (maxEntrustNum) reads the working ones only, not every
+        # order the account ever placed on the symbol
+        Index("ix_orders_working", "account_id", "symbol", "status"),
         Index("ix_orders_arriving", "symbol", "match_ms"),
         Index("ix_orders_cancelling", "symbol", "cancel_ms"),
     )

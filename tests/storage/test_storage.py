@@ -266,6 +266,22 @@ def test_seeding_happens_once(tmp_path):
     assert counts_after_second == counts_after_first
 
 
+def test_opening_a_database_adds_the_indexes_it_lacks(tmp_path):
+    path = tmp_path / "older.db"
+    open_database(f"sqlite:///{path}").dispose()
+    older = sqlite3.connect(path)  # as a database made before the index existed
+    older.execute("DROP INDEX ix_orders_working")
+    older.close()
+
+    open_database(f"sqlite:///{path}").dispose()
+
+    with sqlite3.connect(path) as reopened:
+        indexes = {
+            name for (name,) in reopened.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+        }
+    assert "ix_orders_working" in indexes
+
+
 def test_seeded_instruments_match_fixtures(database):
     expected = {symbol["symbol"] for symbol in fixture_json("instruments.json")}
 
