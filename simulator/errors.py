@@ -228,8 +228,11 @@ class LimitMakerRejected(ApiError):
 
 
 class BatchTooLarge(ApiError):
-    code = "-1193"
-    msg = "Order creation count exceeds the limit"
+    """batchOrders with more than 20 orders (the document's row for it: "The number of orders in
+    batchOrders request exceeds its limit")."""
+
+    code = "-2022"
+    msg = "Order batch size exceeds the limit"
 
 
 # Order filters
@@ -326,6 +329,14 @@ class SearchLimitedToLastMonth(ApiError):
 
     code = "-2028"
     msg = "The search is limited to data within the last one month"
+
+
+class SearchLimitedToLastThreeMonths(ApiError):
+    """GET /api/v1/spot/tradeOrders: a startTime or endTime before the last 90 days (the document: "Only
+    supports the last 90 days timeframe")."""
+
+    code = "-2029"
+    msg = "The search is limited to data within the last three months"
 
 
 # Account, sub account and wallet

@@ -14,7 +14,7 @@ from typing import Any
 from simulator import errors
 from simulator.domain.matching.orders import OrderType, Side, StpMode, TimeInForce
 from simulator.domain.money import parse_decimal
-from simulator.http.params import Params
+from simulator.http.params import Params, Repeated
 from simulator.services.trading import NewOrder
 
 MAX_CLIENT_ORDER_ID = 255
@@ -37,7 +37,7 @@ def new_order(params: Params, account_id: str, legacy: bool = False) -> OrderReq
     symbol = params.required_text("symbol")
     side = _enum(params.required_text("side"), Side, errors.InvalidOrderSide)
     type_ = _enum(params.required_text("type"), OrderType, errors.UnsupportedOrderType)
-    time_in_force = _time_in_force(params.optional_text("timeInForce"), type_)
+    time_in_force = _time_in_force(_time_in_force_text(params), type_)
     stp_mode = StpMode.EXPIRE_TAKER
     stp_text = params.optional_text("stpMode")
     if stp_text is not None:
@@ -63,19 +63,23 @@ def new_order(params: Params, account_id: str, legacy: bool = False) -> OrderReq
 
 def params_of(item: Any) -> Params:
     """One order of a JSON batch as Params: numbers become their text, anything that is not a string or a
-    number an invalid (empty) value."""
+    number an invalid (empty) value; a key named twice has both values, and is invalid as a parameter sent
+    twice is."""
     if not isinstance(item, dict):
         raise errors.BadRequest("Bad request: every order of a batch must be a JSON object")
     values: dict[str, list[str]] = {}
     for name, value in item.items():
-        if isinstance(value, str):
-            text = value
-        elif isinstance(value, int | Decimal) and not isinstance(value, bool):
-            text = str(value)
-        else:
-            text = ""
-        values[str(name)] = [text]
+        repeated = value if isinstance(value, Repeated) else [value]
+        values[str(name)] = [_json_text(one) for one in repeated]
     return Params(values)
+
+
+def _json_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
+        return str(value)
+    return ""
 
 
 def _enum(text: str, enum: Any, error: Any) -> Any:
@@ -83,6 +87,14 @@ def _enum(text: str, enum: Any, error: Any) -> Any:
         return enum(text)
     except ValueError:
         raise error() from None
+
+
+def _time_in_force_text(params: Params) -> str | None:
+    """An empty or repeated timeInForce is a bad timeInForce like any other."""
+    try:
+        return params.optional_text("timeInForce")
+    except errors.IllegalParameter:
+        raise errors.InvalidTimeInForce() from None
 
 
 def _time_in_force(text: str | None, type_: OrderType) -> TimeInForce:

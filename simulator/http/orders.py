@@ -82,16 +82,28 @@ def create_batch() -> dict[str, Any]:
     if len(items) > MAX_BATCH_ORDERS:
         raise errors.BatchTooLarge()
     account_id = g.signed.identity.account_id
-    first_symbol = params_of(items[0]).optional_text("symbol")
-    results = [_batch_item(item, account_id, first_symbol) for item in items]
+    symbol = _batch_symbol(items)
+    results = [_batch_item(item, account_id, symbol) for item in items]
     return {"code": 0, "result": results, "concentration": ""}
 
 
-def _batch_item(item: Any, account_id: str, first_symbol: str | None) -> dict[str, Any]:
+def _batch_symbol(items: list[Any]) -> str | None:
+    """The batch's one symbol: the first an order names (an order naming none answers for itself)."""
+    for item in items:
+        try:
+            symbol = params_of(item).optional_text("symbol")
+        except errors.ApiError:
+            continue
+        if symbol is not None:
+            return symbol
+    return None
+
+
+def _batch_item(item: Any, account_id: str, batch_symbol: str | None) -> dict[str, Any]:
     try:
         params = params_of(item)
         new = new_order(params, account_id).order
-        if new.symbol != first_symbol:
+        if new.symbol != batch_symbol:
             raise errors.IllegalParameter(name="symbol")  # one symbol per batch
         with _write() as market:
             placed = _place(market, new)
@@ -211,6 +223,7 @@ def list_open_orders(
 ) -> list[dict[str, Any]]:
     """The account's working orders that `params` select (symbol, side, fromOrderId, limit), newest first."""
     page = order_page(params, maximum)
+    _require_listed(page.symbol)
     with caught_up() as session:
         return listed_orders(session, orders.open_orders(session, account_id, page), entry)
 
@@ -222,8 +235,15 @@ def list_trade_orders(
     # Parameters are checked before the market catches up, so that a refused request moves nothing.
     now_ms = g.signed.market_ms
     page = order_page(params, maximum, window=trade_orders_window(params, now_ms))
+    _require_listed(page.symbol)
     with caught_up() as session:
         return listed_orders(session, orders.finished_orders(session, account_id, page), entry)
+
+
+def _require_listed(symbol: str | None) -> None:
+    """0201 for a symbol the venue does not list, as the cancels and account/trades answer."""
+    if symbol is not None:
+        trading.instrument_row(g.read_session, symbol)
 
 
 def listed_orders(
@@ -284,19 +304,20 @@ def order_page(
 
 
 def trade_orders_window(params: Params, now_ms: int) -> tuple[int, int | None]:
-    """startTime/endTime within the last 90 days of market time (-1130 naming the one outside)."""
+    """startTime/endTime within the last 90 days of market time (-2029 for one before them; -1130 naming
+    endTime when it is before startTime)."""
     oldest = now_ms - TRADE_ORDERS_DAYS * orders.DAY_MS
     start = params.optional_int("startTime")
     end = params.optional_int("endTime")
-    if start is not None and start < oldest:
-        raise errors.IllegalParameter(name="startTime")
-    if end is not None and (end < oldest or (start is not None and end < start)):
+    if (start is not None and start < oldest) or (end is not None and end < oldest):
+        raise errors.SearchLimitedToLastThreeMonths()
+    if end is not None and start is not None and end < start:
         raise errors.IllegalParameter(name="endTime")
     return (oldest if start is None else start), end
 
 
 def _json_array() -> list[Any]:
-    value = json_body(request)
+    value = json_body(request, keep_repeated=True)
     if not isinstance(value, list):
         raise errors.BadRequest("Bad request: the body is not a JSON array of orders")
     return value

@@ -20,6 +20,8 @@ from simulator import errors
 from simulator.domain.money import parse_decimal
 
 DIGITS = re.compile(r"[0-9]{1,19}")  # ASCII only: a bare \d admits other scripts' digits
+ID_DIGITS = re.compile(r"[0-9]{1,20}")  # the document: ids are "up to 20 characters"
+LONG_MAX = 2**63 - 1  # the document's LONG; a larger number would not fit the database's integers either
 FORM_TYPES = ("application/x-www-form-urlencoded", "")
 
 
@@ -47,7 +49,7 @@ class Params:
 
     def required_int(self, name: str) -> int:
         text = self.required_text(name)
-        if not DIGITS.fullmatch(text):
+        if not DIGITS.fullmatch(text) or int(text) > LONG_MAX:
             raise errors.RequiredFieldMissing(field=name)
         return int(text)
 
@@ -55,7 +57,7 @@ class Params:
         text = self.optional_text(name)
         if text is None:
             return None
-        if not DIGITS.fullmatch(text):
+        if not DIGITS.fullmatch(text) or int(text) > LONG_MAX:
             raise errors.IllegalParameter(name=name)
         value = int(text)
         if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
@@ -63,9 +65,10 @@ class Params:
         return value
 
     def optional_id(self, name: str) -> str | None:
-        """A venue id (accountId, orderId): digits only, as a string."""
+        """A venue id (accountId, orderId): up to 20 digits, as a string (ours have 19: a longer one is
+        well formed and names nothing)."""
         text = self.optional_text(name)
-        if text is not None and not DIGITS.fullmatch(text):
+        if text is not None and not ID_DIGITS.fullmatch(text):
             raise errors.IllegalParameter(name=name)
         return text
 
@@ -113,13 +116,31 @@ def json_object(request: Request) -> dict[str, Any]:
     return value
 
 
-def json_body(request: Request) -> Any:
-    """The body as JSON, numbers as Decimal or int (never float); -1004 when it is not JSON."""
+class Repeated(list):  # type: ignore[type-arg]
+    """The values of a key a JSON object names more than once (`json_body(keep_repeated=True)`)."""
+
+
+def json_body(request: Request, keep_repeated: bool = False) -> Any:
+    """The body as JSON, numbers as Decimal or int (never float); -1004 when it is not JSON. With
+    `keep_repeated`, a key an object names twice maps to all its values (a `Repeated`), not the last."""
     body = request.get_data(cache=True, parse_form_data=False)
+    hook = _object_keeping_repeated if keep_repeated else None
     try:
-        return json.loads(body, parse_float=Decimal, parse_constant=_reject_constant)
-    except (ValueError, UnicodeDecodeError) as e:
+        return json.loads(body, parse_float=Decimal, parse_constant=_reject_constant, object_pairs_hook=hook)
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:  # RecursionError: nested too deep
         raise errors.BadRequest("Bad request: the body is not valid JSON") from e
+
+
+def _object_keeping_repeated(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key not in found:
+            found[key] = value
+        elif isinstance(found[key], Repeated):
+            found[key].append(value)
+        else:
+            found[key] = Repeated([found[key], value])
+    return found
 
 
 def json_decimal(body: dict[str, Any], name: str) -> Decimal:

@@ -23,6 +23,7 @@ from simulator.storage.db import locked
 from simulator.storage.records import OrderRecord
 
 WORKING_STATUSES = tuple(sorted(status.value for status in WORKING))
+SEQUENCE_MAX = 2**63 - 1
 DAY_MS = 86_400_000
 
 
@@ -119,7 +120,8 @@ def _orders(session: Session, account_id: str, page: Page, working: bool) -> lis
     if page.side is not None:
         query = query.where(order.side == page.side.value)
     if page.from_order_id is not None:
-        query = query.where(order.sequence < int(page.from_order_id))
+        # an id is up to 20 digits: one past every order's sequence (a 64-bit integer) is below none
+        query = query.where(order.sequence < min(int(page.from_order_id), SEQUENCE_MAX))
     if page.start_ms is not None:
         query = query.where(order.created_ms >= page.start_ms)
     if page.end_ms is not None:

@@ -251,6 +251,7 @@ VALID = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "price": "35000", 
         ({"type": None}, "0001", "Required field type missing or invalid"),
         ({"type": "STOP"}, "0206", "Unsupported order type"),
         ({"timeInForce": "GTD"}, "-1115", "Invalid timeInForce"),
+        ({"timeInForce": ""}, "-1115", "Invalid timeInForce"),
         ({"type": "LIMIT_MAKER", "timeInForce": "IOC"}, "-1115", "Invalid timeInForce"),
         ({"stpMode": "NONE"}, "-1130", "Illegal parameter 'stpMode'"),
         ({"quantity": None}, "0001", "Required field quantity missing or invalid"),
@@ -347,10 +348,51 @@ def test_a_batch_of_more_than_twenty_is_refused_whole(client, signer, app):
     before = counts(app)
     order = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "price": "35000", "quantity": "0.001"}
     status, body = batch(client, signer, [order] * 21)
-    assert (status, body) == (400, {"code": "-1193", "msg": "Order creation count exceeds the limit"})
+    assert (status, body) == (400, {"code": "-2022", "msg": "Order batch size exceeds the limit"})
     assert counts(app) == before
     status, body = batch(client, signer, {"orders": [order]})
     assert (status, body["code"]) == (400, "-1004")
+
+
+def test_a_batch_order_without_a_symbol_answers_for_itself_and_the_next_one_names_the_batch_symbol(
+    client, signer
+):
+    order = {"side": "BUY", "type": "LIMIT", "price": "35000", "quantity": "0.001"}
+    status, body = batch(client, signer, [order, "not an order", {**order, "symbol": "BTCUSDT"}])
+    assert status == 200
+    nameless, not_an_object, placed = body["result"]
+    assert nameless == {"code": "0001", "msg": "Required field symbol missing or invalid"}
+    assert not_an_object["code"] == "-1004"
+    assert (placed["code"], placed["order"]["status"]) == ("0000", "NEW")
+
+
+def test_a_batch_order_naming_a_key_twice_is_refused_like_a_parameter_sent_twice(client, signer, app):
+    before = counts(app)
+    kwargs = signer.ccxt("GET")
+    twice = '[{"symbol": "BTCUSDT", "side": "BUY", "side": "SELL", "type": "MARKET", "quantity": "0.01"}]'
+    response = client.post(
+        f"/api/v1.1/spot/batchOrders?{kwargs['query_string']}",
+        data=twice,
+        content_type="application/json",
+        headers=kwargs["headers"],
+    )
+    assert response.get_json()["result"] == [
+        {"code": "0001", "msg": "Required field side missing or invalid"}
+    ]
+    assert counts(app) == before
+
+
+def test_a_batch_nested_too_deep_to_parse_is_a_bad_request_not_a_crash(client, signer, app):
+    before = counts(app)
+    kwargs = signer.ccxt("GET")
+    response = client.post(
+        f"/api/v1.1/spot/batchOrders?{kwargs['query_string']}",
+        data="[" * 100_000 + "]" * 100_000,
+        content_type="application/json",
+        headers=kwargs["headers"],
+    )
+    assert (response.status_code, response.get_json()["code"]) == (400, "-1004")
+    assert counts(app) == before
 
 
 # ---- cancelling -------------------------------------------------------------------------------------
@@ -538,12 +580,56 @@ def test_open_and_trade_orders_lists_newest_first_with_filters(client, signer):
     }
 
 
+BEYOND_A_LONG = "9999999999999999999"  # 19 digits, above 2**63 - 1
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "params", "name"),
+    [
+        ("GET", "/api/v1/spot/tradeOrders", {"startTime": BEYOND_A_LONG}, "startTime"),
+        ("GET", "/api/v1/spot/tradeOrders", {"endTime": BEYOND_A_LONG}, "endTime"),
+        ("GET", "/api/v1/account/trades", {"startTime": BEYOND_A_LONG}, "startTime"),
+        ("GET", "/api/v1/account/trades", {"endTime": BEYOND_A_LONG}, "endTime"),
+        ("GET", "/api/v1/spot/openOrders", {"limit": BEYOND_A_LONG}, "limit"),
+        ("DELETE", "/api/v1/spot/cancelAllOpenOrders", {"limit": BEYOND_A_LONG}, "limit"),
+    ],
+)
+def test_a_number_beyond_a_long_is_an_illegal_parameter(client, signer, app, method, path, params, name):
+    before = counts(app)
+    assert call(client, signer, method, path, **params) == (
+        400,
+        {"code": "-1130", "msg": f"Illegal parameter '{name}'"},
+    )
+    assert counts(app) == before
+
+
+def test_order_ids_of_twenty_digits_are_well_formed_and_name_no_order(client, signer):
+    resting = place(client, signer, side="BUY", type="LIMIT", price="35000", quantity="0.01")
+    twenty = "9" * 20
+
+    assert call(client, signer, "DELETE", "/api/v1/spot/order", orderId=twenty)[1]["code"] == "-1143"
+    assert call(client, signer, "GET", "/api/v1/spot/order", orderId=twenty)[1]["code"] == "0211"
+    listed = call(client, signer, "GET", "/api/v1/spot/openOrders", fromOrderId=twenty)[1]
+    assert [o["orderId"] for o in listed] == [resting["orderId"]]  # every order is below it
+    assert call(client, signer, "GET", "/api/v1/spot/order", orderId="9" * 21)[1] == {
+        "code": "-1130",
+        "msg": "Illegal parameter 'orderId'",
+    }
+
+
+@pytest.mark.parametrize("path", ["/api/v1/spot/openOrders", "/api/v1/spot/tradeOrders"])
+def test_order_lists_of_a_symbol_the_venue_does_not_list_are_0201(client, signer, path):
+    assert call(client, signer, "GET", path, symbol="NOPEUSDT") == (
+        400,
+        {"code": "0201", "msg": "Instrument not found"},
+    )
+
+
 def test_trade_orders_accepts_only_the_last_90_days(client, signer):
     day = 86_400_000
-    assert call(client, signer, "GET", "/api/v1/spot/tradeOrders", startTime=T0 - 91 * day)[1] == {
-        "code": "-1130",
-        "msg": "Illegal parameter 'startTime'",
-    }
+    three_months = {"code": "-2029", "msg": "The search is limited to data within the last three months"}
+    assert call(client, signer, "GET", "/api/v1/spot/tradeOrders", startTime=T0 - 91 * day)[1] == three_months
+    assert call(client, signer, "GET", "/api/v1/spot/tradeOrders", endTime=T0 - 91 * day)[1] == three_months
     assert call(client, signer, "GET", "/api/v1/spot/tradeOrders", startTime=T0 - day, endTime=T0 - 2 * day)[
         1
     ] == {"code": "-1130", "msg": "Illegal parameter 'endTime'"}

@@ -38,7 +38,12 @@ NUMBERS = st.sampled_from(
     ]
 )
 TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=20)
-FIELDS = {
+INTEGERS = st.one_of(  # the edges of a LONG and of our 19-digit ids, often
+    st.sampled_from(["9" * 19, "9" * 20, "9" * 21, str(2**63 - 1), str(2**63), "1900000000000000001", ""]),
+    st.integers(min_value=-(2**70), max_value=2**70).map(str),
+    TEXT,
+)
+ORDER_FIELDS = {
     "symbol": st.one_of(st.sampled_from(["BTCUSDT", "ETHUSDT", "btcusdt", "NOPE"]), TEXT),
     "side": st.one_of(st.sampled_from(["BUY", "SELL", "buy"]), TEXT),
     "type": st.one_of(st.sampled_from(["LIMIT", "MARKET", "LIMIT_MAKER", "STOP"]), TEXT),
@@ -49,16 +54,36 @@ FIELDS = {
     "newClientOrderId": st.one_of(TEXT, st.just("x" * 300)),
     "stpMode": st.one_of(st.sampled_from(["EXPIRE_TAKER", "EXPIRE_MAKER"]), TEXT),
 }
-requests = st.fixed_dictionaries({}, optional=FIELDS)
-PATHS = st.sampled_from(
-    [
-        ("POST", "/api/v1.1/spot/order"),
-        ("POST", "/api/v1/spot/order"),
-        ("POST", "/api/v1/spot/orderTest"),
-        ("DELETE", "/api/v1/spot/order"),
-        ("DELETE", "/api/v1/spot/openOrders"),
-        ("GET", "/api/v1/spot/openOrders"),
-    ]
+QUERY_FIELDS = {  # the order queries' and cancels' own parameters, mostly well formed but for one
+    "symbol": st.one_of(st.sampled_from(["BTCUSDT", "BTCUSDT", "NOPE"]), TEXT),
+    "side": st.sampled_from(["BUY", "SELL", "SELL", "buy"]),
+    "orderId": INTEGERS,
+    "origClientOrderId": TEXT,
+    "clientOrderId": TEXT,
+    "fromOrderId": INTEGERS,
+    "startTime": INTEGERS,
+    "endTime": INTEGERS,
+    "limit": INTEGERS,
+    "ids": st.one_of(INTEGERS, st.lists(INTEGERS, max_size=3).map(",".join)),
+}
+PLACING = [
+    ("POST", "/api/v1.1/spot/order"),
+    ("POST", "/api/v1/spot/order"),
+    ("POST", "/api/v1/spot/orderTest"),
+]
+QUERYING = [
+    ("DELETE", "/api/v1/spot/order"),
+    ("DELETE", "/api/v1/spot/openOrders"),
+    ("DELETE", "/api/v1/spot/cancelAllOpenOrders"),
+    ("DELETE", "/api/v1/spot/cancelOrderByIds"),
+    ("GET", "/api/v1/spot/openOrders"),
+    ("GET", "/api/v1/spot/tradeOrders"),
+    ("GET", "/api/v1/spot/order"),
+    ("GET", "/api/v1/account/trades"),
+]
+requests = st.one_of(
+    st.tuples(st.sampled_from(PLACING), st.fixed_dictionaries({}, optional=ORDER_FIELDS)),
+    st.tuples(st.sampled_from(QUERYING), st.fixed_dictionaries({}, optional=QUERY_FIELDS)),
 )
 
 
@@ -82,12 +107,12 @@ def counts(app) -> tuple[int, ...]:
         )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(params=requests, where=PATHS)
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(request=requests)
 def test_any_order_request_is_answered_200_or_a_documented_400_and_a_refusal_writes_nothing(
-    client, signer, app, params, where
+    client, signer, app, request
 ):
-    method, path = where
+    (method, path), params = request
     before = counts(app)
     response = getattr(client, method.lower())(path, **signer.ccxt(method, **params))
     body = response.get_json()
