@@ -18,6 +18,7 @@ Writing in the middle of a match would write some rows twice.
 
 from __future__ import annotations
 
+import operator
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -39,6 +40,8 @@ class _Compiled:
     sql: str
     # (name, processor) per parameter, in the order a positional driver takes them (all of them, named)
     binds: tuple[tuple[str, Processor | None], ...]
+    values: Callable[[dict[str, Any]], tuple[Any, ...]]  # the parameters' values, in that order
+    converted: tuple[tuple[int, Processor], ...]  # the ones a processor converts, by position
     positional: bool
     defaults: dict[str, Any]  # parameters whose value is part of the statement (literals)
     row: type | None  # a named tuple of the result's columns; None: no result rows
@@ -150,12 +153,26 @@ class Rows(list):  # type: ignore[type-arg]
 
 
 def _parameters(compiled: _Compiled, params: dict[str, Any]) -> Any:
+    """The driver's parameters for one execution (a market order writes about 150 rows: this is per row)."""
     if compiled.defaults:
         params = compiled.defaults | params
-    values = [params[name] if process is None else process(params[name]) for name, process in compiled.binds]
+    values: Any = compiled.values(params)
+    if compiled.converted:
+        values = list(values)
+        for index, process in compiled.converted:
+            values[index] = process(values[index])
     if compiled.positional:
         return values
     return {name: value for (name, _), value in zip(compiled.binds, values, strict=True)}
+
+
+def _getter(names: list[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    if not names:
+        return lambda params: ()
+    if len(names) == 1:
+        name = names[0]
+        return lambda params: (params[name],)
+    return operator.itemgetter(*names)
 
 
 def _rows(compiled: _Compiled, fetched: Iterable[tuple[Any, ...]]) -> list[Any]:
@@ -181,9 +198,12 @@ def _compile(statement: Executable, dialect: Dialect) -> _Compiled:
     names = list(compiled.positiontup) if compiled.positional else list(binds)
     defaults = {name: binds[name].value for name in names if binds[name].value is not None}
     result = _result_shape(statement, dialect)
+    processors = [binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
     prepared = _Compiled(
         sql=compiled.string,
-        binds=tuple((name, binds[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names),
+        binds=tuple(zip(names, processors, strict=True)),
+        values=_getter(names),
+        converted=tuple((index, process) for index, process in enumerate(processors) if process is not None),
         positional=compiled.positional,
         defaults=defaults,
         row=result[0],
