@@ -27,7 +27,13 @@ from sqlalchemy.orm import Session
 from simulator import errors
 from simulator.domain.accounts import FlowType
 from simulator.domain.matching.fees import FeeRates, fill_fee
-from simulator.domain.matching.liquidity import RecordedBook, depth_serves, less_taken, mark_price, whole_book
+from simulator.domain.matching.liquidity import (
+    RecordedBook,
+    depth_serves,
+    less_taken,
+    mark_price,
+    recorded_book,
+)
 from simulator.domain.matching.model import FillModel
 from simulator.domain.matching.orders import (
     CancelReason,
@@ -608,7 +614,7 @@ def _read_book(session: Session, rules: InstrumentRules, now_ms: int, engine: En
     if not depth_serves(recording_now, engine.model, depth):  # the fallbacks, read only when needed
         bbo = store.bbo_at(db, symbol, recording_now)
         bar = store.last_complete_bar(db, symbol, engine.model.kline_interval, recording_now)
-    book = whole_book(recording_now, engine.model, depth, bbo, bar, rules.tick_size)
+    book = recorded_book(recording_now, engine.model, depth, bbo, bar, rules.tick_size)
     if book.time is None:
         return book
     # what simulated takers already took is kept per snapshot, by its market time

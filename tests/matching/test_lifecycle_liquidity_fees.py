@@ -15,6 +15,7 @@ from simulator.domain.matching.liquidity import (
     Level,
     RecordedBook,
     Source,
+    less_taken,
     mark_price,
     recorded_book,
     synthetic_book,
@@ -330,7 +331,7 @@ def book_at(
     bar_: Kline | None = None,
     taken: dict[tuple[Side, Decimal], Decimal] | None = None,
 ) -> RecordedBook:
-    return recorded_book(now, MODEL, depth_, bbo_, bar_, TICK, taken or {})
+    return less_taken(recorded_book(now, MODEL, depth_, bbo_, bar_, TICK), taken or {})
 
 
 def test_a_fresh_depth_snapshot_is_the_book() -> None:

@@ -62,22 +62,9 @@ def recorded_book(
     bbo: Bbo | None,
     last_bar: Kline | None,
     tick_size: Decimal,
-    taken: Taken,
 ) -> RecordedBook:
     """The book at `now_ms` from the latest depth, bbo and complete bar at or before it (the caller reads
-    those from the store); `taken` is what was taken from whichever of them this book comes from."""
-    return less_taken(whole_book(now_ms, model, depth, bbo, last_bar, tick_size), taken)
-
-
-def whole_book(
-    now_ms: int,
-    model: FillModel,
-    depth: Depth | None,
-    bbo: Bbo | None,
-    last_bar: Kline | None,
-    tick_size: Decimal,
-) -> RecordedBook:
-    """`recorded_book` before anything was taken: which source serves, and its levels."""
+    those from the store), as recorded: `less_taken` removes what simulated takers took from it."""
     if depth_serves(now_ms, model, depth):
         assert depth is not None
         return RecordedBook(Source.DEPTH, depth.time, _levels(depth.bids), _levels(depth.asks))
