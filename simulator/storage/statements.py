@@ -65,11 +65,6 @@ def run(
     return connection(session, flush=flush).execute(statement, params)
 
 
-def run_many(session: Session, statement: Executable, rows: list[dict[str, Any]]) -> None:
-    """`statement` once per parameter set in `rows` (an executemany), writing nothing pending first."""
-    connection(session, flush=False).execute(statement, rows)
-
-
 def connection(session: Session, *, flush: bool = True) -> Driver:
     """The session's connection for statements; with `flush`, everything the transaction changed so far is
     written first."""

@@ -1,0 +1,128 @@
+"""Prepared statements (`storage.statements`): compiled once, run on the driver's cursor in the session's
+transaction, with values converted exactly as SQLAlchemy converts them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import bindparam, event, select
+
+from simulator.services import accounts
+from simulator.settings import DEFAULT_FIXTURES
+from simulator.storage import statements, tables
+from simulator.storage.db import Database, open_database
+from simulator.storage.seed import ensure_seeded
+
+NOW_MS = 1_700_000_000_000
+_balance = tables.Balance.__table__
+_sequence = tables.SimSequence.__table__.c
+
+BALANCE = statements.prepare(
+    select(_balance.c.free, _balance.c.locked).where(
+        _balance.c.account_id == bindparam("account_id"), _balance.c.asset == bindparam("asset")
+    )
+)
+INSERT_BALANCE = statements.prepare(_balance.insert(), column_keys=("account_id", "asset", "free", "locked"))
+SEQUENCE_WITH_A_LITERAL = statements.prepare(select(_sequence.value).where(_sequence.name == "ids"))
+WITH_AN_IN_LIST = statements.prepare(select(_sequence.value).where(_sequence.name.in_(["ids", "other"])))
+NOT_PREPARED = select(_sequence.value).where(_sequence.name == bindparam("name"))
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Iterator[Database]:
+    database = open_database(f"sqlite:///{tmp_path / 'statements.db'}")
+    ensure_seeded(database, DEFAULT_FIXTURES, NOW_MS)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def account(database: Database) -> str:
+    """An account holding nothing."""
+    with database.write() as session:
+        user = accounts.create_account(session, accounts.build_new_account(balances={}), NOW_MS)
+        return user.accounts[0].id
+
+
+def test_money_goes_in_as_text_and_comes_back_as_the_same_decimal(database, account):
+    amount = Decimal("12345678901234567890.000000000000000001")  # more digits than a float or a REAL keeps
+    with database.write() as session:
+        statements.run(
+            session,
+            INSERT_BALANCE,
+            {"account_id": account, "asset": "BTC", "free": amount, "locked": Decimal(0)},
+        )
+    with database.read() as session:
+        row = statements.run(session, BALANCE, {"account_id": account, "asset": "BTC"}).first()
+        stored = session.execute(select(_balance.c.free).where(_balance.c.account_id == account)).scalar()
+
+    assert (row.free, row.locked, row._mapping) == (
+        amount,
+        Decimal(0),
+        {"free": amount, "locked": Decimal(0)},
+    )
+    assert stored == amount  # what the ORM reads back from the same row
+
+
+def test_a_float_is_refused_as_the_column_type_refuses_it(database, account):
+    with pytest.raises(TypeError), database.write() as session:
+        statements.run(
+            session,
+            INSERT_BALANCE,
+            {"account_id": account, "asset": "BTC", "free": 0.1, "locked": Decimal(0)},
+        )
+
+
+def test_a_value_written_in_the_statement_is_bound_for_the_caller(database):
+    with database.read() as session:
+        assert statements.run(session, SEQUENCE_WITH_A_LITERAL).scalar() == 0
+
+
+def test_an_expanding_in_list_cannot_be_prepared(database):
+    with pytest.raises(TypeError, match="IN lists"), database.read() as session:
+        statements.run(session, WITH_AN_IN_LIST)
+
+
+def test_a_statement_not_prepared_runs_through_sqlalchemy(database):
+    with database.read() as session:
+        assert statements.run(session, NOT_PREPARED, {"name": "ids"}).scalar() == 0
+
+
+def test_a_read_sees_what_its_transaction_wrote_and_others_do_not_until_the_commit(database, account):
+    with database.write() as session:
+        statements.run(
+            session,
+            INSERT_BALANCE,
+            {"account_id": account, "asset": "ETH", "free": Decimal(1), "locked": Decimal(0)},
+        )
+        with database.read() as other:
+            assert statements.run(other, BALANCE, {"account_id": account, "asset": "ETH"}).first() is None
+        assert statements.run(session, BALANCE, {"account_id": account, "asset": "ETH"}).first().free == 1
+
+
+def test_a_refused_transaction_leaves_nothing_a_prepared_statement_wrote(database, account):
+    with pytest.raises(RuntimeError), database.write() as session:
+        statements.run(
+            session,
+            INSERT_BALANCE,
+            {"account_id": account, "asset": "ETH", "free": Decimal(1), "locked": Decimal(0)},
+        )
+        raise RuntimeError("refused")
+    with database.read() as session:
+        assert statements.run(session, BALANCE, {"account_id": account, "asset": "ETH"}).first() is None
+
+
+def test_statement_listeners_see_prepared_statements_with_their_parameters(database, account):
+    seen: list[tuple[str, object]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        seen.append((statement.split()[0], list(parameters)))
+
+    event.listen(database.engine, "before_cursor_execute", record)
+    with database.read() as session:
+        statements.run(session, BALANCE, {"account_id": account, "asset": "BTC"})
+
+    assert ("SELECT", [account, "BTC"]) in seen
