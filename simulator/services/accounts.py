@@ -218,7 +218,18 @@ _KEY_BY_ID = statements.prepare(
 
 
 def find_key(session: Session, api_key: str) -> KeyIdentity | None:
-    """Every signed request asks: a prebuilt statement (`storage.statements`)."""
+    """Every signed request asks. Keys are created and never changed, so one found is kept for the process
+    (`statements.written_once`)."""
+    known = statements.written_once(session, "api_keys")
+    identity = known.get(api_key)
+    if identity is None:
+        identity = _read_key(session, api_key)
+        if identity is not None:
+            known[api_key] = identity
+    return identity
+
+
+def _read_key(session: Session, api_key: str) -> KeyIdentity | None:
     row = statements.run(session, _KEY_BY_ID, {"api_key": api_key}, flush=False).first()
     if row is None:
         return None

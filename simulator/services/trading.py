@@ -14,7 +14,6 @@ when the order ends goes back to free.
 from __future__ import annotations
 
 import json
-import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -282,18 +281,14 @@ def instrument_rules(session: Session, symbol: str) -> InstrumentRules:
 def instrument_row(session: Session, symbol: str) -> Any:
     """The instrument's columns; raises InstrumentNotFound. Instruments are written once, when the database
     is seeded, so a row read is kept for as long as the process has the database open."""
-    driver = statements.connection(session, flush=False)
-    known = _INSTRUMENTS.setdefault(driver.engine, {})
+    known = statements.written_once(session, "instruments")
     row = known.get(symbol)
     if row is None:
-        row = driver.execute(_INSTRUMENT, {"symbol": symbol}).first()
+        row = statements.run(session, _INSTRUMENT, {"symbol": symbol}, flush=False).first()
         if row is None:
             raise errors.InstrumentNotFound()
         known[symbol] = row
     return row
-
-
-_INSTRUMENTS: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
 
 
 _instrument = tables.Instrument.__table__.c

@@ -19,6 +19,7 @@ Writing in the middle of a match would write some rows twice.
 from __future__ import annotations
 
 import operator
+import weakref
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -79,6 +80,18 @@ def connection(session: Session, *, flush: bool = True) -> Driver:
 
 
 _DRIVER = "statements_driver"
+
+
+def written_once(session: Session, kind: str) -> dict[Any, Any]:
+    """A dict that lives as long as the process has the session's database open, for rows that never change
+    once written (instruments, API keys): each is read once, not once a request. Only rows found go in: one
+    missing now may be written by another process later. A row of such a kind must never be updated or
+    deleted; if one ever is, its cache must go."""
+    engine = connection(session, flush=False).engine
+    return _WRITTEN_ONCE.setdefault(engine, {}).setdefault(kind, {})
+
+
+_WRITTEN_ONCE: weakref.WeakKeyDictionary[Any, dict[str, dict[Any, Any]]] = weakref.WeakKeyDictionary()
 
 
 class Driver:

@@ -14,9 +14,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from freezegun import freeze_time
+from sqlalchemy import event
 
 from simulator.domain.accounts import Permission
 from simulator.http import auth
+from simulator.http.state import EXTENSION
 from tests.conftest import Signer, admin_headers, now_ms, sign
 
 ACCOUNT = "/api/v1/account"
@@ -369,6 +371,30 @@ def test_unknown_key_is_invalid(client, account):
 
     assert response.status_code == 400
     assert response.get_json() == INVALID_API_KEY
+
+
+def test_a_key_unknown_at_first_is_found_once_it_is_created(client, create_account):
+    late = Signer("L" * 64, "S" * 64)
+    assert client.get(ACCOUNT, **late.ccxt("GET")).get_json() == INVALID_API_KEY
+
+    create_account(apiKey=late.api_key, secretKey=late.secret, balances={"USDT": "5"})
+
+    response = client.get(ACCOUNT, **late.ccxt("GET"))
+    assert response.status_code == 200, response.get_json()
+
+
+def test_a_known_key_is_read_from_the_database_once(app, client, signer):
+    selects: list[str] = []
+
+    def record(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+        if statement.startswith("SELECT") and "FROM api_keys" in statement:
+            selects.append(statement)
+
+    event.listen(app.extensions[EXTENSION].database.engine, "before_cursor_execute", record)
+    statuses = [client.get(ACCOUNT, **signer.ccxt("GET")).status_code for _ in range(3)]
+
+    assert statuses == [200, 200, 200]
+    assert len(selects) == 1  # keys are never changed once created: the first read is kept
 
 
 @pytest.mark.parametrize(
