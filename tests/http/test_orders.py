@@ -8,7 +8,7 @@ from decimal import Decimal as D
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from simulator.http.state import EXTENSION
 from simulator.marketdata.records import Depth, Trade
@@ -286,6 +286,35 @@ def test_a_bad_order_gets_the_documents_code_and_writes_nothing(client, signer, 
     status, body = call(client, signer, "POST", "/api/v1.1/spot/order", **params)
     assert (status, body) == (400, {"code": code, "msg": msg})
     assert counts(app) == before
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "params"),
+    [
+        (
+            "POST",
+            "/api/v1.1/spot/order",
+            {"side": "BUY", "type": "LIMIT", "price": "35000", "quantity": "0.01"},
+        ),
+        ("DELETE", "/api/v1/spot/openOrders", {}),
+    ],
+)
+def test_an_order_or_cancel_request_is_one_write_transaction_and_no_read_snapshot(
+    client, signer, app, method, path, params
+):
+    """No read snapshot stays open across the write's commit: on SQLite it would keep the WAL from being
+    checkpointed, and every later commit would try again."""
+    begun: list[str] = []
+
+    def record(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+        if statement.startswith("BEGIN"):
+            begun.append(statement)
+
+    event.listen(app.extensions[EXTENSION].database.engine, "before_cursor_execute", record)
+    status, body = call(client, signer, method, path, symbol="BTCUSDT", **params)
+
+    assert status == 200, body
+    assert begun == ["BEGIN IMMEDIATE"]
 
 
 def test_quantities_in_exponent_form_and_with_trailing_zeros_are_accepted(client, signer):
