@@ -48,18 +48,18 @@ class Params:
         return self._one(name, required=False)
 
     def required_int(self, name: str) -> int:
-        text = self.required_text(name)
-        if not DIGITS.fullmatch(text) or int(text) > LONG_MAX:
+        value = _long(self.required_text(name))
+        if value is None:
             raise errors.RequiredFieldMissing(field=name)
-        return int(text)
+        return value
 
     def optional_int(self, name: str, minimum: int | None = None, maximum: int | None = None) -> int | None:
         text = self.optional_text(name)
         if text is None:
             return None
-        if not DIGITS.fullmatch(text) or int(text) > LONG_MAX:
+        value = _long(text)
+        if value is None:
             raise errors.IllegalParameter(name=name)
-        value = int(text)
         if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
             raise errors.IllegalParameter(name=name)
         return value
@@ -82,6 +82,14 @@ class Params:
         if len(found) > 1 or found[0] == "":
             raise errors.RequiredFieldMissing(field=name) if required else errors.IllegalParameter(name=name)
         return found[0]
+
+
+def _long(text: str) -> int | None:
+    """ASCII digits that fit the document's LONG, else None."""
+    if not DIGITS.fullmatch(text):
+        return None
+    value = int(text)
+    return value if value <= LONG_MAX else None
 
 
 def raw_request(request: Request) -> RawRequest:

@@ -22,7 +22,7 @@ from simulator.marketdata.records import Bbo, Depth, Kline, PriceLevel, Trade
 from simulator.storage import statements
 from simulator.storage.tables import MarketBbo, MarketDepth, MarketKline, MarketTrade, SimMeta
 
-Executor = Session | Connection
+Executor = Session | Connection | statements.Driver
 
 _depth = MarketDepth.__table__.c
 _bbo = MarketBbo.__table__.c
@@ -66,10 +66,9 @@ KLINE_AT = (
     .limit(1)
 )
 
+# Run on the driver's cursor where the caller passes `statements.connection()` (the engine does).
 for _statement in (DEPTH_AT, BBO_AT, TRADES_BETWEEN, KLINES_BETWEEN, KLINE_AT):
-    statements.prepare(
-        _statement
-    )  # run on the driver's cursor where the caller passes statements.connection()
+    statements.prepare(_statement)
 
 
 @dataclass(frozen=True, slots=True)

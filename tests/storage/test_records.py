@@ -3,37 +3,21 @@ its pending rows, as one UPDATE per table, only when changed, and seen by the tr
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from sqlalchemy import event, select
 
 from simulator.domain.accounts import FlowType
 from simulator.services import accounts
-from simulator.settings import DEFAULT_FIXTURES
 from simulator.storage import statements, tables
-from simulator.storage.db import Database, open_database
-from simulator.storage.seed import ensure_seeded
-
-NOW_MS = 1_700_000_000_000
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    database = open_database(f"sqlite:///{tmp_path / 'records.db'}")
-    ensure_seeded(database, DEFAULT_FIXTURES, NOW_MS)
-    yield database
-    database.dispose()
+from simulator.storage.db import Database
+from tests.storage.conftest import NOW_MS, new_account
 
 
 @pytest.fixture
 def account_id(database: Database) -> str:
-    request = accounts.build_new_account(balances={"USDT": "100"})
-    with database.write() as session:
-        user = accounts.create_account(session, request, NOW_MS)
-        return next(a.id for a in user.accounts if a.account_type == 1 and a.account_index == 0)
+    return new_account(database, USDT="100")
 
 
 @pytest.fixture

@@ -3,20 +3,15 @@ transaction, with values converted exactly as SQLAlchemy converts them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from sqlalchemy import bindparam, event, select
 
-from simulator.services import accounts
-from simulator.settings import DEFAULT_FIXTURES
 from simulator.storage import statements, tables
-from simulator.storage.db import Database, open_database
-from simulator.storage.seed import ensure_seeded
+from simulator.storage.db import Database
+from tests.storage.conftest import new_account
 
-NOW_MS = 1_700_000_000_000
 _balance = tables.Balance.__table__
 _sequence = tables.SimSequence.__table__.c
 
@@ -32,19 +27,9 @@ NOT_PREPARED = select(_sequence.value).where(_sequence.name == bindparam("name")
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    database = open_database(f"sqlite:///{tmp_path / 'statements.db'}")
-    ensure_seeded(database, DEFAULT_FIXTURES, NOW_MS)
-    yield database
-    database.dispose()
-
-
-@pytest.fixture
 def account(database: Database) -> str:
     """An account holding nothing."""
-    with database.write() as session:
-        user = accounts.create_account(session, accounts.build_new_account(balances={}), NOW_MS)
-        return user.accounts[0].id
+    return new_account(database)
 
 
 def test_money_goes_in_as_text_and_comes_back_as_the_same_decimal(database, account):

@@ -22,43 +22,14 @@ from simulator.storage import tables
 from simulator.storage.db import Database, open_database
 from simulator.storage.ids import ID_BASE, next_id
 from simulator.storage.seed import ensure_seeded
+from tests.storage.conftest import NOW_MS, new_account
 
-NOW_MS = 1_700_000_000_000
 THREADS = 8
-
-
-@pytest.fixture
-def make_database(tmp_path: Path) -> Iterator[Callable[[str], Database]]:
-    """Opens (and seeds) a database file under tmp_path; disposes every engine afterwards."""
-    opened: list[Database] = []
-
-    def make(name: str = "storage.db") -> Database:
-        database = open_database(f"sqlite:///{tmp_path / name}")
-        opened.append(database)
-        ensure_seeded(database, DEFAULT_FIXTURES, NOW_MS)
-        return database
-
-    yield make
-    for database in opened:
-        database.dispose()
-
-
-@pytest.fixture
-def database(make_database: Callable[[str], Database]) -> Database:
-    return make_database("storage.db")
 
 
 @pytest.fixture
 def db_path(tmp_path: Path, database: Database) -> Path:
     return tmp_path / "storage.db"
-
-
-def new_account(database: Database, **balances: str) -> str:
-    """A user with no opening balances unless given; answers its main trading account id."""
-    request = accounts.build_new_account(balances=balances)
-    with database.write() as session:
-        user = accounts.create_account(session, request, NOW_MS)
-        return next(a.id for a in user.accounts if a.account_type == 1 and a.account_index == 0)
 
 
 def read_balance(database: Database, account_id: str, asset: str) -> tables.Balance | None:
