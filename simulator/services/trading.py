@@ -20,7 +20,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from simulator import errors
@@ -28,6 +28,7 @@ from simulator.domain.accounts import FlowType
 from simulator.domain.matching.fees import FeeRates, fill_fee
 from simulator.domain.matching.liquidity import (
     RecordedBook,
+    Taken,
     depth_serves,
     less_taken,
     mark_price,
@@ -51,11 +52,12 @@ from simulator.domain.timeline import Segment, Timeline
 from simulator.marketdata import store
 from simulator.marketdata.events import RANK_BAR, RANK_DEPTH, RANK_TRADE, events_between
 from simulator.marketdata.records import Kline
+from simulator.services import taken as taken_liquidity
 from simulator.services.accounts import add_ledger_entry, balance_for_update, change_balance, ensure_balance
 from simulator.storage import pending, statements, tables
 from simulator.storage.db import locked
 from simulator.storage.ids import next_id
-from simulator.storage.records import BalanceRecord, OrderRecord, SymbolStateRecord, TakenRecord
+from simulator.storage.records import BalanceRecord, OrderRecord, SymbolStateRecord
 from simulator.storage.transaction import transaction_cache, transaction_cached
 from simulator.storage.types import price_key
 
@@ -614,72 +616,19 @@ def _read_book(session: Session, rules: InstrumentRules, now_ms: int, engine: En
         return book
     # what simulated takers already took is kept per snapshot, by its market time
     snapshot_time = book.time + shift
-    taken = _taken(session, symbol, book.source.value, snapshot_time)
+    taken = taken_liquidity.taken_from(session, symbol, book.source.value, snapshot_time)
     return replace(less_taken(book, taken), time=snapshot_time)
 
 
-def _taken(
-    session: Session, symbol: str, source: str, snapshot_time: int
-) -> dict[tuple[Side, Decimal], Decimal]:
-    return {
-        (Side(r.side), Decimal(r.price)): r.qty
-        for r in _taken_records(session, symbol, source, snapshot_time)
-    }
-
-
-def _taken_records(session: Session, symbol: str, source: str, snapshot_time: int) -> list[TakenRecord]:
-    """What simulated takers took from one snapshot, as this transaction's records (read once)."""
-    key = ("taken", symbol, source, snapshot_time)
-    return transaction_cached(session, key, lambda: _read_taken(session, symbol, source, snapshot_time))
-
-
-def _read_taken(session: Session, symbol: str, source: str, snapshot_time: int) -> list[TakenRecord]:
-    params = {"symbol": symbol, "source": source, "snapshot_time": snapshot_time}
-    found = []
-    for row in statements.run(session, _TAKEN, params, flush=False):  # written only through these records
-        record = TakenRecord(symbol, source, snapshot_time, row.side, row.price, row.qty)
-        pending.track(session, record)
-        found.append(record)
-    return found
-
-
-_taken_c = tables.TakenLiquidity.__table__.c
-_TAKEN = statements.prepare(
-    select(_taken_c.side, _taken_c.price, _taken_c.qty).where(
-        _taken_c.symbol == bindparam("symbol"),
-        _taken_c.source == bindparam("source"),
-        _taken_c.snapshot_time == bindparam("snapshot_time"),
-    )
-)
-_FORGET_TAKEN = statements.prepare(
-    delete(tables.TakenLiquidity).where(
-        _taken_c.symbol == bindparam("symbol"), _taken_c.snapshot_time < bindparam("snapshot_time")
-    )
-)
-
-
-def _remember_taken(
-    session: Session, symbol: str, book: RecordedBook, taken: dict[tuple[Side, Decimal], Decimal]
-) -> None:
-    """Add what this order took to the snapshot's record, and forget older snapshots' (never read again;
-    one still pending in this transaction is written after and cleared by the next take)."""
+def _remember_taken(session: Session, symbol: str, book: RecordedBook, taken: Taken) -> None:
+    """What this order took stays taken (`services.taken`); the transaction's books of the symbol are
+    read again."""
     if book.time is None or not taken:
         return
     cache = transaction_cache(session)
     for key in [k for k in cache if k[0] == "book" and k[1] == symbol]:
         del cache[key]
-    statements.run(session, _FORGET_TAKEN, {"symbol": symbol, "snapshot_time": book.time}, flush=False)
-    source = book.source.value
-    records = _taken_records(session, symbol, source, book.time)
-    existing = {(record.side, record.price): record for record in records}
-    for (side, price), qty in sorted(taken.items()):
-        record = existing.get((side.value, format(price, "f")))
-        if record is None:
-            record = TakenRecord(symbol, source, book.time, side.value, format(price, "f"), qty)
-            pending.track(session, record, new=True)
-            records.append(record)
-        else:
-            record.qty += qty
+    taken_liquidity.remember(session, symbol, book.source.value, book.time, taken)
 
 
 def _last_price(session: Session, state: SymbolStateRecord, engine: Engine, now_ms: int) -> Decimal | None:

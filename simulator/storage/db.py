@@ -9,7 +9,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Engine, create_engine, event, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from simulator.storage import pending
@@ -54,6 +54,7 @@ def open_database(url: str) -> Database:
     engine = _create_engine(url)
     Base.metadata.create_all(engine)
     _create_missing_indexes(engine)
+    _drop_retired_tables(engine)
     reader_engine = engine.execution_options(**{BEGIN_MODE: "DEFERRED"})
     writer = sessionmaker(engine, expire_on_commit=False)
     pending.install(writer)
@@ -71,6 +72,17 @@ def _create_missing_indexes(engine: Engine) -> None:
         for table in Base.metadata.sorted_tables:
             for index in table.indexes:
                 index.create(connection, checkfirst=True)
+
+
+# Tables of earlier versions that nothing reads any more. Their rows were short-lived: md_taken held the
+# liquidity taken from the current snapshot per level, now one row a symbol in taken_liquidity.
+RETIRED_TABLES = ("md_taken",)
+
+
+def _drop_retired_tables(engine: Engine) -> None:
+    with engine.begin() as connection:
+        for name in RETIRED_TABLES:
+            connection.execute(text(f"DROP TABLE IF EXISTS {name}"))
 
 
 def _create_engine(url: str) -> Engine:

@@ -67,18 +67,15 @@ class SymbolStateRecord(Record):
 
 
 class TakenRecord(Record):
-    """Recorded liquidity simulated takers used at one price of one snapshot (`tables.TakenLiquidity`)."""
+    """A symbol's taken liquidity (`tables.TakenLiquidity`): of which snapshot, and its levels as text."""
 
-    __slots__ = ("symbol", "source", "snapshot_time", "side", "price", "qty")
+    __slots__ = ("symbol", "source", "snapshot_time", "levels")
     table = tables.TakenLiquidity.__table__
-    key = ("symbol", "source", "snapshot_time", "side", "price")
-    columns = ("qty",)
+    key = ("symbol",)
+    columns = ("source", "snapshot_time", "levels")
 
-    def __init__(
-        self, symbol: str, source: str, snapshot_time: int, side: str, price: str, qty: Decimal
-    ) -> None:
-        self.symbol, self.source, self.snapshot_time = symbol, source, snapshot_time
-        self.side, self.price, self.qty = side, price, qty
+    def __init__(self, symbol: str, source: str, snapshot_time: int, levels: str) -> None:
+        self.symbol, self.source, self.snapshot_time, self.levels = symbol, source, snapshot_time, levels
 
 
 class SequenceRecord(Record):

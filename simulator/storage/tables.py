@@ -313,15 +313,15 @@ class Fill(Base):
 
 
 class TakenLiquidity(Base):
-    """Recorded liquidity simulated takers used, per snapshot: it stays taken until a newer snapshot."""
+    """Per symbol, the recorded liquidity simulated takers used from the snapshot they last took from: it
+    stays taken until a newer snapshot. One row a symbol, not one a level, so an order walking 20 levels
+    updates one row (the order path reads and writes it through `storage.records.TakenRecord`)."""
 
-    __tablename__ = "md_taken"
+    __tablename__ = "taken_liquidity"
     symbol: Mapped[str] = mapped_column(String(32), primary_key=True)
-    source: Mapped[str] = mapped_column(String(8), primary_key=True)
-    snapshot_time: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    side: Mapped[str] = mapped_column(String(4), primary_key=True)
-    price: Mapped[str] = mapped_column(String(64), primary_key=True)  # decimal text, part of the key
-    qty: Mapped[Decimal]
+    source: Mapped[str] = mapped_column(String(8))
+    snapshot_time: Mapped[int] = mapped_column(BigInteger)
+    levels: Mapped[str] = mapped_column(Text)  # "SIDE price qty" per level, ";" between (services.taken)
 
 
 class OutboxEvent(Base):

@@ -22,8 +22,7 @@ from simulator.services.accounts import NewAccount, create_account
 from simulator.services.clock import write_clock
 from simulator.settings import Settings
 from simulator.storage import tables
-from simulator.storage.db import Database, open_database
-from simulator.storage.seed import ensure_seeded
+from simulator.storage.db import Database
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 T0 = 1_700_000_000_000
@@ -37,14 +36,6 @@ BOOK = Depth(
 )
 # 50 ms later the offer at 101 is gone
 MOVED = Depth("BTCUSDT", T0 + 50, bids=BOOK.bids, asks=((D("102"), D("2")), (D("103"), D("5"))))
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Database:
-    database = open_database(f"sqlite:///{tmp_path / 'latency.db'}")
-    ensure_seeded(database, FIXTURES, 0)
-    yield database
-    database.dispose()
 
 
 def record(database: Database, *records) -> None:

@@ -31,14 +31,6 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 RECORDING = "binance/hftbacktest_spot_BTCUSDT_2024-08-08_combined_stream_part1of3.jsonl"
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> Database:
-    database = open_database(f"sqlite:///{tmp_path / 'replay.db'}")
-    ensure_seeded(database, FIXTURES, 0)
-    yield database
-    database.dispose()
-
-
 def account(database: Database, **balances: str) -> str:
     with database.write() as session:
         user = create_account(session, NewAccount(balances={k: D(v) for k, v in balances.items()}), 0)

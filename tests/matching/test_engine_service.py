@@ -32,14 +32,6 @@ BOOK = Depth(
 )
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> Database:
-    database = open_database(f"sqlite:///{tmp_path / 'engine.db'}")
-    ensure_seeded(database, FIXTURES, 0)
-    yield database
-    database.dispose()
-
-
 def record(database: Database, *records) -> None:
     with database.engine.begin() as connection:
         writer = StoreWriter(connection, source_id(connection, "test", "engine"), "test")
