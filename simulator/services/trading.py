@@ -727,7 +727,7 @@ def _settle_side(
         "time": now_ms,
     }
     pending.add_row(session, tables.Fill.__table__, fill)
-    _outbox(session, row.account_id, "trade", now_ms, _fill_json(fill))
+    _outbox_trade(session, row.account_id, fill)
     for asset in (paid[0], received[0], fee.asset):
         _outbox_balance(session, row.account_id, asset, now_ms)
 
@@ -942,7 +942,31 @@ def _to_domain(row: OrderRecord) -> Order:
 
 
 def _outbox_order(session: Session, row: OrderRecord) -> None:
+    _outbox_trades_of(session, row.order_id)  # the fills first, then the update they led to
     _outbox(session, row.account_id, "order", row.updated_ms, order_json(row))
+
+
+def _outbox_trade(session: Session, account_id: str, fill: dict[str, Any]) -> None:
+    """A fill for the streams. An order's fills up to its next update in the transaction are one `trade`
+    event listing them in order: a 20-fill order writes one event, not twenty."""
+    waiting = transaction_cached(session, _TRADES_WAITING, dict)
+    waiting.setdefault(fill["order_id"], (account_id, fill["time"], []))[2].append(_fill_json(fill))
+    pending.before_write(session, _TRADES_WAITING, _outbox_trades_waiting)
+
+
+def _outbox_trades_of(session: Session, order_id: str) -> None:
+    waiting = transaction_cache(session).get(_TRADES_WAITING)
+    if waiting and order_id in waiting:
+        account_id, time, fills = waiting.pop(order_id)
+        _outbox(session, account_id, "trade", time, fills)
+
+
+def _outbox_trades_waiting(session: Session) -> None:
+    for order_id in list(transaction_cache(session).get(_TRADES_WAITING, ())):
+        _outbox_trades_of(session, order_id)
+
+
+_TRADES_WAITING = "trades_waiting"
 
 
 def order_json(row: OrderRecord) -> dict[str, Any]:
@@ -999,7 +1023,7 @@ def _outbox_balances_touched(session: Session) -> None:
 _BALANCES_TOUCHED = "balances_touched"
 
 
-def _outbox(session: Session, account_id: str, kind: str, time: int, payload: dict[str, Any]) -> None:
+def _outbox(session: Session, account_id: str, kind: str, time: int, payload: Any) -> None:
     values = {
         "account_id": account_id,
         "kind": kind,

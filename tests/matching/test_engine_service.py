@@ -109,8 +109,12 @@ def test_a_market_buy_walks_the_book_and_settles_balances_ledger_fills_and_outbo
             json.loads(p)
             for p in session.scalars(select(tables.OutboxEvent.payload).order_by(tables.OutboxEvent.id))
         ]
-    order_update, balances_after = payloads[2], payloads[3:]
-    assert kinds == ["trade", "trade", "order", "balance", "balance"]  # one balance event per asset
+    trades, order_update, balances_after = payloads[0], payloads[1], payloads[2:]
+    assert kinds == ["trade", "order", "balance", "balance"]  # the fills in one event; a balance per asset
+    assert [(t["orderId"], t["price"], t["qty"], t["commission"], t["isMaker"]) for t in trades] == [
+        (order.order_id, "101", "1", "0.0012", False),
+        (order.order_id, "102", "1", "0.0012", False),
+    ]
     assert (order_update["status"], order_update["executedQty"], order_update["cumulativeQuoteQty"]) == (
         "FILLED",
         "2",
@@ -163,6 +167,35 @@ def test_a_resting_bid_fills_only_when_trades_print_through_it_at_its_limit(db):
         assert [json.loads(u)["status"] for u in updates] == ["NEW", "PARTIALLY_FILLED", "FILLED"]
     assert balance(db, buyer, "USDT") == (D("899.5"), D("0"))
     assert balance(db, buyer, "BTC")[0] == D("1") - D("0.0012")  # maker rate of the fixture tier
+
+
+def test_each_fill_of_a_resting_order_reaches_the_outbox_before_the_update_it_led_to(db):
+    record(
+        db,
+        BOOK,
+        Trade("BTCUSDT", T0 + 200, D("100.40"), D("0.3"), True, "2"),
+        Trade("BTCUSDT", T0 + 300, D("100.00"), D("5"), True, "3"),
+    )
+    buyer = account(db, USDT="1000")
+    place(db, T0 + 10, buyer, Side.BUY, OrderType.LIMIT, price=D("100.50"), quantity=D("1"))
+    advance(db, T0 + 400)  # both prints in one transaction
+    with db.read() as session:
+        events = session.execute(
+            select(tables.OutboxEvent.kind, tables.OutboxEvent.payload)
+            .where(tables.OutboxEvent.account_id == buyer, tables.OutboxEvent.kind != "balance")
+            .order_by(tables.OutboxEvent.id)
+        ).all()
+    shown = [
+        (kind, [t["qty"] for t in json.loads(p)] if kind == "trade" else json.loads(p)["status"])
+        for kind, p in events
+    ]
+    assert shown == [
+        ("order", "NEW"),
+        ("trade", ["0.3"]),
+        ("order", "PARTIALLY_FILLED"),
+        ("trade", ["0.7"]),
+        ("order", "FILLED"),
+    ]
 
 
 def test_bots_trade_with_each_other_under_one_ticket(db):
