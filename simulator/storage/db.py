@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from simulator.storage import pending
+from simulator.storage import pending, statements
 from simulator.storage.tables import Base
 
 SQLITE_BUSY_TIMEOUT_S = 30
@@ -116,7 +116,7 @@ def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
 
 def _sqlite_on_begin(connection: Any) -> None:
     mode = connection.get_execution_options().get(BEGIN_MODE, "IMMEDIATE")
-    connection.exec_driver_sql(f"BEGIN {mode}")
+    statements.run_plain(connection, f"BEGIN {mode}")
 
 
 def locked(statement: Any) -> Any:
