@@ -375,7 +375,7 @@ def _take_limits(
     engine: Engine,
     now_ms: int,
 ) -> TakeLimits:
-    mark = mark_price(book, _last_price(session, state, engine, now_ms))
+    mark = _mark_price(session, state, book, engine, now_ms)
     return TakeLimits(mark, rules.buy_up_rate, rules.sell_down_rate, rules.step_size)
 
 
@@ -652,7 +652,15 @@ def mark_price_at(session: Session, symbol: str, now_ms: int, engine: Engine) ->
     """The mark price the price bands are measured from: the book's mid, else the last trade. In a write
     transaction: it locks the symbol, as placing the order then does (once)."""
     state = _lock_symbol(session, symbol, now_ms)
-    return mark_price(book_at(session, symbol, now_ms, engine), _last_price(session, state, engine, now_ms))
+    return _mark_price(session, state, book_at(session, symbol, now_ms, engine), engine, now_ms)
+
+
+def _mark_price(
+    session: Session, state: SymbolStateRecord, book: RecordedBook, engine: Engine, now_ms: int
+) -> Decimal | None:
+    """`mark_price`, reading the recording's last trade only when the book has no mid to give it."""
+    last = None if book.mid is not None else _last_price(session, state, engine, now_ms)
+    return mark_price(book, last)
 
 
 # ---- settlement -------------------------------------------------------------------------------------
