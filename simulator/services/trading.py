@@ -736,8 +736,7 @@ def _settle_side(
     }
     pending.add_row(session, tables.Fill.__table__, fill)
     _outbox_trade(session, row.account_id, fill)
-    for asset in (paid[0], received[0], fee.asset):
-        _outbox_balance(session, row.account_id, asset, now_ms)
+    _outbox_balances(session, row.account_id, (paid[0], received[0], fee.asset), now_ms)
 
 
 def _pay_from_locked(session: Session, row: OrderRecord, amount: Decimal, now_ms: int) -> None:
@@ -1013,12 +1012,14 @@ def _fill_json(fill: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _outbox_balance(session: Session, account_id: str, asset: str, time: int) -> None:
-    """A balance changed: one event per account and asset is written with the transaction's other rows,
+def _outbox_balances(session: Session, account_id: str, assets: Iterable[str], time: int) -> None:
+    """Balances changed: one event per account and asset is written with the transaction's other rows,
     showing the balance as the transaction left it (not one per fill: a 20-fill order would send 60)."""
     touched = transaction_cached(session, _BALANCES_TOUCHED, dict)
-    touched[(account_id, asset)] = max(time, touched.get((account_id, asset), time))
-    pending.before_write(session, _BALANCES_TOUCHED, _outbox_balances_touched)
+    if not touched:
+        pending.before_write(session, _BALANCES_TOUCHED, _outbox_balances_touched)
+    for asset in assets:
+        touched[(account_id, asset)] = max(time, touched.get((account_id, asset), time))
 
 
 def _outbox_balances_touched(session: Session) -> None:
