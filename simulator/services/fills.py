@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
-from sqlalchemy import select
+from sqlalchemy import false, select
 from sqlalchemy.orm import Session
 
 from simulator import errors
@@ -81,10 +81,20 @@ def account_trades(session: Session, wanted: TradeFilter) -> list[AccountTrade]:
     if wanted.client_order_id is not None:
         query = query.where(order.client_order_id == wanted.client_order_id)
     if wanted.from_id is not None:
-        query = query.where(fill.id >= wanted.from_id.zfill(ID_DIGITS))
+        low = _stored_id(wanted.from_id)
+        query = query.where(fill.id >= low if low is not None else false())
     if wanted.to_id is not None:
-        query = query.where(fill.id <= wanted.to_id.zfill(ID_DIGITS))
+        high = _stored_id(wanted.to_id)
+        if high is not None:
+            query = query.where(fill.id <= high)
     return [AccountTrade(row, client_order_id) for row, client_order_id in session.execute(query)]
+
+
+def _stored_id(digits: str) -> str | None:
+    """An id bound as stored ids compare (as text of 19 digits): the number, so that leading zeros and a
+    20-digit value mean what they say; None for a number above every id."""
+    number = int(digits)
+    return None if number >= 10**ID_DIGITS else str(number).zfill(ID_DIGITS)
 
 
 # ---- GET /api/v1/account/vipInfo -------------------------------------------------------------------

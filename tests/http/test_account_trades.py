@@ -343,6 +343,17 @@ def test_from_id_and_to_id_bound_the_ids_inclusively(client, signer, three_order
     assert ids_of(trades(client, signer, toId=first)) == [first]
 
 
+def test_from_id_and_to_id_are_numbers_leading_zeros_and_twenty_digits_included(client, signer, three_orders):
+    app = client.application
+    first, second, third = (fill_id_of(app, order) for order in three_orders[:3])
+    beyond_every_id = "1" + "0" * 19
+
+    assert ids_of(trades(client, signer, fromId=beyond_every_id)) == []
+    assert ids_of(trades(client, signer, toId=beyond_every_id, symbol="BTCUSDT")) == [third, second, first]
+    assert ids_of(trades(client, signer, fromId="0" + second, symbol="BTCUSDT")) == [third, second]
+    assert ids_of(trades(client, signer, toId="0" + first)) == [first]
+
+
 def test_start_and_end_time_bound_the_fill_time_inclusively(client, signer, three_orders):
     response = trades(client, signer, startTime=NOW - 800, endTime=NOW - 700)
 
