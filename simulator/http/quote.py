@@ -137,8 +137,10 @@ def ticker_24hr() -> list[dict[str, Any]]:
     params = _params()
     symbol = params.optional_text("symbol")
     instrument_type = _choice(params, "instType", INSTRUMENT_TYPES) or "SPOT"
-    if instrument_type == "FUTURES":
-        return []  # the simulator lists spot instruments only
+    if instrument_type == "FUTURES":  # the simulator lists spot instruments only: no futures symbol exists
+        if symbol is not None:
+            raise errors.InstrumentNotFound()
+        return []
     sim = current_sim()
     return [_ticker(t) for t in quotes.tickers_24h(sim.database, sim.settings, transport_now_ms(), symbol)]
 

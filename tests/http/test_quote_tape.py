@@ -252,11 +252,18 @@ def test_ticker_24hr_of_every_symbol_is_a_list(client: FlaskClient) -> None:
     }
 
 
-@pytest.mark.parametrize(("inst_type", "count"), [("SPOT", 1), ("ANY", 1), ("FUTURES", 0)])
+@pytest.mark.parametrize(("inst_type", "count"), [("SPOT", 1), ("ANY", 1)])
 def test_ticker_24hr_instrument_types(client: FlaskClient, inst_type: str, count: int) -> None:
     query = {"symbol": "BTCUSDT", "instType": inst_type}
 
     assert len(client.get("/quote/v1/ticker/24hr", query_string=query).get_json()) == count
+
+
+def test_ticker_24hr_of_futures_lists_none_and_knows_no_futures_symbol(client: FlaskClient) -> None:
+    """The simulator has spot instruments only; BTCUSDT is not a futures symbol."""
+    assert client.get("/quote/v1/ticker/24hr", query_string={"instType": "FUTURES"}).get_json() == []
+    answer = client.get("/quote/v1/ticker/24hr", query_string={"symbol": "BTCUSDT", "instType": "FUTURES"})
+    assert (answer.status_code, answer.get_json()["code"]) == (400, "0201")
 
 
 @pytest.mark.parametrize(
@@ -269,6 +276,12 @@ def test_ticker_24hr_instrument_types(client: FlaskClient, inst_type: str, count
         ("/quote/v1/ticker/price", {"symbol": "DOGEUSDT"}, "0201", "Instrument not found"),
         ("/quote/v1/ticker/price", {"symbol": ""}, "-1130", "Illegal parameter 'symbol'"),
         ("/quote/v1/ticker/24hr", {"symbol": "DOGEUSDT"}, "0201", "Instrument not found"),
+        (
+            "/quote/v1/ticker/24hr",
+            {"symbol": "DOGEUSDT", "instType": "FUTURES"},
+            "0201",
+            "Instrument not found",
+        ),
         ("/quote/v1/ticker/24hr", {"instType": "OPTION"}, "-1130", "Illegal parameter 'instType'"),
     ],
 )
