@@ -191,10 +191,12 @@ def query_order() -> dict[str, Any]:
     account_id = accounts.readable_account_id(
         g.read_session, g.signed.identity, params.optional_id("accountId")
     )
+    # found before the market catches up: a refused request writes nothing (orders are never deleted)
+    if orders.find(g.read_session, account_id, order_id, client_order_id) is None:
+        raise errors.OrderNotFoundById()
     with caught_up() as session:
         row = orders.find(session, account_id, order_id, client_order_id)
-        if row is None:
-            raise errors.OrderNotFoundById()
+        assert row is not None
         return serializers.order_detail(row, _average_prices(session, [row])[row.order_id])
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import event, func, select
 from simulator.http.state import EXTENSION
 from simulator.marketdata.records import Depth, Trade
 from simulator.marketdata.writer import StoreWriter, source_id
-from simulator.services import market
+from simulator.services import clock, market
 from simulator.storage import tables
 
 T0 = 1_700_000_000_000
@@ -567,6 +567,19 @@ def test_query_order_in_the_documents_shape(client, signer, account):
         {"code": "0211", "msg": "Order not found"},
     )
     assert call(client, signer, "GET", "/api/v1/spot/order")[1]["code"] == "0001"
+
+
+def test_an_order_not_found_is_answered_before_the_market_catches_up(client, signer, app):
+    placed = place(client, signer, side="BUY", type="LIMIT", price="35995", quantity="0.01")
+    record(app, Trade("BTCUSDT", T0 + 1_000, D("35990"), D("0.5"), True, "1"))
+    with app.extensions[EXTENSION].database.write() as session:  # the clock moves on; nothing applied yet
+        clock.write_clock(session, clock.read_clock(session).advanced(2_000, 0))
+    before = counts(app)
+
+    assert call(client, signer, "GET", "/api/v1/spot/order", orderId="42")[1]["code"] == "0211"
+    assert counts(app) == before  # the fill waiting for the next request that is answered
+    _, found = call(client, signer, "GET", "/api/v1/spot/order", orderId=placed["orderId"])
+    assert (found["status"], counts(app)[2]) == ("FILLED", before[2] + 1)
 
 
 def test_another_users_order_is_not_found(client, signer, create_account):
