@@ -110,17 +110,18 @@ def _time_in_force(text: str | None, type_: OrderType) -> TimeInForce:
 def _sizes(params: Params, type_: OrderType) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
     """price, quantity, amount as the type needs them."""
     quantity = _decimal(params, "quantity")
-    amount = _decimal(params, "amount")
-    price = _decimal(params, "price")
+    amount = price = None
     if type_ is OrderType.MARKET:
+        # a MARKET order has no limit: a price sent with one is ignored, not even read, as the venue does
+        amount = _decimal(params, "amount")
         if quantity is not None and amount is not None:
             raise errors.QuantityAndAmount()
         if quantity is None and amount is None:
             raise errors.RequiredFieldMissing(field="quantity")
-        price = None  # a MARKET order has no limit; a price sent with one is ignored, as the venue does
     else:
-        if amount is not None:
+        if "amount" in params.values:
             raise errors.IllegalParameter(name="amount")  # amount is for MARKET orders only
+        price = _decimal(params, "price")
         if quantity is None:
             raise errors.RequiredFieldMissing(field="quantity")
         if price is None:

@@ -261,6 +261,7 @@ VALID = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "price": "35000", 
         ({"price": "1,5"}, "0001", "Required field price missing or invalid"),
         ({"price": "0"}, "-1124", "Invalid price"),
         ({"amount": "10"}, "-1130", "Illegal parameter 'amount'"),
+        ({"amount": ""}, "-1130", "Illegal parameter 'amount'"),
         (
             {"type": "MARKET", "amount": "10"},
             "-1129",
@@ -286,6 +287,14 @@ def test_a_bad_order_gets_the_documents_code_and_writes_nothing(client, signer, 
     status, body = call(client, signer, "POST", "/api/v1.1/spot/order", **params)
     assert (status, body) == (400, {"code": code, "msg": msg})
     assert counts(app) == before
+
+
+@pytest.mark.parametrize("price", ["abc", "", "-1", "35000"])
+def test_a_price_sent_with_a_market_order_is_ignored_whatever_it_is(client, signer, price):
+    status, body = call(
+        client, signer, "POST", "/api/v1.1/spot/order", **{**VALID, "type": "MARKET", "price": price}
+    )
+    assert (status, body["status"], body["price"]) == (200, "FILLED", "0")
 
 
 @pytest.mark.parametrize(
