@@ -436,6 +436,17 @@ def test_a_batch_nested_too_deep_to_parse_is_a_bad_request_not_a_crash(client, s
 # ---- cancelling -------------------------------------------------------------------------------------
 
 
+def test_a_cancel_answers_the_order_after_it_with_the_cancels_time(client, signer, app):
+    placed = place(client, signer, side="BUY", type="LIMIT", price="35000", quantity="0.01")
+    step(app, 5_000)
+    _, body = call(client, signer, "DELETE", "/api/v1/spot/order", orderId=placed["orderId"])
+    assert (placed["transactTime"], body["transactTime"], body["status"]) == (
+        str(T0),
+        str(T0 + 5_000),
+        "CANCELED",
+    )
+
+
 def test_cancel_by_id_and_by_client_id_return_the_funds(client, signer):
     a = place(client, signer, side="BUY", type="LIMIT", price="35000", quantity="0.01")
     b = place(
