@@ -404,6 +404,14 @@ def test_a_batch_order_without_a_symbol_answers_for_itself_and_the_next_one_name
     assert (placed["code"], placed["order"]["status"]) == ("0000", "NEW")
 
 
+def test_a_batch_order_key_that_is_null_counts_as_not_sent(client, signer):
+    order = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "price": "35000", "quantity": "0.001"}
+    status, body = batch(client, signer, [{**order, "newClientOrderId": None, "timeInForce": None}])
+    (placed,) = body["result"]
+    assert (status, placed["code"], placed["order"]["timeInForce"]) == (200, "0000", "GTC")
+    assert placed["order"]["clientOrderId"]  # generated
+
+
 def test_a_batch_order_naming_a_key_twice_is_refused_like_a_parameter_sent_twice(client, signer, app):
     before = counts(app)
     kwargs = signer.ccxt("GET")
