@@ -387,8 +387,9 @@ def _klines(
     if source is None or (start is not None and start > end):
         return []
     last_open = quotes.bucket_open(interval, end)
-    if source == interval and quotes.next_open(interval, last_open) > now_ms:
-        # A stored bar shows once it closed: the one forming at now has no bar yet and takes no slot.
+    if quotes.next_open(source, last_open) > now_ms:
+        # A stored bar shows once it closed: a bar forming at now before its first stored bar closed has
+        # nothing to show yet and takes no slot.
         last_open = quotes.previous_open(interval, last_open, 1)
     if start is None:
         first_open = quotes.previous_open(interval, last_open, limit - 1)

@@ -188,6 +188,13 @@ def test_the_bar_forming_at_now_shows_the_minutes_that_completed(make_app: Any) 
     ]
 
 
+def test_a_longer_bar_forming_with_no_minute_complete_yet_takes_no_slot_of_the_limit(make_app: Any) -> None:
+    """At 00:05:30 the 5m bar of 00:05 has no complete minute: the last bar is the one of 00:00."""
+    client = replay_app(make_app, MIDNIGHT + 5 * MINUTE + 30_000).test_client()
+
+    assert klines(client, interval="5m", limit=1) == [FIRST_FIVE]
+
+
 @pytest.mark.parametrize(
     ("query", "open_minutes"),
     [
