@@ -66,7 +66,7 @@ def params_of(item: Any) -> Params:
     else that is not a string or a number an invalid (empty) value; a key named twice has both values, and
     is invalid as a parameter sent twice is."""
     if not isinstance(item, dict):
-        raise errors.BadRequest("Bad request: every order of a batch must be a JSON object")
+        raise errors.BadRequest()
     values: dict[str, list[str]] = {}
     for name, value in item.items():
         if value is None:

@@ -39,11 +39,12 @@ class RateLimits:
         if self.enabled and not self.key_weight.try_consume(api_key, weight, now_ms):
             raise errors.RateLimitExceeded()
 
-    def count_order(self, api_key: str, address: str, now_ms: int) -> None:
+    def count_order(self, api_key: str, address: str, now_ms: int, orders: int = 1) -> None:
+        """`orders` new orders (a batch counts each of its orders), refused together or allowed together."""
         if not self.enabled:
             return
-        # One order counts against the key and the IP together, or (refused) against neither.
-        if not self.orders.try_consume_each((f"key:{api_key}", f"ip:{address}"), 1, now_ms):
+        # Orders count against the key and the IP together, or (refused) against neither.
+        if not self.orders.try_consume_each((f"key:{api_key}", f"ip:{address}"), orders, now_ms):
             limit = self.orders.limit
             raise errors.TooManyNewOrders(limit=limit.amount, interval=describe_window(limit.window_ms))
 

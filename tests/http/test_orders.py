@@ -388,8 +388,8 @@ def test_a_batch_of_more_than_twenty_is_refused_whole(client, signer, app):
     status, body = batch(client, signer, [order] * 21)
     assert (status, body) == (400, {"code": "-2022", "msg": "Order batch size exceeds the limit"})
     assert counts(app) == before
-    status, body = batch(client, signer, {"orders": [order]})
-    assert (status, body["code"]) == (400, "-1004")
+    for not_a_batch in ({"orders": [order]}, []):
+        assert batch(client, signer, not_a_batch) == (400, {"code": "-1004", "msg": "Bad request"})
 
 
 def test_a_batch_order_without_a_symbol_answers_for_itself_and_the_next_one_names_the_batch_symbol(
@@ -400,8 +400,32 @@ def test_a_batch_order_without_a_symbol_answers_for_itself_and_the_next_one_name
     assert status == 200
     nameless, not_an_object, placed = body["result"]
     assert nameless == {"code": "0001", "msg": "Required field symbol missing or invalid"}
-    assert not_an_object["code"] == "-1004"
+    assert not_an_object == {"code": "-1004", "msg": "Bad request"}
     assert (placed["code"], placed["order"]["status"]) == ("0000", "NEW")
+
+
+def test_each_order_of_a_batch_counts_against_the_new_order_rate(make_app):
+    from tests.conftest import Signer, admin_headers  # noqa: PLC0415
+    from tests.http.test_auth import WALL_MS, frozen_at  # noqa: PLC0415
+
+    app = make_app(clock_mode="replay", clock_start=T0, clock_speed=D(0), rate_limits=True, order_limit=5)
+    record(app, BOOK)
+    client = app.test_client()
+    account = client.post("/sim/v1/accounts", json={"balances": {"USDT": "10000"}}, headers=admin_headers())
+    signer = Signer(account.get_json()["apiKey"], account.get_json()["secretKey"])
+    order = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "price": "35000", "quantity": "0.001"}
+    with frozen_at(WALL_MS):
+        first = batch(client, signer, [order] * 4)
+        refused = batch(client, signer, [order] * 2)  # 6 of 5: refused whole
+        last = batch(client, signer, [order])
+        single = call(client, signer, "POST", "/api/v1.1/spot/order", **order)
+    assert [item["code"] for item in first[1]["result"]] == ["0000"] * 4
+    assert refused == (
+        400,
+        {"code": "-1015", "msg": "Too many new orders, current limit is 5 orders per 10 seconds"},
+    )
+    assert [item["code"] for item in last[1]["result"]] == ["0000"]
+    assert single[1]["code"] == "-1015"
 
 
 def test_a_batch_order_key_that_is_null_counts_as_not_sent(client, signer):
@@ -437,7 +461,7 @@ def test_a_batch_nested_too_deep_to_parse_is_a_bad_request_not_a_crash(client, s
         content_type="application/json",
         headers=kwargs["headers"],
     )
-    assert (response.status_code, response.get_json()["code"]) == (400, "-1004")
+    assert (response.status_code, response.get_json()) == (400, {"code": "-1004", "msg": "Bad request"})
     assert counts(app) == before
 
 
