@@ -46,6 +46,8 @@ def place(session: Session, new: trading.NewOrder, now_ms: int, engine: trading.
     driver = statements.connection(session, flush=False)
     if driver.takes_row_locks:  # one order of an account at a time
         driver.execute(_LOCK_ACCOUNT, {"account_id": new.account_id})
+    # what happened since the last call first: fills may have ended orders counted or matched below
+    trading.advance_symbol(session, new.symbol, now_ms, engine)
     if new.client_order_id is not None and _open_with_client_id(session, new.account_id, new.client_order_id):
         raise errors.DuplicateOrder()
     filters = _filters(instrument.definition)

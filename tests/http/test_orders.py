@@ -59,6 +59,15 @@ def balances(client, signer) -> dict[str, tuple[str, str]]:
     return {b["asset"]: (b["free"], b["locked"]) for b in body["balances"]}
 
 
+def funded_signer(client, **balances: str) -> Any:
+    """A new user of `client`'s app with these balances, signing as its key."""
+    from tests.conftest import Signer, admin_headers  # noqa: PLC0415
+
+    response = client.post("/sim/v1/accounts", json={"balances": balances}, headers=admin_headers())
+    assert response.status_code == 201, response.get_json()
+    return Signer(response.get_json()["apiKey"], response.get_json()["secretKey"])
+
+
 def counts(app) -> tuple[int, int, int]:
     """(orders, ledger entries, fills): what a refused request must leave unchanged."""
     with app.extensions[EXTENSION].database.read() as session:
@@ -405,14 +414,12 @@ def test_a_batch_order_without_a_symbol_answers_for_itself_and_the_next_one_name
 
 
 def test_each_order_of_a_batch_counts_against_the_new_order_rate(make_app):
-    from tests.conftest import Signer, admin_headers  # noqa: PLC0415
     from tests.http.test_auth import WALL_MS, frozen_at  # noqa: PLC0415
 
     app = make_app(clock_mode="replay", clock_start=T0, clock_speed=D(0), rate_limits=True, order_limit=5)
     record(app, BOOK)
     client = app.test_client()
-    account = client.post("/sim/v1/accounts", json={"balances": {"USDT": "10000"}}, headers=admin_headers())
-    signer = Signer(account.get_json()["apiKey"], account.get_json()["secretKey"])
+    signer = funded_signer(client, USDT="10000")
     order = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "price": "35000", "quantity": "0.001"}
     with frozen_at(WALL_MS):
         first = batch(client, signer, [order] * 4)
@@ -632,6 +639,28 @@ def test_an_order_not_found_is_answered_before_the_market_catches_up(client, sig
     assert counts(app) == before  # the fill waiting for the next request that is answered
     _, found = call(client, signer, "GET", "/api/v1/spot/order", orderId=placed["orderId"])
     assert (found["status"], counts(app)[2]) == ("FILLED", before[2] + 1)
+
+
+def test_an_order_is_checked_after_the_market_caught_up(make_app):
+    """Fills since the last call end the orders first: they no longer count as open (maxEntrustNum 300)
+    nor hold their client order id."""
+    app = make_app(clock_mode="replay", clock_start=T0, clock_speed=D(0), rate_limits=False)
+    record(app, BOOK)
+    client = app.test_client()
+    signer = funded_signer(client, USDT="20000")
+    order = {"side": "BUY", "type": "LIMIT", "price": "35995", "quantity": "0.001"}
+    for n in range(300):
+        place(client, signer, **order, newClientOrderId=f"c{n}")
+    assert (
+        call(client, signer, "POST", "/api/v1.1/spot/order", symbol="BTCUSDT", **order)[1]["code"] == "-2017"
+    )
+    record(app, Trade("BTCUSDT", T0 + 1_000, D("35990"), D("1"), True, "1"))  # fills all 300
+    with app.extensions[EXTENSION].database.write() as session:  # the clock moves on; nothing applied yet
+        clock.write_clock(session, clock.read_clock(session).advanced(2_000, 0))
+
+    placed = place(client, signer, **order, newClientOrderId="c0")
+
+    assert placed["status"] == "NEW"
 
 
 def test_another_users_order_is_not_found(client, signer, create_account):
