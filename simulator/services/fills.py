@@ -7,7 +7,6 @@ orders exist, and pass a read session begun after that.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
@@ -25,7 +24,6 @@ THIRTY_DAYS_MS = 30 * 24 * 60 * 60 * 1000
 ID_DIGITS = 19  # every id the simulator makes has 19 digits, so ids compare as text once padded
 PAR_ASSETS = ("USD", "USDT", "USDC")  # valued at 1 USD each: the USD valuation's simplification
 USD_CENT = Decimal("0.01")
-FIAT_TOKEN_TYPE = "FIAT"  # coins.json tokenType of USD, HKD, AED
 
 
 # ---- GET /api/v1/account/trades --------------------------------------------------------------------
@@ -149,27 +147,17 @@ def vip_summary(
 
 def _symbol_fees(session: Session, account_id: str, instrument: tables.Instrument) -> SymbolFees:
     # The engine's own fee rule and rates, so that what vipInfo says is what fills charge.
+    rules = trading.instrument_rules(session, instrument.symbol)
     rates = trading.fee_rates(session, account_id, instrument.symbol)
     return SymbolFees(
         symbol=instrument.symbol,
-        product_type=_product_type(session, instrument.quote_asset),
-        buy_fee_asset=_fee_asset(Side.BUY, instrument),
-        sell_fee_asset=_fee_asset(Side.SELL, instrument),
+        # Token-Fiat when the quote asset is a fiat currency, else Token-Token (no security tokens here)
+        product_type="Token-Fiat" if rules.fiat_quote else "Token-Token",
+        buy_fee_asset=fee_asset(Side.BUY, rules.base_asset, rules.quote_asset, rules.fiat_quote),
+        sell_fee_asset=fee_asset(Side.SELL, rules.base_asset, rules.quote_asset, rules.fiat_quote),
         maker_rate=rates.maker,
         taker_rate=rates.taker,
     )
-
-
-def _fee_asset(side: Side, instrument: tables.Instrument) -> str:
-    """The asset a fill on `side` pays its fee in, as the fee rule says."""
-    return fee_asset(side, instrument.base_asset, instrument.quote_asset)
-
-
-def _product_type(session: Session, quote_asset: str) -> str:
-    """Token-Fiat when the quote asset is a fiat currency, else Token-Token (no security tokens here)."""
-    coin = session.get(tables.Coin, quote_asset)
-    token_type = json.loads(coin.definition).get("tokenType") if coin is not None else None
-    return "Token-Fiat" if token_type == FIAT_TOKEN_TYPE else "Token-Token"
 
 
 def _trade_volume(

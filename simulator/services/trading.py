@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from simulator import errors
 from simulator.domain.accounts import FlowType
-from simulator.domain.matching.fees import FeeRates, fill_fee
+from simulator.domain.matching.fees import FeeRates, fee_on_top, fill_fee
 from simulator.domain.matching.liquidity import (
     RecordedBook,
     Taken,
@@ -100,12 +100,19 @@ class InstrumentRules:
     quote_precision: Decimal
     buy_up_rate: Decimal | None
     sell_down_rate: Decimal | None
+    fiat_quote: bool  # a Token-Fiat pair: both sides pay their fee in the quote (domain.matching.fees)
+
+
+FIAT_TOKEN_TYPE = "FIAT"  # coins.json tokenType of USD, HKD, AED
 
 
 @lru_cache(maxsize=1024)
-def _rules_of(symbol: str, base_asset: str, quote_asset: str, definition_text: str) -> InstrumentRules:
+def _rules_of(
+    symbol: str, base_asset: str, quote_asset: str, definition_text: str, quote_definition: str | None
+) -> InstrumentRules:
     """Parsed once per definition, not on every order (keyed by its text, so a changed one is new)."""
     definition = json.loads(definition_text)
+    quote_coin = json.loads(quote_definition) if quote_definition else {}
     filters = {f["filterType"]: f for f in definition.get("filters", [])}
     market = filters.get("MARKET_TRADING", {})
     return InstrumentRules(
@@ -118,6 +125,7 @@ def _rules_of(symbol: str, base_asset: str, quote_asset: str, definition_text: s
         quote_precision=Decimal(definition["quotePrecision"]),
         buy_up_rate=_optional_rate(market.get("buyPriceUpRate")),
         sell_down_rate=_optional_rate(market.get("sellPriceDownRate")),
+        fiat_quote=quote_coin.get("tokenType") == FIAT_TOKEN_TYPE,
     )
 
 
@@ -135,7 +143,7 @@ def place_order(session: Session, new: NewOrder, now_ms: int, engine: Engine) ->
     _advance_locked(session, state, now_ms, engine, resting)
     order = _received(session, new, now_ms)
     latency = engine.model.order_latency_ms
-    upfront = _upfront_lock(order, rules)
+    upfront = _upfront_lock(order, rules, fee_rates(session, order.account_id, order.symbol))
     if upfront is None and latency > 0:  # matched later against another book: lock what this one costs
         upfront = _estimated_lock(session, rules, state, order, resting, now_ms, engine)
     if upfront is not None:
@@ -277,7 +285,7 @@ def next_scheduled_time(session: Session, after_ms: int) -> int | None:
 
 def instrument_rules(session: Session, symbol: str) -> InstrumentRules:
     row = instrument_row(session, symbol)
-    return _rules_of(row.symbol, row.base_asset, row.quote_asset, row.definition)
+    return _rules_of(row.symbol, row.base_asset, row.quote_asset, row.definition, row.quote_definition)
 
 
 def instrument_row(session: Session, symbol: str) -> Any:
@@ -294,10 +302,19 @@ def instrument_row(session: Session, symbol: str) -> Any:
 
 
 _instrument = tables.Instrument.__table__.c
+_coin = tables.Coin.__table__.c
 _INSTRUMENT = statements.prepare(
-    select(_instrument.symbol, _instrument.base_asset, _instrument.quote_asset, _instrument.definition).where(
-        _instrument.symbol == bindparam("symbol")
+    select(
+        _instrument.symbol,
+        _instrument.base_asset,
+        _instrument.quote_asset,
+        _instrument.definition,
+        _coin.definition.label("quote_definition"),
     )
+    .select_from(
+        tables.Instrument.__table__.outerjoin(tables.Coin.__table__, _coin.coin_id == _instrument.quote_asset)
+    )
+    .where(_instrument.symbol == bindparam("symbol"))
 )
 
 
@@ -340,9 +357,10 @@ def _match(
     limits = _take_limits(session, rules, state, book, engine, now_ms)
     opposite = [domain for _, domain in makers.values() if domain.side is not order.side]
     result = take(order, book, opposite, limits, now_ms)
-    if _upfront_lock(order, rules) is None and order.status is not OrderStatus.REJECTED:
+    if not _locks_upfront(order) and order.status is not OrderStatus.REJECTED:
         # what the fills cost is known only now: the lock (nothing, or the estimate) becomes exactly that
-        if not _relock(session, row, *_lock_for_fills(order, result.fills, rules)):
+        rates = fee_rates(session, order.account_id, order.symbol)
+        if not _relock(session, row, *_lock_for_fills(order, result.fills, rules, rates)):
             if not arriving:
                 raise errors.InsufficientAsset()
             return _reject(session, row, now_ms)
@@ -394,7 +412,8 @@ def _estimated_lock(
     opposite = [_to_domain(row) for row in resting.facing(order)]
     trial = replace(order, status=None, cancel_reason=None)
     result = take(trial, book, opposite, _take_limits(session, rules, state, book, engine, now_ms), now_ms)
-    return _lock_for_fills(trial, result.fills, rules)
+    rates = fee_rates(session, order.account_id, order.symbol)
+    return _lock_for_fills(trial, result.fills, rules, rates)
 
 
 def _relock(session: Session, row: OrderRecord, asset: str, amount: Decimal) -> bool:
@@ -709,6 +728,7 @@ def _settle_side(
         rates.maker if is_maker else rates.taker,
         rules.base_asset,
         rules.quote_asset,
+        rules.fiat_quote,
     )
     if order.side is Side.BUY:
         paid, received = (rules.quote_asset, quote), (rules.base_asset, qty)
@@ -716,7 +736,9 @@ def _settle_side(
         paid, received = (rules.base_asset, qty), (rules.quote_asset, quote)
     _pay_from_locked(session, row, paid[1], now_ms)
     change_balance(session, row.account_id, received[0], received[1], FlowType.TRADE, now_ms, row.order_id)
-    if fee.amount:
+    if fee.amount and fee_on_top(order.side, rules.fiat_quote):
+        fee = replace(fee, amount=_pay_fee_from_locked(session, row, fee.amount, now_ms))
+    elif fee.amount:
         change_balance(session, row.account_id, fee.asset, -fee.amount, FlowType.FEE, now_ms, row.order_id)
     fill = {
         "id": next_id(session),
@@ -739,7 +761,22 @@ def _settle_side(
     _outbox_balances(session, row.account_id, (paid[0], received[0], fee.asset), now_ms)
 
 
-def _pay_from_locked(session: Session, row: OrderRecord, amount: Decimal, now_ms: int) -> None:
+def _pay_fee_from_locked(session: Session, row: OrderRecord, fee: Decimal, now_ms: int) -> Decimal:
+    """A Token-Fiat buy's fee, from what the order locked for it; the fee charged. An order resting since
+    a version that did not lock fees holds too little: the rest comes from the free balance, as much of it
+    as there is (a fill never fails)."""
+    from_lock = min(fee, row.locked_left)
+    if from_lock:
+        _pay_from_locked(session, row, from_lock, now_ms, FlowType.FEE)
+    rest = min(fee - from_lock, _balance_row(session, row.account_id, row.locked_asset).free)
+    if rest > 0:
+        change_balance(session, row.account_id, row.locked_asset, -rest, FlowType.FEE, now_ms, row.order_id)
+    return from_lock + max(rest, Decimal(0))
+
+
+def _pay_from_locked(
+    session: Session, row: OrderRecord, amount: Decimal, now_ms: int, flow: FlowType = FlowType.TRADE
+) -> None:
     balance = _balance_row(session, row.account_id, row.locked_asset)
     if amount > row.locked_left or amount > balance.locked:
         raise AssertionError(
@@ -748,9 +785,7 @@ def _pay_from_locked(session: Session, row: OrderRecord, amount: Decimal, now_ms
     balance.locked -= amount
     row.locked_left -= amount
     total = balance.free + balance.locked
-    add_ledger_entry(
-        session, row.account_id, row.locked_asset, FlowType.TRADE, -amount, total, now_ms, row.order_id
-    )
+    add_ledger_entry(session, row.account_id, row.locked_asset, flow, -amount, total, now_ms, row.order_id)
 
 
 def _finish(session: Session, row: OrderRecord, order: Order) -> None:
@@ -774,25 +809,43 @@ def _unlock(session: Session, account_id: str, asset: str, amount: Decimal) -> N
     balance.free += amount
 
 
-def _upfront_lock(order: Order, rules: InstrumentRules) -> tuple[str, Decimal] | None:
-    """What an order locks before it matches; None when only its fills tell (MARKET BUY by quantity,
-    MARKET SELL by amount)."""
+def _locks_upfront(order: Order) -> bool:
+    """Whether an order locks its funds before it matches: all but a MARKET BUY by quantity and a MARKET
+    SELL by amount, whose fills alone tell what they cost."""
     if order.type is not OrderType.MARKET:
-        assert order.price is not None and order.quantity is not None
-        if order.side is Side.BUY:
-            return rules.quote_asset, order.price * order.quantity
+        return True
+    return order.by_amount if order.side is Side.BUY else not order.by_amount
+
+
+def _upfront_lock(order: Order, rules: InstrumentRules, rates: FeeRates) -> tuple[str, Decimal] | None:
+    """What an order locks before it matches (None: see `_locks_upfront`). A Token-Fiat buy locks its fee
+    too, at the dearer of its rates (a LIMIT order may make or take; a MARKET order takes)."""
+    if not _locks_upfront(order):
+        return None
+    if order.side is Side.SELL:
+        assert order.quantity is not None
         return rules.base_asset, order.quantity
-    if order.side is Side.BUY and order.by_amount:
-        return rules.quote_asset, order.amount or Decimal(0)
-    if order.side is Side.SELL and not order.by_amount:
-        return rules.base_asset, order.quantity or Decimal(0)
-    return None
+    if order.type is OrderType.MARKET:
+        assert order.amount is not None
+        return rules.quote_asset, _with_fee(order.amount, rules, rates.taker)
+    assert order.price is not None and order.quantity is not None
+    return rules.quote_asset, _with_fee(order.price * order.quantity, rules, max(rates.maker, rates.taker))
 
 
-def _lock_for_fills(order: Order, fills: Iterable[Fill], rules: InstrumentRules) -> tuple[str, Decimal]:
+def _lock_for_fills(
+    order: Order, fills: Iterable[Fill], rules: InstrumentRules, rates: FeeRates
+) -> tuple[str, Decimal]:
+    """What a MARKET order's fills use of its funds (it is the taker); a Token-Fiat buy's fees included."""
     if order.side is Side.BUY:
-        return rules.quote_asset, sum((f.price * f.qty for f in fills), Decimal(0))
+        costs = (_with_fee(f.price * f.qty, rules, rates.taker) for f in fills)
+        return rules.quote_asset, sum(costs, Decimal(0))
     return rules.base_asset, sum((f.qty for f in fills), Decimal(0))
+
+
+def _with_fee(cost: Decimal, rules: InstrumentRules, rate: Decimal) -> Decimal:
+    """A buy's `cost` and, on a Token-Fiat pair, the fee it pays on top (as `fill_fee` reckons it)."""
+    fee = fill_fee(Side.BUY, Decimal(0), cost, rate, rules.base_asset, rules.quote_asset, rules.fiat_quote)
+    return cost + fee.amount if fee_on_top(Side.BUY, rules.fiat_quote) else cost
 
 
 def _require_free(session: Session, account_id: str, asset: str, amount: Decimal) -> None:

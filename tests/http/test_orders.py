@@ -245,6 +245,22 @@ def test_insufficient_balance_is_0401_and_writes_nothing(client, signer, app):
     assert counts(app) == before
 
 
+@pytest.mark.parametrize(
+    ("usd", "answer"), [("100", {"code": "0401", "msg": "Insufficient asset"}), ("100.15", {})]
+)
+def test_a_token_fiat_buy_needs_its_fee_on_top_of_its_cost(client, app, create_account, usd, answer):
+    """BTCUSD's fee (0.0015) is paid in USD, on top of price x quantity."""
+    from tests.conftest import Signer  # noqa: PLC0415
+
+    record(app, Depth("BTCUSD", T0, bids=((D("99.9"), D("5")),), asks=((D("100.1"), D("5")),)))
+    buyer = create_account(balances={"USD": usd})
+    order = {"symbol": "BTCUSD", "side": "BUY", "type": "LIMIT", "price": "100", "quantity": "1"}
+    status, body = call(
+        client, Signer(buyer["apiKey"], buyer["secretKey"]), "POST", "/api/v1/spot/orderTest", **order
+    )
+    assert (status, body) == (200 if answer == {} else 400, answer)
+
+
 # ---- bad requests -----------------------------------------------------------------------------------
 
 VALID = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "price": "35000", "quantity": "0.01"}

@@ -87,15 +87,16 @@ def test_a_token_token_symbol_charges_buys_in_base_and_sells_in_quote(client, si
     ]
 
 
-def test_a_symbol_quoted_in_fiat_is_token_fiat_with_its_tier_rate(client, signer):
+def test_a_symbol_quoted_in_fiat_is_token_fiat_paying_both_sides_fees_in_the_fiat(client, signer):
+    """As the document's example answer shows BTCHKD."""
     body = vip_info(client, signer, symbols="BTCHKD").get_json()
 
     assert body["data"] == [
         {
             "symbol": "BTCHKD",
             "productType": "Token-Fiat",
-            "buyMakerFeeCurrency": "BTC",  # what the engine charges a buy (see README: fee currency)
-            "buyTakerFeeCurrency": "BTC",
+            "buyMakerFeeCurrency": "HKD",
+            "buyTakerFeeCurrency": "HKD",
             "sellMakerFeeCurrency": "HKD",
             "sellTakerFeeCurrency": "HKD",
             "actualMakerRate": "0.0015",
@@ -104,18 +105,28 @@ def test_a_symbol_quoted_in_fiat_is_token_fiat_with_its_tier_rate(client, signer
     ]
 
 
-def test_the_fee_currencies_are_those_fills_are_charged_in(client, account, signer):
+@pytest.mark.parametrize(
+    ("symbol", "buy_fee", "sell_fee"), [("BTCUSDT", "BTC", "USDT"), ("BTCUSD", "USD", "USD")]
+)
+def test_the_fee_currencies_are_those_fills_are_charged_in(
+    client, account, signer, symbol, buy_fee, sell_fee
+):
     app = client.application
-    record(app, book("BTCUSDT", NOW - 1000))
-    market_buy(app, NOW - 900, account["accountId"], "0.1")
-    place(app, NOW - 800, account["accountId"], Side.SELL, OrderType.MARKET, quantity=D("0.1"))
-    fills = client.get("/api/v1/account/trades", **signer.ccxt("GET")).get_json()
+    credit(client, account["accountId"], "USD", "1000")
+    record(app, book(symbol, NOW - 1000))
+    market_buy(app, NOW - 900, account["accountId"], "0.1", symbol=symbol)
+    place(app, NOW - 800, account["accountId"], Side.SELL, OrderType.MARKET, quantity=D("0.1"), symbol=symbol)
+    fills = client.get("/api/v1/account/trades", **signer.ccxt("GET", symbol=symbol)).get_json()
 
-    (entry,) = vip_info(client, signer, symbols="BTCUSDT").get_json()["data"]
+    (entry,) = vip_info(client, signer, symbols=symbol).get_json()["data"]
 
     sell, buy = fills
-    assert (buy["isBuyer"], buy["commissionAsset"]) == (True, entry["buyTakerFeeCurrency"])
-    assert (sell["isBuyer"], sell["commissionAsset"]) == (False, entry["sellTakerFeeCurrency"])
+    assert (buy["isBuyer"], buy["commissionAsset"], entry["buyTakerFeeCurrency"]) == (True, buy_fee, buy_fee)
+    assert (sell["isBuyer"], sell["commissionAsset"], entry["sellTakerFeeCurrency"]) == (
+        False,
+        sell_fee,
+        sell_fee,
+    )
 
 
 def test_a_higher_vip_level_shows_its_tiers_rates(client, account, signer):

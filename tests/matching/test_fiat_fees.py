@@ -1,0 +1,121 @@
+"""Token-Fiat pairs (a fiat quote: BTCUSD, BTCHKD, ...): both sides pay their fee in the fiat, a buy's on
+top of what it costs, from the funds it locked for it (the document's vipInfo example: BTCHKD pays HKD
+on buys and sells). The fixtures' rate for BTCUSD is 0.0015, maker and taker."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+import pytest
+from sqlalchemy import update
+
+from simulator import errors
+from simulator.domain.matching.orders import OrderStatus, OrderType, Side
+from simulator.marketdata.records import Depth, Trade
+from simulator.services import trading
+from simulator.storage import tables
+from tests.matching.test_engine_service import ENGINE, T0, account, balance, fills, ledger, record
+
+RATE = D("0.0015")
+BOOK = Depth(
+    "BTCUSD",
+    T0,
+    bids=((D("100"), D("1")), (D("99"), D("2"))),
+    asks=((D("101"), D("1")), (D("102"), D("2"))),
+)
+TRADE, FEE = 1, 2  # flow types
+
+
+def place(database, at: int, account_id: str, side: Side, type_: OrderType, **fields):
+    new = trading.NewOrder(account_id=account_id, symbol="BTCUSD", side=side, type=type_, **fields)
+    with database.write() as session:
+        return trading.place_order(session, new, at, ENGINE)
+
+
+def advance(database, to: int) -> None:
+    with database.write() as session:
+        trading.advance_symbol(session, "BTCUSD", to, ENGINE)
+
+
+def test_a_market_buy_pays_its_fee_in_the_fiat_on_top_of_what_it_costs(db):
+    record(db, BOOK)
+    buyer = account(db, USD="1000")
+    order = place(db, T0 + 10, buyer, Side.BUY, OrderType.MARKET, quantity=D("2"))
+
+    assert (order.status, order.executed_qty, order.executed_quote) == (OrderStatus.FILLED, D("2"), D("203"))
+    assert [(f.fee_asset, f.fee_amount) for f in fills(db)] == [("USD", 101 * RATE), ("USD", 102 * RATE)]
+    assert balance(db, buyer, "BTC") == (D("2"), D("0"))  # all of it: no fee out of what it bought
+    assert balance(db, buyer, "USD") == (D("1000") - D("203") - 203 * RATE, D("0"))
+    assert [e for e in ledger(db, buyer) if e[1] in (TRADE, FEE)] == [
+        ("USD", TRADE, D("-101")),
+        ("BTC", TRADE, D("1")),
+        ("USD", FEE, -101 * RATE),
+        ("USD", TRADE, D("-102")),
+        ("BTC", TRADE, D("1")),
+        ("USD", FEE, -102 * RATE),
+    ]
+
+
+def test_a_sell_pays_its_fee_in_the_fiat_out_of_what_it_receives(db):
+    record(db, BOOK)
+    seller = account(db, BTC="1")
+    place(db, T0 + 10, seller, Side.SELL, OrderType.MARKET, quantity=D("1"))
+
+    assert [(f.fee_asset, f.fee_amount) for f in fills(db)] == [("USD", 100 * RATE)]
+    assert balance(db, seller, "USD") == (D("100") - 100 * RATE, D("0"))
+
+
+def test_a_limit_buy_locks_its_fee_too_and_a_cancel_returns_all_of_it(db):
+    record(db, BOOK)
+    buyer = account(db, USD="1000")
+    order = place(db, T0 + 10, buyer, Side.BUY, OrderType.LIMIT, price=D("95"), quantity=D("2"))
+
+    assert balance(db, buyer, "USD") == (D("1000") - D("190") * (1 + RATE), D("190") * (1 + RATE))
+    with db.write() as session:
+        trading.cancel_order(session, buyer, order.order_id, T0 + 20, ENGINE)
+    assert balance(db, buyer, "USD") == (D("1000"), D("0"))
+
+
+@pytest.mark.parametrize(
+    ("type_", "fields"),
+    [
+        (OrderType.LIMIT, {"price": D("100"), "quantity": D("10")}),
+        (OrderType.MARKET, {"amount": D("1000")}),
+    ],
+)
+def test_a_buy_whose_fee_the_balance_cannot_cover_is_refused(db, type_, fields):
+    record(db, BOOK)
+    buyer = account(db, USD="1000")  # exactly the cost, nothing for the fee
+    with pytest.raises(errors.InsufficientAsset):
+        place(db, T0 + 10, buyer, Side.BUY, type_, **fields)
+    assert balance(db, buyer, "USD") == (D("1000"), D("0"))
+
+
+def test_a_resting_buy_filled_as_maker_pays_its_fee_from_its_lock_and_gets_the_rest_back(db):
+    record(db, BOOK, Trade("BTCUSD", T0 + 100, D("94"), D("5"), True, "1"))
+    buyer = account(db, USD="1000")
+    place(db, T0 + 10, buyer, Side.BUY, OrderType.LIMIT, price=D("95"), quantity=D("2"))
+    advance(db, T0 + 200)
+
+    assert [(f.price, f.qty, f.is_maker, f.fee_asset, f.fee_amount) for f in fills(db)] == [
+        (D("95"), D("2"), 1, "USD", 190 * RATE)
+    ]
+    assert balance(db, buyer, "USD") == (D("1000") - D("190") - 190 * RATE, D("0"))
+    assert balance(db, buyer, "BTC") == (D("2"), D("0"))
+
+
+def test_an_order_resting_without_a_fee_lock_pays_the_fee_from_the_free_balance(db):
+    """An order placed by an earlier version, which locked only price x quantity."""
+    record(db, BOOK, Trade("BTCUSD", T0 + 100, D("94"), D("5"), True, "1"))
+    buyer = account(db, USD="1000")
+    order = place(db, T0 + 10, buyer, Side.BUY, OrderType.LIMIT, price=D("95"), quantity=D("2"))
+    fee_lock = D("190") * RATE
+    with db.write() as session:  # as that version left it
+        session.execute(update(tables.Order).values(locked_left=D("190")))
+        balance_row = session.get(tables.Balance, (buyer, "USD"))
+        balance_row.free, balance_row.locked = balance_row.free + fee_lock, D("190")
+
+    advance(db, T0 + 200)
+
+    assert [(f.fee_asset, f.fee_amount) for f in fills(db, order.order_id)] == [("USD", fee_lock)]
+    assert balance(db, buyer, "USD") == (D("1000") - D("190") - fee_lock, D("0"))
