@@ -143,7 +143,7 @@ def place_order(session: Session, new: NewOrder, now_ms: int, engine: Engine) ->
     _advance_locked(session, state, now_ms, engine, resting)
     order = _received(session, new, now_ms)
     latency = engine.model.order_latency_ms
-    upfront = _upfront_lock(order, rules, fee_rates(session, order.account_id, order.symbol))
+    upfront = _upfront_lock(session, order, rules)
     if upfront is None and latency > 0:  # matched later against another book: lock what this one costs
         upfront = _estimated_lock(session, rules, state, order, resting, now_ms, engine)
     if upfront is not None:
@@ -359,8 +359,7 @@ def _match(
     result = take(order, book, opposite, limits, now_ms)
     if not _locks_upfront(order) and order.status is not OrderStatus.REJECTED:
         # what the fills cost is known only now: the lock (nothing, or the estimate) becomes exactly that
-        rates = fee_rates(session, order.account_id, order.symbol)
-        if not _relock(session, row, *_lock_for_fills(order, result.fills, rules, rates)):
+        if not _relock(session, row, *_lock_for_fills(session, order, result.fills, rules)):
             if not arriving:
                 raise errors.InsufficientAsset()
             return _reject(session, row, now_ms)
@@ -412,8 +411,7 @@ def _estimated_lock(
     opposite = [_to_domain(row) for row in resting.facing(order)]
     trial = replace(order, status=None, cancel_reason=None)
     result = take(trial, book, opposite, _take_limits(session, rules, state, book, engine, now_ms), now_ms)
-    rates = fee_rates(session, order.account_id, order.symbol)
-    return _lock_for_fills(trial, result.fills, rules, rates)
+    return _lock_for_fills(session, trial, result.fills, rules)
 
 
 def _relock(session: Session, row: OrderRecord, asset: str, amount: Decimal) -> bool:
@@ -817,9 +815,8 @@ def _locks_upfront(order: Order) -> bool:
     return order.by_amount if order.side is Side.BUY else not order.by_amount
 
 
-def _upfront_lock(order: Order, rules: InstrumentRules, rates: FeeRates) -> tuple[str, Decimal] | None:
-    """What an order locks before it matches (None: see `_locks_upfront`). A Token-Fiat buy locks its fee
-    too, at the dearer of its rates (a LIMIT order may make or take; a MARKET order takes)."""
+def _upfront_lock(session: Session, order: Order, rules: InstrumentRules) -> tuple[str, Decimal] | None:
+    """What an order locks before it matches (None: see `_locks_upfront`); a Token-Fiat buy's fee too."""
     if not _locks_upfront(order):
         return None
     if order.side is Side.SELL:
@@ -827,25 +824,30 @@ def _upfront_lock(order: Order, rules: InstrumentRules, rates: FeeRates) -> tupl
         return rules.base_asset, order.quantity
     if order.type is OrderType.MARKET:
         assert order.amount is not None
-        return rules.quote_asset, _with_fee(order.amount, rules, rates.taker)
+        return rules.quote_asset, _with_fee(session, order, rules, order.amount)
     assert order.price is not None and order.quantity is not None
-    return rules.quote_asset, _with_fee(order.price * order.quantity, rules, max(rates.maker, rates.taker))
+    return rules.quote_asset, _with_fee(session, order, rules, order.price * order.quantity)
 
 
 def _lock_for_fills(
-    order: Order, fills: Iterable[Fill], rules: InstrumentRules, rates: FeeRates
+    session: Session, order: Order, fills: Iterable[Fill], rules: InstrumentRules
 ) -> tuple[str, Decimal]:
-    """What a MARKET order's fills use of its funds (it is the taker); a Token-Fiat buy's fees included."""
+    """What a MARKET order's fills use of its funds; a Token-Fiat buy's fees included."""
     if order.side is Side.BUY:
-        costs = (_with_fee(f.price * f.qty, rules, rates.taker) for f in fills)
+        costs = (_with_fee(session, order, rules, f.price * f.qty) for f in fills)
         return rules.quote_asset, sum(costs, Decimal(0))
     return rules.base_asset, sum((f.qty for f in fills), Decimal(0))
 
 
-def _with_fee(cost: Decimal, rules: InstrumentRules, rate: Decimal) -> Decimal:
-    """A buy's `cost` and, on a Token-Fiat pair, the fee it pays on top (as `fill_fee` reckons it)."""
+def _with_fee(session: Session, order: Order, rules: InstrumentRules, cost: Decimal) -> Decimal:
+    """A buy's `cost` and, on a Token-Fiat pair, the fee it pays on top (as `fill_fee` reckons it): at the
+    taker rate for a MARKET order, at the dearer rate for a LIMIT one (it may make or take)."""
+    if not fee_on_top(Side.BUY, rules.fiat_quote):
+        return cost
+    rates = fee_rates(session, order.account_id, order.symbol)
+    rate = rates.taker if order.type is OrderType.MARKET else max(rates.maker, rates.taker)
     fee = fill_fee(Side.BUY, Decimal(0), cost, rate, rules.base_asset, rules.quote_asset, rules.fiat_quote)
-    return cost + fee.amount if fee_on_top(Side.BUY, rules.fiat_quote) else cost
+    return cost + fee.amount
 
 
 def _require_free(session: Session, account_id: str, asset: str, amount: Decimal) -> None:
