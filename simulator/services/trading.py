@@ -7,7 +7,8 @@ balance changes with their ledger entries, and outbox events of a match are writ
 
 Funds: a LIMIT order locks price x quantity of quote (BUY) or its quantity of base (SELL) when placed; a
 MARKET BUY by amount locks the amount; a MARKET order whose cost is known only after the walk (BUY by
-quantity, SELL by amount) locks exactly what its fills use. Fills pay from the locked part; what is left
+quantity, SELL by amount) locks exactly what its fills use. A BUY on a Token-Fiat pair locks its fees too
+(they are paid in the quote, on top: domain.matching.fees). Fills pay from the locked part; what is left
 when the order ends goes back to free.
 """
 
@@ -735,7 +736,7 @@ def _settle_side(
     _pay_from_locked(session, row, paid[1], now_ms)
     change_balance(session, row.account_id, received[0], received[1], FlowType.TRADE, now_ms, row.order_id)
     if fee.amount and fee_on_top(order.side, rules.fiat_quote):
-        fee = replace(fee, amount=_pay_fee_from_locked(session, row, fee.amount, now_ms))
+        fee = replace(fee, amount=_pay_fee_on_top(session, rules, row, fee.amount, now_ms))
     elif fee.amount:
         change_balance(session, row.account_id, fee.asset, -fee.amount, FlowType.FEE, now_ms, row.order_id)
     fill = {
@@ -759,17 +760,21 @@ def _settle_side(
     _outbox_balances(session, row.account_id, (paid[0], received[0], fee.asset), now_ms)
 
 
-def _pay_fee_from_locked(session: Session, row: OrderRecord, fee: Decimal, now_ms: int) -> Decimal:
-    """A Token-Fiat buy's fee, from what the order locked for it; the fee charged. An order resting since
-    a version that did not lock fees holds too little: the rest comes from the free balance, as much of it
-    as there is (a fill never fails)."""
-    from_lock = min(fee, row.locked_left)
-    if from_lock:
-        _pay_from_locked(session, row, from_lock, now_ms, FlowType.FEE)
-    rest = min(fee - from_lock, _balance_row(session, row.account_id, row.locked_asset).free)
-    if rest > 0:
-        change_balance(session, row.account_id, row.locked_asset, -rest, FlowType.FEE, now_ms, row.order_id)
-    return from_lock + max(rest, Decimal(0))
+def _pay_fee_on_top(
+    session: Session, rules: InstrumentRules, row: OrderRecord, fee: Decimal, now_ms: int
+) -> Decimal:
+    """A Token-Fiat buy's fee, from what the order locked for it; the fee charged. An order whose lock does
+    not hold its fees (`_holds_its_fees`) keeps its lock for what its fills cost and pays the fee from the
+    free balance, as much of it as there is: a fill never fails."""
+    if _holds_its_fees(session, rules, row):
+        _pay_from_locked(session, row, fee, now_ms, FlowType.FEE)
+        return fee
+    charged = min(fee, max(_balance_row(session, row.account_id, row.locked_asset).free, Decimal(0)))
+    if charged:
+        change_balance(
+            session, row.account_id, row.locked_asset, -charged, FlowType.FEE, now_ms, row.order_id
+        )
+    return charged
 
 
 def _pay_from_locked(
@@ -840,14 +845,40 @@ def _lock_for_fills(
 
 
 def _with_fee(session: Session, order: Order, rules: InstrumentRules, cost: Decimal) -> Decimal:
-    """A buy's `cost` and, on a Token-Fiat pair, the fee it pays on top (as `fill_fee` reckons it): at the
-    taker rate for a MARKET order, at the dearer rate for a LIMIT one (it may make or take)."""
+    """A buy's `cost` and, on a Token-Fiat pair, the most fee it can pay on top (as `fill_fee` reckons it)."""
     if not fee_on_top(Side.BUY, rules.fiat_quote):
         return cost
-    rates = fee_rates(session, order.account_id, order.symbol)
-    rate = rates.taker if order.type is OrderType.MARKET else max(rates.maker, rates.taker)
+    rate = _highest_rate(order.type, order.time_in_force, fee_rates(session, order.account_id, order.symbol))
     fee = fill_fee(Side.BUY, Decimal(0), cost, rate, rules.base_asset, rules.quote_asset, rules.fiat_quote)
     return cost + fee.amount
+
+
+def _highest_rate(type_: OrderType, time_in_force: TimeInForce, rates: FeeRates) -> Decimal:
+    """The dearest rate an order's fills can pay: a MARKET, IOC or FOK order only takes, a LIMIT_MAKER only
+    makes, a GTC LIMIT may do either."""
+    if type_ is OrderType.LIMIT_MAKER:
+        return rates.maker
+    if type_ is OrderType.MARKET or time_in_force is not TimeInForce.GTC:
+        return rates.taker
+    return max(rates.maker, rates.taker)
+
+
+def _holds_its_fees(session: Session, rules: InstrumentRules, row: OrderRecord) -> bool:
+    """Whether a Token-Fiat buy's lock holds the fees of what it has yet to fill, as `_upfront_lock` makes
+    it. One resting since a version that locked no fees does not (nor one whose rates rose since). Asked
+    at its first fill in a transaction, while its lock and executed quantity still agree."""
+    key = ("holds_its_fees", row.order_id)
+    cache = transaction_cache(session)
+    if key not in cache:
+        if row.amount is not None:  # a MARKET buy by amount
+            unfilled_cost = row.amount - row.executed_quote
+        elif row.price is not None and row.quantity is not None:
+            unfilled_cost = row.price * (row.quantity - row.executed_qty)
+        else:  # a MARKET buy by quantity: locked exactly for its fills, fees included, once they are known
+            return True
+        wanted = _with_fee(session, _to_domain(row), rules, unfilled_cost)
+        cache[key] = row.locked_left >= wanted
+    return bool(cache[key])
 
 
 def _require_free(session: Session, account_id: str, asset: str, amount: Decimal) -> None:

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import update
 
 from simulator import errors
-from simulator.domain.matching.orders import OrderStatus, OrderType, Side
+from simulator.domain.matching.orders import OrderStatus, OrderType, Side, TimeInForce
 from simulator.marketdata.records import Depth, Trade
 from simulator.services import trading
 from simulator.storage import tables
@@ -104,18 +104,55 @@ def test_a_resting_buy_filled_as_maker_pays_its_fee_from_its_lock_and_gets_the_r
     assert balance(db, buyer, "BTC") == (D("2"), D("0"))
 
 
-def test_an_order_resting_without_a_fee_lock_pays_the_fee_from_the_free_balance(db):
-    """An order placed by an earlier version, which locked only price x quantity."""
-    record(db, BOOK, Trade("BTCUSD", T0 + 100, D("94"), D("5"), True, "1"))
+@pytest.mark.parametrize("free_usd", ["1000", "0.1"])
+def test_an_order_resting_without_a_fee_lock_pays_its_fees_from_the_free_balance(db, free_usd):
+    """An order placed by an earlier version, which locked only price x quantity: its lock pays what its
+    fills cost, the free balance their fees (as much as it has; a fill never fails)."""
+    prints = [Trade("BTCUSD", T0 + 100 * n, D("94"), D("1"), True, str(n)) for n in (1, 2)]
+    record(db, BOOK, *prints)
     buyer = account(db, USD="1000")
     order = place(db, T0 + 10, buyer, Side.BUY, OrderType.LIMIT, price=D("95"), quantity=D("2"))
-    fee_lock = D("190") * RATE
     with db.write() as session:  # as that version left it
         session.execute(update(tables.Order).values(locked_left=D("190")))
         balance_row = session.get(tables.Balance, (buyer, "USD"))
-        balance_row.free, balance_row.locked = balance_row.free + fee_lock, D("190")
+        balance_row.free, balance_row.locked = D(free_usd), D("190")
 
-    advance(db, T0 + 200)
+    advance(db, T0 + 300)
 
-    assert [(f.fee_asset, f.fee_amount) for f in fills(db, order.order_id)] == [("USD", fee_lock)]
-    assert balance(db, buyer, "USD") == (D("1000") - D("190") - fee_lock, D("0"))
+    fees = [f.fee_amount for f in fills(db, order.order_id)]
+    if free_usd == "1000":
+        assert fees == [95 * RATE, 95 * RATE]
+    else:  # 0.1425 owed each time: the first takes what the free balance has left, the second nothing
+        assert fees == [D("0.1"), D("0")]
+    assert balance(db, buyer, "USD") == (D(free_usd) - sum(fees), D("0"))
+    assert balance(db, buyer, "BTC") == (D("2"), D("0"))
+
+
+def test_a_buy_locks_its_fee_at_the_dearest_rate_it_can_pay(db):
+    """At VIP 7 BTCUSD costs a maker 0.0003 and a taker 0.00065: a LIMIT_MAKER only makes, an IOC only
+    takes, a GTC order may do either."""
+    record(db, BOOK)
+    buyer = account(db, USD="1000")
+    with db.write() as session:
+        session.execute(update(tables.User).values(vip_level=7))
+    locks = {}
+    for type_, tif in ((OrderType.LIMIT_MAKER, TimeInForce.GTC), (OrderType.LIMIT, TimeInForce.GTC)):
+        order = place(db, T0 + 10, buyer, Side.BUY, type_, time_in_force=tif, price=D("95"), quantity=D("1"))
+        with db.read() as session:
+            locks[type_, tif] = session.get(tables.Order, order.order_id).locked_left
+    assert locks == {
+        (OrderType.LIMIT_MAKER, TimeInForce.GTC): D("95") * (1 + D("0.0003")),
+        (OrderType.LIMIT, TimeInForce.GTC): D("95") * (1 + D("0.00065")),
+    }
+    free_before = balance(db, buyer, "USD")[0]
+    place(
+        db,
+        T0 + 20,
+        buyer,
+        Side.BUY,
+        OrderType.LIMIT,
+        time_in_force=TimeInForce.IOC,
+        price=D("101"),
+        quantity=D("1"),
+    )
+    assert balance(db, buyer, "USD")[0] == free_before - D("101") * (1 + D("0.00065"))
