@@ -733,10 +733,12 @@ def _settle_side(
         paid, received = (rules.quote_asset, quote), (rules.base_asset, qty)
     else:
         paid, received = (rules.base_asset, qty), (rules.quote_asset, quote)
+    on_top = bool(fee.amount) and fee_on_top(order.side, rules.fiat_quote)
+    fee_from_lock = on_top and _holds_its_fees(session, rules, row)  # before this fill pays anything
     _pay_from_locked(session, row, paid[1], now_ms)
     change_balance(session, row.account_id, received[0], received[1], FlowType.TRADE, now_ms, row.order_id)
-    if fee.amount and fee_on_top(order.side, rules.fiat_quote):
-        fee = replace(fee, amount=_pay_fee_on_top(session, rules, row, fee.amount, now_ms))
+    if on_top:
+        fee = replace(fee, amount=_pay_fee_on_top(session, row, fee.amount, fee_from_lock, now_ms))
     elif fee.amount:
         change_balance(session, row.account_id, fee.asset, -fee.amount, FlowType.FEE, now_ms, row.order_id)
     fill = {
@@ -761,12 +763,12 @@ def _settle_side(
 
 
 def _pay_fee_on_top(
-    session: Session, rules: InstrumentRules, row: OrderRecord, fee: Decimal, now_ms: int
+    session: Session, row: OrderRecord, fee: Decimal, from_lock: bool, now_ms: int
 ) -> Decimal:
     """A Token-Fiat buy's fee, from what the order locked for it; the fee charged. An order whose lock does
     not hold its fees (`_holds_its_fees`) keeps its lock for what its fills cost and pays the fee from the
     free balance, as much of it as there is: a fill never fails."""
-    if _holds_its_fees(session, rules, row):
+    if from_lock:
         _pay_from_locked(session, row, fee, now_ms, FlowType.FEE)
         return fee
     charged = min(fee, max(_balance_row(session, row.account_id, row.locked_asset).free, Decimal(0)))
@@ -866,7 +868,8 @@ def _highest_rate(type_: OrderType, time_in_force: TimeInForce, rates: FeeRates)
 def _holds_its_fees(session: Session, rules: InstrumentRules, row: OrderRecord) -> bool:
     """Whether a Token-Fiat buy's lock holds the fees of what it has yet to fill, as `_upfront_lock` makes
     it. One resting since a version that locked no fees does not (nor one whose rates rose since). Asked
-    at its first fill in a transaction, while its lock and executed quantity still agree."""
+    at its first fill in a transaction, before that fill pays anything, while its lock and executed quantity
+    still agree."""
     key = ("holds_its_fees", row.order_id)
     cache = transaction_cache(session)
     if key not in cache:

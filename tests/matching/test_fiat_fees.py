@@ -104,6 +104,40 @@ def test_a_resting_buy_filled_as_maker_pays_its_fee_from_its_lock_and_gets_the_r
     assert balance(db, buyer, "BTC") == (D("2"), D("0"))
 
 
+def test_a_buy_pays_its_fees_from_its_lock_while_it_works_and_nothing_from_free(db):
+    """Funded with exactly cost and fee: every fill's fee comes out of the lock, the free balance stays 0."""
+    prints = [Trade("BTCUSD", T0 + 100 * n, D("94"), D("1"), True, str(n)) for n in (1, 2)]
+    record(db, BOOK, *prints)
+    buyer = account(db, USD=str(D("190") * (1 + RATE)))
+    order = place(db, T0 + 10, buyer, Side.BUY, OrderType.LIMIT, price=D("95"), quantity=D("2"))
+
+    advance(db, T0 + 150)  # the first print: half filled
+    assert balance(db, buyer, "USD") == (D("0"), D("190") * (1 + RATE) - D("95") * (1 + RATE))
+    advance(db, T0 + 250)
+
+    assert [f.fee_amount for f in fills(db, order.order_id)] == [95 * RATE, 95 * RATE]
+    assert balance(db, buyer, "USD") == (D("0"), D("0"))
+    assert balance(db, buyer, "BTC") == (D("2"), D("0"))
+
+
+@pytest.mark.parametrize(
+    ("type_", "fields"),
+    [
+        (OrderType.LIMIT, {"price": D("102"), "quantity": D("2")}),  # takes two levels, as the taker
+        (OrderType.MARKET, {"amount": D("203")}),
+    ],
+)
+def test_a_taker_buy_funded_exactly_pays_every_fee(db, type_, fields):
+    record(db, BOOK)
+    buyer = account(
+        db, USD=str(D("203") * (1 + RATE)) if type_ is OrderType.MARKET else str(D("204") * (1 + RATE))
+    )
+    order = place(db, T0 + 10, buyer, Side.BUY, type_, **fields)
+
+    assert [f.fee_amount for f in fills(db, order.order_id)] == [101 * RATE, 102 * RATE]
+    assert sum(e[2] for e in ledger(db, buyer) if e[1] == FEE) == -203 * RATE
+
+
 @pytest.mark.parametrize("free_usd", ["1000", "0.1"])
 def test_an_order_resting_without_a_fee_lock_pays_its_fees_from_the_free_balance(db, free_usd):
     """An order placed by an earlier version, which locked only price x quantity: its lock pays what its
