@@ -13,6 +13,7 @@ from flask import Flask
 
 from simulator.domain.matching.orders import OrderType, Side
 from simulator.marketdata.records import Trade
+from simulator.services import clock
 from simulator.storage import tables
 from tests.conftest import Signer
 from tests.http.test_account import credit
@@ -158,13 +159,21 @@ def test_symbols_lists_those_symbols_in_symbol_order_once_each(client, signer):
     assert [entry["symbol"] for entry in body["data"]] == ["ETHUSDT", "USDTUSD"]
 
 
-def test_an_unknown_symbol_is_instrument_not_found(client, signer):
+def test_an_unknown_symbol_is_instrument_not_found_before_the_market_catches_up(client, account, signer):
+    app = client.application
+    record(app, book("BTCUSDT", NOW - 1000), Trade("BTCUSDT", NOW + 500, D("90"), D("1"), True, "1"))
+    place(app, NOW, account["accountId"], Side.BUY, OrderType.LIMIT, price=D("95"), quantity=D("0.1"))
+    with database_of(app).write() as session:  # the clock moves past the print; nothing applied yet
+        clock.write_clock(session, clock.read_clock(session).advanced(1_000, 0))
+
     response = vip_info(client, signer, symbols="BTCUSDT,DOGEUSDT")
 
     assert (response.status_code, response.get_json()) == (
         400,
         {"code": "0201", "msg": "Instrument not found"},
     )
+    with database_of(app).read() as session:
+        assert session.query(tables.Fill).count() == 0  # the refusal wrote nothing
 
 
 @pytest.mark.parametrize("symbols", ["", "BTCUSDT,", ",", "BTCUSDT,,ETHUSDT"])
