@@ -97,8 +97,11 @@ def catch_up(
     """Bring the market up to the clock's now before a request reads or trades: every symbol (or those of
     `symbols`) whose resting orders, or orders and cancels on their way, are behind now; and the deposits,
     withdrawals and fiat orders due by now. Symbols already at now cost one read and take no write lock.
-    Read what changed in a transaction begun after this."""
+    Read what changed in a transaction begun after this. A symbol the venue does not list raises
+    InstrumentNotFound before anything is written."""
     with database.read() as session:
+        for symbol in symbols or ():
+            trading.instrument_row(session, symbol)
         clock = read_clock(session)
         now = clock.now_ms(transport_now_ms)
         built = engine(session, settings, clock)

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from simulator.http.state import EXTENSION
+from simulator.services import clock
 from simulator.storage import tables
 from tests.conftest import Signer, admin_headers
 
@@ -243,6 +244,19 @@ def test_an_admin_can_fail_a_deposit_before_it_is_credited(client, account, sign
 
 
 # ---- address authentication -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/quote/v1/depth", "/quote/v1/trades", "/quote/v1/ticker/24hr"])
+def test_a_quote_of_an_unknown_symbol_moves_nothing_on(client, app, account, signer, path):
+    made = deposit(client, account, coin="USDT", chainType="ETH", quantity="100")
+    with app.extensions[EXTENSION].database.write() as session:  # the deposit is due; nothing applied yet
+        clock.write_clock(session, clock.read_clock(session).advanced(USDT_ETH_CONFIRMATION_MS, 0))
+
+    response = client.get(path, query_string={"symbol": "DOGEUSDT"})
+
+    assert (response.status_code, response.get_json()["code"]) == (400, "0201")
+    with app.extensions[EXTENSION].database.read() as session:
+        assert session.get(tables.Deposit, made["id"]).status == 8  # still waiting: the refusal wrote nothing
 
 
 def test_a_deposit_waiting_for_address_authentication_moves_on_after_the_declaration(client, account, signer):
