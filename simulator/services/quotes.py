@@ -120,9 +120,8 @@ def recent_trades(
     database: Database, settings: Settings, transport_ms: int, symbol: str, limit: int
 ) -> list[Print]:
     """GET /quote/v1/trades: the `limit` newest prints at or before now, oldest first."""
-    now = market.catch_up(database, settings, transport_ms, [symbol])
+    now = market.catch_up(database, settings, transport_ms, [symbol])  # 0201 for an unlisted symbol
     with database.read() as session:
-        trading.instrument_rules(session, symbol)
         return _latest_prints(session, symbol, now.now_ms, now.engine.timeline, limit)
 
 
