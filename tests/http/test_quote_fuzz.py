@@ -17,7 +17,9 @@ from tests.http.test_orders_fuzz import INTEGERS, TEXT, counts
 
 T0 = 1_700_000_000_000
 DOCUMENTED = {row.code for row in DOCUMENTED_ERRORS}
-SYMBOLS = st.one_of(st.sampled_from(["BTCUSDT", "ETHUSDT", "BTCUSD", "btcusdt", "NOPE", "BTCUSDT,ETHUSDT"]), TEXT)
+SYMBOLS = st.one_of(
+    st.sampled_from(["BTCUSDT", "ETHUSDT", "BTCUSD", "btcusdt", "NOPE", "BTCUSDT,ETHUSDT"]), TEXT
+)
 FIELDS = {
     "symbol": SYMBOLS,
     "symbols": SYMBOLS,
@@ -50,7 +52,9 @@ def app(make_app):
     recorded = (
         Depth("BTCUSDT", T0 - 100, ((D("36000"), D("1")),), ((D("36010"), D("1")),)),
         Trade("BTCUSDT", T0 - 50, D("36005"), D("0.5"), True, "1"),
-        Kline("BTCUSDT", "1m", T0 - 120_000, T0 - 60_001, D("36000"), D("36020"), D("35990"), D("36005"), D("3")),
+        Kline(
+            "BTCUSDT", "1m", T0 - 120_000, T0 - 60_001, D("36000"), D("36020"), D("35990"), D("36005"), D("3")
+        ),
     )
     with database.engine.begin() as connection:
         writer = StoreWriter(connection, source_id(connection, "test", "fuzz"), "test")
