@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from simulator.storage import pending, statements
 from simulator.storage.tables import Base
+from simulator.storage.transaction import forget_transaction
 
 SQLITE_BUSY_TIMEOUT_S = 30
 SQLITE_MMAP_BYTES = 1 << 30
@@ -32,21 +33,44 @@ class Database:
     # Other processes still meet the busy handler.
     write_queue: AbstractContextManager[Any] = field(default_factory=nullcontext)
 
+    # Sessions between transactions, kept to be used again: making one and ending it cost more than the
+    # SQLite transaction it serves (a third of an empty transaction's 60 µs).
+    _idle_writers: list[Session] = field(default_factory=list)
+    _idle_readers: list[Session] = field(default_factory=list)
+
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One write transaction; on SQLite it starts with BEGIN IMMEDIATE so that read-then-write
         sequences (balance checks) are serialised instead of failing with SQLITE_BUSY at commit."""
-        with self.write_queue, self.writer.begin() as session:
+        with self.write_queue, _transaction(self.writer, self._idle_writers) as session:
             yield session
 
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A read-only transaction: a consistent snapshot that never blocks writers (WAL)."""
-        with self.reader.begin() as session:
+        with _transaction(self.reader, self._idle_readers) as session:
             yield session
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+@contextmanager
+def _transaction(factory: sessionmaker[Session], idle: list[Session]) -> Iterator[Session]:
+    """A transaction on an idle session of `factory` (a new one when none is idle), committed when the
+    block ends, rolled back if it raises; the session, emptied, is idle again afterwards. Taking from and
+    giving back to the list are single operations under the GIL: no two threads get the same session."""
+    try:
+        session = idle.pop()
+    except IndexError:  # none idle (or another thread took the last one since)
+        session = factory()
+    try:
+        with session.begin():
+            yield session
+    finally:
+        session.close()
+        forget_transaction(session)
+        idle.append(session)
 
 
 def open_database(url: str) -> Database:

@@ -28,3 +28,9 @@ def transaction_cached(session: Session, key: Any, compute: Callable[[], T]) -> 
     if key not in cache:
         cache[key] = compute()
     return cache[key]
+
+
+def forget_transaction(session: Session) -> None:
+    """Drop what the session's last transaction kept (`transaction_cache`): the session is kept for the
+    next one, and its records and statements driver are of no use to it."""
+    session.info.pop(_KEY, None)

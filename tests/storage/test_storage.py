@@ -22,6 +22,7 @@ from simulator.storage import tables
 from simulator.storage.db import Database, open_database
 from simulator.storage.ids import ID_BASE, next_id
 from simulator.storage.seed import ensure_seeded
+from simulator.storage.transaction import transaction_cache
 from tests.storage.conftest import NOW_MS, new_account
 
 THREADS = 8
@@ -202,6 +203,69 @@ def test_reader_is_not_blocked_by_an_open_writer(database):
         assert seen is not None
         assert seen.free == Decimal("5")  # the writer's uncommitted change is invisible
         assert coins > 0
+
+
+# --- sessions kept between transactions ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("session_kind", ["write", "read"])
+def test_a_session_is_used_again_and_keeps_nothing_of_its_last_transaction(database, session_kind):
+    account_id = new_account(database, USDT="5")
+    with getattr(database, session_kind)() as first:
+        balance = first.get(tables.Balance, (account_id, "USDT"))
+        transaction_cache(first)["mark"] = True
+    assert not first.info  # what the transaction kept went with it
+
+    with getattr(database, session_kind)() as second:
+        assert second is first
+        assert balance not in second  # the row read before is detached, not carried over
+        assert "mark" not in transaction_cache(second)
+        assert second.get(tables.Balance, (account_id, "USDT")).free == Decimal("5")
+
+
+def test_a_transaction_inside_another_gets_a_session_of_its_own(database):
+    with database.read() as outer, database.read() as inner, database.write() as writer:
+        assert len({id(outer), id(inner), id(writer)}) == 3
+        assert inner.scalar(select(func.count()).select_from(tables.Coin)) > 0
+    with database.read() as again:
+        assert again in (outer, inner)
+
+
+def test_a_session_whose_transaction_failed_serves_the_next_one(database):
+    account_id = new_account(database, USDT="5")
+    with pytest.raises(Boom):
+        with database.write() as failed:
+            accounts.change_balance(
+                failed, account_id, "USDT", Decimal("3"), FlowType.CUSTODY_DEPOSIT, NOW_MS
+            )
+            failed.flush()
+            raise Boom
+
+    with database.write() as session:
+        assert session is failed
+        accounts.change_balance(session, account_id, "USDT", Decimal("1"), FlowType.CUSTODY_DEPOSIT, NOW_MS)
+    assert read_balance(database, account_id, "USDT").free == Decimal("6")
+    assert [entry.change for entry in ledger(database, account_id, "USDT")] == [Decimal("5"), Decimal("1")]
+
+
+def test_concurrent_transactions_never_share_a_session(database):
+    in_use: set[int] = set()
+    shared: list[int] = []
+    guard = threading.Lock()
+
+    def transact(index: int) -> None:
+        for _ in range(50):
+            with database.read() as session:
+                with guard:
+                    if id(session) in in_use:
+                        shared.append(id(session))
+                    in_use.add(id(session))
+                session.scalar(select(func.count()).select_from(tables.Coin))
+                with guard:
+                    in_use.discard(id(session))
+
+    run_threads(THREADS, transact)
+    assert shared == []
 
 
 # --- seeding ----------------------------------------------------------------------------------------------
