@@ -35,8 +35,8 @@ class Database:
 
     # Sessions between transactions, kept to be used again: making one and ending it cost more than the
     # SQLite transaction it serves (a third of an empty transaction's 60 µs).
-    _idle_writers: list[Session] = field(default_factory=list)
-    _idle_readers: list[Session] = field(default_factory=list)
+    _idle_writers: list[Session] = field(default_factory=list, init=False, repr=False)
+    _idle_readers: list[Session] = field(default_factory=list, init=False, repr=False)
 
     @contextmanager
     def write(self) -> Iterator[Session]:
