@@ -219,14 +219,8 @@ _KEY_BY_ID = statements.prepare(
 
 def find_key(session: Session, api_key: str) -> KeyIdentity | None:
     """Every signed request asks. Keys are created and never changed, so one found is kept for the process
-    (`statements.written_once`)."""
-    known = statements.written_once(session, "api_keys")
-    identity = known.get(api_key)
-    if identity is None:
-        identity = _read_key(session, api_key)
-        if identity is not None:
-            known[api_key] = identity
-    return identity
+    (`statements.read_once`)."""
+    return statements.read_once(session, "api_keys", api_key, lambda: _read_key(session, api_key))
 
 
 def _read_key(session: Session, api_key: str) -> KeyIdentity | None:

@@ -292,13 +292,14 @@ def instrument_rules(session: Session, symbol: str) -> InstrumentRules:
 def instrument_row(session: Session, symbol: str) -> Any:
     """The instrument's columns; raises InstrumentNotFound. Instruments are written once, when the database
     is seeded, so a row read is kept for as long as the process has the database open."""
-    known = statements.written_once(session, "instruments")
-    row = known.get(symbol)
+    row = statements.read_once(
+        session,
+        "instruments",
+        symbol,
+        lambda: statements.run(session, _INSTRUMENT, {"symbol": symbol}, flush=False).first(),
+    )
     if row is None:
-        row = statements.run(session, _INSTRUMENT, {"symbol": symbol}, flush=False).first()
-        if row is None:
-            raise errors.InstrumentNotFound()
-        known[symbol] = row
+        raise errors.InstrumentNotFound()
     return row
 
 

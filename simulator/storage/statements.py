@@ -23,7 +23,7 @@ import weakref
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Dialect, Executable
 from sqlalchemy.orm import Session
@@ -32,6 +32,7 @@ from simulator.storage import pending
 from simulator.storage.transaction import transaction_cache
 
 Processor = Callable[[Any], Any]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,13 +83,19 @@ def connection(session: Session, *, flush: bool = True) -> Driver:
 _DRIVER = "statements_driver"
 
 
-def written_once(session: Session, kind: str) -> dict[Any, Any]:
-    """A dict that lives as long as the process has the session's database open, for rows that never change
-    once written (instruments, API keys): each is read once, not once a request. Only rows found go in: one
-    missing now may be written by another process later. A row of such a kind must never be updated or
-    deleted; if one ever is, its cache must go."""
+def read_once(session: Session, kind: str, key: Any, read: Callable[[], T | None]) -> T | None:
+    """The row of `kind` at `key`, kept for as long as the process has the session's database open: for
+    rows that never change once written (instruments, API keys), read once (`read()`), not once a request.
+    Only rows found are kept: one missing now may be written by another process later. A row of such a kind
+    must never be updated or deleted; if one ever is, its cache must go."""
     engine = connection(session, flush=False).engine
-    return _WRITTEN_ONCE.setdefault(engine, {}).setdefault(kind, {})
+    known = _WRITTEN_ONCE.setdefault(engine, {}).setdefault(kind, {})
+    found = known.get(key)
+    if found is None:
+        found = read()
+        if found is not None:
+            known[key] = found
+    return found
 
 
 _WRITTEN_ONCE: weakref.WeakKeyDictionary[Any, dict[str, dict[Any, Any]]] = weakref.WeakKeyDictionary()
