@@ -84,16 +84,27 @@ def create_batch() -> dict[str, Any]:
     address = request.remote_addr or ""
     current_sim().limits.count_order(g.signed.identity.api_key, address, g.signed.transport_ms, len(items))
     account_id = g.signed.identity.account_id
-    symbol = _batch_symbol(items)
-    results = [_batch_item(item, account_id, symbol) for item in items]
+    parsed = [_batch_params(item) for item in items]
+    symbol = _batch_symbol(parsed)
+    results = [_batch_item(params, account_id, symbol) for params in parsed]
     return {"code": 0, "result": results, "concentration": ""}
 
 
-def _batch_symbol(items: list[Any]) -> str | None:
+def _batch_params(item: Any) -> Params | errors.ApiError:
+    """An order of the batch as parameters, or why it has none (it answers for itself)."""
+    try:
+        return params_of(item)
+    except errors.ApiError as refused:
+        return refused
+
+
+def _batch_symbol(parsed: list[Params | errors.ApiError]) -> str | None:
     """The batch's one symbol: the first an order names (an order naming none answers for itself)."""
-    for item in items:
+    for params in parsed:
+        if isinstance(params, errors.ApiError):
+            continue
         try:
-            symbol = params_of(item).optional_text("symbol")
+            symbol = params.optional_text("symbol")
         except errors.ApiError:
             continue
         if symbol is not None:
@@ -101,9 +112,12 @@ def _batch_symbol(items: list[Any]) -> str | None:
     return None
 
 
-def _batch_item(item: Any, account_id: str, batch_symbol: str | None) -> dict[str, Any]:
+def _batch_item(
+    params: Params | errors.ApiError, account_id: str, batch_symbol: str | None
+) -> dict[str, Any]:
+    if isinstance(params, errors.ApiError):
+        return params.body()
     try:
-        params = params_of(item)
         new = new_order(params, account_id).order
         if new.symbol != batch_symbol:
             raise errors.IllegalParameter(name="symbol")  # one symbol per batch
