@@ -33,7 +33,7 @@ def main() -> None:
 @settings_options
 @click.option("--host", help="Address to bind (default 127.0.0.1).")
 @click.option("--port", type=int, help="Port to bind (default 8000; 0 picks a free one).")
-@click.option("--workers", type=int, help="Worker processes; more than 1 runs gunicorn.")
+@click.option("--workers", type=int, help="gunicorn worker processes (default 1).")
 @click.option("--admin-token", help="X-SIM-ADMIN-TOKEN value (default: generated and printed).")
 @click.option(
     "--clock", "clock_mode", type=click.Choice(CLOCK_MODES), help="Market clock mode (default live)."

@@ -1,8 +1,15 @@
-"""Serving: gunicorn, `settings.workers` processes of `settings.threads` threads each (gthread).
+"""Serving: gunicorn, `settings.workers` processes, each serving its connections with gevent's greenlets
+(`worker_class` gevent, the default) or with a pool of `settings.threads` threads (gthread).
 
-One worker is the default. Werkzeug's development server is not used: it closes the connection after every
-response (Connection: close), so each request of a bot's keep-alive session paid for a new TCP connection
-and a new thread, on both sides. gunicorn keeps connections alive and serves from a fixed pool of threads.
+Werkzeug's development server is not used: it closes the connection after every response (Connection:
+close), so each request of a bot's keep-alive session paid for a new TCP connection and a new thread, on
+both sides. gunicorn keeps connections alive.
+
+gevent is the default because a worker then runs its requests on one thread and switches between them only
+while one waits for the network. With a pool of threads, every SQLite call let another request's thread
+take the GIL and then had to win it back, which cost a resting LIMIT order a third of its throughput under
+concurrent clients (README, "Benchmark"). The price: a request that computes for long (a large klines
+roll-up) holds up the worker's other connections until it is done, where gthread would share the CPU.
 
 The base URL and the admin token are printed once the socket is bound (port 0 picks a free port, and the
 URL shows the one picked); SIGTERM and Ctrl-C stop the server cleanly.
@@ -20,6 +27,9 @@ from simulator.settings import Settings
 
 Announce = Callable[[str, Settings], None]
 
+# The `worker_class` setting's values, and what gunicorn is told for each.
+WORKER_CLASSES_FOR_GUNICORN = {"gevent": "simulator.gevent_worker.GeventWorker", "gthread": "gthread"}
+
 
 def run_gunicorn(settings: Settings, announce: Announce) -> None:
     """Serve until stopped; each worker builds its own app (and database engine) after the fork."""
@@ -31,8 +41,8 @@ def run_gunicorn(settings: Settings, announce: Announce) -> None:
         def load_config(self) -> None:
             self.cfg.set("bind", f"{_bind_host(settings.host)}:{settings.port}")
             self.cfg.set("workers", settings.workers)
+            self.cfg.set("worker_class", WORKER_CLASSES_FOR_GUNICORN[settings.worker_class])
             self.cfg.set("threads", settings.threads)
-            self.cfg.set("worker_class", "gthread")
             self.cfg.set("graceful_timeout", 5)
             # gunicorn 23+ opens a control socket at one fixed per-user path; two simulators would collide.
             if "control_socket_disable" in self.cfg.settings:

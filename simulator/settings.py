@@ -15,6 +15,7 @@ from typing import Any
 ENV_PREFIX = "HASHKEY_SIM_"
 CLOCK_MODES = ("live", "replay")
 TIMESTAMP_CLOCKS = ("either", "transport", "market")
+WORKER_CLASSES = ("gevent", "gthread")
 DEFAULT_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 
@@ -81,7 +82,13 @@ class Settings:
     host: str = field(default="127.0.0.1", metadata=_parser(str, "address serve binds to"))
     port: int = field(default=8000, metadata=_parser(_non_negative_int, "port serve binds to (0: any free)"))
     workers: int = field(default=1, metadata=_parser(_positive_int, "worker processes for serve"))
-    threads: int = field(default=8, metadata=_parser(_positive_int, "threads per gunicorn worker"))
+    worker_class: str = field(
+        default="gevent",
+        metadata=_parser(_choice(*WORKER_CLASSES), "how serve workers serve connections: gevent or gthread"),
+    )
+    threads: int = field(
+        default=8, metadata=_parser(_positive_int, "threads per worker when worker_class is gthread")
+    )
     admin_token: str | None = field(
         default=None,
         metadata=_parser(str, "X-SIM-ADMIN-TOKEN value; generated and printed by serve when unset"),

@@ -39,6 +39,7 @@ def test_defaults_when_no_source_sets_anything():
         None,
     )
     assert (settings.clock_mode, settings.clock_speed, settings.rate_limits) == ("live", Decimal(1), True)
+    assert (settings.workers, settings.worker_class, settings.threads) == (1, "gevent", 8)
     assert settings.fixtures == str(DEFAULT_FIXTURES)
 
 
@@ -233,6 +234,7 @@ def test_command_line_values_are_converted_too():
         ({"HASHKEY_SIM_CLOCK_SPEED": "NaN"}, "HASHKEY_SIM_CLOCK_SPEED (environment)"),
         ({"HASHKEY_SIM_CLOCK_SPEED": "fast"}, "HASHKEY_SIM_CLOCK_SPEED (environment)"),
         ({"HASHKEY_SIM_WORKERS": "0"}, "HASHKEY_SIM_WORKERS (environment)"),
+        ({"HASHKEY_SIM_WORKER_CLASS": "sync"}, "HASHKEY_SIM_WORKER_CLASS (environment)"),
         ({"HASHKEY_SIM_TIMESTAMP_CLOCK": "wall"}, "HASHKEY_SIM_TIMESTAMP_CLOCK (environment)"),
         ({"HASHKEY_SIM_CLOCK_START": "soon"}, "HASHKEY_SIM_CLOCK_START (environment)"),
     ],
@@ -245,6 +247,7 @@ def test_command_line_values_are_converted_too():
         "speed NaN",
         "speed word",
         "workers 0",
+        "worker_class sync",
         "timestamp_clock wall",
         "clock_start word",
     ],

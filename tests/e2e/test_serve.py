@@ -8,6 +8,7 @@ import hmac
 import http.client
 import os
 import queue
+import re
 import signal
 import socket
 import subprocess
@@ -24,6 +25,9 @@ import requests
 pytestmark = pytest.mark.e2e
 
 ADMIN_TOKEN = "e2e-token"
+WORKER_CLASS_NAMES = {"gevent": "simulator.gevent_worker.GeventWorker", "gthread": "gthread"}
+# What must not appear in the log of a clean stop: tracebacks, ignored exceptions, warnings, errors.
+UNCLEAN_STOP = re.compile(r"Traceback|Exception ignored|Warning|\[(ERROR|WARNING|CRITICAL)\]")
 ANNOUNCE = "hashkey-sim serving "
 STARTUP_LIMIT_S = 20
 HTTP_TIMEOUT_S = 10
@@ -32,9 +36,9 @@ HTTP_TIMEOUT_S = 10
 class Server:
     """A `hashkey-sim serve` subprocess whose merged stdout/stderr is drained by a thread into a queue."""
 
-    def __init__(self, args: list[str], tmp_path: Path) -> None:
+    def __init__(self, args: list[str], tmp_path: Path, settings_env: dict[str, str] | None = None) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("HASHKEY_SIM_")}
-        env["PYTHONUNBUFFERED"] = "1"
+        env.update(settings_env or {}, PYTHONUNBUFFERED="1")
         self.process = subprocess.Popen(
             [str(Path(sys.executable).parent / "hashkey-sim"), "serve", *args],
             stdout=subprocess.PIPE,
@@ -101,9 +105,11 @@ class Server:
 def start_server(tmp_path: Path) -> Iterator[Any]:
     servers: list[Server] = []
 
-    def start(*args: str) -> Server:
+    def start(*args: str, settings_env: dict[str, str] | None = None) -> Server:
         server = Server(
-            ["--db", f"sqlite:///{tmp_path}/e2e.db", "--admin-token", ADMIN_TOKEN, *args], tmp_path
+            ["--db", f"sqlite:///{tmp_path}/e2e.db", "--admin-token", ADMIN_TOKEN, *args],
+            tmp_path,
+            settings_env,
         )
         servers.append(server)
         return server
@@ -217,21 +223,36 @@ def test_server_refuses_an_unsigned_request(one_worker_server):
     assert response.json()["code"] == "0001"
 
 
-def test_server_stops_cleanly_on_sigterm(one_worker_server):
-    server, base_url = one_worker_server
-    assert requests.get(f"{base_url}/api/v1/ping", timeout=HTTP_TIMEOUT_S).status_code == 200
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "ctrl-c"])
+@pytest.mark.parametrize("worker_class", ["gevent", "gthread"])
+def test_server_stops_cleanly_with_a_client_connected(start_server, worker_class, signum):
+    server = start_server("--port", "0", settings_env={"HASHKEY_SIM_WORKER_CLASS": worker_class})
+    base_url = server.wait_for_announce()
+    with requests.Session() as bot:  # keeps its connection open, idle, while the server stops
+        assert bot.get(f"{base_url}/api/v1/ping", timeout=HTTP_TIMEOUT_S).status_code == 200
 
-    return_code = server.stop(within_s=10)
-
-    assert return_code == 0, server.transcript()
-
-
-def test_server_stops_cleanly_on_ctrl_c(one_worker_server):
-    server, _ = one_worker_server
-
-    return_code = server.stop(within_s=10, signum=signal.SIGINT)
+        return_code = server.stop(within_s=10, signum=signum)
 
     assert return_code == 0, server.transcript()
+    assert f"Using worker: {WORKER_CLASS_NAMES[worker_class]}\n" in server.transcript()
+    assert not [line for line in server.output if UNCLEAN_STOP.search(line)], server.transcript()
+
+
+def test_clients_that_send_half_a_request_do_not_hold_up_the_others(one_worker_server):
+    """More stalled clients than gthread's default 8 threads: each would hold a thread until the request
+    completes. The default worker waits for all of them at once and answers everyone else."""
+    _, base_url = one_worker_server
+    host, port = base_url.removeprefix("http://").split(":")
+    stalled = [socket.create_connection((host, int(port)), timeout=HTTP_TIMEOUT_S) for _ in range(20)]
+    try:
+        for connection in stalled:  # headers without the blank line that ends them: never complete
+            connection.sendall(b"GET /api/v1/ping HTTP/1.1\r\nHost: localhost\r\n")
+        answers = [requests.get(f"{base_url}/api/v1/time", timeout=HTTP_TIMEOUT_S) for _ in range(5)]
+    finally:
+        for connection in stalled:
+            connection.close()
+
+    assert [answer.status_code for answer in answers] == [200] * 5
 
 
 def test_replay_clock_flags_set_the_market_clock(start_server):
