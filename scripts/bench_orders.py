@@ -2,8 +2,8 @@
 each next to GET /api/v1/ping measured in the same run, against the same `hashkey-sim serve` process.
 
 The server is started as a user starts it: `hashkey-sim serve` (`python -m simulator serve` without the
-console script) on a free loopback port, a temp SQLite database, `--workers` and `--threads` (the same for
-every phase; --threads unset leaves the server's default),
+console script) on a free loopback port, a temp SQLite database, `--workers`, `--worker-class` and
+`--threads` (the same for every phase; --worker-class and --threads unset leave the server's defaults),
 an admin token, rate limits off (`HASHKEY_SIM_RATE_LIMITS=false`: the limits would refuse a benchmark),
 no demo data, and a replay clock at speed 0 started inside the recording written beforehand. --clients
 threads each own a keep-alive `requests` session and one account per 300 LIMIT orders they place in a
@@ -32,8 +32,8 @@ Latency is per request, measured by the client around the HTTP call; throughput 
 work too (client threads and server share the machine's CPUs). A default run takes about 25 seconds on the
 2-CPU development machine, most of it the MARKET phases; --quick is a smoke run of a few seconds.
 
-    python scripts/bench_orders.py [--orders 1000] [--clients 8] [--workers 1] [--threads N] [--repeat 3]
-                                   [--quick]
+    python scripts/bench_orders.py [--orders 1000] [--clients 8] [--workers 1] [--worker-class gevent|gthread]
+                                   [--threads N] [--repeat 3] [--quick]
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(folder)
         snapshots = options.repeat * (1 + batches)
         levels = write_recording(work / "bench.db", snapshots, options.clients)
-        server = Server(work, options.workers, options.threads)
+        server = Server(work, options.workers, options.worker_class, options.threads)
         try:
             base_url = server.start()
             print(
@@ -123,6 +123,11 @@ def parse_options(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--orders", type=int, default=1000, help="requests per phase (ping, LIMIT, MARKET)")
     parser.add_argument("--clients", type=int, default=8, help="concurrent client threads")
     parser.add_argument("--workers", type=int, default=1, help="serve --workers: gunicorn processes")
+    parser.add_argument(
+        "--worker-class",
+        choices=("gevent", "gthread"),
+        help="the worker_class setting of serve (default: its default)",
+    )
     parser.add_argument("--threads", type=int, help="the threads setting of serve (default: its default)")
     parser.add_argument(
         "--repeat", type=int, default=3, help="run the three phases this many times; the best is reported"
@@ -177,12 +182,18 @@ class Server:
     """`hashkey-sim serve` in a subprocess; its output is drained by a thread (the last lines are kept for
     an error message), the base URL read from its announce line."""
 
-    def __init__(self, work: Path, workers: int, threads: int | None = None) -> None:
+    def __init__(
+        self, work: Path, workers: int, worker_class: str | None = None, threads: int | None = None
+    ) -> None:
         self.work = work
         self.workers = workers
-        self.threads = threads
+        self.settings_env = {}  # settings without a serve flag
         self.kind = f"gunicorn, {workers} process{'' if workers == 1 else 'es'}"
+        if worker_class is not None:
+            self.settings_env["HASHKEY_SIM_WORKER_CLASS"] = worker_class
+            self.kind += f", {worker_class}"
         if threads is not None:
+            self.settings_env["HASHKEY_SIM_THREADS"] = str(threads)
             self.kind += f", threads {threads}"
         self.process: subprocess.Popen[str] | None = None
         self.tail: collections.deque[str] = collections.deque(maxlen=40)
@@ -191,8 +202,7 @@ class Server:
     def start(self) -> str:
         env = {k: v for k, v in os.environ.items() if not k.startswith("HASHKEY_SIM_")}
         env.update(PYTHONUNBUFFERED="1", HASHKEY_SIM_RATE_LIMITS="false", HASHKEY_SIM_DEMO_DATA="false")
-        if self.threads is not None:  # a setting without a serve flag
-            env["HASHKEY_SIM_THREADS"] = str(self.threads)
+        env.update(self.settings_env)
         args = [
             "serve",
             *("--db", f"sqlite:///{self.work / 'bench.db'}", "--admin-token", ADMIN_TOKEN),
