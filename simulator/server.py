@@ -39,14 +39,9 @@ def run_gunicorn(settings: Settings, announce: Announce) -> None:
 
     class SimulatorApplication(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
-            self.cfg.set("bind", f"{_bind_host(settings.host)}:{settings.port}")
-            self.cfg.set("workers", settings.workers)
-            self.cfg.set("worker_class", WORKER_CLASSES_FOR_GUNICORN[settings.worker_class])
-            self.cfg.set("threads", settings.threads)
-            self.cfg.set("graceful_timeout", 5)
-            # gunicorn 23+ opens a control socket at one fixed per-user path; two simulators would collide.
-            if "control_socket_disable" in self.cfg.settings:
-                self.cfg.set("control_socket_disable", True)
+            for name, value in gunicorn_options(settings).items():
+                if name in self.cfg.settings:  # control_socket_disable is new in gunicorn 23
+                    self.cfg.set(name, value)
             self.cfg.set("when_ready", lambda server: announce(_base_url(server.LISTENERS[0]), settings))
 
         def load(self) -> Flask:
@@ -55,6 +50,24 @@ def run_gunicorn(settings: Settings, announce: Announce) -> None:
             return app
 
     SimulatorApplication().run()
+
+
+def gunicorn_options(settings: Settings) -> dict[str, Any]:
+    """What serve tells gunicorn (its setting names), but for the hook that announces the URL."""
+    return {
+        "bind": f"{_bind_host(settings.host)}:{settings.port}",
+        "workers": settings.workers,
+        "worker_class": WORKER_CLASSES_FOR_GUNICORN[settings.worker_class],
+        "threads": settings.threads,
+        "graceful_timeout": 5,
+        # No heartbeat limit. A request may compute for long: advancing a replay clock through recorded
+        # minute bars with orders resting takes about a second a simulated day. A gevent worker busy with it
+        # cannot tell gunicorn's arbiter that it is alive, and the arbiter would kill it, and the request,
+        # after `timeout` seconds (30 by default). A gthread worker's main thread answers for it.
+        "timeout": 0,
+        # gunicorn 23+ opens a control socket at one fixed per-user path; two simulators would collide.
+        "control_socket_disable": True,
+    }
 
 
 def settle_long_lived_objects() -> None:
