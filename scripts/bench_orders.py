@@ -187,7 +187,7 @@ class Server:
     ) -> None:
         self.work = work
         self.workers = workers
-        self.settings_env = {}  # settings without a serve flag
+        self.settings_env: dict[str, str] = {}  # settings without a serve flag
         self.kind = f"gunicorn, {workers} process{'' if workers == 1 else 'es'}"
         if worker_class is not None:
             self.settings_env["HASHKEY_SIM_WORKER_CLASS"] = worker_class
