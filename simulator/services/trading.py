@@ -1047,8 +1047,9 @@ def _outbox_trade(session: Session, account_id: str, fill: dict[str, Any]) -> No
     """A fill for the streams. An order's fills up to its next update in the transaction are one `trade`
     event listing them in order: a 20-fill order writes one event, not twenty."""
     waiting = transaction_cached(session, _TRADES_WAITING, dict)
+    if not waiting:  # the first since the last event: write the rest before the commit if none follows
+        pending.before_write(session, _TRADES_WAITING, _outbox_trades_waiting)
     waiting.setdefault(fill["order_id"], (account_id, fill["time"], []))[2].append(_fill_json(fill))
-    pending.before_write(session, _TRADES_WAITING, _outbox_trades_waiting)
 
 
 def _outbox_trades_of(session: Session, order_id: str) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import StatementError
+from sqlalchemy.orm import Session
 
 from simulator import errors
 from simulator.domain.accounts import FlowType
@@ -233,13 +234,7 @@ def test_a_transaction_inside_another_gets_a_session_of_its_own(database):
 
 def test_a_session_whose_transaction_failed_serves_the_next_one(database):
     account_id = new_account(database, USDT="5")
-    with pytest.raises(Boom):
-        with database.write() as failed:
-            accounts.change_balance(
-                failed, account_id, "USDT", Decimal("3"), FlowType.CUSTODY_DEPOSIT, NOW_MS
-            )
-            failed.flush()
-            raise Boom
+    failed = fail_a_deposit(database, account_id)
 
     with database.write() as session:
         assert session is failed
@@ -472,9 +467,8 @@ class Boom(Exception):
     pass
 
 
-def test_failed_write_transaction_leaves_no_balance_change(database):
-    account_id = new_account(database, USDT="5")
-
+def fail_a_deposit(database: Database, account_id: str) -> Session:
+    """A write transaction that credits 3 USDT, writes it, then raises; the session it ran on."""
     with pytest.raises(Boom):
         with database.write() as session:
             accounts.change_balance(
@@ -482,6 +476,13 @@ def test_failed_write_transaction_leaves_no_balance_change(database):
             )
             session.flush()
             raise Boom
+    return session
+
+
+def test_failed_write_transaction_leaves_no_balance_change(database):
+    account_id = new_account(database, USDT="5")
+
+    fail_a_deposit(database, account_id)
 
     balance = read_balance(database, account_id, "USDT")
     assert balance is not None
