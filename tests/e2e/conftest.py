@@ -10,6 +10,8 @@ Fixture names here are distinct from test_serve.py's own helpers (start_server, 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import sqlite3
 import subprocess
@@ -19,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 import requests
@@ -35,6 +38,32 @@ SERVER_START_LIMIT_S = 20
 SERVER_STOP_LIMIT_S = 10
 CLIENT_TIMEOUT_S = 10
 ANNOUNCE = "hashkey-sim serving "
+
+
+class SortedQueryClient:
+    """Signs the sorted query string (timestamp included) with HMAC-SHA256 and sends it so, any method."""
+
+    def __init__(self, base_url: str, api_key: str, secret: str) -> None:
+        self.base_url = base_url
+        self.api_key = api_key
+        self.secret = secret
+
+    def query_string(self, **params: Any) -> str:
+        params.setdefault("timestamp", int(time.time() * 1000))
+        payload = urlencode(sorted(params.items()))
+        signature = hmac.new(self.secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
+        return f"{payload}&signature={signature}"
+
+    def send(self, method: str, path: str, **params: Any) -> requests.Response:
+        return self.send_raw(method, path, self.query_string(**params))
+
+    def send_raw(self, method: str, path: str, query: str) -> requests.Response:
+        return requests.request(
+            method,
+            f"{self.base_url}{path}?{query}",
+            headers={"X-HK-APIKEY": self.api_key},
+            timeout=CLIENT_TIMEOUT_S,
+        )
 
 
 @pytest.fixture(scope="session")
@@ -77,8 +106,16 @@ class ReplayServer:
 def replay_server(tmp_path: Path, demo_database_template: Path) -> Iterator[ReplayServer]:
     """`hashkey-sim serve` on a free loopback port, configured through HASHKEY_SIM_* variables: replay
     clock at REPLAY_START_MS, speed 0, on a private copy of the demo database."""
-    db_path = tmp_path / "sim.db"
-    _copy_sqlite(demo_database_template, db_path)
+    yield from serve_replay(tmp_path, demo_database_template)
+
+
+def serve_replay(
+    folder: Path, template: Path, settings_env: dict[str, str] | None = None
+) -> Iterator[ReplayServer]:
+    """The replay server of `replay_server` in `folder` (its database, log and working directory), with
+    any further HASHKEY_SIM_* settings; stopped when the generator is closed."""
+    db_path = folder / "sim.db"
+    _copy_sqlite(template, db_path)
     env = {k: v for k, v in os.environ.items() if not k.startswith("HASHKEY_SIM_")}
     env.update(
         PYTHONUNBUFFERED="1",
@@ -89,15 +126,16 @@ def replay_server(tmp_path: Path, demo_database_template: Path) -> Iterator[Repl
         HASHKEY_SIM_CLOCK_MODE="replay",
         HASHKEY_SIM_CLOCK_START=str(REPLAY_START_MS),
         HASHKEY_SIM_CLOCK_SPEED="0",
+        **(settings_env or {}),
     )
-    log_path = tmp_path / "serve.log"
+    log_path = folder / "serve.log"
     with log_path.open("wb") as log:  # a file, not a pipe: request logs can never fill it and stall serve
         process = subprocess.Popen(
             [str(Path(sys.executable).parent / "hashkey-sim"), "serve"],
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            cwd=tmp_path,
+            cwd=folder,
             env=env,
         )
     try:

@@ -7,47 +7,17 @@ The server is conftest.py's replay server: BTCUSDT's best ask there is 95726.78 
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import time
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 import requests
 
-from tests.e2e.conftest import CLIENT_TIMEOUT_S, REPLAY_START_MS, ReplayServer
+from tests.e2e.conftest import REPLAY_START_MS, ReplayServer, SortedQueryClient
 
 pytestmark = pytest.mark.e2e
 
 ORDER = "/api/v1/spot/order"
 ORDER_V1_1 = "/api/v1.1/spot/order"  # where a MARKET BUY's quantity is base asset (on v1 it is quote)
-
-
-class SortedQueryClient:
-    """Signs the sorted query string (timestamp included) with HMAC-SHA256 and sends it so, any method."""
-
-    def __init__(self, base_url: str, api_key: str, secret: str) -> None:
-        self.base_url = base_url
-        self.api_key = api_key
-        self.secret = secret
-
-    def query_string(self, **params: Any) -> str:
-        params.setdefault("timestamp", int(time.time() * 1000))
-        payload = urlencode(sorted(params.items()))
-        signature = hmac.new(self.secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
-        return f"{payload}&signature={signature}"
-
-    def send(self, method: str, path: str, **params: Any) -> requests.Response:
-        return self.send_raw(method, path, self.query_string(**params))
-
-    def send_raw(self, method: str, path: str, query: str) -> requests.Response:
-        return requests.request(
-            method,
-            f"{self.base_url}{path}?{query}",
-            headers={"X-HK-APIKEY": self.api_key},
-            timeout=CLIENT_TIMEOUT_S,
-        )
 
 
 @pytest.fixture
