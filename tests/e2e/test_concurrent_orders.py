@@ -1,7 +1,8 @@
 """Orders that race each other through a real `hashkey-sim serve` with two worker processes, under both
 worker classes: concurrent requests of one account cannot lock more than it holds, cancel an order twice,
-open two orders under one client order id, or take the same recorded liquidity twice. Every answer is
-the order or the venue's refusal, never a server error.
+open two orders under one client order id, or take the same recorded liquidity twice; cancels racing the
+fill of their order leave it either filled or cancelled, never both. Every answer is the order or the
+venue's refusal, never a server error.
 
 The server is conftest.py's replay server (BTCUSDT's asks there start 95726.78 x 0.45672, 95726.79 x
 1.02009, 95726.84 x 1.00892), with HASHKEY_SIM_WORKERS=2 and the worker class of the parameter.
@@ -20,7 +21,13 @@ from typing import Any
 import pytest
 import requests
 
-from tests.e2e.conftest import ReplayServer, SortedQueryClient, serve_replay
+from tests.e2e.conftest import (
+    CLIENT_TIMEOUT_S,
+    REPLAY_ADMIN_TOKEN,
+    ReplayServer,
+    SortedQueryClient,
+    serve_replay,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -30,13 +37,29 @@ CANCEL = "/api/v1/spot/order"
 ASKS = [(Decimal("95726.78"), Decimal("0.45672")), (Decimal("95726.79"), Decimal("1.02009"))]
 
 
-@pytest.fixture(scope="module", params=["gevent", "gthread"])
+WORKER_CLASSES = ["gevent", "gthread"]
+
+
+@pytest.fixture(scope="module", params=WORKER_CLASSES)
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, demo_database_template: Path
 ) -> Iterator[ReplayServer]:
+    """Shared by the tests of a worker class that leave the clock where it is."""
     folder = tmp_path_factory.mktemp(f"two-{request.param}-workers")
-    settings = {"HASHKEY_SIM_WORKERS": "2", "HASHKEY_SIM_WORKER_CLASS": request.param}
-    yield from serve_replay(folder, demo_database_template, settings)
+    yield from serve_two_workers(folder, demo_database_template, request.param)
+
+
+@pytest.fixture(params=WORKER_CLASSES)
+def own_server(
+    request: pytest.FixtureRequest, tmp_path: Path, demo_database_template: Path
+) -> Iterator[ReplayServer]:
+    """For a test that moves the clock."""
+    yield from serve_two_workers(tmp_path, demo_database_template, request.param)
+
+
+def serve_two_workers(folder: Path, template: Path, worker_class: str) -> Iterator[ReplayServer]:
+    settings = {"HASHKEY_SIM_WORKERS": "2", "HASHKEY_SIM_WORKER_CLASS": worker_class}
+    yield from serve_replay(folder, template, settings)
 
 
 def client_of(server: ReplayServer, balances: dict[str, str]) -> SortedQueryClient:
@@ -116,3 +139,35 @@ def test_racing_market_buys_take_each_recorded_level_once(server):
 
     assert outcomes(answers) == {"FILLED": 8}
     assert dict(taken) == {**dict(ASKS), Decimal("95726.84"): 8 * each - sum(qty for _, qty in ASKS)}
+
+
+def test_cancels_racing_the_fill_of_their_order_leave_one_outcome(own_server):
+    client = client_of(own_server, {"USDT": "1000"})
+    # the best bid, one tick below the ask: a recorded trade fills it within the next 6 s of the recording
+    placed = client.send(
+        "POST", ORDER, symbol="BTCUSDT", side="BUY", type="LIMIT", price="95726.77", quantity="0.001"
+    ).json()
+    advance = lambda: requests.post(  # noqa: E731
+        f"{own_server.base_url}/sim/v1/clock",
+        json={"advanceMs": 6000},
+        headers={"X-SIM-ADMIN-TOKEN": REPLAY_ADMIN_TOKEN},
+        timeout=CLIENT_TIMEOUT_S,
+    )
+    cancel = lambda: client.send("DELETE", CANCEL, orderId=placed["orderId"])  # noqa: E731
+
+    clock, *cancels = race([advance] + [cancel] * (RACERS - 1))
+    final = client.send("GET", CANCEL, orderId=placed["orderId"]).json()
+    trades = client.send("GET", "/api/v1/account/trades", symbol="BTCUSDT").json()
+
+    assert clock[0] == 200
+    if final["status"] == "FILLED":
+        assert outcomes(cancels) == {"400 -1139": RACERS - 1}
+        assert [(t["price"], t["qty"]) for t in trades] == [("95726.77", "0.001")]
+        fee = Decimal(trades[0]["commission"])  # BTC, on what the buy received
+        assert balance(client, "USDT") == ("904.27323", "0")
+        assert balance(client, "BTC") == (str(Decimal("0.001") - fee), "0")
+    else:
+        assert (final["status"], final["executedQty"]) == ("CANCELED", "0")
+        assert outcomes(cancels) == {"CANCELED": 1, "400 -1142": RACERS - 2}
+        assert trades == []
+        assert balance(client, "USDT") == ("1000", "0")
