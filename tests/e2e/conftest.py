@@ -110,12 +110,14 @@ def replay_server(tmp_path: Path, demo_database_template: Path) -> Iterator[Repl
 
 
 def serve_replay(
-    folder: Path, template: Path, settings_env: dict[str, str] | None = None
+    folder: Path, template: Path | None, settings_env: dict[str, str] | None = None
 ) -> Iterator[ReplayServer]:
     """The replay server of `replay_server` in `folder` (its database, log and working directory), with
-    any further HASHKEY_SIM_* settings; stopped when the generator is closed."""
+    any further HASHKEY_SIM_* settings; stopped when the generator is closed. `template` None: on the
+    database already in `folder` (a restart)."""
     db_path = folder / "sim.db"
-    _copy_sqlite(template, db_path)
+    if template is not None:
+        _copy_sqlite(template, db_path)
     env = {k: v for k, v in os.environ.items() if not k.startswith("HASHKEY_SIM_")}
     env.update(
         PYTHONUNBUFFERED="1",
