@@ -35,8 +35,6 @@ RACERS = 12
 ORDER = "/api/v1.1/spot/order"
 CANCEL = "/api/v1/spot/order"
 ASKS = [(Decimal("95726.78"), Decimal("0.45672")), (Decimal("95726.79"), Decimal("1.02009"))]
-
-
 WORKER_CLASSES = ["gevent", "gthread"]
 
 
