@@ -69,6 +69,7 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from simulator.marketdata.records import Depth  # noqa: E402
 from simulator.marketdata.writer import StoreWriter, source_id  # noqa: E402
+from simulator.settings import WORKER_CLASSES  # noqa: E402
 from simulator.storage.db import open_database  # noqa: E402
 
 LIMIT_GOAL = 0.6  # of ping's throughput
@@ -125,7 +126,7 @@ def parse_options(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=1, help="serve --workers: gunicorn processes")
     parser.add_argument(
         "--worker-class",
-        choices=("gevent", "gthread"),
+        choices=WORKER_CLASSES,
         help="the worker_class setting of serve (default: its default)",
     )
     parser.add_argument("--threads", type=int, help="the threads setting of serve (default: its default)")
