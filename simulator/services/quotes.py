@@ -287,18 +287,28 @@ def _simulated_prints(session: Session, symbol: str, now_ms: int, limit: int) ->
 
 
 def _last_price(session: Session, symbol: str, now_ms: int, timeline: Timeline) -> Decimal | None:
-    """The price of the newest print at or before now; without any, the close of the last bar that
-    completed; None when the symbol has no market data."""
+    """The latest traded price at or before now: the newest print (recorded or simulated), unless a bar
+    completed after it, whose close is then the later trade (a recording of bars alone, or a stretch of
+    one with bars but no trades); None when the symbol has no market data."""
     prints = _latest_prints(session, symbol, now_ms, timeline, 1)
-    if prints:
-        return prints[-1].price
+    last_print = prints[-1] if prints else None
+    bar_close = _last_bar_close(session, symbol, now_ms, timeline)
+    if bar_close is not None and (last_print is None or bar_close[0] > last_print.time):
+        return bar_close[1]
+    return last_print.price if last_print is not None else None
+
+
+def _last_bar_close(
+    session: Session, symbol: str, now_ms: int, timeline: Timeline
+) -> tuple[int, Decimal] | None:
+    """(market close time, close) of the last bar of the finest stored interval that completed before now."""
     source = _finest_interval(_stored_intervals(session, symbol))
     if source is None:
         return None
     for segment in reversed(_recent_segments(timeline, now_ms)):
         bar = store.last_complete_bar(session, symbol, source, segment.r1)
         if bar is not None and bar.open_time > segment.r0:
-            return bar.close
+            return segment.to_market(bar.close_time), bar.close
     return None
 
 

@@ -193,6 +193,28 @@ def test_ticker_price_without_trades_is_the_last_complete_bar_close(app: Flask, 
     ]
 
 
+@pytest.mark.parametrize(
+    ("trade_ms", "expected"),
+    [
+        (BAR_MINUTE - 3 * MINUTE, "1.5"),  # printed before the bar: bars without trades since
+        (BAR_MINUTE - 2 * MINUTE + 10_000, "1.5"),  # within the bar, whose close is as late or later
+        (BAR_MINUTE - 30_000, "7"),  # printed after the last complete bar closed
+    ],
+)
+def test_ticker_price_is_the_later_of_the_last_print_and_the_last_bar_close(
+    app: Flask, client: FlaskClient, trade_ms: int, expected: str
+) -> None:
+    record(
+        app,
+        bar(BAR_MINUTE - 2 * MINUTE, "1", "2", "1", "1.5", "1", "1"),
+        Trade("BTCUSDT", trade_ms, D("7"), D("1"), False, "t"),
+    )
+
+    assert client.get("/quote/v1/ticker/price", query_string={"symbol": "BTCUSDT"}).get_json() == [
+        {"s": "BTCUSDT", "p": expected}
+    ]
+
+
 @pytest.mark.usefixtures("tape")
 def test_ticker_price_of_every_symbol_is_a_list_by_symbol(client: FlaskClient) -> None:
     body = client.get("/quote/v1/ticker/price").get_json()
@@ -276,6 +298,8 @@ def test_ticker_24hr_of_futures_lists_none_and_knows_no_futures_symbol(client: F
         ("/quote/v1/ticker/price", {"symbol": "DOGEUSDT"}, "0201", "Instrument not found"),
         ("/quote/v1/ticker/price", {"symbol": ""}, "-1130", "Illegal parameter 'symbol'"),
         ("/quote/v1/ticker/24hr", {"symbol": "DOGEUSDT"}, "0201", "Instrument not found"),
+        ("/quote/v1/ticker/24hr", {"symbol": ""}, "-1130", "Illegal parameter 'symbol'"),
+        ("/quote/v1/trades", {"symbol": ""}, "0001", "Required field symbol missing or invalid"),
         (
             "/quote/v1/ticker/24hr",
             {"symbol": "DOGEUSDT", "instType": "FUTURES"},
