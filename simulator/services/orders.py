@@ -10,8 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from simulator import errors
@@ -23,6 +24,7 @@ from simulator.storage.db import locked
 from simulator.storage.records import OrderRecord
 
 WORKING_STATUSES = tuple(sorted(status.value for status in WORKING))
+CANCELLABLE_STATUSES = tuple(s for s in WORKING_STATUSES if s != OrderStatus.PENDING_CANCEL.value)
 SEQUENCE_MAX = 2**63 - 1
 DAY_MS = 86_400_000
 
@@ -80,8 +82,12 @@ def find(
 def cancel_open(
     session: Session, account_id: str, page: Page, now_ms: int, engine: trading.Engine
 ) -> list[OrderRecord]:
-    """Cancel the account's working orders that `page` selects; the cancelled rows."""
-    rows = open_orders(session, account_id, page)
+    """Cancel the account's working orders that `page` selects as the market left them at now (one filled
+    since the last call is not cancelled, nor counted), passing over those already PENDING_CANCEL (asking
+    again would change nothing); the rows cancelled."""
+    for symbol in _symbols_with_open_orders(session, account_id, page):
+        trading.advance_symbol(session, symbol, now_ms, engine)
+    rows = _orders(session, account_id, page, _order.status.in_(CANCELLABLE_STATUSES))
     for row in rows:
         trading.cancel_order(session, account_id, row.order_id, now_ms, engine)
     return rows
@@ -104,31 +110,44 @@ def cancel_by_ids(
 
 
 def open_orders(session: Session, account_id: str, page: Page) -> list[OrderRecord]:
-    return _orders(session, account_id, page, working=True)
+    return _orders(session, account_id, page, _order.status.in_(WORKING_STATUSES))
 
 
 def finished_orders(session: Session, account_id: str, page: Page) -> list[OrderRecord]:
-    return _orders(session, account_id, page, working=False)
+    return _orders(session, account_id, page, ~_order.status.in_(WORKING_STATUSES))
 
 
-def _orders(session: Session, account_id: str, page: Page, working: bool) -> list[OrderRecord]:
-    order = tables.Order.__table__.c
-    status = order.status.in_(WORKING_STATUSES)
-    query = select(tables.Order.__table__).where(
-        order.account_id == account_id, status if working else ~status
-    )
+def _symbols_with_open_orders(session: Session, account_id: str, page: Page) -> list[str]:
     if page.symbol is not None:
-        query = query.where(order.symbol == page.symbol)
+        return [page.symbol]
+    query = _of_page(
+        select(_order.symbol)
+        .distinct()
+        .where(_order.account_id == account_id, _order.status.in_(WORKING_STATUSES)),
+        page,
+    )
+    return sorted(session.scalars(query))
+
+
+def _orders(session: Session, account_id: str, page: Page, status: ColumnElement[bool]) -> list[OrderRecord]:
+    query = _of_page(select(tables.Order.__table__).where(_order.account_id == account_id, status), page)
+    return trading.order_rows(session, query.order_by(_order.sequence.desc()).limit(page.limit))
+
+
+def _of_page(query: Select[Any], page: Page) -> Select[Any]:
+    """`query` narrowed to the orders `page` selects (symbol, side, below fromOrderId, creation time)."""
+    if page.symbol is not None:
+        query = query.where(_order.symbol == page.symbol)
     if page.side is not None:
-        query = query.where(order.side == page.side.value)
+        query = query.where(_order.side == page.side.value)
     if page.from_order_id is not None:
         # an id is up to 20 digits: one past every order's sequence (a 64-bit integer) is below none
-        query = query.where(order.sequence < min(int(page.from_order_id), SEQUENCE_MAX))
+        query = query.where(_order.sequence < min(int(page.from_order_id), SEQUENCE_MAX))
     if page.start_ms is not None:
-        query = query.where(order.created_ms >= page.start_ms)
+        query = query.where(_order.created_ms >= page.start_ms)
     if page.end_ms is not None:
-        query = query.where(order.created_ms <= page.end_ms)
-    return trading.order_rows(session, query.order_by(order.sequence.desc()).limit(page.limit))
+        query = query.where(_order.created_ms <= page.end_ms)
+    return query
 
 
 # Every order placed runs these (`storage.statements`).

@@ -407,6 +407,19 @@ def test_a_batch_answers_each_order_and_one_refusal_does_not_stop_the_others(cli
     assert (fourth["code"], fourth["order"]["price"], fourth["order"]["origQty"]) == ("0000", "37000", "0.01")
 
 
+@pytest.mark.parametrize("path", ["/api/v1/spot/batchOrders", "/api/v1.1/spot/batchOrders"])
+def test_a_batch_market_buy_by_quantity_buys_base_on_both_paths(client, signer, path):
+    """Unlike the single-order v1 path, a batch reads a MARKET BUY's quantity as base (ccxt's
+    create_orders sends it so)."""
+    order = {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.02"}
+
+    status, body = batch(client, signer, [order], path)
+
+    assert status == 200
+    placed = body["result"][0]["order"]
+    assert (placed["origQty"], placed["executedQty"], placed["status"]) == ("0.02", "0.02", "FILLED")
+
+
 def test_a_batch_of_more_than_twenty_is_refused_whole(client, signer, app):
     before = counts(app)
     order = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "price": "35000", "quantity": "0.001"}
@@ -574,6 +587,52 @@ def test_cancel_all_open_orders_reports_the_last_cancelled(client, signer):
         client, signer, "DELETE", "/api/v1/spot/cancelAllOpenOrders", limit=500
     )  # counts as 200
     assert (status, body["lastOrderId"]) == (200, int(ids[0]))
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/api/v1/spot/cancelAllOpenOrders", {}),
+        ("/api/v1/spot/openOrders", {"symbol": "BTCUSDT"}),
+    ],
+)
+def test_cancelling_open_orders_leaves_those_the_market_filled_meanwhile_filled(
+    app, client, signer, path, params
+):
+    """The orders to cancel are those still working once the market caught up: one a recorded trade
+    filled since the last call is not a failure of the request, nor reported as cancelled."""
+    far = place(client, signer, side="BUY", type="LIMIT", price="35000", quantity="0.001")
+    near = place(client, signer, side="BUY", type="LIMIT", price="35995", quantity="0.001")
+    record(app, Trade("BTCUSDT", T0 + 1_000, D("35990"), D("1"), True, "1"))  # fills `near` only
+    with app.extensions[EXTENSION].database.write() as session:  # the clock moves on; nothing applied yet
+        clock.write_clock(session, clock.read_clock(session).advanced(2_000, 0))
+
+    status, body = call(client, signer, "DELETE", path, **params)
+
+    assert status == 200, body
+    if "lastOrderId" in body:
+        assert body["lastOrderId"] == int(far["orderId"])
+    statuses = {
+        order_id: call(client, signer, "GET", "/api/v1/spot/order", orderId=order_id)[1]["status"]
+        for order_id in (far["orderId"], near["orderId"])
+    }
+    assert statuses == {far["orderId"]: "CANCELED", near["orderId"]: "FILLED"}
+
+
+def test_cancelling_all_open_orders_skips_those_already_pending_cancel(make_app):
+    """With an order latency a cancelled order is PENDING_CANCEL until the matcher gets the cancel: asking
+    again cancels nothing, so it is not the last order cancelled."""
+    app = make_app(clock_mode="replay", clock_start=T0, clock_speed=D(0), order_latency_ms=50)
+    record(app, BOOK)
+    client = app.test_client()
+    signer = funded_signer(client, USDT="1000")
+    order = place(client, signer, side="BUY", type="LIMIT", price="35000", quantity="0.001")
+    step(app, 50)  # the order reaches the matcher and rests
+
+    first = call(client, signer, "DELETE", "/api/v1/spot/cancelAllOpenOrders")[1]
+    second = call(client, signer, "DELETE", "/api/v1/spot/cancelAllOpenOrders")[1]
+
+    assert (first["lastOrderId"], second["lastOrderId"]) == (int(order["orderId"]), 0)
 
 
 def test_cancel_by_ids_lists_each_failure_with_its_code(client, signer):
