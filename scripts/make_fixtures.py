@@ -13,11 +13,13 @@ Files (in --out, default fixtures/demo):
 - binance_stream_2025-01-06.jsonl.gz: two hours of the combined stream ({"stream", "data"}): @trade,
   @bookTicker, @depth20@100ms and @kline_1m (an in-progress update every 2 s, the final x:true bar just after
   the minute closes; the 23:59 bar of the CSV day is its first message, so the two files overlap by one
-  bar and must agree).
+  bar and must agree). A depth20 snapshot comes with every quote move, so the book is never older than
+  the default `fill_depth_staleness_ms` (5 s); the levels behind the touch are drawn afresh every
+  DEPTH_REDRAW_EVERY moves and in between keep their gaps and sizes, moved with the touch.
 
 bookTicker and partial-depth messages carry no time: a reader takes it from the messages around them. So
 every quote move is written as one group: the symbol's kline update (which has E = the move's time), then
-its bookTicker, then (every DEPTH_EVERY moves) its depth20. Trades never fall within 5 ms of a quote move,
+its bookTicker, then its depth20. Trades never fall within 5 ms of a quote move,
 so whether a reader dates a quote by the message before or after it, every trade lies inside the quote
 that was standing at its time.
 
@@ -53,7 +55,7 @@ KLINES_FILE = "{symbol}-1m-2025-01-05.csv"
 
 MINUTE_MS = 60_000
 GRID_MS = 2000  # the quote moves and the kline stream pushes (Binance: every 2 s for 1m bars)
-DEPTH_EVERY = 3  # a depth20 snapshot every 3rd quote move: every 6 s
+DEPTH_REDRAW_EVERY = 3  # the levels behind the touch are drawn afresh every 3rd quote move: every 6 s
 DEPTH_LEVELS = 20
 QUIET_MS = 6  # no trade within this many ms of a quote move
 FINAL_DELAY_MS = 2  # the final bar is pushed this long after its minute closes
@@ -61,6 +63,12 @@ PRICE_PLACES = 2  # tick 0.01 for every demo symbol
 WIRE_PLACES = 8  # Binance spot writes prices and sizes with 8 decimals
 SPREADS = (1, 1, 1, 2, 2, 3, 4, 5)  # in ticks, drawn uniformly
 DEPTH_GAPS = (1, 1, 1, 2, 2, 3, 5, 8)  # ticks between neighbouring book levels
+
+
+@dataclass(frozen=True)
+class DepthShape:
+    gaps: tuple[int, ...]  # ticks from each level to the next one out
+    sizes: tuple[int, ...]  # the size of each level after the touch, in steps
 
 
 @dataclass(frozen=True)
@@ -208,6 +216,7 @@ class SymbolSimulation:
         self.output = Output()
         self.quotes_in_stream = 0
         self.last_quote_text: str | None = None
+        self.depth_shape: tuple[DepthShape, DepthShape] | None = None  # (bids, asks) behind the touch
 
     def run(self) -> Output:
         step = self.market.daily_volatility * math.sqrt(GRID_MS / 86_400_000) * self.market.open_price
@@ -276,14 +285,15 @@ class SymbolSimulation:
     # ---- messages ----
 
     def emit_quote(self, quote: Quote) -> None:
-        """The kline update that dates the group, the bookTicker if the touch changed, depth20 at times."""
+        """The kline update that dates the group, the bookTicker if the touch changed, then depth20."""
         lines = [self.kline_message(self.bar, quote.time, final=False)]
         ticker = self.book_ticker_message(quote)
         if ticker != self.last_quote_text:
             lines.append(ticker)
             self.last_quote_text = ticker
-        if self.quotes_in_stream % DEPTH_EVERY == 0:
-            lines.append(self.depth_message(quote))
+        if self.depth_shape is None or self.quotes_in_stream % DEPTH_REDRAW_EVERY == 0:
+            self.depth_shape = (self.draw_depth_shape(), self.draw_depth_shape())
+        lines.append(self.depth_message(quote, *self.depth_shape))
         self.quotes_in_stream += 1
         self.add_unit(quote.time, "\n".join(lines))
 
@@ -337,21 +347,29 @@ class SymbolSimulation:
         }
         return compact({"stream": f"{self.stream}@bookTicker", "data": data})
 
-    def depth_message(self, quote: Quote) -> str:
+    def depth_message(self, quote: Quote, bids: DepthShape, asks: DepthShape) -> str:
         data = {
             "lastUpdateId": quote.update_id,
-            "bids": self.book_side(quote.bid, quote.bid_qty, -1),
-            "asks": self.book_side(quote.ask, quote.ask_qty, 1),
+            "bids": self.book_side(quote.bid, quote.bid_qty, -1, bids),
+            "asks": self.book_side(quote.ask, quote.ask_qty, 1, asks),
         }
         return compact({"stream": f"{self.stream}@depth20@100ms", "data": data})
 
-    def book_side(self, best: int, best_qty: int, direction: int) -> list[list[str]]:
-        """DEPTH_LEVELS levels from the touch outwards; deeper levels hold more."""
-        places, levels, price, qty = self.market.qty_places, [], best, best_qty
+    def draw_depth_shape(self) -> DepthShape:
+        """One side's levels behind the touch: the gap to each next level, and its size (deeper levels hold
+        more)."""
+        gaps, sizes = [], []
         for level in range(DEPTH_LEVELS):
+            gaps.append(pick(self.rng, DEPTH_GAPS))
+            sizes.append(lognormal_steps(self.rng, self.market.touch_median * (2 + level) // 2, 1.0))
+        return DepthShape(tuple(gaps), tuple(sizes))
+
+    def book_side(self, best: int, best_qty: int, direction: int, shape: DepthShape) -> list[list[str]]:
+        """DEPTH_LEVELS levels from the touch outwards, laid out as `shape` says."""
+        places, levels, price, qty = self.market.qty_places, [], best, best_qty
+        for gap, size in zip(shape.gaps, shape.sizes, strict=True):  # the last gap and size go unused
             levels.append([decimal_text(price, PRICE_PLACES), decimal_text(qty, places)])
-            price += direction * pick(self.rng, DEPTH_GAPS)
-            qty = lognormal_steps(self.rng, self.market.touch_median * (2 + level) // 2, 1.0)
+            price, qty = price + direction * gap, size
         return levels
 
     def csv_row(self, bar: Bar) -> str:

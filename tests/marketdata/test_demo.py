@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import bisect
 import gzip
+import itertools
 import json
 import shutil
 from collections import Counter
@@ -19,6 +20,7 @@ from sqlalchemy import select
 from simulator.marketdata import store
 from simulator.marketdata.demo import DEMO_IMPORTED_KEY, demo_imported, import_demo_data
 from simulator.marketdata.importer import ImportFileError
+from simulator.settings import Settings
 from simulator.storage.db import Database, open_database
 from simulator.storage.tables import MarketBbo, MarketDepth, SimMeta
 
@@ -71,7 +73,7 @@ def test_report_counts_every_message_of_the_files(demo, stream_messages):
     for symbol in SYMBOLS:
         assert report.count("trade", symbol) == per_stream[(symbol, "trade")] > 3000
         assert report.count("bbo", symbol) == per_stream[(symbol, "bookTicker")] == 3600
-        assert report.count("depth", symbol) == per_stream[(symbol, "depth20@100ms")] == 1200
+        assert report.count("depth", symbol) == per_stream[(symbol, "depth20@100ms")] == 3600
         assert report.count("kline 1m", symbol) == 1440 + 120  # the CSV day, then two hours of stream
     assert (dict(report.skipped), dict(report.unmapped), report.warnings) == ({}, {}, [])
     assert [Path(name).name for name in report.files] == [
@@ -96,7 +98,7 @@ def test_coverage_lists_each_symbol_and_kind_over_its_range(demo, stream_message
         times = trade_times[symbol]
         expected[(symbol, "kline", "1m")] = (1560, HISTORY_START, STREAM_END - MINUTE)
         expected[(symbol, "bbo", None)] = (3600, first_quote, first_quote + 3599 * 2000)
-        expected[(symbol, "depth", None)] = (1200, first_quote, first_quote + 1199 * 6000)
+        expected[(symbol, "depth", None)] = (3600, first_quote, first_quote + 3599 * 2000)
         expected[(symbol, "trade", None)] = (len(times), min(times), max(times))
         assert first_quote < min(times) and max(times) < STREAM_END
     assert found == expected
@@ -163,6 +165,15 @@ def test_depth_has_20_uncrossed_levels_a_side_topped_by_the_bbo_of_its_time(demo
             bbo = bbo_by_time[row.time]  # stored at the same millisecond
             as_bbo = (bbo.bid_price, bbo.bid_qty, bbo.ask_price, bbo.ask_qty)
             assert tuple(map(Decimal, as_bbo)) == (*bids[0], *asks[0])
+
+
+def test_the_depth_is_never_older_than_the_default_staleness_while_the_stream_plays(demo):
+    """Else the demo book would drop to the best bid/offer alone, one level a side, between snapshots."""
+    database, _ = demo
+    staleness_ms = Settings.__dataclass_fields__["fill_depth_staleness_ms"].default
+    for symbol in SYMBOLS:
+        times = [row.time for row in rows(database, MarketDepth.__table__, symbol)]
+        assert max(later - earlier for earlier, later in itertools.pairwise(times)) <= staleness_ms
 
 
 def test_best_bid_is_below_best_ask_by_a_few_ticks_at_realistic_prices(demo):
