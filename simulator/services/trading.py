@@ -29,6 +29,7 @@ from simulator.domain.accounts import FlowType
 from simulator.domain.matching.fees import FeeRates, fee_on_top, fill_fee
 from simulator.domain.matching.liquidity import (
     RecordedBook,
+    Source,
     Taken,
     depth_serves,
     less_taken,
@@ -46,7 +47,7 @@ from simulator.domain.matching.orders import (
     StpMode,
     TimeInForce,
 )
-from simulator.domain.matching.resting import MakerFill, RestingBook, queue_on_rest
+from simulator.domain.matching.resting import MakerFill, RestingBook, queue_on_rest, taken_by_depth_fills
 from simulator.domain.matching.taking import Fill, TakeLimits, take
 from simulator.domain.money import wire_amount
 from simulator.domain.timeline import Segment, Timeline
@@ -367,7 +368,8 @@ def _match(
             return _reject(session, row, now_ms)
     for fill in result.fills:
         _settle_match(session, rules, row, order, fill, makers, now_ms)
-    _remember_taken(session, order.symbol, book, result.taken)
+    if book.time is not None:
+        _remember_taken(session, order.symbol, book.source.value, book.time, result.taken)
     for maker in result.expired_makers:
         _finish(session, makers[maker.order_id][0], maker)
     if result.rests:
@@ -558,8 +560,12 @@ def _apply_events(
         for segment, r0, r1 in _windows(engine.timeline.segments(state.watermark_ms, to_ms)):
             for event in events_between(session, state.symbol, r0, r1, engine.model.kline_interval):
                 record = _shifted(event.record, segment.shift)
-                for fill in _resting_fills(book, event.rank, record, engine.model):
+                fills = _resting_fills(book, event.rank, record, engine.model)
+                for fill in fills:
                     _settle_resting_fill(session, rules, rows[fill.order.order_id], fill)
+                if event.rank == RANK_DEPTH and fills:
+                    taken = taken_by_depth_fills(record, fills)
+                    _remember_taken(session, state.symbol, Source.DEPTH.value, record.time, taken)
                 if event.rank == RANK_TRADE:
                     state.last_price = record.price  # type: ignore[union-attr]
                 applied += 1
@@ -639,15 +645,15 @@ def _read_book(session: Session, rules: InstrumentRules, now_ms: int, engine: En
     return replace(less_taken(book, taken), time=snapshot_time)
 
 
-def _remember_taken(session: Session, symbol: str, book: RecordedBook, taken: Taken) -> None:
-    """What this order took stays taken (`services.taken`); the transaction's books of the symbol are
-    read again."""
-    if book.time is None or not taken:
+def _remember_taken(session: Session, symbol: str, source: str, snapshot_time: int, taken: Taken) -> None:
+    """What an order took from a snapshot (market time) stays taken (`services.taken`); the transaction's
+    books of the symbol are read again."""
+    if not taken:
         return
     cache = transaction_cache(session)
     for key in [k for k in cache if k[0] == "book" and k[1] == symbol]:
         del cache[key]
-    taken_liquidity.remember(session, symbol, book.source.value, book.time, taken)
+    taken_liquidity.remember(session, symbol, source, snapshot_time, taken)
 
 
 def _last_price(session: Session, state: SymbolStateRecord, engine: Engine, now_ms: int) -> Decimal | None:

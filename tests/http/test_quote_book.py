@@ -91,6 +91,26 @@ def test_depth_is_the_recorded_book_less_taken_plus_resting_orders(client: Flask
     }
 
 
+def test_asks_a_resting_bid_filled_on_are_gone_from_the_book_and_from_takers(
+    app: Flask, client: FlaskClient
+) -> None:
+    """A snapshot whose asks moved below a resting bid fills it from them: they are taken, as a taker's
+    would be, so the book is not shown crossed and no taker buys them again."""
+    record(app, SNAPSHOT)
+    account_id = trader(app)
+    limit = {"type_": OrderType.LIMIT, "time_in_force": TimeInForce.GTC}
+    place(app, account_id, T0 - 900, Side.BUY, price=D("100.5"), quantity=D("5"), **limit)
+    moved = ((D("100"), D("1")), (D("100.25"), D("2")), (D("101"), D("3")))
+    record(app, Depth("BTCUSDT", T0 - 500, ((D("99.9"), D("1")),), moved))
+
+    book = client.get("/quote/v1/depth", query_string={"symbol": "BTCUSDT"}).get_json()
+
+    assert book == {"t": T0, "b": [["100.5", "2"], ["99.9", "1"]], "a": [["101", "3"]]}
+    place(app, trader(app), T0, Side.BUY, OrderType.MARKET, quantity=D("1"))
+    book = client.get("/quote/v1/depth", query_string={"symbol": "BTCUSDT"}).get_json()
+    assert book["a"] == [["101", "2"]]
+
+
 @pytest.mark.usefixtures("busy_book")
 @pytest.mark.parametrize(
     ("limit", "bids", "asks"),

@@ -16,6 +16,7 @@ from simulator.domain.matching.resting import (
     on_depth,
     on_trade,
     queue_on_rest,
+    taken_by_depth_fills,
 )
 from simulator.marketdata.records import Depth, Kline, Trade
 
@@ -265,6 +266,24 @@ def test_the_crossed_size_is_shared_most_aggressive_first() -> None:
 
     # 105 sees 4 crossed and takes 2; 103 sees 3 crossed, less the 2 taken
     assert summary(fills) == [("2", D("105"), D("2")), ("1", D("103"), D("1"))]
+
+
+def test_a_snapshots_fills_take_its_best_opposite_levels_first() -> None:
+    """As a taker's walk would: what the resting orders of a side got comes off the other side's best
+    levels, so the book shown no longer has an ask below the bid that took it."""
+    high, low = order(Side.BUY, "101", "2.5", sequence=1), order(Side.BUY, "100", "5", sequence=2)
+    offer = order(Side.SELL, "97", "1", sequence=3)
+    snapshot = depth(bids=[("97.5", "0.5"), ("98", "2")], asks=[("99", "1"), ("99.5", "2"), ("100", "7")])
+
+    fills = on_depth([high, low, offer], snapshot, MODEL)
+
+    # 101 takes 2.5 of the asks below it, 100 the 0.5 left of the 3 below it; 97 takes 1 of the bids above
+    assert summary(fills) == [("1", D("101"), D("2.5")), ("2", D("100"), D("0.5")), ("3", D("97"), D("1"))]
+    assert taken_by_depth_fills(snapshot, fills) == {
+        (Side.SELL, D("99")): D("1"),
+        (Side.SELL, D("99.5")): D("2"),
+        (Side.BUY, D("98")): D("1"),
+    }
 
 
 def test_a_snapshot_that_does_not_cross_fills_nothing() -> None:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from operator import itemgetter
 
-from simulator.domain.matching.liquidity import RecordedBook
+from simulator.domain.matching.liquidity import RecordedBook, Taken
 from simulator.domain.matching.model import FillModel
 from simulator.domain.matching.orders import WORKING, ZERO, Order, Side
 from simulator.marketdata.records import Depth, Kline, Level, Trade
@@ -88,6 +88,27 @@ def on_depth(orders: Sequence[Order], depth: Depth, model: FillModel) -> list[Ma
         shown = sum((qty for price, qty in own if price == order.price and qty > 0), ZERO)
         order.queue_ahead = min(order.queue_ahead, shown)
     return fills
+
+
+def taken_by_depth_fills(depth: Depth, fills: Iterable[MakerFill]) -> Taken:
+    """The snapshot's liquidity `on_depth`'s fills used, as simulated takers' is kept (`Taken`): a side's
+    fills take the opposite side's best levels first. It stays taken, as a taker's does, so neither a
+    simulated taker nor the book shown counts it again (a book never shows a bid through an ask)."""
+    filled = {Side.BUY: ZERO, Side.SELL: ZERO}
+    for fill in fills:
+        filled[fill.order.side] += fill.qty
+    taken: dict[tuple[Side, Decimal], Decimal] = {}
+    for side, opposite in ((Side.BUY, depth.asks), (Side.SELL, depth.bids)):
+        left = filled[side]
+        for price, qty in sorted(opposite, reverse=side is Side.SELL):
+            if left <= 0:
+                break
+            used = min(qty, left)
+            if used > 0:
+                key = (side.opposite, price)
+                taken[key] = taken.get(key, ZERO) + used
+                left -= used
+    return taken
 
 
 def on_bar(orders: Sequence[Order], bar: Kline, model: FillModel) -> list[MakerFill]:
