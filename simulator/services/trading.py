@@ -15,11 +15,11 @@ when the order ends goes back to free.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
@@ -65,6 +65,7 @@ from simulator.storage.types import price_key
 
 LAST_PRICE_LOOKBACK_MS = 60_000  # the mark price falls back to the last trade within this window
 EVENT_WINDOW_MS = 60_000  # recorded events are read a market minute at a time
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -631,11 +632,12 @@ def _read_book(session: Session, rules: InstrumentRules, now_ms: int, engine: En
     shift = now_ms - recording_now
     symbol = rules.symbol
     db = statements.connection(session, flush=False)  # the recording
-    depth = store.depth_at(db, symbol, recording_now)
+    timeline, interval = engine.timeline, engine.model.kline_interval
+    depth = _latest(timeline, recording_now, lambda t: store.depth_at(db, symbol, t))
     bbo, bar = None, None
     if not depth_serves(recording_now, engine.model, depth):  # the fallbacks, read only when needed
-        bbo = store.bbo_at(db, symbol, recording_now)
-        bar = store.last_complete_bar(db, symbol, engine.model.kline_interval, recording_now)
+        bbo = _latest(timeline, recording_now, lambda t: store.bbo_at(db, symbol, t))
+        bar = _latest(timeline, recording_now, lambda t: store.last_complete_bar(db, symbol, interval, t))
     book = recorded_book(recording_now, engine.model, depth, bbo, bar, rules.tick_size)
     if book.time is None:
         return book
@@ -671,6 +673,17 @@ def _recorded_last_price(session: Session, symbol: str, now_ms: int, engine: Eng
     db = statements.connection(session, flush=False)  # the recording
     trades = store.trades_between(db, symbol, recording_now - LAST_PRICE_LOOKBACK_MS, recording_now)
     return trades[-1].price if trades else None
+
+
+def _latest(timeline: Timeline, recording_now: int, read: Callable[[int], T | None]) -> T | None:
+    """What `read` finds as of the recorded moment; in live mode, when this loop has none yet, what the
+    previous loop ended with, moved a loop back (so a loop's first minute has the book the last one left,
+    aged across the boundary)."""
+    found = read(recording_now)
+    if found is not None or timeline.period_ms is None:
+        return found
+    previous = read(recording_now + timeline.period_ms)
+    return None if previous is None else _shifted(previous, -timeline.period_ms)
 
 
 def mark_price_at(session: Session, symbol: str, now_ms: int, engine: Engine) -> Decimal | None:

@@ -3,21 +3,24 @@ market clock's now, less what simulated takers took from it, with simulated rest
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal as D
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from freezegun import freeze_time
 
 from simulator.domain.matching.orders import OrderType, Side, TimeInForce
-from simulator.marketdata.records import Depth, Trade
+from simulator.marketdata.records import Depth, Kline, Trade
 from simulator.marketdata.writer import StoreWriter, source_id
 from simulator.services import market, trading
 from simulator.services.accounts import NewAccount, create_account
 from simulator.services.clock import read_clock
 
 T0 = 1_700_000_000_000
+MINUTE = 60_000
 SNAPSHOT = Depth(
     "BTCUSDT",
     T0 - 1000,
@@ -109,6 +112,26 @@ def test_asks_a_resting_bid_filled_on_are_gone_from_the_book_and_from_takers(
     place(app, trader(app), T0, Side.BUY, OrderType.MARKET, quantity=D("1"))
     book = client.get("/quote/v1/depth", query_string={"symbol": "BTCUSDT"}).get_json()
     assert book["a"] == [["101", "2"]]
+
+
+def test_a_loops_first_minute_has_the_book_the_last_loop_ended_with(make_app: Any) -> None:
+    """Live mode, a recording of five 1m bars: in the first minute of a loop no bar of it has closed yet,
+    so the synthetic levels are those of the previous loop's last bar, not an empty book."""
+    start = 1_599_999_960_000  # on a minute
+    flat = [D(close) for close in range(1, 6)]  # open = high = low = close, 10 traded each
+    bars = [
+        Kline("BTCUSDT", "1m", start + i * MINUTE, start + (i + 1) * MINUTE - 1, c, c, c, c, D("10"))
+        for i, c in enumerate(flat)
+    ]
+    wall = start + 3 * 5 * MINUTE + 30_000  # 30 s into the fourth loop
+    with freeze_time(datetime.fromtimestamp(wall / 1000, UTC)):
+        app = make_app(clock_mode="live", rate_limits=False)
+        record(app, *bars)
+
+        book = app.test_client().get("/quote/v1/depth", query_string={"symbol": "BTCUSDT"}).get_json()
+
+    # around the last bar's close of 5: 0.05 % each way on the 0.01 grid, a tenth of its volume
+    assert book == {"t": wall, "b": [["4.99", "1"]], "a": [["5.01", "1"]]}
 
 
 @pytest.mark.usefixtures("busy_book")
