@@ -32,6 +32,7 @@ from simulator.domain.matching.liquidity import (
     Source,
     Taken,
     depth_serves,
+    less_crossed,
     less_taken,
     mark_price,
     recorded_book,
@@ -262,6 +263,11 @@ _FACING_AT_OR_BELOW = statements.prepare(_FACING.where(_orders.c.price_key <= bi
 _FACING_AT_OR_ABOVE = statements.prepare(_FACING.where(_orders.c.price_key >= bindparam("price_key")))
 statements.prepare(_RESTING)
 statements.prepare(_FACING)
+_BEST = select(_orders.c.price).where(
+    _orders.c.symbol == bindparam("symbol"), _orders.c.resting == 1, _orders.c.side == bindparam("side")
+)
+_BEST_BID = statements.prepare(_BEST.order_by(_orders.c.price_key.desc()).limit(1))
+_BEST_ASK = statements.prepare(_BEST.order_by(_orders.c.price_key).limit(1))
 _SCHEDULED = statements.prepare(
     select(_orders).where(
         _orders.c.symbol == bindparam("symbol"),
@@ -644,7 +650,17 @@ def _read_book(session: Session, rules: InstrumentRules, now_ms: int, engine: En
     # what simulated takers already took is kept per snapshot, by its market time
     snapshot_time = book.time + shift
     taken = taken_liquidity.taken_from(session, symbol, book.source.value, snapshot_time)
-    return replace(less_taken(book, taken), time=snapshot_time)
+    book = less_taken(book, taken)
+    if book.source in (Source.BBO, Source.KLINE):  # levels no resting order fills from (`less_crossed`)
+        best = {side: _best_resting(session, symbol, side) for side in Side}
+        book = less_crossed(book, best[Side.BUY], best[Side.SELL])
+    return replace(book, time=snapshot_time)
+
+
+def _best_resting(session: Session, symbol: str, side: Side) -> Decimal | None:
+    """The best price of the simulated orders resting on `side` (highest bid, lowest ask)."""
+    query = _BEST_BID if side is Side.BUY else _BEST_ASK
+    return statements.run(session, query, {"symbol": symbol, "side": side.value}).scalar()
 
 
 def _remember_taken(session: Session, symbol: str, source: str, snapshot_time: int, taken: Taken) -> None:

@@ -134,6 +134,33 @@ def test_a_loops_first_minute_has_the_book_the_last_loop_ended_with(make_app: An
     assert book == {"t": wall, "b": [["4.99", "1"]], "a": [["5.01", "1"]]}
 
 
+def test_a_synthetic_ask_below_a_resting_bid_is_left_out_of_the_book_and_of_takers(
+    app: Flask, client: FlaskClient
+) -> None:
+    """Bars only: a bid rests inside the synthetic spread, then a bar that opened before it closes lower.
+    That bar fills nothing of it (it opened before the order existed), and its synthetic ask, below the bid,
+    is not shown or sold until it no longer crosses: the book is never crossed."""
+    forming = T0 - T0 % MINUTE  # the bar forming at T0
+
+    def flat_bar(open_time: int, price: str) -> Kline:
+        p = D(price)
+        return Kline("BTCUSDT", "1m", open_time, open_time + MINUTE - 1, p, p, p, p, D("10"))
+
+    record(app, flat_bar(forming - MINUTE, "100"))  # synthetic 99.95 / 100.05
+    limit = {"type_": OrderType.LIMIT, "time_in_force": TimeInForce.GTC}
+    place(app, trader(app), T0, Side.BUY, price=D("100.01"), quantity=D("0.5"), **limit)
+    record(app, flat_bar(forming, "99"))  # synthetic 98.95 / 99.05
+    sim = app.extensions["hashkey_sim"]
+    market.step_clock(sim.database, sim.settings, 0, MINUTE)
+
+    book = client.get("/quote/v1/depth", query_string={"symbol": "BTCUSDT"}).get_json()
+
+    assert (book["b"], book["a"]) == ([["100.01", "0.5"], ["98.95", "1"]], [])
+    taker = place(app, trader(app), T0 + MINUTE, Side.BUY, OrderType.MARKET, quantity=D("0.1"))
+    with sim.database.read() as session:
+        assert trading.order_row(session, taker).executed_qty == 0
+
+
 @pytest.mark.usefixtures("busy_book")
 @pytest.mark.parametrize(
     ("limit", "bids", "asks"),

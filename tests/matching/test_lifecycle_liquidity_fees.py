@@ -15,6 +15,7 @@ from simulator.domain.matching.liquidity import (
     Level,
     RecordedBook,
     Source,
+    less_crossed,
     less_taken,
     mark_price,
     recorded_book,
@@ -387,6 +388,26 @@ def test_nothing_recorded_or_everything_stale_is_an_empty_book() -> None:
     stale = book_at(depth_=depth(NOW - 1_001, [("1", "1")], [("2", "1")]), bbo_=bbo(NOW - 2_001))
     assert stale is EMPTY
     assert (EMPTY.source, EMPTY.time, EMPTY.bids, EMPTY.asks) == (Source.NONE, None, (), ())
+
+
+@pytest.mark.parametrize(
+    ("best_bid", "best_ask", "bids", "asks"),
+    [
+        (None, None, levels(("99", "2")), levels(("101", "3"))),
+        ("100.5", "102", levels(("99", "2")), levels(("101", "3"))),  # inside the spread: nothing crossed
+        ("101", None, levels(("99", "2")), levels(("101", "3"))),  # at the ask: kept, as a snapshot keeps it
+        ("101.5", None, levels(("99", "2")), ()),  # a simulated bid above the ask
+        (None, "98.5", (), levels(("101", "3"))),  # a simulated ask below the bid
+    ],
+)
+def test_a_bbo_level_through_a_simulated_resting_order_is_left_out(
+    best_bid: str | None, best_ask: str | None, bids: tuple[Level, ...], asks: tuple[Level, ...]
+) -> None:
+    book = book_at(bbo_=bbo(NOW))
+
+    crossed = less_crossed(book, best_bid and D(best_bid), best_ask and D(best_ask))
+
+    assert (crossed.source, crossed.time, crossed.bids, crossed.asks) == (Source.BBO, NOW, bids, asks)
 
 
 def test_zero_size_depth_levels_are_dropped() -> None:

@@ -120,6 +120,19 @@ def less_taken(book: RecordedBook, taken: Taken) -> RecordedBook:
     )
 
 
+def less_crossed(book: RecordedBook, best_bid: Decimal | None, best_ask: Decimal | None) -> RecordedBook:
+    """`book` without its levels strictly through the best simulated resting order of the other side
+    (`best_bid`, `best_ask`). For a best bid/offer or synthetic book: neither fills a resting order (only
+    trades, snapshots and bars do), so such a level would stand through an order that in a real book would
+    have met it; it is left out, for takers and the book shown alike, until it no longer crosses. (A depth
+    snapshot's crossed levels fill the order and are taken instead.)"""
+    bids = book.bids if best_ask is None else tuple(level for level in book.bids if level.price <= best_ask)
+    asks = book.asks if best_bid is None else tuple(level for level in book.asks if level.price >= best_bid)
+    if len(bids) == len(book.bids) and len(asks) == len(book.asks):
+        return book
+    return RecordedBook(book.source, book.time, bids, asks)
+
+
 def _side_less_taken(levels: tuple[Level, ...], side: Side, taken: Taken) -> tuple[Level, ...]:
     result = []
     for level in levels:
