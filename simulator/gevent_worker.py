@@ -10,12 +10,17 @@ import logging
 import warnings
 from typing import Any
 
+import gevent
 from gevent import monkey
 from gevent.monkey import MonkeyPatchWarning
 from gunicorn.workers import ggevent
 
 
 class GeventWorker(ggevent.GeventWorker):  # type: ignore[misc]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._idle_waits: set[IdleWait] = set()
+
     def patch(self) -> None:
         """Patch as gunicorn does, without the warning that `ssl` was imported first.
 
@@ -41,6 +46,44 @@ class GeventWorker(ggevent.GeventWorker):  # type: ignore[misc]
 
         gunicorn's gevent handler calls sys.exit from a new greenlet. That ends only the greenlet, with a
         traceback in the log, and the worker lingers until the arbiter kills it. Ending the serving loop
-        instead lets the worker finish its requests, close its connections and exit. (Cutting idle
-        keep-alive connections at once would be quicker, but gevent logs each cut as an error.)"""
+        instead lets the worker finish its requests, close its connections and exit."""
+        self._stop_serving()
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        """SIGTERM: as gunicorn does, and the connections waiting for a next request close at once."""
+        self._stop_serving()
+
+    def timeout_ctx(self) -> IdleWait:
+        """The wait for a connection's next request, up to the keep-alive time; none once stopping."""
+        return IdleWait(self._idle_waits, self.cfg.keepalive if self.alive else 0)
+
+    def _stop_serving(self) -> None:
+        """Requests being served finish (their connections then close); connections waiting for a next one
+        close now rather than after the keep-alive time, which would outlast the graceful stop."""
         self.alive = False
+        for wait in list(self._idle_waits):
+            wait.end()
+
+
+class IdleWait:
+    """gunicorn's keep-alive wait for a connection's next request (a silent gevent.Timeout: when it
+    passes, the connection closes quietly), which a stopping worker can end early."""
+
+    def __init__(self, waits: set[IdleWait], seconds: float) -> None:
+        self._waits, self._timeout = waits, gevent.Timeout(seconds, False)
+        self._greenlet: Any = None
+
+    def __enter__(self) -> None:
+        self._greenlet = gevent.getcurrent()
+        self._waits.add(self)
+        self._timeout.__enter__()
+
+    def __exit__(self, *raised: Any) -> bool:
+        self._waits.discard(self)
+        return bool(self._timeout.__exit__(*raised))
+
+    def end(self) -> None:
+        """As if the keep-alive time had passed (gevent.Timeout swallows itself); scheduled on the hub, so
+        safe from a signal handler."""
+        if self in self._waits:
+            gevent.kill(self._greenlet, self._timeout)

@@ -27,6 +27,8 @@ from simulator.settings import Settings
 
 Announce = Callable[[str, Settings], None]
 
+KEEPALIVE_S = 75  # seconds a keep-alive connection may stay idle (nginx's default)
+
 # The `worker_class` setting's values, and what gunicorn is told for each.
 WORKER_CLASSES_FOR_GUNICORN = {"gevent": "simulator.gevent_worker.GeventWorker", "gthread": "gthread"}
 
@@ -60,6 +62,10 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "worker_class": WORKER_CLASSES_FOR_GUNICORN[settings.worker_class],
         "threads": settings.threads,
         "graceful_timeout": 5,
+        # gunicorn closes a connection idle for 2 s by default: a bot polling every couple of seconds then
+        # sends on a connection the server is closing, and ccxt and requests report a NetworkError (they do
+        # not retry). Load balancers in front of exchanges keep idle connections for 60 s or more.
+        "keepalive": KEEPALIVE_S,
         # No heartbeat limit. A request may compute for long: advancing a replay clock through recorded
         # minute bars with orders resting takes about a second a simulated day. A gevent worker busy with it
         # cannot tell gunicorn's arbiter that it is alive, and the arbiter would kill it, and the request,

@@ -31,6 +31,7 @@ UNCLEAN_STOP = re.compile(r"Traceback|Exception ignored|Warning|\[(ERROR|WARNING
 ANNOUNCE = "hashkey-sim serving "
 STARTUP_LIMIT_S = 20
 HTTP_TIMEOUT_S = 10
+POLL_INTERVAL_S = 3  # longer than gunicorn's default keep-alive of 2 s
 
 
 class Server:
@@ -183,6 +184,29 @@ def test_server_keeps_a_connection_alive(one_worker_server):
     assert (first_status, second_status) == (200, 200)
     assert first_header.lower() != "close"
     assert first_socket is not None and second_socket is first_socket  # one TCP connection for both
+
+
+@pytest.mark.parametrize("worker_class", ["gevent", "gthread"])
+def test_a_connection_idle_between_polls_stays_open(start_server, worker_class):
+    """gunicorn's own default closes a connection idle for 2 s: a bot polling about that often would send
+    on a connection being closed, and ccxt reports a NetworkError. An idle connection is kept much longer."""
+    server = start_server("--port", "0", settings_env={"HASHKEY_SIM_WORKER_CLASS": worker_class})
+    host, port = server.wait_for_announce().removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=HTTP_TIMEOUT_S)
+    try:
+        answers = []
+        for _ in range(2):
+            connection.request("GET", "/api/v1/ping")
+            response = connection.getresponse()
+            response.read()
+            answers.append((response.status, connection.sock))
+            time.sleep(POLL_INTERVAL_S)
+    finally:
+        connection.close()
+
+    (first_status, first_socket), (second_status, second_socket) = answers
+    assert (first_status, second_status) == (200, 200)
+    assert first_socket is not None and second_socket is first_socket
 
 
 def test_server_answers_ping(one_worker_server):
