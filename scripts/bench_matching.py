@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -61,6 +62,7 @@ START_CENTS = 6_000_000
 NEAREST, FARTHEST = Decimal("0.0005"), Decimal("0.02")  # resting orders' distance from the price
 MODULE_EVENTS = 1_000  # the module's functions replay only the start: they look at every order every time
 MODEL = FillModel()
+STEP = Decimal("0.00001")  # BTCUSDT's quantity step
 QUICK = {"events": 5_000, "runs": 200, "repeat": 1}
 
 Event = Trade | Depth | Kline
@@ -280,7 +282,7 @@ def replay_book(tape: list[Event], size: int, profile: bool) -> Replay:
     handlers: dict[type, Callable[[Event, FillModel], list[MakerFill]]] = {
         Trade: book.on_trade,  # type: ignore[dict-item]
         Depth: book.on_depth,  # type: ignore[dict-item]
-        Kline: book.on_bar,  # type: ignore[dict-item]
+        Kline: partial(book.on_bar, step=STEP),
     }
     profiler = cProfile.Profile() if profile else None
     fills = 0
@@ -302,7 +304,7 @@ def bench_module_functions(tape: list[Event], size: int) -> None:
     handlers: dict[type, Callable[[Sequence[Order], Event, FillModel], list[MakerFill]]] = {
         Trade: resting.on_trade,  # type: ignore[dict-item]
         Depth: resting.on_depth,  # type: ignore[dict-item]
-        Kline: resting.on_bar,  # type: ignore[dict-item]
+        Kline: partial(resting.on_bar, step=STEP),
     }
     started = time.perf_counter()
     for event in tape:
@@ -327,7 +329,7 @@ def bench_market_walk(tape: list[Event], runs: int) -> None:
         tuple(Level(p, q) for p, q in depth.asks),
     )
     assert book.mid is not None
-    limits = TakeLimits(book.mid, Decimal("0.05"), Decimal("0.05"), Decimal("0.00001"))
+    limits = TakeLimits(book.mid, Decimal("0.05"), Decimal("0.05"), STEP)
     # everything on 19 levels and half the 20th: the walk meets all 20 and ends filled
     quantity = sum((level.qty for level in book.asks[: LEVELS - 1]), Decimal(0)) + book.asks[-1].qty / 2
     resting_book = RestingBook(resting_orders(GOAL_BOOK_SIZE, depth, seed=GOAL_BOOK_SIZE))

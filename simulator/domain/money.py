@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 # Plain or exponent form with optional sign and trailing zeros: "10", "0.10", "1e-05", ".5", "-3".
 DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
@@ -39,3 +39,8 @@ def wire_amount(value: Decimal) -> str:
     """A computed amount (balance, total) as the venue shows one: plain, without trailing zeros
     ("0", "4098.36"), whatever scale the arithmetic left behind (0.5 - 0.5 is Decimal("0.0"))."""
     return wire(value.normalize()) if value else "0"
+
+
+def floor_to_step(quantity: Decimal, step: Decimal) -> Decimal:
+    """`quantity` rounded down to a whole number of `step`s (the LOT_SIZE stepSize): what may trade of it."""
+    return (quantity / step).to_integral_value(rounding=ROUND_FLOOR) * step

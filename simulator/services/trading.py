@@ -567,7 +567,7 @@ def _apply_events(
         for segment, r0, r1 in _windows(engine.timeline.segments(state.watermark_ms, to_ms)):
             for event in events_between(session, state.symbol, r0, r1, engine.model.kline_interval):
                 record = _shifted(event.record, segment.shift)
-                fills = _resting_fills(book, event.rank, record, engine.model)
+                fills = _resting_fills(book, event.rank, record, engine.model, rules.step_size)
                 for fill in fills:
                     _settle_resting_fill(session, rules, rows[fill.order.order_id], fill)
                 if event.rank == RANK_DEPTH and fills:
@@ -590,13 +590,15 @@ def _windows(segments: list[Segment]) -> Iterator[tuple[Segment, int, int]]:
             yield segment, r0, min(r0 + EVENT_WINDOW_MS, segment.r1)
 
 
-def _resting_fills(book: RestingBook, rank: int, record: Any, model: FillModel) -> list[MakerFill]:
+def _resting_fills(
+    book: RestingBook, rank: int, record: Any, model: FillModel, step: Decimal
+) -> list[MakerFill]:
     if rank == RANK_TRADE:
         return book.on_trade(record, model)
     if rank == RANK_DEPTH:
         return book.on_depth(record, model)
     if rank == RANK_BAR:
-        return book.on_bar(record, model)
+        return book.on_bar(record, model, step)
     return []  # a best bid/offer alone moves no resting order: it shows no size behind the top
 
 
@@ -644,7 +646,7 @@ def _read_book(session: Session, rules: InstrumentRules, now_ms: int, engine: En
     if not depth_serves(recording_now, engine.model, depth):  # the fallbacks, read only when needed
         bbo = _latest(timeline, recording_now, lambda t: store.bbo_at(db, symbol, t))
         bar = _latest(timeline, recording_now, lambda t: store.last_complete_bar(db, symbol, interval, t))
-    book = recorded_book(recording_now, engine.model, depth, bbo, bar, rules.tick_size)
+    book = recorded_book(recording_now, engine.model, depth, bbo, bar, rules.tick_size, rules.step_size)
     if book.time is None:
         return book
     # what simulated takers already took is kept per snapshot, by its market time

@@ -161,6 +161,30 @@ def test_a_synthetic_ask_below_a_resting_bid_is_left_out_of_the_book_and_of_take
         assert trading.order_row(session, taker).executed_qty == 0
 
 
+def test_synthetic_levels_and_bar_fills_are_whole_steps(app: Flask, client: FlaskClient) -> None:
+    """A share of a bar's volume is rarely a whole number of BTCUSDT's 0.00001 steps: the synthetic levels
+    and what a bar fills of resting orders are rounded down to it, as every quantity the venue shows."""
+    forming = T0 - T0 % MINUTE
+    volume = D("0.3333337")  # a tenth of it: 0.03333337
+
+    def bar(open_time: int, low: str) -> Kline:
+        return Kline(
+            "BTCUSDT", "1m", open_time, open_time + MINUTE - 1, D("100"), D("100"), D(low), D("100"), volume
+        )
+
+    record(app, bar(forming - MINUTE, "100"))
+    book = client.get("/quote/v1/depth", query_string={"symbol": "BTCUSDT"}).get_json()
+    assert (book["b"], book["a"]) == ([["99.95", "0.03333"]], [["100.05", "0.03333"]])
+
+    limit = {"type_": OrderType.LIMIT, "time_in_force": TimeInForce.GTC}
+    resting = place(app, trader(app), forming - 1, Side.BUY, price=D("99.9"), quantity=D("1"), **limit)
+    record(app, bar(forming, "99"))  # passes through the bid: fills a tenth of its volume
+    sim = app.extensions["hashkey_sim"]
+    market.step_clock(sim.database, sim.settings, 0, MINUTE)
+    with sim.database.read() as session:
+        assert trading.order_row(session, resting).executed_qty == D("0.03333")
+
+
 @pytest.mark.usefixtures("busy_book")
 @pytest.mark.parametrize(
     ("limit", "bids", "asks"),

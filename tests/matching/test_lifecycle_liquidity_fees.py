@@ -296,6 +296,7 @@ def test_a_fill_beyond_the_remaining_quantity_is_refused() -> None:
 
 MODEL = FillModel(depth_staleness_ms=1_000, bbo_staleness_ms=2_000)
 TICK = D("0.01")
+STEP = D("0.001")
 NOW = AT
 
 
@@ -332,7 +333,7 @@ def book_at(
     bar_: Kline | None = None,
     taken: dict[tuple[Side, Decimal], Decimal] | None = None,
 ) -> RecordedBook:
-    return less_taken(recorded_book(now, MODEL, depth_, bbo_, bar_, TICK), taken or {})
+    return less_taken(recorded_book(now, MODEL, depth_, bbo_, bar_, TICK, STEP), taken or {})
 
 
 def test_a_fresh_depth_snapshot_is_the_book() -> None:
@@ -464,14 +465,14 @@ def test_taken_applies_to_a_bbo_and_to_synthetic_levels() -> None:
 
 def test_synthetic_levels_round_the_bid_down_and_the_ask_up_to_the_tick() -> None:
     # spread = 100.003 * 0.0005 = 0.0500015: bid 99.9529985 -> 99.95, ask 100.0530045 -> 100.06
-    book = synthetic_book(bar(NOW - 1, close="100.003", volume="7"), MODEL, TICK)
+    book = synthetic_book(bar(NOW - 1, close="100.003", volume="7"), MODEL, TICK, STEP)
     assert book.bids == levels(("99.95", "0.7"))
     assert book.asks == levels(("100.06", "0.7"))
 
 
 def test_synthetic_levels_are_never_crossed_or_locked() -> None:
     no_spread = FillModel(synthetic_half_spread=D("0"))
-    book = synthetic_book(bar(NOW - 1, close="100"), no_spread, TICK)
+    book = synthetic_book(bar(NOW - 1, close="100"), no_spread, TICK, STEP)
     assert book.bids[0].price == D("100")
     assert book.asks[0].price == D("100.01")
 
@@ -498,7 +499,11 @@ def test_synthetic_levels_sit_on_the_tick_grid_around_the_close(
     case: tuple[Kline, FillModel, Decimal],
 ) -> None:
     last, model, tick = case
-    book = synthetic_book(last, model, tick)
+    book = synthetic_book(last, model, tick, STEP)
+    size = (last.volume * model.synthetic_volume_share // STEP) * STEP  # whole steps
+    if size == 0:  # less than a step to offer
+        assert book.bids == book.asks == ()
+        return
     (bid,), (ask,) = book.bids, book.asks
     spread = last.close * model.synthetic_half_spread
     assert bid.price % tick == 0 and ask.price % tick == 0
@@ -506,7 +511,7 @@ def test_synthetic_levels_sit_on_the_tick_grid_around_the_close(
     assert bid.price <= last.close - spread < bid.price + tick
     assert ask.price >= last.close + spread
     assert ask.price - tick < last.close + spread or ask.price - tick == bid.price
-    assert bid.qty == ask.qty == last.volume * model.synthetic_volume_share
+    assert bid.qty == ask.qty == size <= last.volume * model.synthetic_volume_share < size + STEP
 
 
 def test_the_mark_price_is_the_mid() -> None:

@@ -24,6 +24,7 @@ D = Decimal
 SYMBOL = "BTCUSDT"
 MODEL = FillModel()
 NO_QUEUE = FillModel(queue_model=False)
+STEP = D("0.001")  # the instrument's quantity step
 
 
 def order(
@@ -321,7 +322,7 @@ def test_a_bar_through_the_limit_fills_at_the_limit() -> None:
     bid = order(Side.BUY, "100", "2")
     ask = order(Side.SELL, "104", "2", sequence=2)
 
-    fills = on_bar([bid, ask], bar("101.5", "105", "99", "103", volume="100"), MODEL)
+    fills = on_bar([bid, ask], bar("101.5", "105", "99", "103", volume="100"), MODEL, STEP)
 
     # the path falls to 99 first (crossing the bid), then rises to 105 (crossing the offer)
     assert fills == [
@@ -333,8 +334,8 @@ def test_a_bar_through_the_limit_fills_at_the_limit() -> None:
 def test_a_bar_that_only_touches_the_limit_fills_only_with_touch_fills() -> None:
     bid = order(Side.BUY, "100", "2")
     touching = bar("102", "103", "100", "101")
-    assert on_bar([bid], touching, MODEL) == []
-    fills = on_bar([bid], touching, FillModel(kline_touch_fills=True))
+    assert on_bar([bid], touching, MODEL, STEP) == []
+    fills = on_bar([bid], touching, FillModel(kline_touch_fills=True), STEP)
     assert summary(fills) == [("1", D("100"), D("2"))]
 
 
@@ -343,7 +344,7 @@ def test_a_bar_fills_at_most_its_volume_share_first_reached_first() -> None:
     ask = order(Side.SELL, "101", "3", sequence=2)
     up_bar = bar("100.5", "102", "99.5", "101.5", volume="40")  # low is nearer: the bid is reached first
 
-    fills = on_bar([ask, bid], up_bar, FillModel(kline_volume_share=D("0.1")))
+    fills = on_bar([ask, bid], up_bar, FillModel(kline_volume_share=D("0.1")), STEP)
 
     # 10% of 40 = 4: the bid takes 3, the offer the 1 left
     assert summary(fills) == [("1", D("100"), D("3")), ("2", D("101"), D("1"))]
@@ -352,19 +353,19 @@ def test_a_bar_fills_at_most_its_volume_share_first_reached_first() -> None:
 def test_on_a_falling_segment_the_higher_bid_is_reached_and_filled_first() -> None:
     low = order(Side.BUY, "98", "3", sequence=1)
     high = order(Side.BUY, "99", "3", sequence=2)
-    fills = on_bar([low, high], bar("100", "100.5", "97", "97.5", volume="40"), MODEL)
+    fills = on_bar([low, high], bar("100", "100.5", "97", "97.5", volume="40"), MODEL, STEP)
     assert summary(fills) == [("2", D("99"), D("3")), ("1", D("98"), D("1"))]
 
 
 def test_a_bar_ignores_orders_created_at_or_after_its_open() -> None:
     during = order(Side.BUY, "100", "2", created_ms=60_500)
     at_open = order(Side.BUY, "100", "2", sequence=2, created_ms=60_000)
-    assert on_bar([during, at_open], bar("102", "103", "95", "96", open_time=60_000), MODEL) == []
+    assert on_bar([during, at_open], bar("102", "103", "95", "96", open_time=60_000), MODEL, STEP) == []
 
 
 def test_a_bar_that_stays_above_a_bid_fills_nothing() -> None:
     bid = order(Side.BUY, "100", "2")
-    assert on_bar([bid], bar("102", "104", "100.5", "101"), FillModel(kline_touch_fills=True)) == []
+    assert on_bar([bid], bar("102", "104", "100.5", "101"), FillModel(kline_touch_fills=True), STEP) == []
 
 
 # --- rule 5: determinism ------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ D = Decimal
 SYMBOL = "BTCUSDT"
 OTHER = "ETHUSDT"
 MODEL = FillModel()
+STEP = D("0.1")  # the sizes' step
 
 # A narrow price grid so that orders, prints, levels and bars meet often, with many ties.
 prices = st.integers(196, 204).map(lambda n: Decimal(n) / 2)  # 98.0 .. 102.0 by 0.5
@@ -139,7 +140,7 @@ def module_fills(orders: list[Order], event: object, model: FillModel) -> list[M
     if isinstance(event, Depth):
         return on_depth(orders, event, model)
     assert isinstance(event, Kline)
-    return on_bar(orders, event, model)
+    return on_bar(orders, event, model, STEP)
 
 
 def book_fills(book: RestingBook, event: object, model: FillModel) -> list[MakerFill]:
@@ -148,7 +149,7 @@ def book_fills(book: RestingBook, event: object, model: FillModel) -> list[Maker
     if isinstance(event, Depth):
         return book.on_depth(event, model)
     assert isinstance(event, Kline)
-    return book.on_bar(event, model)
+    return book.on_bar(event, model, STEP)
 
 
 def described(fills: list[MakerFill]) -> list[tuple[str, Decimal, Decimal, int]]:

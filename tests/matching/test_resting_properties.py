@@ -19,6 +19,7 @@ SETTINGS = settings(max_examples=150, deadline=None)
 
 prices = st.integers(190, 210).map(lambda n: Decimal(n) / 2)  # 95.0 .. 105.0 by 0.5
 sizes = st.integers(0, 100).map(lambda n: Decimal(n) / 10)
+STEP = Decimal("0.1")  # the sizes' step: every size drawn is whole steps
 positive_sizes = st.integers(1, 100).map(lambda n: Decimal(n) / 10)
 
 models = st.builds(
@@ -89,7 +90,7 @@ def replay_event(orders: list[Order], event: Trade | Depth | Kline, model: FillM
         return on_trade(orders, event, model)
     if isinstance(event, Depth):
         return on_depth(orders, event, model)
-    return on_bar(orders, event, model)
+    return on_bar(orders, event, model, STEP)
 
 
 def quantity_of(order: Order) -> Decimal:
@@ -142,8 +143,9 @@ def test_fills_on_one_trade_never_exceed_its_size_on_either_side(
 def test_fills_on_one_bar_never_exceed_the_volume_share(
     orders: list[Order], bar: Kline, model: FillModel
 ) -> None:
-    fills = on_bar(orders, bar, model)
+    fills = on_bar(orders, bar, model, STEP)
     assert sum((fill.qty for fill in fills), Decimal(0)) <= bar.volume * model.kline_volume_share
+    assert all(fill.qty % STEP == 0 for fill in fills)  # whole steps, whatever share of the volume
     for fill in fills:
         assert fill.order.created_ms < bar.open_time
         # the path went through the limit: below a bid, above an offer

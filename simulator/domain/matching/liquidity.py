@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from simulator.domain.matching.model import FillModel
 from simulator.domain.matching.orders import Side
+from simulator.domain.money import floor_to_step
 from simulator.marketdata.records import Bbo, Depth, Kline, PriceLevel
 
 TWO = Decimal(2)
@@ -62,6 +63,7 @@ def recorded_book(
     bbo: Bbo | None,
     last_bar: Kline | None,
     tick_size: Decimal,
+    step_size: Decimal,
 ) -> RecordedBook:
     """The book at `now_ms` from the latest depth, bbo and complete bar at or before it (the caller reads
     those from the store), as recorded: `less_taken` removes what simulated takers took from it."""
@@ -72,7 +74,7 @@ def recorded_book(
         bids, asks = _levels(((bbo.bid_price, bbo.bid_qty),)), _levels(((bbo.ask_price, bbo.ask_qty),))
         return RecordedBook(Source.BBO, bbo.time, bids, asks)
     if last_bar is not None and last_bar.close_time < now_ms:
-        return synthetic_book(last_bar, model, tick_size)
+        return synthetic_book(last_bar, model, tick_size, step_size)
     return EMPTY
 
 
@@ -81,15 +83,15 @@ def depth_serves(now_ms: int, model: FillModel, depth: Depth | None) -> bool:
     return depth is not None and now_ms - depth.time <= model.depth_staleness_ms
 
 
-def synthetic_book(bar: Kline, model: FillModel, tick_size: Decimal) -> RecordedBook:
+def synthetic_book(bar: Kline, model: FillModel, tick_size: Decimal, step_size: Decimal) -> RecordedBook:
     """One level a side around the bar's close, on the tick grid (bid down, ask up), each offering a share
-    of the bar's volume."""
+    of the bar's volume, in whole steps."""
     spread = bar.close * model.synthetic_half_spread
     bid = _on_tick(bar.close - spread, tick_size, ROUND_FLOOR)
     ask = _on_tick(bar.close + spread, tick_size, ROUND_CEILING)
     if ask <= bid:
         ask = bid + tick_size
-    size = bar.volume * model.synthetic_volume_share
+    size = floor_to_step(bar.volume * model.synthetic_volume_share, step_size)
     if size <= 0 or bid <= 0:
         return RecordedBook(Source.KLINE, bar.open_time, (), ())
     return RecordedBook(Source.KLINE, bar.open_time, (Level(bid, size),), (Level(ask, size),))

@@ -31,6 +31,7 @@ from operator import itemgetter
 from simulator.domain.matching.liquidity import RecordedBook, Taken
 from simulator.domain.matching.model import FillModel
 from simulator.domain.matching.orders import WORKING, ZERO, Order, Side
+from simulator.domain.money import floor_to_step
 from simulator.marketdata.records import Depth, Kline, Level, Trade
 
 
@@ -111,20 +112,26 @@ def taken_by_depth_fills(depth: Depth, fills: Iterable[MakerFill]) -> Taken:
     return taken
 
 
-def on_bar(orders: Sequence[Order], bar: Kline, model: FillModel) -> list[MakerFill]:
+def on_bar(orders: Sequence[Order], bar: Kline, model: FillModel, step: Decimal) -> list[MakerFill]:
     """Fills from one complete bar, for when only klines are recorded.
 
     The bar is walked along `kline_path`; an order is triggered at the first path point strictly through
     its limit (a BUY: a point below it; a SELL: above it), or at it when `model.kline_touch_fills`. Orders
     fill at their limit, in the order they were triggered (along a falling segment the highest BUY is
     reached first, which is also price priority), from one allowance of `bar.volume *
-    model.kline_volume_share` shared by both sides. Orders created at or after the bar's open are ignored:
-    they did not exist for the whole bar and nothing tells where inside it the price went after they came.
-    The caller passes only bars whose close_time is before now."""
-    allowance = max(bar.volume * model.kline_volume_share, ZERO)
+    model.kline_volume_share` in whole `step`s (the instrument's quantity step) shared by both sides.
+    Orders created at or after the bar's open are ignored: they did not exist for the whole bar and nothing
+    tells where inside it the price went after they came. The caller passes only bars whose close_time is
+    before now."""
+    allowance = bar_allowance(bar, model, step)
     eligible = _eligible(orders, bar.symbol, bar.open_time)
     triggered = _triggered_along(kline_path(bar), eligible, model.kline_touch_fills)
     return _fill_from_allowance(triggered, allowance, bar.close_time)
+
+
+def bar_allowance(bar: Kline, model: FillModel, step: Decimal) -> Decimal:
+    """What one bar may fill of resting orders, together: its volume's share, in whole steps."""
+    return max(floor_to_step(bar.volume * model.kline_volume_share, step), ZERO)
 
 
 def kline_path(bar: Kline) -> tuple[Decimal, ...]:
@@ -351,9 +358,9 @@ class RestingBook:
             self._drop_ended(fills, stale)
         return fills
 
-    def on_bar(self, bar: Kline, model: FillModel) -> list[MakerFill]:
+    def on_bar(self, bar: Kline, model: FillModel, step: Decimal) -> list[MakerFill]:
         """As `on_bar` given all the orders held."""
-        allowance = max(bar.volume * model.kline_volume_share, ZERO)
+        allowance = bar_allowance(bar, model, step)
         if allowance <= 0:
             return []
         path = kline_path(bar)

@@ -29,7 +29,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
 from enum import Enum
 from operator import attrgetter
 from typing import NamedTuple
@@ -47,6 +47,7 @@ from simulator.domain.matching.orders import (
     StpMode,
     TimeInForce,
 )
+from simulator.domain.money import floor_to_step
 
 ONE = Decimal(1)
 
@@ -127,7 +128,7 @@ class _Budget:
 
     def qty_at(self, price: Decimal, offered: Decimal) -> Decimal:
         if self.by_amount:
-            return _floor_to_step(min(offered, self.amount / price), self.step)
+            return floor_to_step(min(offered, self.amount / price), self.step)
         return min(offered, self.qty)
 
     def spend(self, qty: Decimal, price: Decimal) -> None:
@@ -347,7 +348,3 @@ def _band_edge(side: Side, limits: TakeLimits) -> Decimal | None:
     if mark is None or rate is None:
         return None
     return mark * (ONE + rate) if side is Side.BUY else mark * (ONE - rate)
-
-
-def _floor_to_step(qty: Decimal, step: Decimal) -> Decimal:
-    return (qty / step).to_integral_value(rounding=ROUND_FLOOR) * step
