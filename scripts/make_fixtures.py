@@ -2,7 +2,9 @@
 
 One continuous simulation per symbol, from 2025-01-05T00:00:00Z to 2025-01-06T02:00:00Z:
 - the quote (best bid/ask and their sizes) moves every 2 s (GRID_MS): a random walk of the bid in ticks, a
-  spread of a few ticks;
+  spread of a few ticks; over the CSV day the walk is lifted, evenly less each move, so that it starts where
+  the stream ends (`LoopBack`): a live clock plays the recording looped and meets no jump where it starts
+  again (the stream itself is the free walk);
 - between two quote moves, trades arrive at random times (Poisson) and fill at the touch: a buyer-taker at
   the ask, a seller-taker at the bid, never more than the size shown;
 - 1m klines are built from those trades, exactly as the venue builds them.
@@ -72,9 +74,21 @@ class DepthShape:
 
 
 @dataclass(frozen=True)
+class LoopBack:
+    """What is added to the free walk: all of `ticks` (where the free walk ends) before its first move,
+    evenly less with each of the `history_moves` moves of the CSV day, nothing from the stream on."""
+
+    ticks: int
+    history_moves: int
+
+    def lift(self, moves: int) -> int:
+        return self.ticks * max(self.history_moves - moves, 0) // self.history_moves
+
+
+@dataclass(frozen=True)
 class Market:
     symbol: str
-    open_price: int  # ticks at 2025-01-05T00:00:00Z
+    open_price: int  # ticks: where the free walk starts (the CSV day is lifted to end the loop here)
     qty_places: int  # the size step is 10**-qty_places
     daily_volatility: float  # standard deviation of a day's return
     trades_per_second: float
@@ -203,16 +217,17 @@ class Output:
 
 
 class SymbolSimulation:
-    def __init__(self, market: Market):
+    def __init__(self, market: Market, loop_back: LoopBack | None = None):
         self.market = market
+        self.loop_back = loop_back
         self.rng = random.Random(f"{SEED} {market.symbol}")
         self.stream = market.symbol.lower()
         self.next_trade_id = market.first_trade_id
         self.update_id = market.first_update_id
-        self.bid = market.open_price
-        self.bar = Bar(
-            HISTORY_START_MS, market.open_price, market.open_price, market.open_price, market.open_price
-        )
+        self.walk = 0  # ticks the free walk has moved from the open price
+        self.moves = self.history_moves = 0
+        self.bid = market.open_price + self.lift()
+        self.bar = Bar(HISTORY_START_MS, self.bid, self.bid, self.bid, self.bid)
         self.output = Output()
         self.quotes_in_stream = 0
         self.last_quote_text: str | None = None
@@ -236,8 +251,14 @@ class SymbolSimulation:
         self.roll_to(STREAM_END_MS)
         return self.output
 
+    def lift(self) -> int:
+        return 0 if self.loop_back is None else self.loop_back.lift(self.moves)
+
     def move_quote(self, time: int, step: float) -> Quote:
-        self.bid += round(step * normal(self.rng))
+        self.walk += round(step * normal(self.rng))
+        self.moves += 1
+        self.history_moves += time < STREAM_START_MS
+        self.bid = self.market.open_price + self.walk + self.lift()
         self.update_id += 1 + int(self.rng.random() * 80)
         return Quote(
             time,
@@ -398,12 +419,21 @@ class SymbolSimulation:
 # ---- files ----
 
 
+def looped_simulation(market: Market) -> SymbolSimulation:
+    """The market's simulation with its CSV day lifted to start where the stream ends. The random draws
+    never depend on prices, so a first run gives the free walk's end, and a second one, drawing the same
+    numbers, the files."""
+    free = SymbolSimulation(market)
+    free.run()
+    return SymbolSimulation(market, LoopBack(free.walk, free.history_moves))
+
+
 def build_files() -> dict[str, bytes]:
     """File name -> exact bytes of every demo file."""
     files: dict[str, bytes] = {}
     units: list[tuple[int, int, int, str]] = []
     for index, market in enumerate(MARKETS):
-        output = SymbolSimulation(market).run()
+        output = looped_simulation(market).run()
         files[KLINES_FILE.format(symbol=market.symbol)] = "".join(
             f"{row}\n" for row in output.csv_rows
         ).encode()

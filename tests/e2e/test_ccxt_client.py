@@ -137,21 +137,21 @@ def test_tickers_are_the_recorded_day(exchange):
         "t": REPLAY_START_MS,
         "s": "BTCUSDT",
         "c": "95725.59",
-        "h": "97824.21",
-        "l": "95461.03",
-        "o": "96818.61",
+        "h": "97509.32",
+        "l": "94193.87",
+        "o": "95282.19",
         "b": "95726.76",
         "a": "95726.78",
         "v": "531.9756",
-        "qv": "51451721.5112627",
+        "qv": "51052508.6238977",
         "it": "SPOT",
     }
     assert (ticker["bid"], ticker["ask"], ticker["last"], ticker["high"], ticker["low"]) == (
         95726.76,
         95726.78,
         95725.59,
-        97824.21,
-        95461.03,
+        97509.32,
+        94193.87,
     )
     assert set(tickers) == {"BTC/USDT", "ETH/USDT"}
     assert tickers["BTC/USDT"]["info"] == ticker["info"]

@@ -119,6 +119,16 @@ def test_klines_are_final_and_contiguous_from_the_csv_day_through_the_stream(dem
             assert bar.taker_buy_base <= bar.volume and bar.trade_count > 0
 
 
+def test_the_recording_ends_where_it_begins_so_a_live_loop_does_not_jump(demo):
+    """A live clock plays the recording looped: the stream's last close leads into the CSV day's first
+    open as one quote move leads into the next (under 0.1 % apart), not with a jump of percents."""
+    database, _ = demo
+    for symbol in SYMBOLS:
+        with database.read() as s:
+            bars = store.klines(s, symbol, "1m", HISTORY_START - 1, STREAM_END)
+        assert abs(bars[0].open - bars[-1].close) <= bars[0].open * Decimal("0.001"), symbol
+
+
 def test_stream_klines_are_built_from_the_stream_trades(demo):
     """From 00:01 on (the recording starts inside the first minute), each bar is its trades exactly."""
     database, _ = demo
