@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from decimal import ROUND_FLOOR, Decimal
+from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 
 # Plain or exponent form with optional sign and trailing zeros: "10", "0.10", "1e-05", ".5", "-3".
 DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
@@ -20,7 +20,10 @@ def parse_decimal(text: object) -> Decimal | None:
         text = str(text)
     if not isinstance(text, str) or not DECIMAL_TEXT.fullmatch(text):
         return None
-    value = Decimal(text)
+    try:
+        value = Decimal(text)
+    except InvalidOperation:  # an exponent of 10**18 or more: beyond what a Decimal can hold
+        return None
     sign, digits, exponent = value.as_tuple()
     if len(digits) > MAX_DIGITS or abs(int(exponent)) > MAX_EXPONENT + MAX_DIGITS:
         return None

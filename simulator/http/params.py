@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -134,7 +134,9 @@ def json_body(request: Request, keep_repeated: bool = False) -> Any:
     body = request.get_data(cache=True, parse_form_data=False)
     hook = _object_keeping_repeated if keep_repeated else None
     try:
-        return json.loads(body, parse_float=Decimal, parse_constant=_reject_constant, object_pairs_hook=hook)
+        return json.loads(
+            body, parse_float=_json_number, parse_constant=_reject_constant, object_pairs_hook=hook
+        )
     except (ValueError, UnicodeDecodeError, RecursionError) as e:  # RecursionError: nested too deep
         raise errors.BadRequest("Bad request: the body is not valid JSON") from e
 
@@ -158,6 +160,15 @@ def json_decimal(body: dict[str, Any], name: str) -> Decimal:
     if value is None:
         raise errors.IllegalParameter(name=name)
     return value
+
+
+def _json_number(text: str) -> Decimal | str:
+    """A JSON number with a fraction or exponent as an exact Decimal; one no Decimal can hold (an exponent of
+    10**18 or more) as its text, which the parameter's own check then refuses as malformed."""
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        return text
 
 
 def _reject_constant(name: str) -> Any:

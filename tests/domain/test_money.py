@@ -50,6 +50,8 @@ def test_parse_decimal_keeps_trailing_zeros():
         "inf",
         "1e999",
         "1e31",
+        "1e1000000000000000000",  # an exponent no Decimal can hold
+        "1e-9999999999999999999",
         "",
         " 1",
         "1 ",

@@ -284,6 +284,8 @@ VALID = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "price": "35000", 
         ({"quantity": "-1"}, "-1126", "Invalid quantity"),
         ({"price": None}, "0001", "Required field price missing or invalid"),
         ({"price": "1,5"}, "0001", "Required field price missing or invalid"),
+        ({"price": "1e1000000000000000000"}, "0001", "Required field price missing or invalid"),
+        ({"quantity": "1e-1000000000000000000"}, "0001", "Required field quantity missing or invalid"),
         ({"price": "0"}, "-1124", "Invalid price"),
         ({"amount": "10"}, "-1130", "Illegal parameter 'amount'"),
         ({"amount": ""}, "-1130", "Illegal parameter 'amount'"),
@@ -418,6 +420,27 @@ def test_a_batch_market_buy_by_quantity_buys_base_on_both_paths(client, signer, 
     assert status == 200
     placed = body["result"][0]["order"]
     assert (placed["origQty"], placed["executedQty"], placed["status"]) == ("0.02", "0.02", "FILLED")
+
+
+def test_a_batch_number_beyond_any_decimal_is_that_items_malformed_field(client, signer, app):
+    """JSON allows any exponent; one no Decimal can hold is a malformed quantity, not a crash, and the
+    other items go on."""
+    body = (
+        '[{"symbol":"BTCUSDT","side":"BUY","type":"LIMIT","price":35000,"quantity":1e1000000000000000000},'
+        ' {"symbol":"BTCUSDT","side":"BUY","type":"LIMIT","price":35000,"quantity":0.01}]'
+    )
+    kwargs = signer.ccxt("GET")
+    response = client.post(
+        f"/api/v1.1/spot/batchOrders?{kwargs['query_string']}",
+        data=body,
+        content_type="application/json",
+        headers=kwargs["headers"],
+    )
+
+    assert response.status_code == 200
+    first, second = response.get_json()["result"]
+    assert first == {"code": "0001", "msg": "Required field quantity missing or invalid"}
+    assert (second["code"], second["order"]["origQty"]) == ("0000", "0.01")
 
 
 def test_a_batch_of_more_than_twenty_is_refused_whole(client, signer, app):
