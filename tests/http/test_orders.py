@@ -476,9 +476,12 @@ def test_each_order_of_a_batch_counts_against_the_new_order_rate(make_app):
     with frozen_at(WALL_MS):
         first = batch(client, signer, [order] * 4)
         refused = batch(client, signer, [order] * 2)  # 6 of 5: refused whole
+        tested = call(client, signer, "POST", "/api/v1/spot/orderTest", **order)  # counts nothing
         last = batch(client, signer, [order])
         single = call(client, signer, "POST", "/api/v1.1/spot/order", **order)
+        tested_when_full = call(client, signer, "POST", "/api/v1/spot/orderTest", **order)
     assert [item["code"] for item in first[1]["result"]] == ["0000"] * 4
+    assert tested == tested_when_full == (200, {})
     assert refused == (
         400,
         {"code": "-1015", "msg": "Too many new orders, current limit is 5 orders per 10 seconds"},
