@@ -126,6 +126,31 @@ def test_a_market_buy_walks_the_book_and_settles_balances_ledger_fills_and_outbo
     ]
 
 
+def test_a_zero_fee_writes_no_fee_entry(db):
+    """VIP 7 makers pay 0 %: the maker's fill shows a commission of 0 and its ledger has no FEE entry, while
+    the taker's has one."""
+    record(db, BOOK)
+    maker, taker = account(db, BTC="1"), account(db, USDT="1000")
+    with db.write() as session:
+        session.get(tables.Account, maker).user.vip_level = 7
+    place(
+        db,
+        T0 + 10,
+        maker,
+        Side.SELL,
+        OrderType.LIMIT,
+        time_in_force=TimeInForce.GTC,
+        price=D("100.5"),
+        quantity=D("1"),
+    )
+    place(db, T0 + 20, taker, Side.BUY, OrderType.MARKET, quantity=D("1"))
+
+    maker_fill = next(f for f in fills(db) if f.is_maker)
+    assert (maker_fill.price, maker_fill.fee_amount) == (D("100.5"), D("0"))
+    assert [e for e in ledger(db, maker) if e[1] == 2] == []  # no FEE entry
+    assert [e[2] for e in ledger(db, taker) if e[1] == 2] == [D("-0.0012")]  # the taker's 0.12 %, in BTC
+
+
 def test_liquidity_taken_from_a_snapshot_stays_taken_until_the_next_snapshot(db):
     record(db, BOOK)
     buyer = account(db, USDT="10000")
