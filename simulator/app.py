@@ -13,7 +13,7 @@ from simulator.http import trades as trades_api
 from simulator.http.errorhandlers import register_error_handlers
 from simulator.http.state import EXTENSION, RateLimits, SimState
 from simulator.services import accounts
-from simulator.services.clock import write_clock
+from simulator.services.market import set_clock
 from simulator.settings import Settings
 from simulator.storage.db import Database, open_database
 from simulator.storage.seed import ensure_seeded
@@ -44,7 +44,7 @@ def prepare_database(settings: Settings, apply_clock: bool = False) -> Database:
     ensure_seeded(database, settings.fixtures, transport_now_ms())
     if apply_clock:
         with database.write() as session:
-            write_clock(session, clock_from_settings(settings))
+            set_clock(session, clock_from_settings(settings), transport_now_ms())
     return database
 
 

@@ -23,7 +23,7 @@ from simulator.http import serializers
 from simulator.http.params import json_decimal, json_object
 from simulator.http.state import current_sim
 from simulator.services import accounts, market, wallet
-from simulator.services.clock import read_clock, write_clock
+from simulator.services.clock import read_clock
 
 bp = Blueprint("admin", __name__, url_prefix="/sim/v1")
 TOKEN_HEADER = "X-SIM-ADMIN-TOKEN"
@@ -231,8 +231,7 @@ def set_clock() -> dict[str, Any]:
             raise errors.UnsupportedOperation(f"Unsupported operation: {e}") from e
         return serializers.clock(clock, now_ms)
     with sim.database.write() as session:
-        clock = changed_clock(body, now_ms, read_clock(session))
-        write_clock(session, clock)
+        clock = market.set_clock(session, changed_clock(body, now_ms, read_clock(session)), now_ms)
     return serializers.clock(clock, now_ms)
 
 

@@ -143,6 +143,14 @@ def _next_recorded_time(session: Session, settings: Settings, clock: MarketClock
     return None if first is None else loop_start + timeline.period_ms + (first - timeline.first_ms)
 
 
+def set_clock(session: Session, clock: MarketClock, transport_now_ms: int) -> MarketClock:
+    """Set the market clock (the admin API, `serve --clock/--start` on a database in use). Set back before
+    where the market had got to, the recording plays again from the new time (`trading.rewind`)."""
+    write_clock(session, clock)
+    trading.rewind(session, clock.now_ms(transport_now_ms))
+    return clock
+
+
 def step_clock(
     database: Database, settings: Settings, transport_now_ms: int, advance_ms: int | None = None
 ) -> MarketClock:

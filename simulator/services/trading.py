@@ -21,7 +21,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from simulator import errors
@@ -221,6 +221,22 @@ def symbols_behind(session: Session, now_ms: int) -> list[str]:
         return []
     query = select(state.symbol).where(state.watermark_ms < now_ms, state.symbol.in_(moving))
     return sorted(session.scalars(query))
+
+
+def rewind(session: Session, now_ms: int) -> list[str]:
+    """The market clock was set back to `now_ms`: each symbol the engine had taken past it applies the
+    recording again from there (its watermark moves back, the last trade it applied is forgotten), and
+    what takers took from its snapshots is forgotten (they took it at times now to come). Orders and fills
+    stay as they are: an order still fills only on events after it arrived. The symbols rewound."""
+    state = tables.SymbolState.__table__
+    rewound = sorted(session.scalars(select(state.c.symbol).where(state.c.watermark_ms > now_ms)))
+    if rewound:
+        session.execute(
+            update(state).where(state.c.symbol.in_(rewound)).values(watermark_ms=now_ms, last_price=None)
+        )
+        taken = tables.TakenLiquidity.__table__
+        session.execute(delete(taken).where(taken.c.symbol.in_(rewound)))
+    return rewound
 
 
 def book_at(session: Session, symbol: str, now_ms: int, engine: Engine) -> RecordedBook:

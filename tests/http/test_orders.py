@@ -764,6 +764,34 @@ def test_an_order_is_checked_after_the_market_caught_up(make_app):
     assert placed["status"] == "NEW"
 
 
+@pytest.mark.parametrize("how", ["admin", "restart"])
+def test_a_replay_clock_set_back_plays_the_recording_again_for_resting_orders(make_app, how):
+    """After the market got to T0 + 2 s, the clock goes back to T0 (the admin API, or serve --start on the
+    same database): an order placed then fills on the recorded trade at T0 + 1 s, as on a fresh database."""
+    from tests.conftest import admin_headers  # noqa: PLC0415
+
+    app = make_app(clock_mode="replay", clock_start=T0, clock_speed=D(0), rate_limits=False)
+    record(app, BOOK, Trade("BTCUSDT", T0 + 1_000, D("35990"), D("1"), True, "1"))
+    client = app.test_client()
+    signer = funded_signer(client, USDT="1000")
+    place(client, signer, side="BUY", type="LIMIT", price="35000", quantity="0.001")  # far from the trade
+    step(app, 2_000)  # the market got past the trade
+    if how == "admin":
+        answer = client.post(
+            "/sim/v1/clock", json={"mode": "replay", "time": T0, "speed": 0}, headers=admin_headers()
+        )
+        assert answer.status_code == 200
+    else:
+        app = make_app(clock_mode="replay", clock_start=T0, clock_speed=D(0), rate_limits=False)
+        client = app.test_client()
+
+    near = place(client, signer, side="BUY", type="LIMIT", price="35995", quantity="0.001")
+    step(app, 2_000)
+
+    _, body = call(client, signer, "GET", "/api/v1/spot/order", orderId=near["orderId"])
+    assert (body["status"], body["executedQty"], body["price"]) == ("FILLED", "0.001", "35995")
+
+
 def test_another_users_order_is_not_found(client, signer, create_account):
     from tests.conftest import Signer  # noqa: PLC0415
 
