@@ -429,11 +429,12 @@ def test_fok_that_cannot_fill_completely_changes_nothing() -> None:
 
 
 def test_fok_does_not_count_liquidity_behind_its_own_order_when_stp_expires_the_taker() -> None:
+    """It ends at its own order as an IOC or GTC would, for self-trade, having filled nothing."""
     own = resting("own", Side.SELL, "100", "1", 1, account="taker")
     taker = order(price="101", qty="2", tif=TimeInForce.FOK)
     result = take(taker, book(asks=[("100", "1"), ("101", "5")]), [own], NO_BAND, AT)
     assert result.fills == []
-    assert (taker.status, taker.cancel_reason) == (OrderStatus.CANCELED, CancelReason.RISKLIMIT_CANCEL)
+    assert (taker.status, taker.cancel_reason) == (OrderStatus.CANCELED, CancelReason.SELF_TRADE_CANCEL)
     assert own.status is OrderStatus.NEW
 
 

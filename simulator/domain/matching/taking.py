@@ -154,8 +154,10 @@ def take(
         return _place_maker(order, book, resting, at_ms)
     order.apply(Event.ACCEPT, at_ms)
     plan = _plan(order, _offers(order, book, resting), limits)
-    if _is_fok(order) and plan.stop is not _Stop.FILLED:
-        order.apply(Event.CANCEL, at_ms, CancelReason.RISKLIMIT_CANCEL)
+    if _is_fok(order) and plan.stop is not _Stop.FILLED:  # all or nothing: nothing
+        stopped_by_stp = plan.stop is _Stop.SELF_TRADE  # as an IOC or GTC meeting its own order is
+        reason = CancelReason.SELF_TRADE_CANCEL if stopped_by_stp else CancelReason.RISKLIMIT_CANCEL
+        order.apply(Event.CANCEL, at_ms, reason)
         return TakeResult([], {}, [], rests=False)
     result = _execute(order, plan, at_ms)
     result.rests = _finish(order, plan.stop, at_ms)
