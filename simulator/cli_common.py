@@ -9,6 +9,7 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 
 from simulator.app import prepare_database
+from simulator.domain.clock import ClockError
 from simulator.settings import Settings, SettingsError
 from simulator.storage.db import Database
 from simulator.storage.seed import FixturesError
@@ -41,3 +42,5 @@ def open_database_or_exit(settings: Settings, apply_clock: bool = False) -> Data
         return prepare_database(settings, apply_clock)
     except (SQLAlchemyError, FixturesError) as e:
         raise click.ClickException(f"cannot open database {settings.db}: {e}") from e
+    except ClockError as e:
+        raise click.ClickException(f"cannot set the clock of {settings.db}: {e}") from e

@@ -231,7 +231,10 @@ def set_clock() -> dict[str, Any]:
             raise errors.UnsupportedOperation(f"Unsupported operation: {e}") from e
         return serializers.clock(clock, now_ms)
     with sim.database.write() as session:
-        clock = market.set_clock(session, changed_clock(body, now_ms, read_clock(session)), now_ms)
+        try:
+            clock = market.set_clock(session, changed_clock(body, now_ms, read_clock(session)), now_ms)
+        except ClockError as e:
+            raise errors.UnsupportedOperation(f"Unsupported operation: {e}") from e
     return serializers.clock(clock, now_ms)
 
 

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from simulator import errors
 from simulator.domain.accounts import FlowType
+from simulator.domain.clock import ClockError
 from simulator.domain.matching.fees import FeeRates, fee_on_top, fill_fee
 from simulator.domain.matching.liquidity import (
     RecordedBook,
@@ -224,10 +225,17 @@ def symbols_behind(session: Session, now_ms: int) -> list[str]:
 
 
 def rewind(session: Session, now_ms: int) -> list[str]:
-    """The market clock was set back to `now_ms`: each symbol the engine had taken past it applies the
+    """The market clock is set back to `now_ms`: each symbol the engine had taken past it applies the
     recording again from there (its watermark moves back, the last trade it applied is forgotten), and
-    what takers took from its snapshots is forgotten (they took it at times now to come). Orders and fills
-    stay as they are: an order still fills only on events after it arrived. The symbols rewound."""
+    what takers took from its snapshots is forgotten (they took it at times now to come). The symbols
+    rewound. Not before the newest change of any order (ClockError): its order, fills and balances would
+    be from a time still to come, and a resting one would stand in a book it is not yet part of."""
+    newest = session.scalar(select(func.max(tables.Order.updated_ms)))
+    if newest is not None and newest > now_ms:
+        raise ClockError(
+            f"orders changed up to {newest} ms, after {now_ms}: to replay that stretch with new orders, "
+            "start from a fresh copy of the database"
+        )
     state = tables.SymbolState.__table__
     rewound = sorted(session.scalars(select(state.c.symbol).where(state.c.watermark_ms > now_ms)))
     if rewound:

@@ -7,9 +7,12 @@ import json
 from decimal import Decimal as D
 from typing import Any
 
+import click
 import pytest
 from sqlalchemy import event, func, select
 
+from simulator.cli_common import open_database_or_exit
+from simulator.domain.clock import ClockError
 from simulator.http.state import EXTENSION
 from simulator.marketdata.records import Depth, Trade
 from simulator.marketdata.writer import StoreWriter, source_id
@@ -790,6 +793,33 @@ def test_a_replay_clock_set_back_plays_the_recording_again_for_resting_orders(ma
 
     _, body = call(client, signer, "GET", "/api/v1/spot/order", orderId=near["orderId"])
     assert (body["status"], body["executedQty"], body["price"]) == ("FILLED", "0.001", "35995")
+
+
+def test_a_replay_clock_cannot_go_back_before_the_newest_order_change(make_app):
+    """An order placed at T0 + 2 s would rest in a book it is not yet part of at T0: the clock is refused
+    (the admin API with -1020, nothing changed; serve --start with a message) rather than set."""
+    from tests.conftest import admin_headers  # noqa: PLC0415
+
+    app = make_app(clock_mode="replay", clock_start=T0, clock_speed=D(0), rate_limits=False)
+    record(app, BOOK)
+    client = app.test_client()
+    signer = funded_signer(client, USDT="1000")
+    step(app, 2_000)
+    place(client, signer, side="BUY", type="LIMIT", price="35000", quantity="0.001")  # at T0 + 2 s
+
+    answer = client.post(
+        "/sim/v1/clock", json={"mode": "replay", "time": T0, "speed": 0}, headers=admin_headers()
+    )
+
+    assert answer.status_code == 400
+    assert answer.get_json()["code"] == "-1020"
+    assert "orders changed up to" in answer.get_json()["msg"]
+    assert client.get("/api/v1/time").get_json() == {"serverTime": T0 + 2_000}
+    with pytest.raises(ClockError, match="fresh copy of the database"):
+        make_app(clock_mode="replay", clock_start=T0, clock_speed=D(0))
+    settings = app.extensions[EXTENSION].settings.replace(clock_start=T0)
+    with pytest.raises(click.ClickException, match="cannot set the clock of .*: orders changed up to"):
+        open_database_or_exit(settings, apply_clock=True)  # what serve --start does first
 
 
 def test_another_users_order_is_not_found(client, signer, create_account):
