@@ -133,16 +133,8 @@ def test_a_zero_fee_writes_no_fee_entry(db):
     maker, taker = account(db, BTC="1"), account(db, USDT="1000")
     with db.write() as session:
         session.get(tables.Account, maker).user.vip_level = 7
-    place(
-        db,
-        T0 + 10,
-        maker,
-        Side.SELL,
-        OrderType.LIMIT,
-        time_in_force=TimeInForce.GTC,
-        price=D("100.5"),
-        quantity=D("1"),
-    )
+    resting_sell = {"time_in_force": TimeInForce.GTC, "price": D("100.5"), "quantity": D("1")}
+    place(db, T0 + 10, maker, Side.SELL, OrderType.LIMIT, **resting_sell)
     place(db, T0 + 20, taker, Side.BUY, OrderType.MARKET, quantity=D("1"))
 
     maker_fill = next(f for f in fills(db) if f.is_maker)
