@@ -198,11 +198,20 @@ def test_fok_fills_all_or_nothing(case: Case) -> None:
         if taker.status is OrderStatus.FILLED:
             assert taker.executed_qty == taker.quantity
         else:
-            assert (taker.status, taker.cancel_reason) == (
-                OrderStatus.CANCELED,
-                CancelReason.RISKLIMIT_CANCEL,
-            )
+            # for self-trade only when its own order was within its reach and STP expires the taker
+            reasons = {CancelReason.RISKLIMIT_CANCEL}
+            own_in_reach = any(_own_within_limit(taker, maker) for maker in case.resting)
+            if taker.stp_mode is StpMode.EXPIRE_TAKER and own_in_reach:
+                reasons.add(CancelReason.SELF_TRADE_CANCEL)
+            assert taker.status is OrderStatus.CANCELED and taker.cancel_reason in reasons
             assert case.result.fills == [] and case.result.expired_makers == [] and case.result.taken == {}
+
+
+def _own_within_limit(taker: Order, maker: Order) -> bool:
+    if maker.account_id != taker.account_id or maker.side is not taker.side.opposite or maker.price is None:
+        return False
+    assert taker.price is not None
+    return maker.price <= taker.price if taker.side is Side.BUY else maker.price >= taker.price
 
 
 @SETTINGS
