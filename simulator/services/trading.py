@@ -664,13 +664,17 @@ def _read_book(session: Session, rules: InstrumentRules, now_ms: int, engine: En
     shift = now_ms - recording_now
     symbol = rules.symbol
     db = statements.connection(session, flush=False)  # the recording
-    timeline, interval = engine.timeline, engine.model.kline_interval
-    depth = _latest(timeline, recording_now, lambda t: store.depth_at(db, symbol, t))
+    timeline, model = engine.timeline, engine.model
+    depth = _latest(
+        timeline, recording_now, lambda t: store.depth_at(db, symbol, t), model.depth_staleness_ms
+    )
     bbo, bar = None, None
-    if not depth_serves(recording_now, engine.model, depth):  # the fallbacks, read only when needed
-        bbo = _latest(timeline, recording_now, lambda t: store.bbo_at(db, symbol, t))
-        bar = _latest(timeline, recording_now, lambda t: store.last_complete_bar(db, symbol, interval, t))
-    book = recorded_book(recording_now, engine.model, depth, bbo, bar, rules.tick_size, rules.step_size)
+    if not depth_serves(recording_now, model, depth):  # the fallbacks, read only when needed
+        bbo = _latest(timeline, recording_now, lambda t: store.bbo_at(db, symbol, t), model.bbo_staleness_ms)
+        bar = _latest(
+            timeline, recording_now, lambda t: store.last_complete_bar(db, symbol, model.kline_interval, t)
+        )
+    book = recorded_book(recording_now, model, depth, bbo, bar, rules.tick_size, rules.step_size)
     if book.time is None:
         return book
     # what simulated takers already took is kept per snapshot, by its market time
@@ -717,13 +721,18 @@ def _recorded_last_price(session: Session, symbol: str, now_ms: int, engine: Eng
     return trades[-1].price if trades else None
 
 
-def _latest(timeline: Timeline, recording_now: int, read: Callable[[int], T | None]) -> T | None:
+def _latest(
+    timeline: Timeline, recording_now: int, read: Callable[[int], T | None], stale_after_ms: int | None = None
+) -> T | None:
     """What `read` finds as of the recorded moment; in live mode, when this loop has none yet, what the
     previous loop ended with, moved a loop back (so a loop's first minute has the book the last one left,
-    aged across the boundary)."""
+    aged across the boundary). That is older than the time since the loop began, so once that time passes
+    `stale_after_ms` it is not looked for: it could not serve."""
     found = read(recording_now)
-    if found is not None or timeline.period_ms is None:
+    if found is not None or timeline.period_ms is None or timeline.first_ms is None:
         return found
+    if stale_after_ms is not None and recording_now - timeline.first_ms >= stale_after_ms:
+        return None
     previous = read(recording_now + timeline.period_ms)
     return None if previous is None else _shifted(previous, -timeline.period_ms)
 

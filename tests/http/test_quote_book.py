@@ -134,6 +134,28 @@ def test_a_loops_first_minute_has_the_book_the_last_loop_ended_with(make_app: An
     assert book == {"t": wall, "b": [["4.99", "1"]], "a": [["5.01", "1"]]}
 
 
+@pytest.mark.parametrize(("into_loop_ms", "asks"), [(500, [["102", "1"]]), (10_000, [])])
+def test_a_loop_starts_with_the_last_snapshot_of_the_one_before_while_it_is_fresh(
+    make_app: Any, into_loop_ms: int, asks: list[list[str]]
+) -> None:
+    """Live mode, a recording looped every minute that opens with a trade and has snapshots 30 s and 59 s
+    in: half a second into a loop, the previous loop's last snapshot is 1.5 s old and is the book; ten
+    seconds in, it is past the 5 s staleness and, with nothing else recorded, the book is empty."""
+    start = 1_599_999_960_000  # on a minute
+    wall = start + 3 * MINUTE + into_loop_ms
+
+    def snapshot(at_ms: int, ask: str) -> Depth:
+        return Depth("BTCUSDT", start + at_ms, ((D("99"), D("1")),), ((D(ask), D("1")),))
+
+    with freeze_time(datetime.fromtimestamp(wall / 1000, UTC)):
+        app = make_app(clock_mode="live", rate_limits=False)
+        opening = Trade("BTCUSDT", start, D("100"), D("1"), False, "t0")
+        record(app, opening, snapshot(30_000, "101"), snapshot(59_000, "102"))
+        book = app.test_client().get("/quote/v1/depth", query_string={"symbol": "BTCUSDT"}).get_json()
+
+    assert book["a"] == asks
+
+
 def test_a_synthetic_ask_below_a_resting_bid_is_left_out_of_the_book_and_of_takers(
     app: Flask, client: FlaskClient
 ) -> None:
