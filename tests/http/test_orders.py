@@ -406,7 +406,22 @@ def test_a_batch_answers_each_order_and_one_refusal_does_not_stop_the_others(cli
         "b-1",
         "NEW",
     )
-    assert "concentration" not in first["order"]
+    assert list(first["order"]) == [  # the single order's answer without its concentration, no stpMode
+        "accountId",
+        "symbol",
+        "symbolName",
+        "clientOrderId",
+        "orderId",
+        "transactTime",
+        "price",
+        "origQty",
+        "executedQty",
+        "status",
+        "timeInForce",
+        "type",
+        "side",
+        "reqAmount",
+    ]
     assert second == {"code": "0401", "msg": "Insufficient asset"}
     assert third == {"code": "-1130", "msg": "Illegal parameter 'symbol'"}
     assert (fourth["code"], fourth["order"]["price"], fourth["order"]["origQty"]) == ("0000", "37000", "0.01")
@@ -854,7 +869,9 @@ def test_open_and_trade_orders_lists_newest_first_with_filters(client, signer):
     _, sells = call(client, signer, "GET", "/api/v1/spot/openOrders", side="SELL")
     assert sells == []
     _, finished = call(client, signer, "GET", "/api/v1/spot/tradeOrders")
-    assert [(o["orderId"], o["status"]) for o in finished] == [(filled["orderId"], "FILLED")]
+    assert [(o["orderId"], o["status"], o["stpMode"]) for o in finished] == [
+        (filled["orderId"], "FILLED", "EXPIRE_TAKER")
+    ]
     assert call(client, signer, "GET", "/api/v1/spot/openOrders", limit=1001)[1]["code"] == "-1130"
     assert call(client, signer, "GET", "/api/v1/spot/openOrders", limit=0)[1] == {
         "code": "-1130",
