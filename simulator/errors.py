@@ -138,6 +138,13 @@ class MethodNotAllowed(BadRequest):
     msg = "Bad request: method {method} is not allowed on {path}"
 
 
+class ServerTimeout(ApiError):
+    """The request waited too long for the database (another writer held it): nothing was done."""
+
+    code = "-1007"
+    msg = "Timeout waiting for response from server"
+
+
 class InternalError(UnknownError):
     """An unexpected exception: the client sees the document's generic -1000 with HTTP 500; the traceback
     goes to the server's log only."""

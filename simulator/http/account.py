@@ -60,8 +60,8 @@ FLOW_MAX_LIMIT = 500
 def asset_transfer() -> dict[str, Any]:
     """POST /api/v1/account/assetTransfer — Internal Account Transfer, stamped with the market time."""
     wanted = _transfer_request(g.signed.params)
-    transport_ms = transport_now_ms()
     with current_sim().database.write() as session:
+        transport_ms = transport_now_ms()  # after the write lock: the transfers before it are committed
         market_ms = read_clock(session).now_ms(transport_ms)
         row = transfers.transfer(session, g.signed.identity, wanted, market_ms, transport_ms)
         return serializers.transfer_ack(row)

@@ -91,6 +91,7 @@ def signed(
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            _receive_body()
             database = current_sim().database
             if tx is Tx.OWN:
                 with database.read() as session:
@@ -107,6 +108,14 @@ def signed(
         return wrapper
 
     return decorate
+
+
+def _receive_body() -> None:
+    """Read the whole upload before any session exists. Read later, at the signature check, it was read
+    inside the transaction: a client sending its body slowly held a pooled connection all the while, and
+    on the order endpoints SQLite's write lock, stalling every other writer of the server. A body over
+    the limit is refused here (413), before the checks."""
+    request.get_data(cache=True, parse_form_data=False)
 
 
 def authenticate(session: Session, weight: int, permission: Permission, new_order: bool) -> SignedRequest:

@@ -10,6 +10,7 @@ from flask import Flask, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from simulator import errors
+from simulator.storage.db import DatabaseBusy
 
 log = logging.getLogger("simulator.http")
 
@@ -17,6 +18,7 @@ log = logging.getLogger("simulator.http")
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(errors.ApiError, venue_error)
     app.register_error_handler(HTTPException, http_exception)
+    app.register_error_handler(DatabaseBusy, database_busy)
     app.register_error_handler(Exception, unexpected_exception)
 
 
@@ -34,6 +36,11 @@ def http_exception(error: HTTPException) -> tuple[Any, ...]:
         return body, status, allow  # RFC 9110: a 405 must say which methods are allowed
     bad = errors.BadRequest(f"Bad request: {error.description or error.name}")
     return bad.body(), error.code or 400
+
+
+def database_busy(error: DatabaseBusy) -> tuple[dict[str, str], int]:
+    log.warning("timed out waiting for the database on %s %s: %s", request.method, request.path, error)
+    return venue_error(errors.ServerTimeout())
 
 
 def unexpected_exception(error: Exception) -> tuple[dict[str, str], int]:

@@ -28,6 +28,7 @@ from simulator.http.state import caught_up, current_sim
 from simulator.services import accounts, market, orders, trading
 from simulator.services.clock import read_clock
 from simulator.storage import tables
+from simulator.storage.db import DatabaseBusy
 
 bp = Blueprint("orders", __name__)
 
@@ -126,6 +127,8 @@ def _batch_item(
         return {"code": "0000", "order": serializers.order_ack(placed, with_concentration=False)}
     except errors.ApiError as refused:
         return refused.body()
+    except DatabaseBusy:  # this order's transaction never began; the ones before it stand
+        return errors.ServerTimeout().body()
 
 
 def _place(market: _Market, new: trading.NewOrder) -> tables.Order:

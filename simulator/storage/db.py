@@ -3,13 +3,14 @@ every other database runs the same ORM code with its own locking (`locked()` bel
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, select, text
+from sqlalchemy import Connection, Engine, create_engine, event, exc, inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from simulator.storage import pending, statements
@@ -19,6 +20,11 @@ from simulator.storage.transaction import forget_transaction
 SQLITE_BUSY_TIMEOUT_S = 30
 SQLITE_MMAP_BYTES = 1 << 30
 BEGIN_MODE = "hashkey_sim_begin"  # execution option: "IMMEDIATE" for writers, "DEFERRED" for readers
+
+
+class DatabaseBusy(Exception):
+    """The transaction could not begin in time: another writer held SQLite's lock for longer than the
+    busy timeout, or every pooled connection stayed in use. Nothing of it was written."""
 
 
 @dataclass
@@ -41,8 +47,14 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One write transaction; on SQLite it starts with BEGIN IMMEDIATE so that read-then-write
-        sequences (balance checks) are serialised instead of failing with SQLITE_BUSY at commit."""
+        sequences (balance checks) are serialised instead of failing with SQLITE_BUSY at commit.
+
+        It begins on entry, not at its first statement: what the block reads first (the time a request is
+        stamped with) is read after every earlier writer has committed, in other processes too. Begun at
+        the first statement, a request of one worker could read the time, wait for another worker's
+        order, and then match at a time older than that order's."""
         with self.write_queue, _transaction(self.writer, self._idle_writers) as session:
+            statements.connection(session, flush=False)
             yield session
 
     @contextmanager
@@ -67,6 +79,10 @@ def _transaction(factory: sessionmaker[Session], idle: list[Session]) -> Iterato
     try:
         with session.begin():
             yield session
+    except (sqlite3.OperationalError, exc.OperationalError, exc.TimeoutError) as e:
+        if isinstance(e, exc.TimeoutError) or "database is locked" in str(e):
+            raise DatabaseBusy(str(e)) from e
+        raise
     finally:
         session.close()
         forget_transaction(session)
@@ -76,10 +92,8 @@ def _transaction(factory: sessionmaker[Session], idle: list[Session]) -> Iterato
 def open_database(url: str) -> Database:
     """Engine for `url`, schema created if missing. Seeding is `storage.seed.ensure_seeded`."""
     engine = _create_engine(url)
-    Base.metadata.create_all(engine)
-    _create_missing_indexes(engine)
-    _drop_retired_tables(engine)
     reader_engine = engine.execution_options(**{BEGIN_MODE: "DEFERRED"})
+    _bring_schema_up_to_date(engine, reader_engine)
     writer = sessionmaker(engine, expire_on_commit=False)
     pending.install(writer)
     return Database(
@@ -90,23 +104,37 @@ def open_database(url: str) -> Database:
     )
 
 
-def _create_missing_indexes(engine: Engine) -> None:
-    """Indexes added since a database was created (create_all skips the tables that exist)."""
-    with engine.begin() as connection:
-        for table in Base.metadata.sorted_tables:
-            for index in table.indexes:
-                index.create(connection, checkfirst=True)
-
-
 # Tables of earlier versions that nothing reads any more. Their rows were short-lived: md_taken held the
 # liquidity taken from the current snapshot per level, now one row a symbol in taken_liquidity.
 RETIRED_TABLES = ("md_taken",)
 
 
-def _drop_retired_tables(engine: Engine) -> None:
+def _bring_schema_up_to_date(engine: Engine, reader_engine: Engine) -> None:
+    """Missing tables and indexes (added since the database was made) created, retired tables dropped. The
+    write lock is taken only when something must change: every serve worker opens the database as it
+    starts, and one that waited for a long write of another process (an import) would fail to boot
+    after the busy timeout, and gunicorn would stop the whole server."""
+    with reader_engine.connect() as connection:
+        if _schema_is_current(connection):
+            return
     with engine.begin() as connection:
+        Base.metadata.create_all(connection)
+        for table in Base.metadata.sorted_tables:
+            for index in table.indexes:
+                index.create(connection, checkfirst=True)
         for name in RETIRED_TABLES:
             connection.execute(text(f"DROP TABLE IF EXISTS {name}"))
+
+
+def _schema_is_current(connection: Connection) -> bool:
+    found = inspect(connection)
+    tables = set(found.get_table_names())
+    if not tables.issuperset(Base.metadata.tables) or tables.intersection(RETIRED_TABLES):
+        return False
+    return all(
+        {index.name for index in table.indexes} <= {index["name"] for index in found.get_indexes(table.name)}
+        for table in Base.metadata.sorted_tables
+    )
 
 
 def _create_engine(url: str) -> Engine:

@@ -28,6 +28,9 @@ class FixturesError(RuntimeError):
 def ensure_seeded(database: Database, fixtures_dir: str | Path, now_ms: int) -> bool:
     """Seed the database unless it already is; answers whether this call seeded it."""
     fixtures = load_fixtures(Path(fixtures_dir))
+    with database.read() as session:  # no write lock to find it seeded (each serve worker asks)
+        if session.get(SimMeta, "seeded_ms") is not None:
+            return False
     with database.write() as session:
         if session.get(SimMeta, "seeded_ms") is not None:
             return False

@@ -180,6 +180,16 @@ def test_open_write_transaction_holds_the_write_lock(database, db_path):
         other.close()
 
 
+def test_a_write_transaction_holds_the_write_lock_before_its_first_statement(database, db_path):
+    other = sqlite3.connect(db_path, timeout=0, isolation_level=None)
+    try:
+        with database.write():
+            with pytest.raises(sqlite3.OperationalError, match="database is locked"):
+                other.execute("BEGIN IMMEDIATE")
+    finally:
+        other.close()
+
+
 def test_write_lock_is_released_after_the_transaction(database, db_path):
     with database.write() as session:
         session.execute(select(tables.Coin.coin_id)).all()
