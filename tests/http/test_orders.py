@@ -634,6 +634,28 @@ def test_cancel_all_open_orders_reports_the_last_cancelled(client, signer):
 
 
 @pytest.mark.parametrize(
+    ("path", "params", "cancelled"),
+    [
+        ("/api/v1/spot/cancelAllOpenOrders", {}, 100),  # its default limit
+        ("/api/v1/spot/cancelAllOpenOrders", {"limit": "1000"}, 200),
+        ("/api/v1/spot/openOrders", {"symbol": "BTCUSDT"}, 200),  # "Upper Limit: 200 orders/batch"
+    ],
+)
+def test_a_bulk_cancel_takes_at_most_200_orders_newest_first(make_app, path, params, cancelled):
+    client = make_app(rate_limits=False).test_client()
+    signer = funded_signer(client, USDT="20000")
+    ids = [
+        place(client, signer, side="BUY", type="LIMIT", price="35000", quantity="0.001")["orderId"]
+        for _ in range(201)
+    ]
+
+    assert call(client, signer, "DELETE", path, **params)[0] == 200
+
+    _, left = call(client, signer, "GET", "/api/v1/spot/openOrders", limit=1000)
+    assert [o["orderId"] for o in left] == ids[: 201 - cancelled][::-1]
+
+
+@pytest.mark.parametrize(
     ("path", "params"),
     [
         ("/api/v1/spot/cancelAllOpenOrders", {}),

@@ -1,0 +1,229 @@
+"""Every row of the README's filter table ("Order filters and their codes") through a real order request:
+the symbol's filters as seeded from fixtures (edited here where a row needs a tighter one), the mark price
+and market time the service passes, the exact code and message, HTTP 400, and nothing written."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from decimal import Decimal as D
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from simulator.settings import DEFAULT_FIXTURES
+from simulator.storage.seed import FIXTURE_FILES
+from tests.http.test_orders import BOOK, T0, call, counts, funded_signer, place, record
+
+# BOOK: best bid 36000, best ask 36010, so the mark is 36005 and the LIMIT_TRADING band (rate 0.1 each
+# side) runs from 32404.5 to 39605.5.
+LIMIT_BUY = {"side": "BUY", "type": "LIMIT", "price": "35000", "quantity": "0.01"}
+LIMIT_SELL = {"side": "SELL", "type": "LIMIT", "price": "37000", "quantity": "0.01"}
+MARKET_BUY = {"side": "BUY", "type": "MARKET"}
+WINDOW_AROUND_T0 = (str(T0 - 60_000), str(T0 + 60_000))
+
+ROWS = [
+    # (id, filter changes {filterType: {field: value}}, order, code, msg)
+    ("tick", {}, {**LIMIT_BUY, "price": "35000.001"}, "0209", "Invalid price precision"),
+    (
+        "below-opening-range",
+        {
+            "OPEN_QUOTE": {
+                "limitOrderStartTime": WINDOW_AROUND_T0[0],
+                "limitOrderEndTime": WINDOW_AROUND_T0[1],
+                "limitMinPrice": "35500",
+                "limitMaxPrice": "36500",
+            }
+        },
+        LIMIT_BUY,
+        "-1133",
+        "Order price lower than the minimum",
+    ),
+    (
+        "above-opening-range",
+        {
+            "OPEN_QUOTE": {
+                "limitOrderStartTime": WINDOW_AROUND_T0[0],
+                "limitOrderEndTime": WINDOW_AROUND_T0[1],
+                "limitMinPrice": "35500",
+                "limitMaxPrice": "36500",
+            }
+        },
+        LIMIT_SELL,
+        "-1132",
+        "Order price greater than the maximum",
+    ),
+    ("buy-above-band", {}, {**LIMIT_BUY, "price": "39605.51"}, "0207", "Invalid price"),
+    ("sell-below-band", {}, {**LIMIT_SELL, "price": "32404.49"}, "0207", "Invalid price"),
+    ("step", {}, {**LIMIT_BUY, "quantity": "0.000011"}, "-1137", "Order quantity precision too large"),
+    (
+        "buy-below-min-qty",
+        {"LOT_SIZE": {"minQty": "0.001"}},
+        {**LIMIT_BUY, "quantity": "0.0009"},
+        "-1200",
+        "Order buy quantity too small",
+    ),
+    ("buy-above-max-qty", {}, {**LIMIT_BUY, "quantity": "8.00001"}, "-1201", "Order buy quantity too large"),
+    (
+        "sell-below-min-qty",
+        {"LOT_SIZE": {"minQty": "0.001"}},
+        {**LIMIT_SELL, "quantity": "0.0009"},
+        "-1202",
+        "Order sell quantity too small",
+    ),
+    (
+        "sell-above-max-qty",
+        {},
+        {**LIMIT_SELL, "quantity": "8.00001"},
+        "-1203",
+        "Order sell quantity too large",
+    ),
+    (
+        "below-min-notional",
+        {"MIN_NOTIONAL": {"minNotional": "400"}},
+        LIMIT_BUY,  # 350 USDT
+        "-1140",
+        "Order amount lower than the minimum",
+    ),
+    (
+        "below-min-amount",
+        {"TRADE_AMOUNT": {"minAmount": "400"}},
+        LIMIT_BUY,
+        "-1140",
+        "Order amount lower than the minimum",
+    ),
+    (
+        "above-max-amount",
+        {"TRADE_AMOUNT": {"maxAmount": "300"}},
+        LIMIT_BUY,
+        "-1206",
+        "Order amount greater than the maximum",
+    ),
+    (
+        "market-below-min-qty",
+        {"LOT_SIZE": {"marketOrderMinQty": "0.001"}},
+        {**MARKET_BUY, "quantity": "0.0009"},
+        "-1136",
+        "Order quantity lower than the minimum",
+    ),
+    (
+        "market-above-max-qty",
+        {},
+        {**MARKET_BUY, "quantity": "4.00001"},
+        "-1135",
+        "Order quantity greater than the maximum",
+    ),
+    (
+        "market-amount-precision",
+        {},
+        {**MARKET_BUY, "amount": "10.00000001"},
+        "-1148",
+        "Order amount precision too large",
+    ),
+    (
+        "market-below-min-amount",
+        {},
+        {**MARKET_BUY, "amount": "0.9"},
+        "-1140",
+        "Order amount lower than the minimum",
+    ),
+    (
+        "market-above-max-amount",
+        {},
+        {**MARKET_BUY, "amount": "200000.0000001"},
+        "-1206",
+        "Order amount greater than the maximum",
+    ),
+    (
+        "market-window",
+        {
+            "OPEN_QUOTE": {
+                "noAllowMarketStartTime": WINDOW_AROUND_T0[0],
+                "noAllowMarketEndTime": WINDOW_AROUND_T0[1],
+            }
+        },
+        {**MARKET_BUY, "quantity": "0.001"},
+        "-1194",
+        "Market order creation forbidden",
+    ),
+]
+
+
+def fixtures_with(folder: Path, changes: dict[str, dict[str, str]]) -> Path:
+    """A copy of the default fixtures with BTCUSDT's filters changed."""
+    folder.mkdir()
+    for name in FIXTURE_FILES:
+        shutil.copy(Path(DEFAULT_FIXTURES) / name, folder / name)
+    instruments = json.loads((folder / "instruments.json").read_text())
+    btc = next(i for i in instruments if i["symbol"] == "BTCUSDT")
+    for entry in btc["filters"]:
+        entry.update(changes.get(entry["filterType"], {}))
+    (folder / "instruments.json").write_text(json.dumps(instruments))
+    return folder
+
+
+@pytest.fixture
+def filtered_client(make_app, tmp_path):
+    def build(changes: dict[str, dict[str, str]]) -> Any:
+        fixtures = fixtures_with(tmp_path / "fixtures", changes)
+        app = make_app(clock_mode="replay", clock_start=T0, clock_speed=D(0), fixtures=str(fixtures))
+        record(app, BOOK)
+        return app, app.test_client()
+
+    return build
+
+
+@pytest.mark.parametrize(
+    ("changes", "order", "code", "msg"), [row[1:] for row in ROWS], ids=[r[0] for r in ROWS]
+)
+def test_each_filter_row_refuses_an_order_with_its_code_and_writes_nothing(
+    filtered_client, changes, order, code, msg
+):
+    app, client = filtered_client(changes)
+    signer = funded_signer(client, USDT="1000000", BTC="100")
+    before = counts(app)
+
+    status, body = call(client, signer, "POST", "/api/v1.1/spot/order", symbol="BTCUSDT", **order)
+
+    assert (status, body) == (400, {"code": code, "msg": msg})
+    assert counts(app) == before
+
+
+@pytest.mark.parametrize("order", [LIMIT_BUY, {**MARKET_BUY, "quantity": "0.001"}], ids=["limit", "market"])
+def test_an_order_beyond_the_open_order_maximum_is_refused_whatever_its_type(filtered_client, order):
+    app, client = filtered_client({"LIMIT_TRADING": {"maxEntrustNum": 1}})
+    signer = funded_signer(client, USDT="1000000", BTC="100")
+    place(client, signer, **LIMIT_BUY)  # rests: the one open order allowed
+    before = counts(app)
+
+    status, body = call(client, signer, "POST", "/api/v1.1/spot/order", symbol="BTCUSDT", **order)
+
+    assert (status, body) == (
+        400,
+        {"code": "-2017", "msg": "Open orders exceeds the limit of the trading pair"},
+    )
+    assert counts(app) == before
+
+
+@pytest.mark.parametrize(
+    ("changes", "order"),
+    [
+        ({}, {**LIMIT_BUY, "price": "39605.5"}),  # exactly on the band's edge
+        ({"LOT_SIZE": {"minQty": "0.01"}}, LIMIT_BUY),  # exactly the minimum quantity
+        ({"TRADE_AMOUNT": {"maxAmount": "350"}}, LIMIT_BUY),  # exactly the maximum amount
+        ({}, {**MARKET_BUY, "amount": "1"}),  # exactly the minimum market amount
+        (
+            {"OPEN_QUOTE": {"noAllowMarketStartTime": str(T0 - 60_000), "noAllowMarketEndTime": str(T0)}},
+            {**MARKET_BUY, "quantity": "0.001"},
+        ),  # the window's end is open: [start, end)
+    ],
+    ids=["band-edge", "min-qty", "max-amount", "min-market-amount", "window-end"],
+)
+def test_every_limit_is_inclusive(filtered_client, changes, order):
+    app, client = filtered_client(changes)
+    signer = funded_signer(client, USDT="1000000", BTC="100")
+
+    status, body = call(client, signer, "POST", "/api/v1.1/spot/order", symbol="BTCUSDT", **order)
+
+    assert status == 200, body
