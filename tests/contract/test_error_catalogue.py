@@ -19,7 +19,7 @@ TABLE_END = "Cancel Reject Reasons"
 ROW = re.compile(r"^-?\d+ \d{3} ")
 
 
-def _seed_document() -> Path | None:
+def seed_document() -> Path | None:
     """The first shared/seeds/003_*.txt found walking up from this file, or None."""
     here = Path(__file__).resolve()
     for parent in here.parents:
@@ -37,7 +37,7 @@ def _normalise(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def table_lines() -> list[str]:
-    document = _seed_document()
+    document = seed_document()
     if document is None:
         pytest.skip("seed document shared/seeds/003_*.txt not found above the test directory")
     lines = document.read_text(encoding="utf-8", errors="replace").splitlines()
