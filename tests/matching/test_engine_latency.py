@@ -201,6 +201,23 @@ def test_an_order_whose_fills_the_balance_cannot_pay_at_arrival_is_rejected(db):
     assert order_updates(db, by_quantity.order_id) == ["NEW", "REJECTED"]
 
 
+def test_a_limit_maker_that_would_take_on_arrival_is_rejected_then_and_its_lock_released(db):
+    """Acknowledged NEW with its funds locked; the post-only check is made when it reaches the matcher,
+    where 102 is the best ask and it would take."""
+    record(db, BOOK, MOVED)
+    buyer = account(db, USDT="1000")
+    maker = place(db, T0 + 10, buyer, Side.BUY, OrderType.LIMIT_MAKER, price=D("102"), quantity=D("1"))
+    assert (maker.status, balance(db, buyer, "USDT")) == (OrderStatus.NEW, (D("898"), D("102")))
+
+    advance(db, T0 + 200)
+
+    row = order_row(db, maker.order_id)
+    assert (row.status, row.cancel_reason, row.executed_qty) == ("REJECTED", "RISKLIMIT_CANCEL", D("0"))
+    assert fills(db) == []
+    assert balance(db, buyer, "USDT") == (D("1000"), D("0"))
+    assert order_updates(db, maker.order_id) == ["NEW", "REJECTED"]
+
+
 def test_a_cancel_is_pending_and_the_order_still_fills_until_the_cancel_takes_effect(db):
     record(
         db,
