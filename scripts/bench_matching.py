@@ -280,8 +280,8 @@ def bench_book(tape: list[Event], size: int, options: argparse.Namespace) -> flo
 def replay_book(tape: list[Event], size: int, profile: bool) -> Replay:
     book = RestingBook(resting_orders(size, first_snapshot(tape), seed=size))
     handlers: dict[type, Callable[[Event, FillModel], list[MakerFill]]] = {
-        Trade: book.on_trade,  # type: ignore[dict-item]
-        Depth: book.on_depth,  # type: ignore[dict-item]
+        Trade: partial(book.on_trade, step=STEP),
+        Depth: partial(book.on_depth, step=STEP),
         Kline: partial(book.on_bar, step=STEP),
     }
     profiler = cProfile.Profile() if profile else None
@@ -302,8 +302,8 @@ def bench_module_functions(tape: list[Event], size: int) -> None:
     """The same replay through on_trade / on_depth / on_bar given every order on every event."""
     orders = resting_orders(size, first_snapshot(tape), seed=size)
     handlers: dict[type, Callable[[Sequence[Order], Event, FillModel], list[MakerFill]]] = {
-        Trade: resting.on_trade,  # type: ignore[dict-item]
-        Depth: resting.on_depth,  # type: ignore[dict-item]
+        Trade: partial(resting.on_trade, step=STEP),
+        Depth: partial(resting.on_depth, step=STEP),
         Kline: partial(resting.on_bar, step=STEP),
     }
     started = time.perf_counter()

@@ -618,9 +618,9 @@ def _resting_fills(
     book: RestingBook, rank: int, record: Any, model: FillModel, step: Decimal
 ) -> list[MakerFill]:
     if rank == RANK_TRADE:
-        return book.on_trade(record, model)
+        return book.on_trade(record, model, step)
     if rank == RANK_DEPTH:
-        return book.on_depth(record, model)
+        return book.on_depth(record, model, step)
     if rank == RANK_BAR:
         return book.on_bar(record, model, step)
     return []  # a best bid/offer alone moves no resting order: it shows no size behind the top

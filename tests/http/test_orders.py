@@ -146,6 +146,23 @@ def test_market_buy_by_amount_on_v1_1_and_by_quantity_as_quote_on_the_older_path
         assert (order["status"], order["executedQty"]) == ("FILLED", "0.00277")
 
 
+def test_a_recording_with_finer_sizes_than_the_step_fills_whole_steps(app, client, signer):
+    """KuCoin-like sizes (10 decimals) against BTCUSDT's 0.00001 step: takers and resting orders fill whole
+    steps, so executedQty and balances stay on the venue's grid."""
+    asks = ((D("36010"), D("0.0123456789")), (D("36020"), D("1")))
+    record(app, Depth("BTCUSDT", T0 - 100, bids=((D("35990"), D("1")),), asks=asks))
+    taker = place(client, signer, side="BUY", type="MARKET", quantity="0.02")
+    _, fills = call(client, signer, "GET", "/api/v1/account/trades", symbol="BTCUSDT")
+    assert sorted((f["price"], f["qty"]) for f in fills) == [("36010", "0.01234"), ("36020", "0.00766")]
+    assert (taker["status"], taker["executedQty"]) == ("FILLED", "0.02")
+
+    resting = place(client, signer, side="BUY", type="LIMIT", price="35980", quantity="0.005")
+    record(app, Trade("BTCUSDT", T0 + 1_000, D("35970"), D("0.0033333333"), False, "fine-1"))
+    step(app, 2_000)
+    _, found = call(client, signer, "GET", "/api/v1/spot/order", orderId=resting["orderId"])
+    assert (found["status"], found["executedQty"]) == ("PARTIALLY_FILLED", "0.00333")
+
+
 def test_market_sell_and_limit_time_in_force(client, signer):
     sell = place(client, signer, side="SELL", type="MARKET", quantity="0.1")
     assert (sell["status"], sell["executedQty"]) == ("FILLED", "0.1")

@@ -104,11 +104,11 @@ def test_queue_on_rest_is_zero_when_the_price_is_not_shown_or_the_queue_model_is
 
 def test_a_bid_below_the_market_fills_only_once_trades_print_through_it() -> None:
     bid = order(Side.BUY, "100", "2")
-    assert on_trade([bid], trade("101", "5", 1_000), MODEL) == []
-    assert on_trade([bid], trade("100.5", "5", 2_000), MODEL) == []
+    assert on_trade([bid], trade("101", "5", 1_000), MODEL, STEP) == []
+    assert on_trade([bid], trade("100.5", "5", 2_000), MODEL, STEP) == []
     assert bid.executed_qty == 0 and bid.status is OrderStatus.NEW
 
-    fills = on_trade([bid], trade("99.5", "5", 3_000), MODEL)
+    fills = on_trade([bid], trade("99.5", "5", 3_000), MODEL, STEP)
 
     assert fills == [MakerFill(bid, D("100"), D("2"), 3_000)]
     assert bid.status is OrderStatus.FILLED
@@ -117,7 +117,7 @@ def test_a_bid_below_the_market_fills_only_once_trades_print_through_it() -> Non
 
 def test_an_offer_above_the_market_fills_at_its_limit_when_a_trade_prints_above_it() -> None:
     ask = order(Side.SELL, "100", "2")
-    fills = on_trade([ask], trade("100.5", "1.5"), MODEL)
+    fills = on_trade([ask], trade("100.5", "1.5"), MODEL, STEP)
     assert summary(fills) == [("1", D("100"), D("1.5"))]
     assert ask.status is OrderStatus.PARTIALLY_FILLED
     assert ask.remaining_qty == D("0.5")
@@ -129,7 +129,7 @@ def test_the_trade_size_is_shared_in_price_then_sequence_priority() -> None:
     early = order(Side.BUY, "100.5", "2", sequence=2)
     late = order(Side.BUY, "100.5", "2", sequence=4)
 
-    fills = on_trade([low, late, high, early], trade("99", "5"), MODEL)
+    fills = on_trade([low, late, high, early], trade("99", "5"), MODEL, STEP)
 
     assert summary(fills) == [("3", D("101"), D("2")), ("2", D("100.5"), D("2")), ("4", D("100.5"), D("1"))]
     assert low.executed_qty == 0
@@ -138,19 +138,34 @@ def test_the_trade_size_is_shared_in_price_then_sequence_priority() -> None:
 def test_one_print_may_cross_both_sides_each_sharing_the_full_size() -> None:
     bid = order(Side.BUY, "101", "3", sequence=1)
     ask = order(Side.SELL, "99", "3", sequence=2)
-    fills = on_trade([ask, bid], trade("100", "2"), MODEL)
+    fills = on_trade([ask, bid], trade("100", "2"), MODEL, STEP)
     # BUY fills come first, and each side may use the whole print
     assert summary(fills) == [("1", D("101"), D("2")), ("2", D("99"), D("2"))]
 
 
 def test_a_trade_through_the_limit_ignores_and_clears_the_queue() -> None:
     bid = order(Side.BUY, "100", "5", queue="10")
-    fills = on_trade([bid], trade("99", "2"), MODEL)
+    fills = on_trade([bid], trade("99", "2"), MODEL, STEP)
     assert summary(fills) == [("1", D("100"), D("2"))]
     assert bid.queue_ahead == 0
     # a later print at the limit now reaches it directly
-    fills = on_trade([bid], trade("100", "1", 2_000), MODEL)
+    fills = on_trade([bid], trade("100", "1", 2_000), MODEL, STEP)
     assert summary(fills) == [("1", D("100"), D("1"))]
+
+
+def test_a_recording_with_finer_sizes_than_the_step_fills_whole_steps_only() -> None:
+    """KuCoin sizes (8 decimals) against a 0.001 step: what a print or a snapshot holds of whole steps."""
+    bid = order(Side.BUY, "100", "1")
+    assert summary(on_trade([bid], trade("99", "0.14324938"), MODEL, STEP)) == [("1", D("100"), D("0.143"))]
+    assert on_trade([bid], trade("99", "0.0009", 2_000), MODEL, STEP) == []  # under one step
+    queued = order(Side.SELL, "100", "1", sequence=2, queue="0.0004")
+    fills = on_trade([queued], trade("100", "0.0025", 3_000), MODEL, STEP)  # 0.0021 past the queue
+    assert summary(fills) == [("2", D("100"), D("0.002"))]
+    fills = on_depth(
+        [bid], depth(bids=[], asks=[("99", "0.25559"), ("99.5", "0.3")], time=4_000), MODEL, STEP
+    )
+    assert summary(fills) == [("1", D("100"), D("0.555"))]
+    assert all(fill.qty % STEP == 0 for fill in fills)
 
 
 # --- rule 2: trades at the limit and the queue ---------------------------------------------------------
@@ -159,10 +174,10 @@ def test_a_trade_through_the_limit_ignores_and_clears_the_queue() -> None:
 def test_a_trade_at_the_limit_first_uses_up_the_queue_ahead() -> None:
     bid = order(Side.BUY, "100", "2", queue="5")
 
-    assert on_trade([bid], trade("100", "3", 1_000), MODEL) == []
+    assert on_trade([bid], trade("100", "3", 1_000), MODEL, STEP) == []
     assert bid.queue_ahead == D("2")
 
-    fills = on_trade([bid], trade("100", "4", 2_000), MODEL)
+    fills = on_trade([bid], trade("100", "4", 2_000), MODEL, STEP)
     assert fills == [MakerFill(bid, D("100"), D("2"), 2_000)]
     assert bid.queue_ahead == 0
     assert bid.status is OrderStatus.FILLED
@@ -170,7 +185,7 @@ def test_a_trade_at_the_limit_first_uses_up_the_queue_ahead() -> None:
 
 def test_without_the_queue_model_a_trade_at_the_limit_fills_at_once() -> None:
     bid = order(Side.BUY, "100", "2", queue="5")
-    fills = on_trade([bid], trade("100", "1.5"), NO_QUEUE)
+    fills = on_trade([bid], trade("100", "1.5"), NO_QUEUE, STEP)
     assert summary(fills) == [("1", D("100"), D("1.5"))]
 
 
@@ -178,13 +193,13 @@ def test_orders_at_one_price_all_watch_the_queue_and_share_the_overflow_in_seque
     first = order(Side.SELL, "100", "3", sequence=1, queue="2")
     second = order(Side.SELL, "100", "3", sequence=2, queue="4")
 
-    fills = on_trade([second, first], trade("100", "6"), MODEL)
+    fills = on_trade([second, first], trade("100", "6"), MODEL, STEP)
 
     # first: 6 - 2 = 4 overflow, takes 3. second: 6 - 4 - 3 = -1, nothing left for it
     assert summary(fills) == [("1", D("100"), D("3"))]
     assert first.queue_ahead == 0 and second.queue_ahead == 0
 
-    fills = on_trade([first, second], trade("100", "2", 2_000), MODEL)
+    fills = on_trade([first, second], trade("100", "2", 2_000), MODEL, STEP)
     assert summary(fills) == [("2", D("100"), D("2"))]
 
 
@@ -192,7 +207,7 @@ def test_better_priced_orders_use_the_trade_before_the_queue_at_the_trade_price(
     better = order(Side.BUY, "101", "2", sequence=2)
     at_price = order(Side.BUY, "100", "5", sequence=1, queue="1")
 
-    fills = on_trade([at_price, better], trade("100", "4"), MODEL)
+    fills = on_trade([at_price, better], trade("100", "4"), MODEL, STEP)
 
     # 4 printed: 2 go to the better bid, the other 2 clear the queue of 1 and fill 1
     assert summary(fills) == [("2", D("101"), D("2")), ("1", D("100"), D("1"))]
@@ -202,7 +217,7 @@ def test_better_priced_orders_use_the_trade_before_the_queue_at_the_trade_price(
 def test_when_better_orders_use_the_whole_print_the_queue_does_not_move() -> None:
     better = order(Side.BUY, "101", "5", sequence=1)
     at_price = order(Side.BUY, "100", "5", sequence=2, queue="3")
-    on_trade([better, at_price], trade("100", "4"), MODEL)
+    on_trade([better, at_price], trade("100", "4"), MODEL, STEP)
     assert better.executed_qty == D("4")
     assert at_price.queue_ahead == D("3")
 
@@ -210,7 +225,7 @@ def test_when_better_orders_use_the_whole_print_the_queue_does_not_move() -> Non
 def test_a_trade_at_the_limit_of_the_other_side_does_not_fill_it() -> None:
     bid = order(Side.BUY, "100", "2")
     ask = order(Side.SELL, "101", "2", sequence=2)
-    assert on_trade([bid, ask], trade("100.5", "9"), MODEL) == []
+    assert on_trade([bid, ask], trade("100.5", "9"), MODEL, STEP) == []
 
 
 # --- which orders an event may fill -------------------------------------------------------------------
@@ -228,13 +243,13 @@ def test_a_trade_at_the_limit_of_the_other_side_does_not_fill_it() -> None:
     ids=["same-time", "later", "other-symbol", "canceled", "filled"],
 )
 def test_only_working_orders_of_the_symbol_that_arrived_before_the_event_fill(resting: Order) -> None:
-    assert on_trade([resting], trade("99", "5", 1_000), MODEL) == []
-    assert on_depth([resting], depth([], [("99", "5")], 1_000), MODEL) == []
+    assert on_trade([resting], trade("99", "5", 1_000), MODEL, STEP) == []
+    assert on_depth([resting], depth([], [("99", "5")], 1_000), MODEL, STEP) == []
 
 
 def test_a_pending_cancel_still_fills() -> None:
     bid = order(status=OrderStatus.PENDING_CANCEL)
-    fills = on_trade([bid], trade("99", "1"), MODEL)
+    fills = on_trade([bid], trade("99", "1"), MODEL, STEP)
     assert summary(fills) == [("1", D("100"), D("1"))]
     assert bid.status is OrderStatus.PENDING_CANCEL
 
@@ -246,7 +261,7 @@ def test_a_snapshot_whose_asks_moved_below_a_bid_fills_it_up_to_the_crossed_size
     bid = order(Side.BUY, "100", "5")
     snapshot = depth(bids=[("98", "4")], asks=[("99", "1"), ("99.5", "2"), ("100", "7"), ("101", "3")])
 
-    fills = on_depth([bid], snapshot, MODEL)
+    fills = on_depth([bid], snapshot, MODEL, STEP)
 
     # only the asks strictly below 100 crossed: 1 + 2
     assert fills == [MakerFill(bid, D("100"), D("3"), 1_000)]
@@ -254,7 +269,7 @@ def test_a_snapshot_whose_asks_moved_below_a_bid_fills_it_up_to_the_crossed_size
 
 def test_a_snapshot_whose_bids_moved_above_an_offer_fills_it() -> None:
     ask = order(Side.SELL, "100", "5")
-    fills = on_depth([ask], depth(bids=[("100.5", "2"), ("100", "9")], asks=[("101", "1")]), MODEL)
+    fills = on_depth([ask], depth(bids=[("100.5", "2"), ("100", "9")], asks=[("101", "1")]), MODEL, STEP)
     assert summary(fills) == [("1", D("100"), D("2"))]
 
 
@@ -263,7 +278,7 @@ def test_the_crossed_size_is_shared_most_aggressive_first() -> None:
     high = order(Side.BUY, "105", "2", sequence=2)
     snapshot = depth(bids=[], asks=[("101", "1"), ("102", "2"), ("104", "1")])
 
-    fills = on_depth([deep, high], snapshot, MODEL)
+    fills = on_depth([deep, high], snapshot, MODEL, STEP)
 
     # 105 sees 4 crossed and takes 2; 103 sees 3 crossed, less the 2 taken
     assert summary(fills) == [("2", D("105"), D("2")), ("1", D("103"), D("1"))]
@@ -276,7 +291,7 @@ def test_a_snapshots_fills_take_its_best_opposite_levels_first() -> None:
     offer = order(Side.SELL, "97", "1", sequence=3)
     snapshot = depth(bids=[("97.5", "0.5"), ("98", "2")], asks=[("99", "1"), ("99.5", "2"), ("100", "7")])
 
-    fills = on_depth([high, low, offer], snapshot, MODEL)
+    fills = on_depth([high, low, offer], snapshot, MODEL, STEP)
 
     # 101 takes 2.5 of the asks below it, 100 the 0.5 left of the 3 below it; 97 takes 1 of the bids above
     assert summary(fills) == [("1", D("101"), D("2.5")), ("2", D("100"), D("0.5")), ("3", D("97"), D("1"))]
@@ -289,7 +304,7 @@ def test_a_snapshots_fills_take_its_best_opposite_levels_first() -> None:
 
 def test_a_snapshot_that_does_not_cross_fills_nothing() -> None:
     bid = order(Side.BUY, "100", "5")
-    assert on_depth([bid], depth(bids=[("100", "3")], asks=[("100", "4"), ("101", "3")]), MODEL) == []
+    assert on_depth([bid], depth(bids=[("100", "3")], asks=[("100", "4"), ("101", "3")]), MODEL, STEP) == []
 
 
 def test_a_snapshot_caps_the_queue_at_the_size_still_shown_at_the_price() -> None:
@@ -297,7 +312,7 @@ def test_a_snapshot_caps_the_queue_at_the_size_still_shown_at_the_price() -> Non
     growing = order(Side.SELL, "102", "1", sequence=2, queue="1")
     gone = order(Side.BUY, "99", "1", sequence=3, queue="4")
 
-    on_depth([shrinking, growing, gone], depth(bids=[("100", "2")], asks=[("102", "8")]), MODEL)
+    on_depth([shrinking, growing, gone], depth(bids=[("100", "2")], asks=[("102", "8")]), MODEL, STEP)
 
     assert shrinking.queue_ahead == D("2")
     assert growing.queue_ahead == D("1")  # newer size at the price arrived behind it
@@ -378,8 +393,8 @@ def test_the_same_inputs_give_the_same_fills_in_the_same_order() -> None:
             order(Side.BUY, "100", "2", sequence=2, queue="1"),
             order(Side.SELL, "99", "2", sequence=3),
         ]
-        fills = on_trade(orders, trade("100", "3"), MODEL)
-        fills += on_depth(orders, depth(bids=[("100.5", "1")], asks=[("99.5", "1")], time=2_000), MODEL)
+        fills = on_trade(orders, trade("100", "3"), MODEL, STEP)
+        fills += on_depth(orders, depth(bids=[("100.5", "1")], asks=[("99.5", "1")], time=2_000), MODEL, STEP)
         return summary(fills)
 
     assert run() == run()

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from simulator.domain.matching.model import FillModel
 from simulator.domain.matching.orders import Event, Order, OrderStatus, OrderType, Side, TimeInForce
 from simulator.domain.matching.resting import MakerFill, RestingBook, on_bar, on_depth, on_trade
+from simulator.domain.money import floor_to_step
 from simulator.marketdata.records import Depth, Kline, Trade
 
 D = Decimal
@@ -23,6 +24,8 @@ STEP = D("0.1")  # the sizes' step
 # A narrow price grid so that orders, prints, levels and bars meet often, with many ties.
 prices = st.integers(196, 204).map(lambda n: Decimal(n) / 2)  # 98.0 .. 102.0 by 0.5
 sizes = st.integers(0, 60).map(lambda n: Decimal(n) / 10)
+# what a recording shows may be finer than the step (KuCoin's sizes against a coarser stepSize)
+recorded_sizes = st.one_of(sizes, st.integers(0, 600).map(lambda n: Decimal(n) / 100))
 positive_sizes = st.integers(1, 60).map(lambda n: Decimal(n) / 10)
 times = st.sampled_from([0, 1_000, 2_000, 5_000, 60_000])
 models = st.builds(
@@ -80,7 +83,10 @@ def random_orders(draw: st.DrawFn, first_index: int, count: int) -> list[Order]:
             )
         )
         quantity = draw(positive_sizes)
-        executed = quantity / 2 if status is OrderStatus.PARTIALLY_FILLED else D(0)
+        executed = D(0)
+        if status is OrderStatus.PARTIALLY_FILLED:  # whole steps filled and whole steps left, as ever
+            quantity += STEP
+            executed = floor_to_step(quantity / 2, STEP)
         price = draw(prices)
         result.append(
             Order(
@@ -97,7 +103,7 @@ def random_orders(draw: st.DrawFn, first_index: int, count: int) -> list[Order]:
                 executed_qty=executed,
                 executed_quote=executed * price,
                 status=status,
-                queue_ahead=draw(sizes),
+                queue_ahead=draw(recorded_sizes),
             )
         )
     return result
@@ -105,7 +111,7 @@ def random_orders(draw: st.DrawFn, first_index: int, count: int) -> list[Order]:
 
 def levels() -> st.SearchStrategy[tuple[tuple[Decimal, Decimal], ...]]:
     # unsorted, repeated and empty levels: the module's functions accept any
-    return st.lists(st.tuples(prices, sizes), max_size=6).map(tuple)
+    return st.lists(st.tuples(prices, recorded_sizes), max_size=6).map(tuple)
 
 
 @st.composite
@@ -118,13 +124,15 @@ def steps(draw: st.DrawFn) -> list[tuple[str, object]]:
         symbol = draw(st.sampled_from([SYMBOL] * 9 + [OTHER]))
         kind = draw(st.sampled_from(["trade", "trade", "depth", "depth", "bar", "add", "cancel"]))
         if kind == "trade":
-            actions.append(("event", Trade(symbol, time, draw(prices), draw(sizes), None, f"t{step}")))
+            actions.append(
+                ("event", Trade(symbol, time, draw(prices), draw(recorded_sizes), None, f"t{step}"))
+            )
         elif kind == "depth":
             actions.append(("event", Depth(symbol, time, draw(levels()), draw(levels()))))
         elif kind == "bar":
             open_, close = draw(prices), draw(prices)
             high, low = max(open_, close, draw(prices)), min(open_, close, draw(prices))
-            bar = Kline(symbol, "1m", time, time + 59_999, open_, high, low, close, draw(sizes))
+            bar = Kline(symbol, "1m", time, time + 59_999, open_, high, low, close, draw(recorded_sizes))
             actions.append(("event", bar))
         elif kind == "add":
             actions.append(("add", draw(random_orders(next_index, 1))[0]))
@@ -136,18 +144,18 @@ def steps(draw: st.DrawFn) -> list[tuple[str, object]]:
 
 def module_fills(orders: list[Order], event: object, model: FillModel) -> list[MakerFill]:
     if isinstance(event, Trade):
-        return on_trade(orders, event, model)
+        return on_trade(orders, event, model, STEP)
     if isinstance(event, Depth):
-        return on_depth(orders, event, model)
+        return on_depth(orders, event, model, STEP)
     assert isinstance(event, Kline)
     return on_bar(orders, event, model, STEP)
 
 
 def book_fills(book: RestingBook, event: object, model: FillModel) -> list[MakerFill]:
     if isinstance(event, Trade):
-        return book.on_trade(event, model)
+        return book.on_trade(event, model, STEP)
     if isinstance(event, Depth):
-        return book.on_depth(event, model)
+        return book.on_depth(event, model, STEP)
     assert isinstance(event, Kline)
     return book.on_bar(event, model, STEP)
 
@@ -198,9 +206,9 @@ def test_the_book_fills_and_changes_orders_exactly_as_the_module_functions(
                 book.remove(booked[target])
                 cancelled.add(id(booked[target]))
         else:
-            assert described(book_fills(book, payload, model)) == described(
-                module_fills(plain, payload, model)
-            )
+            fills = book_fills(book, payload, model)
+            assert described(fills) == described(module_fills(plain, payload, model))
+            assert all(fill.qty > 0 and fill.qty % STEP == 0 for fill in fills)  # whole steps, any sizes
         # every field of every order: fills, statuses and queue_ahead
         assert booked == plain
         assert [order.queue_ahead for order in booked] == [order.queue_ahead for order in plain]
@@ -257,7 +265,7 @@ def test_a_filled_order_leaves_the_book_and_a_partly_filled_one_stays():
     filled = order(Side.BUY, "101", "1", sequence=1)
     partly = order(Side.BUY, "100.5", "3", sequence=2)
     book = RestingBook([filled, partly])
-    fills = book.on_trade(trade("100", "2"), MODEL)
+    fills = book.on_trade(trade("100", "2"), MODEL, STEP)
     assert described(fills) == [
         (filled.order_id, D(101), D(1), 10_000),
         (partly.order_id, D("100.5"), D(1), 10_000),
@@ -270,7 +278,7 @@ def test_an_order_cancelled_outside_the_book_leaves_it_when_an_event_reaches_it(
     gone = order(Side.SELL, "99")
     book = RestingBook([gone])
     gone.apply(Event.CANCEL, 0)
-    assert book.on_trade(trade("100", "5"), MODEL) == []
+    assert book.on_trade(trade("100", "5"), MODEL, STEP) == []
     assert len(book) == 0
 
 
@@ -279,7 +287,7 @@ def test_a_snapshot_caps_queues_of_orders_far_from_it_too():
     far = order(Side.BUY, "90", queue="4")
     shown = order(Side.SELL, "101", queue="4", sequence=2)
     book = RestingBook([far, shown])
-    assert book.on_depth(depth([("99", "1")], [("101", "2.5"), ("102", "1")]), MODEL) == []
+    assert book.on_depth(depth([("99", "1")], [("101", "2.5"), ("102", "1")]), MODEL, STEP) == []
     assert far.queue_ahead == 0
     assert shown.queue_ahead == D("2.5")
 
@@ -288,7 +296,7 @@ def test_a_print_through_orders_it_no_longer_has_size_for_still_clears_their_que
     first = order(Side.SELL, "99", "1", sequence=1)
     queued = order(Side.SELL, "99.5", "1", sequence=2, queue="3")
     book = RestingBook([first, queued])
-    fills = book.on_trade(trade("100", "1"), MODEL)
+    fills = book.on_trade(trade("100", "1"), MODEL, STEP)
     assert described(fills) == [(first.order_id, D(99), D(1), 10_000)]
     assert queued.queue_ahead == 0 and queued.executed_qty == 0
 
@@ -297,6 +305,6 @@ def test_an_order_arriving_with_or_after_an_event_is_passed_over_and_kept():
     early = order(Side.BUY, "100", "1", sequence=1, created_ms=0)
     late = order(Side.BUY, "101", "1", sequence=2, created_ms=10_000)
     book = RestingBook([early, late])
-    fills = book.on_depth(depth([], [("99", "5")]), MODEL)
+    fills = book.on_depth(depth([], [("99", "5")]), MODEL, STEP)
     assert described(fills) == [(early.order_id, D(100), D(1), 10_000)]
     assert book.orders == [late]

@@ -87,9 +87,9 @@ def replays(draw: st.DrawFn) -> list[Trade | Depth | Kline]:
 
 def replay_event(orders: list[Order], event: Trade | Depth | Kline, model: FillModel) -> list[MakerFill]:
     if isinstance(event, Trade):
-        return on_trade(orders, event, model)
+        return on_trade(orders, event, model, STEP)
     if isinstance(event, Depth):
-        return on_depth(orders, event, model)
+        return on_depth(orders, event, model, STEP)
     return on_bar(orders, event, model, STEP)
 
 
@@ -127,7 +127,7 @@ def test_fills_on_one_trade_never_exceed_its_size_on_either_side(
     orders: list[Order], prints: list[Trade], model: FillModel
 ) -> None:
     for print_ in prints:
-        fills = on_trade(orders, print_, model)
+        fills = on_trade(orders, print_, model, STEP)
         for side, qty in filled_by_side(fills).items():
             assert qty <= print_.qty, side
         for fill in fills:
@@ -160,7 +160,7 @@ def test_fills_on_one_bar_never_exceed_the_volume_share(
 def test_fills_on_one_snapshot_never_exceed_the_opposite_size_shown(
     orders: list[Order], snapshot: Depth, model: FillModel
 ) -> None:
-    fills = filled_by_side(on_depth(orders, snapshot, model))
+    fills = filled_by_side(on_depth(orders, snapshot, model, STEP))
     assert fills[Side.BUY] <= sum((qty for _, qty in snapshot.asks), Decimal(0))
     assert fills[Side.SELL] <= sum((qty for _, qty in snapshot.bids), Decimal(0))
     for order in orders:

@@ -299,6 +299,20 @@ def test_market_by_amount_passes_over_a_level_smaller_than_one_step() -> None:
     assert [(f.price, f.qty) for f in result.fills] == [(D("101"), D("2"))]
 
 
+def test_an_order_by_quantity_takes_whole_steps_of_levels_with_finer_sizes() -> None:
+    """A recording whose sizes are finer than the step (KuCoin's 8 decimals against 0.001): each level
+    gives what it holds of whole steps, and one under a step is passed over."""
+    taker = market(qty="5")
+    asks = [("100", "4.51280965"), ("100.5", "0.0004"), ("101", "0.48719035"), ("102", "9")]
+    result = take(taker, book(asks=asks), [], TakeLimits(None, None, None, D("0.001")), AT)
+    assert [(f.price, f.qty) for f in result.fills] == [
+        (D("100"), D("4.512")),
+        (D("101"), D("0.487")),
+        (D("102"), D("0.001")),
+    ]
+    assert taker.status is OrderStatus.FILLED
+
+
 def test_market_sell_by_amount_sells_until_the_amount_is_received() -> None:
     taker = market(side=Side.SELL, qty=None, amount="500")
     result = take(

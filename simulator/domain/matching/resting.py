@@ -10,6 +10,10 @@ own limit price, when the recorded market shows that a real order at that price 
   limit, up to a share of the bar's volume.
 
 Allocation among our orders is price priority (highest BUY, lowest SELL first), then `sequence` (arrival).
+Every fill is whole steps of the instrument's quantity step (`step`), as every quantity the venue shows:
+a recording from a venue with finer sizes (KuCoin's 8 decimals against a 0.001 step) fills what its size
+holds of whole steps, and a size under one step fills nothing. What it says of queues is used as recorded.
+
 Orders are only considered if they are working, have a price, are of the event's symbol and arrived before
 the event (no order fills on an event that happened before or as it arrived). Every function here is pure
 apart from updating the orders it is given (`record_fill`, `queue_ahead`), and deterministic: the same
@@ -51,7 +55,7 @@ def queue_on_rest(order: Order, book: RecordedBook, model: FillModel) -> Decimal
     return sum((level.qty for level in book.side(order.side) if level.price == order.price), ZERO)
 
 
-def on_trade(orders: Sequence[Order], trade: Trade, model: FillModel) -> list[MakerFill]:
+def on_trade(orders: Sequence[Order], trade: Trade, model: FillModel, step: Decimal) -> list[MakerFill]:
     """Fills from one recorded trade at price P and size S.
 
     Orders strictly better than P (a BUY above it, a SELL below it) fill first, then orders exactly at P once
@@ -63,11 +67,11 @@ def on_trade(orders: Sequence[Order], trade: Trade, model: FillModel) -> list[Ma
     eligible = _eligible(orders, trade.symbol, trade.time)
     fills: list[MakerFill] = []
     for side in (Side.BUY, Side.SELL):
-        fills += _fill_side_on_trade(_by_priority(eligible, side), trade, model)
+        fills += _fill_side_on_trade(_by_priority(eligible, side), trade, model, step)
     return fills
 
 
-def on_depth(orders: Sequence[Order], depth: Depth, model: FillModel) -> list[MakerFill]:
+def on_depth(orders: Sequence[Order], depth: Depth, model: FillModel, step: Decimal) -> list[MakerFill]:
     """Fills from one depth snapshot whose opposite side moved through resting limits, and the queue caps it
     implies.
 
@@ -83,7 +87,7 @@ def on_depth(orders: Sequence[Order], depth: Depth, model: FillModel) -> list[Ma
     for side in (Side.BUY, Side.SELL):
         opposite = depth.asks if side is Side.BUY else depth.bids
         crossed = _crossed_size(side, opposite)
-        fills += _fill_from_pool(_by_priority(eligible, side), crossed, depth.time)
+        fills += _fill_from_pool(_by_priority(eligible, side), crossed, depth.time, step)
     for order in eligible:
         own = depth.bids if order.side is Side.BUY else depth.asks
         shown = sum((qty for price, qty in own if price == order.price and qty > 0), ZERO)
@@ -186,7 +190,9 @@ def _fill(order: Order, qty: Decimal, time: int) -> MakerFill:
     return MakerFill(order, limit, qty, time)
 
 
-def _fill_side_on_trade(orders: list[Order], trade: Trade, model: FillModel) -> list[MakerFill]:
+def _fill_side_on_trade(
+    orders: list[Order], trade: Trade, model: FillModel, step: Decimal
+) -> list[MakerFill]:
     """One side's fills from a trade: `orders` in priority order share the trade's size, better prices
     first, then the orders resting exactly at the trade price."""
     left = trade.qty
@@ -195,16 +201,18 @@ def _fill_side_on_trade(orders: list[Order], trade: Trade, model: FillModel) -> 
     for order in better:
         # The price traded through: nothing recorded can still be ahead of this order.
         order.queue_ahead = ZERO
-        qty = min(order.remaining_qty, left)
+        qty = min(order.remaining_qty, floor_to_step(left, step))
         if qty > 0:
             fills.append(_fill(order, qty, trade.time))
             left -= qty
     at_limit = [order for order in orders if order.price == trade.price]
-    fills += _fill_at_limit(at_limit, left, trade.time, model)
+    fills += _fill_at_limit(at_limit, left, trade.time, model, step)
     return fills
 
 
-def _fill_at_limit(orders: list[Order], volume: Decimal, time: int, model: FillModel) -> list[MakerFill]:
+def _fill_at_limit(
+    orders: list[Order], volume: Decimal, time: int, model: FillModel, step: Decimal
+) -> list[MakerFill]:
     """Orders resting exactly at the trade price, in sequence order, meeting `volume` traded there (what the
     better-priced orders left of the trade). The volume first works through each order's queue; what
     overflows it fills the orders, the first one first, and overflow one order used is not there for the
@@ -215,7 +223,7 @@ def _fill_at_limit(orders: list[Order], volume: Decimal, time: int, model: FillM
         ahead = order.queue_ahead if model.queue_model else ZERO
         overflow = max(volume - ahead - used, ZERO)
         order.queue_ahead = max(order.queue_ahead - volume, ZERO)
-        qty = min(order.remaining_qty, overflow)
+        qty = min(order.remaining_qty, floor_to_step(overflow, step))
         if qty > 0:
             fills.append(_fill(order, qty, time))
             used += qty
@@ -235,13 +243,15 @@ def _crossed_size(side: Side, opposite: Iterable[Level]) -> Callable[[Decimal], 
     return through
 
 
-def _fill_from_pool(orders: list[Order], crossed: Callable[[Decimal], Decimal], time: int) -> list[MakerFill]:
+def _fill_from_pool(
+    orders: list[Order], crossed: Callable[[Decimal], Decimal], time: int, step: Decimal
+) -> list[MakerFill]:
     """Orders of one side in priority order, each taking up to its crossed size less what those before it
     took."""
     fills: list[MakerFill] = []
     taken = ZERO
     for order in orders:
-        qty = min(order.remaining_qty, crossed(_limit(order)) - taken)
+        qty = min(order.remaining_qty, floor_to_step(crossed(_limit(order)) - taken, step))
         if qty > 0:
             fills.append(_fill(order, qty, time))
             taken += qty
@@ -325,7 +335,7 @@ class RestingBook:
         """Every order held: the BUYs, then the SELLs, each in priority order."""
         return [*self._buys.orders, *self._sells.orders]
 
-    def on_trade(self, trade: Trade, model: FillModel) -> list[MakerFill]:
+    def on_trade(self, trade: Trade, model: FillModel, step: Decimal) -> list[MakerFill]:
         """As `on_trade` given all the orders held."""
         if trade.qty <= 0:
             return []
@@ -335,12 +345,12 @@ class RestingBook:
         if (not buy_keys or buy_keys[0] > price.copy_negate()) and (not sell_keys or sell_keys[0] > price):
             return []
         stale: list[Order] = []
-        fills = self._trade_side(self._buys, trade, model, stale)
-        fills += self._trade_side(self._sells, trade, model, stale)
+        fills = self._trade_side(self._buys, trade, model, step, stale)
+        fills += self._trade_side(self._sells, trade, model, step, stale)
         self._drop_ended(fills, stale)
         return fills
 
-    def on_depth(self, depth: Depth, model: FillModel) -> list[MakerFill]:
+    def on_depth(self, depth: Depth, model: FillModel, step: Decimal) -> list[MakerFill]:
         """As `on_depth` given all the orders held."""
         stale: list[Order] = []
         if self._queued:
@@ -351,9 +361,9 @@ class RestingBook:
         # can any order of the side fill.
         buy_keys, sell_keys = self._buys.keys, self._sells.keys
         if buy_keys and depth.asks and min(map(_price_of, depth.asks)).copy_negate() > buy_keys[0]:
-            fills += self._depth_side(self._buys, depth.asks, depth, stale)
+            fills += self._depth_side(self._buys, depth.asks, depth, step, stale)
         if sell_keys and depth.bids and max(map(_price_of, depth.bids)) > sell_keys[0]:
-            fills += self._depth_side(self._sells, depth.bids, depth, stale)
+            fills += self._depth_side(self._sells, depth.bids, depth, step, stale)
         if fills or stale:
             self._drop_ended(fills, stale)
         return fills
@@ -378,7 +388,7 @@ class RestingBook:
         return self._buys if order.side is Side.BUY else self._sells
 
     def _trade_side(
-        self, book: _SideBook, trade: Trade, model: FillModel, stale: list[Order]
+        self, book: _SideBook, trade: Trade, model: FillModel, step: Decimal, stale: list[Order]
     ) -> list[MakerFill]:
         """As `_fill_side_on_trade` on the side's eligible orders, looking only at those at or through the
         print."""
@@ -390,14 +400,14 @@ class RestingBook:
         left = trade.qty
         fills: list[MakerFill] = []
         index = 0
-        while index < better_end and left > 0:
+        while index < better_end and left >= step:  # less than a step fills nothing
             order = orders[index]
             index += 1
             if not _can_fill(order, trade.symbol, trade.time):
                 stale.append(order)
                 continue
             order.queue_ahead = ZERO  # the price traded through: nothing recorded is still ahead
-            qty = min(order.remaining_qty, left)
+            qty = min(order.remaining_qty, floor_to_step(left, step))
             fills.append(_fill(order, qty, trade.time))
             left -= qty
         if index < better_end:
@@ -405,7 +415,7 @@ class RestingBook:
             self._clear_queues_through(book, reach, trade)
         if left > 0:
             at_limit = book.eligible(better_end, bisect_right(keys, reach), trade.symbol, trade.time, stale)
-            fills += _fill_at_limit(at_limit, left, trade.time, model)
+            fills += _fill_at_limit(at_limit, left, trade.time, model, step)
         return fills
 
     def _clear_queues_through(self, book: _SideBook, reach: Decimal, trade: Trade) -> None:
@@ -441,7 +451,7 @@ class RestingBook:
         self._queued = still_queued
 
     def _depth_side(
-        self, book: _SideBook, opposite: tuple[Level, ...], depth: Depth, stale: list[Order]
+        self, book: _SideBook, opposite: tuple[Level, ...], depth: Depth, step: Decimal, stale: list[Order]
     ) -> list[MakerFill]:
         """As `_fill_from_pool` on the side's eligible orders, looking only at those the opposite side
         reaches."""
@@ -460,7 +470,7 @@ class RestingBook:
                 continue
             # The crossed size only shrinks along priority order and `taken` only grows: once nothing is
             # left for one order, nothing is left for any after it.
-            room = crossed(_limit(order)) - taken
+            room = floor_to_step(crossed(_limit(order)) - taken, step)
             if room <= 0:
                 break
             qty = min(order.remaining_qty, room)

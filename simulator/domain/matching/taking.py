@@ -16,8 +16,8 @@ The walk, one piece of liquidity at a time, stops at the first of:
 - there is no more liquidity.
 
 Choices the issue left open, made here:
-- An order by amount passes over a level that offers less than one step (it cannot supply a whole step)
-  and goes on to the next one.
+- Every fill is whole steps: an order passes over a level that offers less than one step (a recording
+  with finer sizes than the instrument's step) and goes on to the next one.
 - An order by amount stopped by the band or by an empty book whose remainder cannot buy one step at the
   price of its last fill is done (FILLED): it could not have bought more at the price it was paying.
 - A FOK that cannot fill completely changes nothing but itself: no fills and no EXPIRE_MAKER cancels.
@@ -127,9 +127,11 @@ class _Budget:
         return self.by_amount and self.amount < self.step * price
 
     def qty_at(self, price: Decimal, offered: Decimal) -> Decimal:
+        """Whole steps: a recorded level of a venue with finer sizes gives what it holds of whole steps (the
+        order's own quantity is whole steps already)."""
         if self.by_amount:
             return floor_to_step(min(offered, self.amount / price), self.step)
-        return min(offered, self.qty)
+        return min(floor_to_step(offered, self.step), self.qty)
 
     def spend(self, qty: Decimal, price: Decimal) -> None:
         self.qty -= qty
