@@ -3,6 +3,7 @@
 At equal times a depth snapshot comes first, then the best bid/offer, then trades (in the store's order),
 then bars that complete at that millisecond: the book a trade printed against is in place before the
 trade, and a bar is used only once it is complete (its close time has passed), so nothing looks ahead.
+A bar is an event only where it is all that was recorded of its span (see `_bars_closing`).
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ class MarketEvent:
 
 def events_between(db: store.Executor, symbol: str, t0: int, t1: int, interval: str) -> list[MarketEvent]:
     """Every depth snapshot, bbo and trade with t0 < time <= t1, and every final bar of `interval` whose
-    close time is in (t0, t1], in the engine's order."""
+    close time is in (t0, t1] and over whose span no trade or depth snapshot was recorded, in the engine's
+    order."""
     params = {"symbol": symbol, "t0": t0, "t1": t1}
     found = [
         MarketEvent(row.time, RANK_DEPTH, Depth(symbol, row.time, _levels(row.bids), _levels(row.asks)))
@@ -78,10 +80,19 @@ def events_between(db: store.Executor, symbol: str, t0: int, t1: int, interval: 
 
 
 def _bars_closing(db: store.Executor, symbol: str, interval: str, t0: int, t1: int) -> list[Kline]:
+    """The final bars closing in (t0, t1] over which nothing finer was recorded. A bar sums the trades of
+    its span: where they (or depth snapshots) were recorded too, they fill resting orders themselves, and
+    the bar would fill them a second time on the same volume."""
     length = INTERVAL_MS[interval]  # the engine walks fixed-length bars only (1M is not a matching interval)
     # close = open + length - 1, so a close in (t0, t1] is an open in (t0 - length + 1, t1 - length + 1]
     bars = store.klines(db, symbol, interval, t0 - length + 1, t1 - length + 1)
-    return [bar for bar in bars if bar.is_final and t0 < bar.close_time <= t1]
+    return [
+        bar
+        for bar in bars
+        if bar.is_final
+        and t0 < bar.close_time <= t1
+        and not store.trades_or_depth_within(db, symbol, bar.open_time, bar.close_time)
+    ]
 
 
 def _levels(text: str) -> tuple[tuple[Decimal, Decimal], ...]:

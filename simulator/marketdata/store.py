@@ -312,6 +312,16 @@ def next_event_time(db: Executor, symbols: Sequence[str] | None, after_ms: int) 
     return min((int(time) for time in times if time is not None), default=None)
 
 
+def trades_or_depth_within(db: Executor, symbol: str, first_ms: int, last_ms: int) -> bool:
+    """Whether a trade or a depth snapshot of `symbol` was recorded at a time in [first_ms, last_ms]: one
+    seek a table."""
+    for table in (MarketTrade.__table__, MarketDepth.__table__):
+        found = db.execute(NEXT_TIME[table], {"symbol": symbol, "t": first_ms - 1}).scalar()
+        if found is not None and found <= last_ms:
+            return True
+    return False
+
+
 def _next_bar_close(db: Executor, symbol: str, interval: str, after_ms: int) -> int | None:
     """The smallest close_time > after_ms of one series. Its bars do not overlap, so close times rise with
     open times: the answer is the bar covering after_ms if it closes later, else the first bar that opens

@@ -26,31 +26,51 @@ def bar(open_time, final=True):
 
 
 def test_events_come_in_time_order_with_the_book_before_the_trades_and_bars_at_their_close(md_db):
-    at = T0 + 59_999  # the first bar's last millisecond
+    close = T0 + 59_999  # the first bar's last millisecond
+    at = T0 + 70_000  # inside the second bar, which closes after the window
     write(
         md_db,
+        Bbo("BTCUSDT", close, ONE, ONE, D(2), ONE),  # a best bid/offer is not a finer record of the bar
+        bar(T0),
         Trade("BTCUSDT", at, ONE, ONE, True, "2"),
         Trade("BTCUSDT", at, ONE, ONE, True, "1"),
         Bbo("BTCUSDT", at, ONE, ONE, D(2), ONE),
         Depth("BTCUSDT", at, ((ONE, ONE),), ((D(2), ONE),)),
-        bar(T0),
-        bar(T0 + 60_000),  # closes after the window
-        Trade("BTCUSDT", T0 + 10, ONE, ONE, True, "0"),
+        bar(T0 + 60_000),
+        Trade("BTCUSDT", T0 + 60_010, ONE, ONE, True, "0"),
         Trade("ETHUSDT", T0 + 20, ONE, ONE, True, "9"),
     )
     with md_db.read() as s:
         events = events_between(s, "BTCUSDT", T0, T0 + 100_000, "1m")
         after = events_between(s, "BTCUSDT", at, T0 + 100_000, "1m")
     assert [(e.time, e.rank) for e in events] == [
-        (T0 + 10, RANK_TRADE),
+        (close, RANK_BBO),
+        (close, RANK_BAR),
+        (T0 + 60_010, RANK_TRADE),
         (at, RANK_DEPTH),
         (at, RANK_BBO),
         (at, RANK_TRADE),
         (at, RANK_TRADE),
-        (at, RANK_BAR),
     ]
     assert [e.record.trade_id for e in events if e.rank == RANK_TRADE] == ["0", "1", "2"]
     assert after == []
+
+
+def test_a_bar_over_which_trades_or_depth_were_recorded_is_no_event(md_db):
+    """The prints (or snapshots) of its span fill resting orders themselves; the bar, their sum, would fill
+    them again on the same volume."""
+    write(
+        md_db,
+        bar(T0),  # a trade at its first millisecond
+        Trade("BTCUSDT", T0, ONE, ONE, True, "1"),
+        bar(T0 + 60_000),  # a snapshot at its last
+        Depth("BTCUSDT", T0 + 119_999, ((ONE, ONE),), ((D(2), ONE),)),
+        bar(T0 + 120_000),  # nothing finer: a bars-only stretch
+        Trade("ETHUSDT", T0 + 120_500, ONE, ONE, True, "2"),  # another symbol's print does not count
+    )
+    with md_db.read() as s:
+        events = events_between(s, "BTCUSDT", T0 - 1, T0 + 200_000, "1m")
+    assert [(e.time, e.rank) for e in events if e.rank == RANK_BAR] == [(T0 + 179_999, RANK_BAR)]
 
 
 def test_the_last_complete_bar_is_never_one_still_forming(md_db):

@@ -14,7 +14,7 @@ from simulator.domain.matching.orders import OrderStatus, OrderType, Side, TimeI
 from simulator.domain.timeline import Timeline
 from simulator.marketdata import store
 from simulator.marketdata.importer import ImportOptions, run_import
-from simulator.marketdata.records import Depth, Trade
+from simulator.marketdata.records import Depth, Kline, Trade
 from simulator.marketdata.symbols import SymbolMap
 from simulator.marketdata.writer import StoreWriter, source_id
 from simulator.services import market, trading
@@ -145,6 +145,32 @@ def test_step_mode_moves_to_the_next_market_event_and_applies_it(tmp_path):
     ]
     assert market.step_clock(database, settings, 0).now_ms(0) == T0 + 5_000  # nothing after: it stays
     assert market.step_clock(database, settings, 0, advance_ms=250).now_ms(0) == T0 + 5_250
+
+
+def test_a_print_and_the_bar_that_sums_it_fill_a_resting_order_once(tmp_path):
+    """A recording with trades and minute bars of one symbol (a Binance combined stream of trade and
+    kline_1m): the print fills the bid; the bar over it (the same volume) fills nothing more. The next
+    bar, with no print under it, fills as a bars-only recording does."""
+    minute = T0 - T0 % 60_000 + 60_000
+    price = D("99")
+    records = [
+        BOOK,
+        Trade("BTCUSDT", minute + 30_000, price, D("0.3"), True, "1"),
+        Kline("BTCUSDT", "1m", minute, minute + 59_999, price, price, price, price, D("0.3")),
+        Kline("BTCUSDT", "1m", minute + 60_000, minute + 119_999, price, price, price, price, D("10")),
+    ]
+    database, _ = clock_db(tmp_path, *records)
+    buyer = account(database, USDT="1000")
+    bid = trading.NewOrder(buyer, "BTCUSDT", Side.BUY, OrderType.LIMIT, price=D("99.5"), quantity=D("2"))
+    order = place(database, T0 + 10, bid)
+
+    with database.write() as session:
+        trading.advance_symbol(session, "BTCUSDT", minute + 120_000, REPLAY)
+
+    assert [(f.qty, f.time) for f in order_fills(database, order.order_id)] == [
+        (D("0.3"), minute + 30_000),  # the print
+        (D("1"), minute + 119_999),  # the bars-only minute: its share of 10 (fill_kline_volume_share 0.1)
+    ]
 
 
 def test_live_mode_replays_the_recording_shifted_and_looped(tmp_path):
