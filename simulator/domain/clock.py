@@ -17,6 +17,11 @@ class ClockMode(StrEnum):
     REPLAY = "replay"
 
 
+# The latest market time a clock may show: the last millisecond of 9999 (ISO 8601's last year). Later times
+# are no moment of any recording, and a little further they no longer fit the database's 64-bit integers.
+LAST_MARKET_MS = 253_402_300_799_999
+
+
 class ClockError(ValueError):
     """A clock change that makes no sense (advancing a live clock, moving it backwards)."""
 
@@ -36,6 +41,8 @@ class MarketClock:
     def replay(cls, start_ms: int, speed: Decimal, transport_now_ms: int) -> MarketClock:
         if start_ms < 0:
             raise ClockError("replay start time must not be negative")
+        if start_ms > LAST_MARKET_MS:
+            raise ClockError("replay start time must not be after the year 9999")
         if not speed.is_finite() or speed < 0:
             raise ClockError("speed must be a non-negative number")
         return cls(ClockMode.REPLAY, start_ms, transport_now_ms, speed)
@@ -53,12 +60,10 @@ class MarketClock:
             raise ClockError("a live clock follows the wall clock and cannot be advanced")
         if advance_ms < 0:
             raise ClockError("the market clock never moves backwards")
-        return MarketClock(
-            ClockMode.REPLAY,
-            self.now_ms(transport_now_ms) + advance_ms,
-            transport_now_ms,
-            self.speed,
-        )
+        moved_to = self.now_ms(transport_now_ms) + advance_ms
+        if moved_to > LAST_MARKET_MS:
+            raise ClockError("the market clock cannot move past the year 9999")
+        return MarketClock(ClockMode.REPLAY, moved_to, transport_now_ms, self.speed)
 
 
 def timestamp_in_window(timestamp_ms: int, server_time_ms: int, recv_window_ms: int) -> bool:

@@ -740,6 +740,19 @@ def test_advance_on_a_live_clock_is_unsupported(client):
     assert get_clock(client)["mode"] == "live"
 
 
+@pytest.mark.parametrize("advance", [2**63, 10**30, 253_402_300_800_000])
+def test_an_advance_past_the_year_9999_is_unsupported_and_changes_nothing(client, advance):
+    set_clock(client, mode="replay", time=REPLAY_START_MS, speed=0)
+
+    response = set_clock(client, advanceMs=advance)
+
+    assert (response.status_code, response.get_json()) == (
+        400,
+        {"code": "-1020", "msg": "Unsupported operation: the market clock cannot move past the year 9999"},
+    )
+    assert get_clock(client) == {"mode": "replay", "time": REPLAY_START_MS, "speed": 0}
+
+
 @pytest.mark.parametrize(
     ("body", "name"),
     [
@@ -756,6 +769,8 @@ def test_advance_on_a_live_clock_is_unsupported(client):
         ({"mode": "replay", "time": "abc", "speed": 0}, "time"),
         ({"mode": "replay", "time": -1, "speed": 0}, "time"),
         ({"mode": "replay", "time": str(REPLAY_START_MS), "speed": 0}, "time"),
+        ({"mode": "replay", "time": 253_402_300_800_000, "speed": 0}, "time"),
+        ({"mode": "replay", "time": 2**63 + 5, "speed": 0}, "time"),
     ],
     ids=[
         "advance negative",
@@ -771,6 +786,8 @@ def test_advance_on_a_live_clock_is_unsupported(client):
         "time abc",
         "time negative",
         "time string",
+        "time after 9999",
+        "time beyond 64 bits",
     ],
 )
 def test_bad_clock_change_is_an_illegal_parameter_and_changes_nothing(client, body, name):
