@@ -54,7 +54,7 @@ from simulator.domain.matching.taking import Fill, TakeLimits, take
 from simulator.domain.money import wire_amount
 from simulator.domain.timeline import Segment, Timeline
 from simulator.marketdata import store
-from simulator.marketdata.events import RANK_BAR, RANK_DEPTH, RANK_TRADE, events_between
+from simulator.marketdata.events import RANK_BAR, RANK_DEPTH, RANK_TRADE, MarketEvent, events_between
 from simulator.marketdata.records import Kline
 from simulator.services import taken as taken_liquidity
 from simulator.services.accounts import add_ledger_entry, balance_for_update, change_balance, ensure_balance
@@ -588,8 +588,8 @@ def _apply_events(
         rules = instrument_rules(session, state.symbol)
         orders = [_to_domain(row) for row in rows.values()]
         book = RestingBook(orders)  # an event looks only at the orders it can reach
-        for segment, r0, r1 in _windows(engine.timeline.segments(state.watermark_ms, to_ms)):
-            for event in events_between(session, state.symbol, r0, r1, engine.model.kline_interval):
+        for segment, events in _windows_of_events(session, state.symbol, state.watermark_ms, to_ms, engine):
+            for event in events:
                 record = _shifted(event.record, segment.shift)
                 fills = _resting_fills(book, event.rank, record, engine.model, rules.step_size)
                 for fill in fills:
@@ -606,12 +606,25 @@ def _apply_events(
     return applied
 
 
-def _windows(segments: list[Segment]) -> Iterator[tuple[Segment, int, int]]:
-    """Each segment in windows of at most EVENT_WINDOW_MS, so a long catch-up (a day of trades) never
-    holds more than a window's events in memory."""
-    for segment in segments:
-        for r0 in range(segment.r0, segment.r1, EVENT_WINDOW_MS):
-            yield segment, r0, min(r0 + EVENT_WINDOW_MS, segment.r1)
+def _windows_of_events(
+    session: Session, symbol: str, from_ms: int, to_ms: int, engine: Engine
+) -> Iterator[tuple[Segment, list[MarketEvent]]]:
+    """The symbol's recorded events in (from_ms, to_ms] of market time, a window of at most
+    EVENT_WINDOW_MS of recording at a time, so a long catch-up (a day of trades) never holds more than a
+    window's events in memory. After an empty window the next one starts at the symbol's next recorded
+    event: months without a record of it (between two recordings) cost a few seeks, not a query a minute."""
+    for segment in engine.timeline.segments(from_ms, to_ms):
+        r0 = segment.r0
+        while r0 < segment.r1:
+            r1 = min(r0 + EVENT_WINDOW_MS, segment.r1)
+            events = events_between(session, symbol, r0, r1, engine.model.kline_interval)
+            if events:
+                yield segment, events
+                r0 = r1
+                continue
+            following = store.next_event_time(session, [symbol], r1)
+            # windows hold the events after their start: one starting a millisecond before it holds it
+            r0 = segment.r1 if following is None else max(r1, min(following - 1, segment.r1))
 
 
 def _resting_fills(

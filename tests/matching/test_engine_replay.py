@@ -7,7 +7,7 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from simulator.domain.clock import MarketClock
 from simulator.domain.matching.orders import OrderStatus, OrderType, Side, TimeInForce
@@ -171,6 +171,24 @@ def test_a_print_and_the_bar_that_sums_it_fill_a_resting_order_once(tmp_path):
         (D("0.3"), minute + 30_000),  # the print
         (D("1"), minute + 119_999),  # the bars-only minute: its share of 10 (fill_kline_volume_share 0.1)
     ]
+
+
+def test_a_catch_up_across_months_without_records_reads_no_empty_minutes(tmp_path):
+    """Two recordings of a symbol 200 days apart, a bid resting between them: the catch-up reaches the
+    second recording's print in a few queries rather than one set per empty minute (288,000 windows)."""
+    later = T0 + 200 * 86_400_000
+    database, _ = clock_db(tmp_path, BOOK, Trade("BTCUSDT", later, D("99"), D("1"), True, "later"))
+    buyer = account(database, USDT="1000")
+    bid = trading.NewOrder(buyer, "BTCUSDT", Side.BUY, OrderType.LIMIT, price=D("99.5"), quantity=D("1"))
+    order = place(database, T0 + 10, bid)
+    statements: list[str] = []
+    event.listen(database.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+
+    with database.write() as session:
+        trading.advance_symbol(session, "BTCUSDT", later + 1, REPLAY)
+
+    assert [(f.qty, f.time) for f in order_fills(database, order.order_id)] == [(D("1"), later)]
+    assert len(statements) < 100
 
 
 def test_live_mode_replays_the_recording_shifted_and_looped(tmp_path):
