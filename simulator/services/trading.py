@@ -229,8 +229,10 @@ def rewind(session: Session, now_ms: int) -> list[str]:
     recording again from there (its watermark moves back, the last trade it applied is forgotten), and
     what takers took from its snapshots is forgotten (they took it at times now to come). The symbols
     rewound. Not before the newest change of any order (ClockError): its order, fills and balances would
-    be from a time still to come, and a resting one would stand in a book it is not yet part of."""
-    newest = session.scalar(select(func.max(tables.Order.updated_ms)))
+    be from a time still to come, and a resting one would stand in a book it is not yet part of; nor before
+    the last event that moved a resting order's queue (its place in the queue would be used up twice)."""
+    order = tables.Order
+    newest = session.scalar(select(func.max(func.coalesce(order.queue_ms, order.updated_ms))))
     if newest is not None and newest > now_ms:
         raise ClockError(
             f"orders changed up to {newest} ms, after {now_ms}: to replay that stretch with new orders, "
@@ -588,6 +590,8 @@ def _apply_events(
         rules = instrument_rules(session, state.symbol)
         orders = [_to_domain(row) for row in rows.values()]
         book = RestingBook(orders)  # an event looks only at the orders it can reach
+        queues_before = [order.queue_ahead for order in orders]
+        last_queue_event_ms: int | None = None  # the last event that may have moved a queue
         for segment, events in _windows_of_events(session, state.symbol, state.watermark_ms, to_ms, engine):
             for event in events:
                 record = _shifted(event.record, segment.shift)
@@ -599,9 +603,14 @@ def _apply_events(
                     _remember_taken(session, state.symbol, Source.DEPTH.value, record.time, taken)
                 if event.rank == RANK_TRADE:
                     state.last_price = record.price  # type: ignore[union-attr]
+                if event.rank in (RANK_TRADE, RANK_DEPTH):
+                    last_queue_event_ms = event.time + segment.shift
                 applied += 1
-        for order in orders:  # queue positions moved even where nothing filled
-            _store_order(rows[order.order_id], order)
+        for order, queue_before in zip(orders, queues_before, strict=True):
+            row = rows[order.order_id]
+            if order.queue_ahead != queue_before:  # it moved, at the latest with the last print or snapshot
+                row.queue_ms = last_queue_event_ms
+            _store_order(row, order)  # queue positions moved even where nothing filled
     state.watermark_ms = to_ms
     return applied
 
@@ -1079,6 +1088,7 @@ def _insert_order(
         updated_ms=order.updated_ms,
         match_ms=None,
         cancel_ms=None,
+        queue_ms=None,
     )
     _store_order(row, order)
     pending.track(session, row, new=True)

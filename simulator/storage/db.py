@@ -10,8 +10,9 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, exc, inspect, select, text
+from sqlalchemy import Column, Connection, Engine, Table, create_engine, event, exc, inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.schema import CreateColumn
 
 from simulator.storage import pending, statements
 from simulator.storage.tables import Base
@@ -110,7 +111,8 @@ RETIRED_TABLES = ("md_taken",)
 
 
 def _bring_schema_up_to_date(engine: Engine, reader_engine: Engine) -> None:
-    """Missing tables and indexes (added since the database was made) created, retired tables dropped. The
+    """Missing tables, columns and indexes (added since the database was made) created, retired tables
+    dropped. The
     write lock is taken only when something must change: every serve worker opens the database as it
     starts, and one that waited for a long write of another process (an import) would fail to boot
     after the busy timeout, and gunicorn would stop the whole server."""
@@ -119,6 +121,7 @@ def _bring_schema_up_to_date(engine: Engine, reader_engine: Engine) -> None:
             return
     with engine.begin() as connection:
         Base.metadata.create_all(connection)
+        _add_missing_columns(connection)
         for table in Base.metadata.sorted_tables:
             for index in table.indexes:
                 index.create(connection, checkfirst=True)
@@ -133,8 +136,26 @@ def _schema_is_current(connection: Connection) -> bool:
         return False
     return all(
         {index.name for index in table.indexes} <= {index["name"] for index in found.get_indexes(table.name)}
+        and not _missing_columns(found, table)
         for table in Base.metadata.sorted_tables
     )
+
+
+def _add_missing_columns(connection: Connection) -> None:
+    """Columns added to a table since the database was made (create_all leaves existing tables as they
+    are). Every such column is nullable, so rows written before it read as NULL."""
+    found = inspect(connection)
+    for table in Base.metadata.sorted_tables:
+        for column in _missing_columns(found, table):
+            if not column.nullable:
+                raise RuntimeError(f"cannot add the NOT NULL column {table.name}.{column.name} to old rows")
+            definition = CreateColumn(column).compile(dialect=connection.dialect)
+            connection.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {definition}"))
+
+
+def _missing_columns(found: Any, table: Table) -> list[Column[Any]]:
+    present = {column["name"] for column in found.get_columns(table.name)}
+    return [column for column in table.columns if column.name not in present]
 
 
 def _create_engine(url: str) -> Engine:

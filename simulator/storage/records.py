@@ -116,6 +116,7 @@ _ORDER_CHANGING = (
     "updated_ms",
     "match_ms",
     "cancel_ms",
+    "queue_ms",
 )
 
 

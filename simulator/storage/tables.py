@@ -285,6 +285,9 @@ class Order(Base):
     updated_ms: Mapped[int] = mapped_column(BigInteger)
     match_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None)
     cancel_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None)
+    # the market time of the last recorded event that moved its queue_ahead (None: never moved); a market
+    # clock set back before it would replay those events on a queue they already moved
+    queue_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None)
 
 
 class Fill(Base):

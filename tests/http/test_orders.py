@@ -876,6 +876,30 @@ def test_a_replay_clock_cannot_go_back_before_the_newest_order_change(make_app):
         open_database_or_exit(settings, apply_clock=True)  # what serve --start does first
 
 
+def test_a_replay_clock_cannot_go_back_before_a_print_that_moved_a_resting_orders_queue(make_app):
+    """A bid at the best bid queues behind the 0.5 shown there; a print of 0.3 at its price moves it up
+    without filling it. Set back before that print, the clock would play it again on a queue it already
+    used: refused, as for any order change; back to the print itself is fine."""
+    from tests.conftest import admin_headers  # noqa: PLC0415
+
+    app = make_app(clock_mode="replay", clock_start=T0, clock_speed=D(0), rate_limits=False)
+    record(app, BOOK, Trade("BTCUSDT", T0 + 1_000, D("36000"), D("0.3"), True, "at-bid"))
+    client = app.test_client()
+    signer = funded_signer(client, USDT="1000")
+    bid = place(client, signer, side="BUY", type="LIMIT", price="36000", quantity="0.001")
+    step(app, 2_000)
+    assert call(client, signer, "GET", "/api/v1/spot/order", orderId=bid["orderId"])[1]["executedQty"] == "0"
+
+    def set_back(to_ms: int) -> Any:
+        body = {"mode": "replay", "time": to_ms, "speed": 0}
+        return client.post("/sim/v1/clock", json=body, headers=admin_headers())
+
+    refused = set_back(T0 + 999)
+    assert (refused.status_code, refused.get_json()["code"]) == (400, "-1020")
+    assert f"orders changed up to {T0 + 1_000}" in refused.get_json()["msg"]
+    assert set_back(T0 + 1_000).status_code == 200
+
+
 def test_another_users_order_is_not_found(client, signer, create_account):
     from tests.conftest import Signer  # noqa: PLC0415
 

@@ -322,6 +322,28 @@ def test_opening_a_database_adds_the_indexes_it_lacks(tmp_path):
     assert "ix_orders_working" in indexes
 
 
+def test_opening_a_database_adds_the_columns_it_lacks_and_keeps_its_rows(tmp_path):
+    path = tmp_path / "older.db"
+    database = open_database(f"sqlite:///{path}")
+    ensure_seeded(database, DEFAULT_FIXTURES, NOW_MS)
+    database.dispose()
+    older = sqlite3.connect(path)  # as a database made before orders had a queue_ms column
+    older.execute("ALTER TABLE orders DROP COLUMN queue_ms")
+    older.close()
+
+    reopened = open_database(f"sqlite:///{path}")
+    try:
+        with reopened.read() as session:
+            instruments = session.scalar(select(func.count()).select_from(tables.Instrument))
+    finally:
+        reopened.dispose()
+
+    with sqlite3.connect(path) as after:
+        columns = {row[1] for row in after.execute("PRAGMA table_info(orders)")}
+    assert "queue_ms" in columns
+    assert instruments == len(fixture_json("instruments.json"))
+
+
 def test_seeded_instruments_match_fixtures(database):
     expected = {symbol["symbol"] for symbol in fixture_json("instruments.json")}
 
