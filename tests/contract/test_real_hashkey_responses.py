@@ -35,6 +35,7 @@ from flask.testing import FlaskClient
 from simulator.marketdata.records import Kline, Trade
 from tests.conftest import Signer, admin_headers
 from tests.http.test_orders import BOOK, T0, batch, record, step
+from tests.http.test_quote_exchange_info import FILTER_TYPES
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REAL_DATA = REPO_ROOT.parent / "shared" / "data" / "real"
@@ -57,17 +58,7 @@ ENUMS: dict[str, frozenset[str]] = {
     "type": frozenset({"LIMIT", "MARKET", "LIMIT_MAKER"}),
     "side": frozenset({"BUY", "SELL"}),
     "timeInForce": frozenset({"GTC", "IOC", "FOK"}),
-    "filterType": frozenset(
-        {
-            "PRICE_FILTER",
-            "LOT_SIZE",
-            "MIN_NOTIONAL",
-            "TRADE_AMOUNT",
-            "LIMIT_TRADING",
-            "MARKET_TRADING",
-            "OPEN_QUOTE",
-        }
-    ),
+    "filterType": frozenset(FILTER_TYPES),
 }
 ORDER_KEYS = ("status", "type", "side", "timeInForce")
 
