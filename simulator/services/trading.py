@@ -232,7 +232,8 @@ def rewind(session: Session, now_ms: int) -> list[str]:
     be from a time still to come, and a resting one would stand in a book it is not yet part of; nor before
     the last event that moved a resting order's queue (its place in the queue would be used up twice)."""
     order = tables.Order
-    newest = session.scalar(select(func.max(func.coalesce(order.queue_ms, order.updated_ms))))
+    changes = session.execute(select(func.max(order.updated_ms), func.max(order.queue_ms))).one()
+    newest = max((time for time in changes if time is not None), default=None)
     if newest is not None and newest > now_ms:
         raise ClockError(
             f"orders changed up to {newest} ms, after {now_ms}: to replay that stretch with new orders, "
@@ -590,8 +591,7 @@ def _apply_events(
         rules = instrument_rules(session, state.symbol)
         orders = [_to_domain(row) for row in rows.values()]
         book = RestingBook(orders)  # an event looks only at the orders it can reach
-        queues_before = [order.queue_ahead for order in orders]
-        last_queue_event_ms: int | None = None  # the last event that may have moved a queue
+        queued = [(order, order.queue_ahead) for order in orders if order.queue_ahead > 0]
         for segment, events in _windows_of_events(session, state.symbol, state.watermark_ms, to_ms, engine):
             for event in events:
                 record = _shifted(event.record, segment.shift)
@@ -603,16 +603,29 @@ def _apply_events(
                     _remember_taken(session, state.symbol, Source.DEPTH.value, record.time, taken)
                 if event.rank == RANK_TRADE:
                     state.last_price = record.price  # type: ignore[union-attr]
-                if event.rank in (RANK_TRADE, RANK_DEPTH):
-                    last_queue_event_ms = event.time + segment.shift
+                if queued and event.rank in (RANK_TRADE, RANK_DEPTH):
+                    queued = _stamp_queue_moves(queued, rows, event.time + segment.shift)
                 applied += 1
-        for order, queue_before in zip(orders, queues_before, strict=True):
-            row = rows[order.order_id]
-            if order.queue_ahead != queue_before:  # it moved, at the latest with the last print or snapshot
-                row.queue_ms = last_queue_event_ms
-            _store_order(row, order)  # queue positions moved even where nothing filled
+        for order in orders:  # queue positions moved even where nothing filled
+            _store_order(rows[order.order_id], order)
     state.watermark_ms = to_ms
     return applied
+
+
+def _stamp_queue_moves(
+    queued: list[tuple[Order, Decimal]], rows: dict[str, OrderRecord], at_ms: int
+) -> list[tuple[Order, Decimal]]:
+    """After a print or a snapshot at market time `at_ms`: the orders it moved up their queue are stamped
+    with it (`rewind` refuses to go back before it). `queued` is the orders with a queue still ahead and
+    their queue before the event; the same for the next event is returned (a queue only ever shrinks, so
+    one used up is not looked at again)."""
+    still: list[tuple[Order, Decimal]] = []
+    for order, before in queued:
+        if order.queue_ahead != before:
+            rows[order.order_id].queue_ms = at_ms
+        if order.queue_ahead > 0:
+            still.append((order, order.queue_ahead))
+    return still
 
 
 def _windows_of_events(

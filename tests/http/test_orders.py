@@ -879,15 +879,17 @@ def test_a_replay_clock_cannot_go_back_before_the_newest_order_change(make_app):
 def test_a_replay_clock_cannot_go_back_before_a_print_that_moved_a_resting_orders_queue(make_app):
     """A bid at the best bid queues behind the 0.5 shown there; a print of 0.3 at its price moves it up
     without filling it. Set back before that print, the clock would play it again on a queue it already
-    used: refused, as for any order change; back to the print itself is fine."""
+    used: refused, as for any order change; back to the print itself is fine, however far the clock had
+    gone past it in one step (a later print that does not reach the bid moves nothing)."""
     from tests.conftest import admin_headers  # noqa: PLC0415
 
     app = make_app(clock_mode="replay", clock_start=T0, clock_speed=D(0), rate_limits=False)
-    record(app, BOOK, Trade("BTCUSDT", T0 + 1_000, D("36000"), D("0.3"), True, "at-bid"))
+    at_bid = Trade("BTCUSDT", T0 + 1_000, D("36000"), D("0.3"), True, "at-bid")
+    record(app, BOOK, at_bid, Trade("BTCUSDT", T0 + 5_000, D("36010"), D("0.3"), False, "above"))
     client = app.test_client()
     signer = funded_signer(client, USDT="1000")
     bid = place(client, signer, side="BUY", type="LIMIT", price="36000", quantity="0.001")
-    step(app, 2_000)
+    step(app, 6_000)
     assert call(client, signer, "GET", "/api/v1/spot/order", orderId=bid["orderId"])[1]["executedQty"] == "0"
 
     def set_back(to_ms: int) -> Any:
@@ -898,6 +900,28 @@ def test_a_replay_clock_cannot_go_back_before_a_print_that_moved_a_resting_order
     assert (refused.status_code, refused.get_json()["code"]) == (400, "-1020")
     assert f"orders changed up to {T0 + 1_000}" in refused.get_json()["msg"]
     assert set_back(T0 + 1_000).status_code == 200
+
+
+def test_a_replay_clock_cannot_go_back_before_a_cancel_that_followed_a_queue_move(make_app):
+    """The queue moved at T0 + 1 s, the order was cancelled at T0 + 3 s: the cancel is the newest change
+    of the order, whatever its queue did before."""
+    from tests.conftest import admin_headers  # noqa: PLC0415
+
+    app = make_app(clock_mode="replay", clock_start=T0, clock_speed=D(0), rate_limits=False)
+    record(app, BOOK, Trade("BTCUSDT", T0 + 1_000, D("36000"), D("0.3"), True, "at-bid"))
+    client = app.test_client()
+    signer = funded_signer(client, USDT="1000")
+    bid = place(client, signer, side="BUY", type="LIMIT", price="36000", quantity="0.001")
+    step(app, 2_000)
+    call(client, signer, "GET", "/api/v1/spot/openOrders")  # the market catches up: the queue moves
+    step(app, 1_000)
+    assert call(client, signer, "DELETE", "/api/v1/spot/order", orderId=bid["orderId"])[0] == 200
+
+    body = {"mode": "replay", "time": T0 + 2_000, "speed": 0}
+    refused = client.post("/sim/v1/clock", json=body, headers=admin_headers())
+
+    assert (refused.status_code, refused.get_json()["code"]) == (400, "-1020")
+    assert f"orders changed up to {T0 + 3_000}" in refused.get_json()["msg"]
 
 
 def test_another_users_order_is_not_found(client, signer, create_account):
