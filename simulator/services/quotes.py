@@ -13,6 +13,7 @@ Endpoints whose answer depends on simulated orders (book, tape, tickers) first b
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -23,10 +24,11 @@ from sqlalchemy.orm import Session
 from simulator import errors
 from simulator.domain import quotes
 from simulator.domain.matching.orders import OrderType, Side
+from simulator.domain.money import floor_to_step
 from simulator.domain.quotes import DAY_MS, DayStats, Level, Print
 from simulator.domain.timeline import Segment, Timeline
 from simulator.marketdata import store
-from simulator.marketdata.records import INTERVAL_MS, MONTH, Kline
+from simulator.marketdata.records import INTERVAL_MS, MONTH, Kline, PriceLevel
 from simulator.services import market, trading
 from simulator.services.clock import read_clock
 from simulator.settings import Settings
@@ -209,16 +211,24 @@ def _merged_book(
     session: Session, symbol: str, now_ms: int, engine: trading.Engine
 ) -> tuple[list[Level], list[Level]]:
     """The recorded book as the engine matches against it at now (what simulated takers took from the
-    snapshot already gone) with the remaining quantity of every simulated resting limit order added."""
+    snapshot already gone) with the remaining quantity of every simulated resting limit order added.
+    Recorded sizes show in whole steps of the symbol's stepSize, what an order can take of them (a venue
+    with finer sizes than the step is shown on the step grid; a level under one step not at all)."""
+    step = trading.instrument_rules(session, symbol).step_size
     recorded = trading.book_at(session, symbol, now_ms, engine)
     resting: dict[Side, list[Level]] = {Side.BUY: [], Side.SELL: []}
     for row in trading.resting_orders(session, symbol):
         if row.type in BOOKED_TYPES and row.price is not None and row.quantity is not None:
             resting[Side(row.side)].append((row.price, row.quantity - row.executed_qty))
-    bids = quotes.merge_levels(((level.price, level.qty) for level in recorded.bids), resting[Side.BUY], True)
-    asks = quotes.merge_levels(
-        ((level.price, level.qty) for level in recorded.asks), resting[Side.SELL], False
-    )
+
+    def on_the_grid(levels: Iterable[PriceLevel]) -> Iterator[Level]:
+        for level in levels:
+            qty = floor_to_step(level.qty, step)
+            if qty > 0:
+                yield level.price, qty
+
+    bids = quotes.merge_levels(on_the_grid(recorded.bids), resting[Side.BUY], True)
+    asks = quotes.merge_levels(on_the_grid(recorded.asks), resting[Side.SELL], False)
     return bids, asks
 
 

@@ -149,8 +149,10 @@ def test_market_buy_by_amount_on_v1_1_and_by_quantity_as_quote_on_the_older_path
 def test_a_recording_with_finer_sizes_than_the_step_fills_whole_steps(app, client, signer):
     """KuCoin-like sizes (10 decimals) against BTCUSDT's 0.00001 step: takers and resting orders fill whole
     steps, so executedQty and balances stay on the venue's grid."""
-    asks = ((D("36010"), D("0.0123456789")), (D("36020"), D("1")))
+    asks = ((D("36010"), D("0.0123456789")), (D("36015"), D("0.000009")), (D("36020"), D("1")))
     record(app, Depth("BTCUSDT", T0 - 100, bids=((D("35990"), D("1")),), asks=asks))
+    book = client.get("/quote/v1/depth", query_string={"symbol": "BTCUSDT"}).get_json()
+    assert book["a"] == [["36010", "0.01234"], ["36020", "1"]]  # what can be taken: whole steps
     taker = place(client, signer, side="BUY", type="MARKET", quantity="0.02")
     _, fills = call(client, signer, "GET", "/api/v1/account/trades", symbol="BTCUSDT")
     assert sorted((f["price"], f["qty"]) for f in fills) == [("36010", "0.01234"), ("36020", "0.00766")]
