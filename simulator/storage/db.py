@@ -112,10 +112,9 @@ RETIRED_TABLES = ("md_taken",)
 
 def _bring_schema_up_to_date(engine: Engine, reader_engine: Engine) -> None:
     """Missing tables, columns and indexes (added since the database was made) created, retired tables
-    dropped. The
-    write lock is taken only when something must change: every serve worker opens the database as it
-    starts, and one that waited for a long write of another process (an import) would fail to boot
-    after the busy timeout, and gunicorn would stop the whole server."""
+    dropped. The write lock is taken only when something must change: every serve worker opens the
+    database as it starts, and one that waited for a long write of another process (an import) would fail
+    to boot after the busy timeout, and gunicorn would stop the whole server."""
     with reader_engine.connect() as connection:
         if _schema_is_current(connection):
             return
