@@ -599,7 +599,7 @@ def _apply_events(
                 for fill in fills:
                     _settle_resting_fill(session, rules, rows[fill.order.order_id], fill)
                 if event.rank == RANK_DEPTH and fills:
-                    taken = taken_by_depth_fills(record, fills)
+                    taken = taken_by_depth_fills(record, fills, rules.step_size)
                     _remember_taken(session, state.symbol, Source.DEPTH.value, record.time, taken)
                 if event.rank == RANK_TRADE:
                     state.last_price = record.price  # type: ignore[union-attr]
@@ -715,7 +715,7 @@ def _read_book(session: Session, rules: InstrumentRules, now_ms: int, engine: En
     # what simulated takers already took is kept per snapshot, by its market time
     snapshot_time = book.time + shift
     taken = taken_liquidity.taken_from(session, symbol, book.source.value, snapshot_time)
-    book = less_taken(book, taken)
+    book = less_taken(book, taken, rules.step_size)
     if book.source in (Source.BBO, Source.KLINE):  # levels no resting order fills from (`less_crossed`)
         best = {side: _best_resting(session, symbol, side) for side in Side}
         book = less_crossed(book, best[Side.BUY], best[Side.SELL])

@@ -157,6 +157,10 @@ def test_a_recording_with_finer_sizes_than_the_step_fills_whole_steps(app, clien
     _, fills = call(client, signer, "GET", "/api/v1/account/trades", symbol="BTCUSDT")
     assert sorted((f["price"], f["qty"]) for f in fills) == [("36010", "0.01234"), ("36020", "0.00766")]
     assert (taker["status"], taker["executedQty"]) == ("FILLED", "0.02")
+    # what the taker left at 36010 (0.0000056789) is under a step: not shown, and no post-only order meets it
+    maker = place(client, signer, side="BUY", type="LIMIT_MAKER", price="36015", quantity="0.001")
+    assert maker["status"] == "NEW"
+    call(client, signer, "DELETE", "/api/v1/spot/order", orderId=maker["orderId"])
 
     resting = place(client, signer, side="BUY", type="LIMIT", price="35980", quantity="0.005")
     record(app, Trade("BTCUSDT", T0 + 1_000, D("35970"), D("0.0033333333"), False, "fine-1"))

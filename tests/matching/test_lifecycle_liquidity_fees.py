@@ -333,7 +333,7 @@ def book_at(
     bar_: Kline | None = None,
     taken: dict[tuple[Side, Decimal], Decimal] | None = None,
 ) -> RecordedBook:
-    return less_taken(recorded_book(now, MODEL, depth_, bbo_, bar_, TICK, STEP), taken or {})
+    return less_taken(recorded_book(now, MODEL, depth_, bbo_, bar_, TICK, STEP), taken or {}, STEP)
 
 
 def test_a_fresh_depth_snapshot_is_the_book() -> None:

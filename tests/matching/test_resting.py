@@ -161,11 +161,14 @@ def test_a_recording_with_finer_sizes_than_the_step_fills_whole_steps_only() -> 
     queued = order(Side.SELL, "100", "1", sequence=2, queue="0.0004")
     fills = on_trade([queued], trade("100", "0.0025", 3_000), MODEL, STEP)  # 0.0021 past the queue
     assert summary(fills) == [("2", D("100"), D("0.002"))]
-    fills = on_depth(
-        [bid], depth(bids=[], asks=[("99", "0.25559"), ("99.5", "0.3")], time=4_000), MODEL, STEP
-    )
-    assert summary(fills) == [("1", D("100"), D("0.555"))]
-    assert all(fill.qty % STEP == 0 for fill in fills)
+    # each level in whole steps, as a taker could have taken them: 0.255 + 0.255, not 0.511 of the sum
+    snapshot = depth(bids=[], asks=[("99", "0.2555"), ("99.5", "0.2555"), ("99.8", "0.0009")], time=4_000)
+    fills = on_depth([bid], snapshot, MODEL, STEP)
+    assert summary(fills) == [("1", D("100"), D("0.51"))]
+    assert taken_by_depth_fills(snapshot, fills, STEP) == {
+        (Side.SELL, D("99")): D("0.255"),
+        (Side.SELL, D("99.5")): D("0.255"),
+    }
 
 
 # --- rule 2: trades at the limit and the queue ---------------------------------------------------------
@@ -295,7 +298,7 @@ def test_a_snapshots_fills_take_its_best_opposite_levels_first() -> None:
 
     # 101 takes 2.5 of the asks below it, 100 the 0.5 left of the 3 below it; 97 takes 1 of the bids above
     assert summary(fills) == [("1", D("101"), D("2.5")), ("2", D("100"), D("0.5")), ("3", D("97"), D("1"))]
-    assert taken_by_depth_fills(snapshot, fills) == {
+    assert taken_by_depth_fills(snapshot, fills, STEP) == {
         (Side.SELL, D("99")): D("1"),
         (Side.SELL, D("99.5")): D("2"),
         (Side.BUY, D("98")): D("1"),

@@ -66,12 +66,16 @@ def recorded_book(
     step_size: Decimal,
 ) -> RecordedBook:
     """The book at `now_ms` from the latest depth, bbo and complete bar at or before it (the caller reads
-    those from the store), as recorded: `less_taken` removes what simulated takers took from it."""
+    those from the store), as recorded but for levels of less than one `step_size` (nothing can be taken
+    of them: a recording with finer sizes than the step): `less_taken` removes what simulated takers took
+    from it."""
     if depth_serves(now_ms, model, depth):
         assert depth is not None
-        return RecordedBook(Source.DEPTH, depth.time, _levels(depth.bids), _levels(depth.asks))
+        bids, asks = _levels(depth.bids, step_size), _levels(depth.asks, step_size)
+        return RecordedBook(Source.DEPTH, depth.time, bids, asks)
     if bbo is not None and now_ms - bbo.time <= model.bbo_staleness_ms:
-        bids, asks = _levels(((bbo.bid_price, bbo.bid_qty),)), _levels(((bbo.ask_price, bbo.ask_qty),))
+        bids = _levels(((bbo.bid_price, bbo.bid_qty),), step_size)
+        asks = _levels(((bbo.ask_price, bbo.ask_qty),), step_size)
         return RecordedBook(Source.BBO, bbo.time, bids, asks)
     if last_bar is not None and last_bar.close_time < now_ms:
         return synthetic_book(last_bar, model, tick_size, step_size)
@@ -102,23 +106,24 @@ def mark_price(book: RecordedBook, last_trade_price: Decimal | None) -> Decimal 
     return book.mid if book.mid is not None else last_trade_price
 
 
-def _levels(pairs: tuple[tuple[Decimal, Decimal], ...]) -> tuple[Level, ...]:
-    """The levels with something on them; the store's decoded snapshot as it is when all have (every order
-    reads the snapshot it meets: no copy of its levels)."""
-    if all(type(pair) is Level and pair.qty > 0 for pair in pairs):
+def _levels(pairs: tuple[tuple[Decimal, Decimal], ...], step: Decimal) -> tuple[Level, ...]:
+    """The levels with at least one step on them; the store's decoded snapshot as it is when all have
+    (every order reads the snapshot it meets: no copy of its levels)."""
+    if all(type(pair) is Level and pair.qty >= step for pair in pairs):
         return pairs  # type: ignore[return-value]
-    return tuple(Level(price, qty) for price, qty in pairs if qty > 0)
+    return tuple(Level(price, qty) for price, qty in pairs if qty >= step)
 
 
-def less_taken(book: RecordedBook, taken: Taken) -> RecordedBook:
-    """`book` with what simulated takers took from it removed."""
+def less_taken(book: RecordedBook, taken: Taken, step: Decimal) -> RecordedBook:
+    """`book` with what simulated takers took from it removed; a level left with less than one `step` is
+    gone (what takers leave of an off-grid size cannot be taken)."""
     if not taken:
         return book
     return RecordedBook(
         book.source,
         book.time,
-        _side_less_taken(book.bids, Side.BUY, taken),
-        _side_less_taken(book.asks, Side.SELL, taken),
+        _side_less_taken(book.bids, Side.BUY, taken, step),
+        _side_less_taken(book.asks, Side.SELL, taken, step),
     )
 
 
@@ -135,11 +140,11 @@ def less_crossed(book: RecordedBook, best_bid: Decimal | None, best_ask: Decimal
     return RecordedBook(book.source, book.time, bids, asks)
 
 
-def _side_less_taken(levels: tuple[Level, ...], side: Side, taken: Taken) -> tuple[Level, ...]:
+def _side_less_taken(levels: tuple[Level, ...], side: Side, taken: Taken, step: Decimal) -> tuple[Level, ...]:
     result = []
     for level in levels:
         left = level.qty - taken.get((side, level.price), Decimal(0))
-        if left > 0:
+        if left >= step:
             result.append(Level(level.price, left))
     return tuple(result)
 

@@ -86,7 +86,7 @@ def on_depth(orders: Sequence[Order], depth: Depth, model: FillModel, step: Deci
     fills: list[MakerFill] = []
     for side in (Side.BUY, Side.SELL):
         opposite = depth.asks if side is Side.BUY else depth.bids
-        crossed = _crossed_size(side, opposite)
+        crossed = _crossed_size(side, opposite, step)
         fills += _fill_from_pool(_by_priority(eligible, side), crossed, depth.time, step)
     for order in eligible:
         own = depth.bids if order.side is Side.BUY else depth.asks
@@ -95,7 +95,7 @@ def on_depth(orders: Sequence[Order], depth: Depth, model: FillModel, step: Deci
     return fills
 
 
-def taken_by_depth_fills(depth: Depth, fills: Iterable[MakerFill]) -> Taken:
+def taken_by_depth_fills(depth: Depth, fills: Iterable[MakerFill], step: Decimal) -> Taken:
     """The snapshot's liquidity `on_depth`'s fills used, as simulated takers' is kept (`Taken`): a side's
     fills take the opposite side's best levels first. It stays taken, as a taker's does, so neither a
     simulated taker nor the book shown counts it again (a book never shows a bid through an ask)."""
@@ -108,7 +108,7 @@ def taken_by_depth_fills(depth: Depth, fills: Iterable[MakerFill]) -> Taken:
         for price, qty in sorted(opposite, reverse=side is Side.SELL):
             if left <= 0:
                 break
-            used = min(qty, left)
+            used = min(floor_to_step(qty, step), left)  # whole steps of each level, as `_crossed_size`
             if used > 0:
                 key = (side.opposite, price)
                 taken[key] = taken.get(key, ZERO) + used
@@ -230,10 +230,11 @@ def _fill_at_limit(
     return fills
 
 
-def _crossed_size(side: Side, opposite: Iterable[Level]) -> Callable[[Decimal], Decimal]:
+def _crossed_size(side: Side, opposite: Iterable[Level], step: Decimal) -> Callable[[Decimal], Decimal]:
     """For an order of `side`, the function from its limit to the opposite side's size shown strictly
-    through it (asks below a BUY limit, bids above a SELL limit)."""
-    levels = [(price, qty) for price, qty in opposite if qty > 0]
+    through it (asks below a BUY limit, bids above a SELL limit), each level's in whole steps: what a taker
+    could have taken of them."""
+    levels = [(price, floor_to_step(qty, step)) for price, qty in opposite if qty >= step]
 
     def through(limit: Decimal) -> Decimal:
         if side is Side.BUY:
@@ -456,12 +457,12 @@ class RestingBook:
         """As `_fill_from_pool` on the side's eligible orders, looking only at those the opposite side
         reaches."""
         orders = book.orders
-        shown = [price for price, qty in opposite if qty > 0]
+        shown = [price for price, qty in opposite if qty >= step]
         if not shown:
             return []
         # Orders at or behind the nearest level shown have nothing crossed.
         end = book.better_than(min(shown) if book.side is Side.BUY else max(shown))
-        crossed = _crossed_size(book.side, opposite)
+        crossed = _crossed_size(book.side, opposite, step)
         fills: list[MakerFill] = []
         taken = ZERO
         for order in orders[:end]:
