@@ -66,8 +66,8 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         # sends on a connection the server is closing, and ccxt and requests report a NetworkError (they do
         # not retry). Load balancers in front of exchanges keep idle connections for 60 s or more.
         "keepalive": KEEPALIVE_S,
-        # No heartbeat limit. A request may compute for long: advancing a replay clock through recorded
-        # minute bars with orders resting takes about a second a simulated day. A gevent worker busy with it
+        # No heartbeat limit. A request may compute for long: advancing a replay clock with orders resting
+        # through a busy day of recorded trades takes seconds. A gevent worker busy with it
         # cannot tell gunicorn's arbiter that it is alive, and the arbiter would kill it, and the request,
         # after `timeout` seconds (30 by default). A gthread worker's main thread answers for it.
         "timeout": 0,

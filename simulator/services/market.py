@@ -146,7 +146,7 @@ def _next_recorded_time(session: Session, settings: Settings, clock: MarketClock
 def set_clock(session: Session, clock: MarketClock, transport_now_ms: int) -> MarketClock:
     """Set the market clock (the admin API, `serve --clock/--start` on a database in use). Set back before
     where the market had got to, the recording plays again from the new time (`trading.rewind`; a
-    ClockError, and nothing changed, before the newest order's last change)."""
+    ClockError, and nothing changed, before the newest change of an order or move up its queue)."""
     trading.rewind(session, clock.now_ms(transport_now_ms))
     return write_clock(session, clock)
 

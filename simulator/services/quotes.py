@@ -222,10 +222,8 @@ def _merged_book(
             resting[Side(row.side)].append((row.price, row.quantity - row.executed_qty))
 
     def on_the_grid(levels: Iterable[PriceLevel]) -> Iterator[Level]:
-        for level in levels:
-            qty = floor_to_step(level.qty, step)
-            if qty > 0:
-                yield level.price, qty
+        # the book holds no level under one step (`liquidity.recorded_book`, `less_taken`)
+        return ((level.price, floor_to_step(level.qty, step)) for level in levels)
 
     bids = quotes.merge_levels(on_the_grid(recorded.bids), resting[Side.BUY], True)
     asks = quotes.merge_levels(on_the_grid(recorded.asks), resting[Side.SELL], False)

@@ -604,7 +604,7 @@ def _apply_events(
                 if event.rank == RANK_TRADE:
                     state.last_price = record.price  # type: ignore[union-attr]
                 if queued and event.rank in (RANK_TRADE, RANK_DEPTH):
-                    queued = _stamp_queue_moves(queued, rows, event.time + segment.shift)
+                    queued = _stamp_queue_moves(queued, rows, record.time)  # type: ignore[union-attr]
                 applied += 1
         for order in orders:  # queue positions moved even where nothing filled
             _store_order(rows[order.order_id], order)
