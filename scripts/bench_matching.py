@@ -63,6 +63,7 @@ NEAREST, FARTHEST = Decimal("0.0005"), Decimal("0.02")  # resting orders' distan
 MODULE_EVENTS = 1_000  # the module's functions replay only the start: they look at every order every time
 MODEL = FillModel()
 STEP = Decimal("0.00001")  # BTCUSDT's quantity step
+TICK = Decimal("0.01")  # BTCUSDT's price tick
 QUICK = {"events": 5_000, "runs": 200, "repeat": 1}
 
 Event = Trade | Depth | Kline
@@ -281,7 +282,7 @@ def replay_book(tape: list[Event], size: int, profile: bool) -> Replay:
     book = RestingBook(resting_orders(size, first_snapshot(tape), seed=size))
     handlers: dict[type, Callable[[Event, FillModel], list[MakerFill]]] = {
         Trade: partial(book.on_trade, step=STEP),
-        Depth: partial(book.on_depth, step=STEP),
+        Depth: partial(book.on_depth, step=STEP, tick=TICK),
         Kline: partial(book.on_bar, step=STEP),
     }
     profiler = cProfile.Profile() if profile else None
@@ -303,7 +304,7 @@ def bench_module_functions(tape: list[Event], size: int) -> None:
     orders = resting_orders(size, first_snapshot(tape), seed=size)
     handlers: dict[type, Callable[[Sequence[Order], Event, FillModel], list[MakerFill]]] = {
         Trade: partial(resting.on_trade, step=STEP),
-        Depth: partial(resting.on_depth, step=STEP),
+        Depth: partial(resting.on_depth, step=STEP, tick=TICK),
         Kline: partial(resting.on_bar, step=STEP),
     }
     started = time.perf_counter()

@@ -6,8 +6,11 @@ from __future__ import annotations
 import decimal
 import hashlib
 import hmac
+import json
+import shutil
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,7 +19,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from simulator import create_app
-from simulator.settings import Settings
+from simulator.settings import DEFAULT_FIXTURES, Settings
+from simulator.storage.seed import FIXTURE_FILES
 
 ADMIN_TOKEN = "test-admin-token"
 
@@ -29,6 +33,20 @@ def trap_float_money() -> Iterator[None]:
     context.traps[decimal.FloatOperation] = True
     yield
     context.traps[decimal.FloatOperation] = saved
+
+
+def fixtures_with(folder: Path, symbol: str, changes: dict[str, dict[str, Any]]) -> Path:
+    """A copy of the default fixtures in `folder` with `symbol`'s filters changed (by filterType); for a
+    `fixtures=` setting."""
+    folder.mkdir()
+    for name in FIXTURE_FILES:
+        shutil.copy(Path(DEFAULT_FIXTURES) / name, folder / name)
+    instruments = json.loads((folder / "instruments.json").read_text())
+    instrument = next(i for i in instruments if i["symbol"] == symbol)
+    for entry in instrument["filters"]:
+        entry.update(changes.get(entry["filterType"], {}))
+    (folder / "instruments.json").write_text(json.dumps(instruments))
+    return folder
 
 
 @pytest.fixture

@@ -1,15 +1,16 @@
 """The arithmetic behind the public market-data endpoints: kline intervals and their aggregation, order
 books merged from recorded levels and simulated orders, price aggregation (depth/merged `scale`), the tape
-of prints, and the rolling 24-hour statistics. Pure functions of values: no clock, no database.
+of prints, the rolling 24-hour statistics, and recorded prices shown on the symbol's tick grid. Pure
+functions of values: no clock, no database.
 """
 
 from __future__ import annotations
 
 import calendar
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 
 from simulator.marketdata.records import INTERVAL_MS, MONTH, Kline
 
@@ -196,4 +197,44 @@ def day_stats(bars: Sequence[Kline], last_price: Decimal | None) -> DayStats:
         close=close,
         volume=sum((bar.volume for bar in bars), ZERO),
         quote_volume=sum((bar.quote_volume or ZERO for bar in bars), ZERO),
+    )
+
+
+# ---- prices on the tick grid -----------------------------------------------------------------------------
+# The venue shows no price off its grid; a recording from a venue with a finer tick (KuCoin's 242.951 against
+# SOLUSDT's 0.01) shows its prints and bars at the nearest price on it. (The book rounds outward instead:
+# `matching.liquidity.on_grid`, since orders are taken at its prices.)
+
+
+def on_tick(price: Decimal, tick: Decimal) -> Decimal:
+    """`price` at the nearest price on the `tick` grid (half to even); one on the grid as it is."""
+    if not price % tick:
+        return price
+    return (price / tick).to_integral_value(rounding=ROUND_HALF_EVEN) * tick
+
+
+def print_on_tick(trade: Print, tick: Decimal) -> Print:
+    return replace(trade, price=on_tick(trade.price, tick))
+
+
+def bar_on_tick(bar: Kline, tick: Decimal) -> Kline:
+    """The bar's prices on the grid (rounding keeps their order: the high stays the highest)."""
+    return replace(
+        bar,
+        open=on_tick(bar.open, tick),
+        high=on_tick(bar.high, tick),
+        low=on_tick(bar.low, tick),
+        close=on_tick(bar.close, tick),
+    )
+
+
+def stats_on_tick(stats: DayStats, tick: Decimal) -> DayStats:
+    """The 24-hour prices on the grid: the same as figures from bars and a last price on the grid, since
+    rounding keeps order (the highest rounded is the rounded highest)."""
+    return replace(
+        stats,
+        open=on_tick(stats.open, tick),
+        high=on_tick(stats.high, tick),
+        low=on_tick(stats.low, tick),
+        close=on_tick(stats.close, tick),
     )

@@ -121,10 +121,13 @@ def order_book(database: Database, settings: Settings, transport_ms: int, symbol
 def recent_trades(
     database: Database, settings: Settings, transport_ms: int, symbol: str, limit: int
 ) -> list[Print]:
-    """GET /quote/v1/trades: the `limit` newest prints at or before now, oldest first."""
+    """GET /quote/v1/trades: the `limit` newest prints at or before now, oldest first, prices on the symbol's
+    tick grid (`quotes.on_tick`)."""
     now = market.catch_up(database, settings, transport_ms, [symbol])  # 0201 for an unlisted symbol
     with database.read() as session:
-        return _latest_prints(session, symbol, now.now_ms, now.engine.timeline, limit)
+        tick = trading.instrument_rules(session, symbol).tick_size
+        prints = _latest_prints(session, symbol, now.now_ms, now.engine.timeline, limit)
+        return [quotes.print_on_tick(trade, tick) for trade in prints]
 
 
 def klines(
@@ -141,11 +144,12 @@ def klines(
     intervals up to endTime. A bar shows only what completed before now: a bar of the stored interval once
     it closed; a longer bar, the stored bars of it that closed (the current one is still forming)."""
     with database.read() as session:
-        trading.instrument_rules(session, symbol)
+        tick = trading.instrument_rules(session, symbol).tick_size
         clock = read_clock(session)
         now = clock.now_ms(transport_ms)
         timeline = market.engine(session, settings, clock).timeline
-        return _klines(session, symbol, interval, now, timeline, window, limit)
+        bars = _klines(session, symbol, interval, now, timeline, window, limit)
+        return [quotes.bar_on_tick(bar, tick) for bar in bars]
 
 
 def tickers_24h(
@@ -159,7 +163,8 @@ def tickers_24h(
             bids, asks = _merged_book(session, name, now.now_ms, now.engine)
             bars = _day_bars(session, name, now.now_ms, now.engine.timeline)
             last = _last_price(session, name, now.now_ms, now.engine.timeline)
-            stats = quotes.day_stats(bars, last)
+            tick = trading.instrument_rules(session, name).tick_size
+            stats = quotes.stats_on_tick(quotes.day_stats(bars, last), tick)
             found.append(Ticker(name, now.now_ms, stats, _best_price(bids), _best_price(asks)))
         return found
 
@@ -167,13 +172,15 @@ def tickers_24h(
 def last_prices(
     database: Database, settings: Settings, transport_ms: int, symbol: str | None
 ) -> list[tuple[str, Decimal | None]]:
-    """GET /quote/v1/ticker/price: (symbol, last traded price) for one symbol or all."""
+    """GET /quote/v1/ticker/price: (symbol, last traded price) for one symbol or all, on the tick grid."""
     now = market.catch_up(database, settings, transport_ms, None if symbol is None else [symbol])
     with database.read() as session:
-        return [
-            (name, _last_price(session, name, now.now_ms, now.engine.timeline))
-            for name in _symbols(session, symbol)
-        ]
+        found: list[tuple[str, Decimal | None]] = []
+        for name in _symbols(session, symbol):
+            last = _last_price(session, name, now.now_ms, now.engine.timeline)
+            tick = trading.instrument_rules(session, name).tick_size
+            found.append((name, None if last is None else quotes.on_tick(last, tick)))
+        return found
 
 
 def book_tops(database: Database, settings: Settings, transport_ms: int, symbol: str) -> list[BookTop]:

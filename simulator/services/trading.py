@@ -595,11 +595,11 @@ def _apply_events(
         for segment, events in _windows_of_events(session, state.symbol, state.watermark_ms, to_ms, engine):
             for event in events:
                 record = _shifted(event.record, segment.shift)
-                fills = _resting_fills(book, event.rank, record, engine.model, rules.step_size)
+                fills = _resting_fills(book, event.rank, record, engine.model, rules)
                 for fill in fills:
                     _settle_resting_fill(session, rules, rows[fill.order.order_id], fill)
                 if event.rank == RANK_DEPTH and fills:
-                    taken = taken_by_depth_fills(record, fills, rules.step_size)
+                    taken = taken_by_depth_fills(record, fills, rules.step_size, rules.tick_size)
                     _remember_taken(session, state.symbol, Source.DEPTH.value, record.time, taken)
                 if event.rank == RANK_TRADE:
                     state.last_price = record.price  # type: ignore[union-attr]
@@ -650,12 +650,13 @@ def _windows_of_events(
 
 
 def _resting_fills(
-    book: RestingBook, rank: int, record: Any, model: FillModel, step: Decimal
+    book: RestingBook, rank: int, record: Any, model: FillModel, rules: InstrumentRules
 ) -> list[MakerFill]:
+    step = rules.step_size
     if rank == RANK_TRADE:
         return book.on_trade(record, model, step)
     if rank == RANK_DEPTH:
-        return book.on_depth(record, model, step)
+        return book.on_depth(record, model, step, rules.tick_size)
     if rank == RANK_BAR:
         return book.on_bar(record, model, step)
     return []  # a best bid/offer alone moves no resting order: it shows no size behind the top

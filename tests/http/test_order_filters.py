@@ -4,16 +4,12 @@ and market time the service passes, the exact code and message, HTTP 400, and no
 
 from __future__ import annotations
 
-import json
-import shutil
 from decimal import Decimal as D
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from simulator.settings import DEFAULT_FIXTURES
-from simulator.storage.seed import FIXTURE_FILES
+from tests.conftest import fixtures_with
 from tests.http.test_orders import BOOK, T0, call, counts, funded_signer, place, record
 
 # BOOK: best bid 36000, best ask 36010, so the mark is 36005 and the LIMIT_TRADING band (rate 0.1 each
@@ -150,23 +146,10 @@ ROWS = [
 ]
 
 
-def fixtures_with(folder: Path, changes: dict[str, dict[str, str]]) -> Path:
-    """A copy of the default fixtures with BTCUSDT's filters changed."""
-    folder.mkdir()
-    for name in FIXTURE_FILES:
-        shutil.copy(Path(DEFAULT_FIXTURES) / name, folder / name)
-    instruments = json.loads((folder / "instruments.json").read_text())
-    btc = next(i for i in instruments if i["symbol"] == "BTCUSDT")
-    for entry in btc["filters"]:
-        entry.update(changes.get(entry["filterType"], {}))
-    (folder / "instruments.json").write_text(json.dumps(instruments))
-    return folder
-
-
 @pytest.fixture
 def filtered_client(make_app, tmp_path):
     def build(changes: dict[str, dict[str, str]]) -> Any:
-        fixtures = fixtures_with(tmp_path / "fixtures", changes)
+        fixtures = fixtures_with(tmp_path / "fixtures", "BTCUSDT", changes)
         app = make_app(clock_mode="replay", clock_start=T0, clock_speed=D(0), fixtures=str(fixtures))
         record(app, BOOK)
         return app, app.test_client()

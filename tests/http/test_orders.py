@@ -169,6 +169,40 @@ def test_a_recording_with_finer_sizes_than_the_step_fills_whole_steps(app, clien
     assert (found["status"], found["executedQty"]) == ("PARTIALLY_FILLED", "0.00333")
 
 
+def test_a_recording_with_a_finer_tick_is_shown_and_taken_on_the_tick_grid(app, client, signer):
+    """KuCoin-like prices (3 decimals) against BTCUSDT's 0.01 tick: the book shows bids rounded down and asks
+    up (merged where they meet), so a bot that copies a shown price places a valid order, and a taker pays the
+    shown price; resting orders are crossed where the recorded prices cross them."""
+    bids = ((D("35999.996"), D("0.3")), (D("35999.991"), D("0.2")), (D("35999.984"), D("1")))
+    asks = ((D("36010.004"), D("0.01")), (D("36010.009"), D("0.02")), (D("36020.5"), D("1")))
+    record(app, Depth("BTCUSDT", T0 - 100, bids=bids, asks=asks))
+    book = client.get("/quote/v1/depth", query_string={"symbol": "BTCUSDT"}).get_json()
+    assert book["b"] == [["35999.99", "0.5"], ["35999.98", "1"]]
+    assert book["a"] == [["36010.01", "0.03"], ["36020.5", "1"]]
+    top = client.get("/quote/v1/ticker/bookTicker", query_string={"symbol": "BTCUSDT"}).get_json()[0]
+    assert (top["b"], top["bq"], top["a"], top["aq"]) == ("35999.99", "0.5", "36010.01", "0.03")
+
+    maker = place(client, signer, side="BUY", type="LIMIT_MAKER", price=top["b"], quantity="0.001")
+    assert maker["status"] == "NEW"  # at the shown best bid: valid, and takes nothing
+    taker = place(client, signer, side="BUY", type="LIMIT", price=top["a"], quantity="0.02")
+    assert (taker["status"], taker["executedQty"]) == ("FILLED", "0.02")
+    _, fills = call(client, signer, "GET", "/api/v1/account/trades", symbol="BTCUSDT")
+    assert [(f["price"], f["qty"]) for f in fills] == [("36010.01", "0.02")]
+    book = client.get("/quote/v1/depth", query_string={"symbol": "BTCUSDT"}).get_json()
+    assert book["a"][0] == ["36010.01", "0.01"]  # what the taker left of the merged level
+
+    # an ask recorded at 36009.995 is through a bid at 36010 (shown at 36010, it would not be)
+    resting = place(client, signer, side="BUY", type="LIMIT", price="36010", quantity="0.005")
+    assert resting["status"] == "NEW"
+    record(app, Depth("BTCUSDT", T0 + 1_000, bids=bids, asks=((D("36009.995"), D("0.002")), *asks)))
+    step(app, 2_000)
+    _, found = call(client, signer, "GET", "/api/v1/spot/order", orderId=resting["orderId"])
+    assert (found["status"], found["executedQty"]) == ("PARTIALLY_FILLED", "0.002")
+    book = client.get("/quote/v1/depth", query_string={"symbol": "BTCUSDT"}).get_json()
+    assert book["b"][0] == ["36010", "0.003"]
+    assert book["a"][0] == ["36010.01", "0.03"]  # the ask it met is taken
+
+
 def test_market_sell_and_limit_time_in_force(client, signer):
     sell = place(client, signer, side="SELL", type="MARKET", quantity="0.1")
     assert (sell["status"], sell["executedQty"]) == ("FILLED", "0.1")

@@ -4,6 +4,7 @@ stored bars in market time, showing only what completed before the market clock'
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal as D
 from pathlib import Path
@@ -16,13 +17,16 @@ from freezegun import freeze_time
 
 from simulator.marketdata.records import Kline
 from simulator.marketdata.writer import StoreWriter, source_id
+from tests.conftest import fixtures_with
 
 MINUTE = 60_000
 # Binance's public ADABTC minute bars of 2021-11-27 00:00-00:09 UTC, stored here as ETHBTC (a BTC-quoted
-# instrument of the fixtures): the figures are the file's, only the name is ours.
+# instrument of the fixtures, given ADABTC's tick so that its prices show as recorded): the figures are the
+# file's, only the name is ours.
 REAL_BARS = Path("/work/shared/data/real/binance/nautilus_binance_vision_klines_ADABTC-1m-2021-11-27.csv")
 MIDNIGHT = 1_637_971_200_000  # 2021-11-27 00:00 UTC, a Saturday
 AFTER_TEN_BARS = MIDNIGHT + 10 * MINUTE
+ADABTC_PRICE_FILTER = {"minPrice": "0.00000001", "tickSize": "0.00000001"}
 
 FIRST_FIVE = [
     MIDNIGHT,
@@ -94,16 +98,27 @@ def real_bars() -> list[Kline]:
     ]
 
 
-def replay_app(make_app: Any, now_ms: int) -> Flask:
-    app = make_app(clock_mode="replay", clock_start=now_ms, clock_speed=D(0), rate_limits=False)
-    record(app, *real_bars())
-    return app
+@pytest.fixture
+def bars_app(make_app: Any, tmp_path: Path) -> Callable[..., Flask]:
+    """Builds an app over the ten real bars, with the settings changed as given."""
+    fixtures = fixtures_with(tmp_path / "fixtures", "ETHBTC", {"PRICE_FILTER": ADABTC_PRICE_FILTER})
+
+    def build(**changes: Any) -> Flask:
+        app = make_app(rate_limits=False, fixtures=str(fixtures), **changes)
+        record(app, *real_bars())
+        return app
+
+    return build
+
+
+def replay_at(bars_app: Callable[..., Flask], now_ms: int) -> FlaskClient:
+    return bars_app(clock_mode="replay", clock_start=now_ms, clock_speed=D(0)).test_client()
 
 
 @pytest.fixture
-def client(make_app: Any) -> FlaskClient:
+def client(bars_app: Callable[..., Flask]) -> FlaskClient:
     """The ten real bars, the market at 00:10:00 (every one of them complete)."""
-    return replay_app(make_app, AFTER_TEN_BARS).test_client()
+    return replay_at(bars_app, AFTER_TEN_BARS)
 
 
 def klines(client: FlaskClient, **query: Any) -> Any:
@@ -162,9 +177,9 @@ def test_every_documented_interval(client: FlaskClient, interval: str, open_time
         assert bars[0][1:] == ALL_TEN
 
 
-def test_the_bar_forming_at_now_shows_the_minutes_that_completed(make_app: Any) -> None:
+def test_the_bar_forming_at_now_shows_the_minutes_that_completed(bars_app: Callable[..., Flask]) -> None:
     """At 00:07:30 the minute bars up to 00:06 are complete; the 5m bar of 00:05 holds 00:05 and 00:06."""
-    client = replay_app(make_app, MIDNIGHT + 7 * MINUTE + 30_000).test_client()
+    client = replay_at(bars_app, MIDNIGHT + 7 * MINUTE + 30_000)
 
     minutes = klines(client, interval="1m", limit=2)
     fives = klines(client, interval="5m")
@@ -188,9 +203,11 @@ def test_the_bar_forming_at_now_shows_the_minutes_that_completed(make_app: Any) 
     ]
 
 
-def test_a_longer_bar_forming_with_no_minute_complete_yet_takes_no_slot_of_the_limit(make_app: Any) -> None:
+def test_a_longer_bar_forming_with_no_minute_complete_yet_takes_no_slot_of_the_limit(
+    bars_app: Callable[..., Flask],
+) -> None:
     """At 00:05:30 the 5m bar of 00:05 has no complete minute: the last bar is the one of 00:00."""
-    client = replay_app(make_app, MIDNIGHT + 5 * MINUTE + 30_000).test_client()
+    client = replay_at(bars_app, MIDNIGHT + 5 * MINUTE + 30_000)
 
     assert klines(client, interval="5m", limit=1) == [FIRST_FIVE]
 
@@ -245,15 +262,13 @@ def test_a_symbol_without_bars_has_none(client: FlaskClient) -> None:
     )
 
 
-def test_in_live_mode_bars_are_the_looped_recording_in_market_time(make_app: Any) -> None:
+def test_in_live_mode_bars_are_the_looped_recording_in_market_time(bars_app: Callable[..., Flask]) -> None:
     """The ten minutes loop every ten minutes: three loops later, at 7.5 minutes into the loop, the last
     minute bars are this loop's 00:04-00:06 moved by three loops."""
     loops = 3 * 10 * MINUTE
     wall = AFTER_TEN_BARS + loops + 7 * MINUTE + 30_000
     with freeze_time(datetime.fromtimestamp(wall // 1000, UTC)):
-        app = make_app(clock_mode="live", rate_limits=False)
-        record(app, *real_bars())
-        client = app.test_client()
+        client = bars_app(clock_mode="live").test_client()
 
         minutes = klines(client, interval="1m", limit=3)
         fives = klines(client, interval="5m", limit=1)

@@ -255,6 +255,29 @@ def test_ticker_24hr_spans_the_day_bars_and_the_last_print(app: Flask, client: F
     ]
 
 
+def test_a_recording_with_a_finer_tick_shows_its_prints_and_bars_at_the_nearest_tick(
+    app: Flask, client: FlaskClient
+) -> None:
+    """KuCoin-like prices (3 decimals) against BTCUSDT's 0.01 tick: the venue shows no price off its grid,
+    so a bot that places an order at a shown price places a valid one."""
+    record(
+        app,
+        bar(BAR_MINUTE - 2 * MINUTE, "36000.004", "36000.019", "35999.991", "36000.015", "1", "36000"),
+        Trade("BTCUSDT", T0 - 5000, D("35999.996"), D("0.1"), False, "a"),
+        Trade("BTCUSDT", T0 - 4000, D("36000.005"), D("0.1"), False, "b"),  # half way: to the even tick
+        Trade("BTCUSDT", T0 - 3000, D("36000.016"), D("0.1"), False, "c"),
+    )
+    trades = client.get("/quote/v1/trades", query_string={"symbol": "BTCUSDT"}).get_json()
+    assert [t["p"] for t in trades] == ["36000", "36000", "36000.02"]
+    price = client.get("/quote/v1/ticker/price", query_string={"symbol": "BTCUSDT"}).get_json()
+    assert price == [{"s": "BTCUSDT", "p": "36000.02"}]
+    day = client.get("/quote/v1/ticker/24hr", query_string={"symbol": "BTCUSDT"}).get_json()[0]
+    assert (day["o"], day["h"], day["l"], day["c"]) == ("36000", "36000.02", "35999.99", "36000.02")
+    query = {"symbol": "BTCUSDT", "interval": "1m", "startTime": str(BAR_MINUTE - 2 * MINUTE)}
+    bars = client.get("/quote/v1/klines", query_string=query).get_json()
+    assert [row[1:5] for row in bars] == [["36000", "36000.02", "35999.99", "36000.02"]]
+
+
 def test_ticker_24hr_of_every_symbol_is_a_list(client: FlaskClient) -> None:
     body = client.get("/quote/v1/ticker/24hr").get_json()
 

@@ -427,6 +427,28 @@ def test_a_zero_size_bbo_side_is_dropped() -> None:
     assert mark_price(book, D("100")) == D("100")
 
 
+def test_prices_finer_than_the_tick_are_shown_bids_down_and_asks_up_and_merged_where_they_meet() -> None:
+    """KuCoin-like prices against a 0.01 tick: never a better price than recorded, and sizes that meet at
+    one price count together (two levels of less than a step each make a level of more than one)."""
+    snapshot = depth(
+        NOW,
+        [("100.009", "0.0006"), ("100.001", "0.0007"), ("99.995", "2"), ("0.004", "5")],
+        [("100.011", "1"), ("100.015", "2"), ("100.02", "3"), ("100.0201", "0.0004")],
+    )
+    book = book_at(depth_=snapshot)
+    assert book.bids == levels(("100", "0.0013"), ("99.99", "2"))  # a bid under one tick shows at nothing
+    assert book.asks == levels(("100.02", "6"))  # 100.0201 shows at 100.03, with less than a step: not at all
+    assert book_at(bbo_=bbo(NOW, bid=("99.999", "2"), ask=("100.001", "3"))) == RecordedBook(
+        Source.BBO, NOW, levels(("99.99", "2")), levels(("100.01", "3"))
+    )
+
+
+def test_a_snapshot_on_the_grid_is_the_stores_own_levels() -> None:
+    """Every order reads the snapshot it meets: one already on the grid is not copied."""
+    snapshot = Depth("BTCUSDT", NOW, levels(("100", "1"), ("99.99", "2")), levels(("100.01", "3")))
+    assert recorded_book(NOW, MODEL, snapshot, None, None, TICK, STEP).bids is snapshot.bids
+
+
 def test_taken_liquidity_is_subtracted_per_side_and_price() -> None:
     snapshot = depth(NOW, [("100", "2"), ("99", "3")], [("101", "1"), ("102", "4")])
     taken = {(Side.BUY, D("100")): D("0.5"), (Side.SELL, D("102")): D("1.25")}

@@ -25,6 +25,7 @@ SYMBOL = "BTCUSDT"
 MODEL = FillModel()
 NO_QUEUE = FillModel(queue_model=False)
 STEP = D("0.001")  # the instrument's quantity step
+TICK = D("0.1")  # the instrument's price tick
 
 
 def order(
@@ -163,9 +164,9 @@ def test_a_recording_with_finer_sizes_than_the_step_fills_whole_steps_only() -> 
     assert summary(fills) == [("2", D("100"), D("0.002"))]
     # each level in whole steps, as a taker could have taken them: 0.255 + 0.255, not 0.511 of the sum
     snapshot = depth(bids=[], asks=[("99", "0.2555"), ("99.5", "0.2555"), ("99.8", "0.0009")], time=4_000)
-    fills = on_depth([bid], snapshot, MODEL, STEP)
+    fills = on_depth([bid], snapshot, MODEL, STEP, TICK)
     assert summary(fills) == [("1", D("100"), D("0.51"))]
-    assert taken_by_depth_fills(snapshot, fills, STEP) == {
+    assert taken_by_depth_fills(snapshot, fills, STEP, TICK) == {
         (Side.SELL, D("99")): D("0.255"),
         (Side.SELL, D("99.5")): D("0.255"),
     }
@@ -247,7 +248,7 @@ def test_a_trade_at_the_limit_of_the_other_side_does_not_fill_it() -> None:
 )
 def test_only_working_orders_of_the_symbol_that_arrived_before_the_event_fill(resting: Order) -> None:
     assert on_trade([resting], trade("99", "5", 1_000), MODEL, STEP) == []
-    assert on_depth([resting], depth([], [("99", "5")], 1_000), MODEL, STEP) == []
+    assert on_depth([resting], depth([], [("99", "5")], 1_000), MODEL, STEP, TICK) == []
 
 
 def test_a_pending_cancel_still_fills() -> None:
@@ -264,7 +265,7 @@ def test_a_snapshot_whose_asks_moved_below_a_bid_fills_it_up_to_the_crossed_size
     bid = order(Side.BUY, "100", "5")
     snapshot = depth(bids=[("98", "4")], asks=[("99", "1"), ("99.5", "2"), ("100", "7"), ("101", "3")])
 
-    fills = on_depth([bid], snapshot, MODEL, STEP)
+    fills = on_depth([bid], snapshot, MODEL, STEP, TICK)
 
     # only the asks strictly below 100 crossed: 1 + 2
     assert fills == [MakerFill(bid, D("100"), D("3"), 1_000)]
@@ -272,7 +273,9 @@ def test_a_snapshot_whose_asks_moved_below_a_bid_fills_it_up_to_the_crossed_size
 
 def test_a_snapshot_whose_bids_moved_above_an_offer_fills_it() -> None:
     ask = order(Side.SELL, "100", "5")
-    fills = on_depth([ask], depth(bids=[("100.5", "2"), ("100", "9")], asks=[("101", "1")]), MODEL, STEP)
+    fills = on_depth(
+        [ask], depth(bids=[("100.5", "2"), ("100", "9")], asks=[("101", "1")]), MODEL, STEP, TICK
+    )
     assert summary(fills) == [("1", D("100"), D("2"))]
 
 
@@ -281,7 +284,7 @@ def test_the_crossed_size_is_shared_most_aggressive_first() -> None:
     high = order(Side.BUY, "105", "2", sequence=2)
     snapshot = depth(bids=[], asks=[("101", "1"), ("102", "2"), ("104", "1")])
 
-    fills = on_depth([deep, high], snapshot, MODEL, STEP)
+    fills = on_depth([deep, high], snapshot, MODEL, STEP, TICK)
 
     # 105 sees 4 crossed and takes 2; 103 sees 3 crossed, less the 2 taken
     assert summary(fills) == [("2", D("105"), D("2")), ("1", D("103"), D("1"))]
@@ -294,11 +297,11 @@ def test_a_snapshots_fills_take_its_best_opposite_levels_first() -> None:
     offer = order(Side.SELL, "97", "1", sequence=3)
     snapshot = depth(bids=[("97.5", "0.5"), ("98", "2")], asks=[("99", "1"), ("99.5", "2"), ("100", "7")])
 
-    fills = on_depth([high, low, offer], snapshot, MODEL, STEP)
+    fills = on_depth([high, low, offer], snapshot, MODEL, STEP, TICK)
 
     # 101 takes 2.5 of the asks below it, 100 the 0.5 left of the 3 below it; 97 takes 1 of the bids above
     assert summary(fills) == [("1", D("101"), D("2.5")), ("2", D("100"), D("0.5")), ("3", D("97"), D("1"))]
-    assert taken_by_depth_fills(snapshot, fills, STEP) == {
+    assert taken_by_depth_fills(snapshot, fills, STEP, TICK) == {
         (Side.SELL, D("99")): D("1"),
         (Side.SELL, D("99.5")): D("2"),
         (Side.BUY, D("98")): D("1"),
@@ -307,7 +310,10 @@ def test_a_snapshots_fills_take_its_best_opposite_levels_first() -> None:
 
 def test_a_snapshot_that_does_not_cross_fills_nothing() -> None:
     bid = order(Side.BUY, "100", "5")
-    assert on_depth([bid], depth(bids=[("100", "3")], asks=[("100", "4"), ("101", "3")]), MODEL, STEP) == []
+    assert (
+        on_depth([bid], depth(bids=[("100", "3")], asks=[("100", "4"), ("101", "3")]), MODEL, STEP, TICK)
+        == []
+    )
 
 
 def test_a_snapshot_caps_the_queue_at_the_size_still_shown_at_the_price() -> None:
@@ -315,11 +321,28 @@ def test_a_snapshot_caps_the_queue_at_the_size_still_shown_at_the_price() -> Non
     growing = order(Side.SELL, "102", "1", sequence=2, queue="1")
     gone = order(Side.BUY, "99", "1", sequence=3, queue="4")
 
-    on_depth([shrinking, growing, gone], depth(bids=[("100", "2")], asks=[("102", "8")]), MODEL, STEP)
+    on_depth([shrinking, growing, gone], depth(bids=[("100", "2")], asks=[("102", "8")]), MODEL, STEP, TICK)
 
     assert shrinking.queue_ahead == D("2")
     assert growing.queue_ahead == D("1")  # newer size at the price arrived behind it
     assert gone.queue_ahead == 0
+
+
+def test_a_recording_with_a_finer_tick_crosses_where_its_prices_do_and_queues_as_the_book_shows_it() -> None:
+    """Prices of 0.01 against a 0.1 tick. An ask at 99.95 is through a BUY at 100 (the book shows it at 100,
+    rounded up); what the fill took of it is kept at 100, where the book shows it. A queue is capped at
+    what the book shows at the order's price: bids 100.04 and 100.01 show at 100, 100.1 does not."""
+    bid = order(Side.BUY, "100", "1", sequence=1, queue="5")
+    ask = order(Side.SELL, "100.2", "1", sequence=2, queue="5")
+    snapshot = depth(
+        bids=[("100.1", "9"), ("100.04", "1"), ("100.01", "2")],
+        asks=[("99.95", "0.3"), ("100.05", "4"), ("100.11", "0.5"), ("100.2", "1")],
+    )
+    fills = on_depth([bid, ask], snapshot, MODEL, STEP, TICK)
+    assert summary(fills) == [("1", D("100"), D("0.3"))]
+    assert taken_by_depth_fills(snapshot, fills, STEP, TICK) == {(Side.SELL, D("100")): D("0.3")}
+    assert bid.queue_ahead == D("3")
+    assert ask.queue_ahead == D("1.5")  # 100.11 and 100.2 both show at 100.2
 
 
 # --- rule 4: klines -----------------------------------------------------------------------------------
@@ -397,7 +420,9 @@ def test_the_same_inputs_give_the_same_fills_in_the_same_order() -> None:
             order(Side.SELL, "99", "2", sequence=3),
         ]
         fills = on_trade(orders, trade("100", "3"), MODEL, STEP)
-        fills += on_depth(orders, depth(bids=[("100.5", "1")], asks=[("99.5", "1")], time=2_000), MODEL, STEP)
+        fills += on_depth(
+            orders, depth(bids=[("100.5", "1")], asks=[("99.5", "1")], time=2_000), MODEL, STEP, TICK
+        )
         return summary(fills)
 
     assert run() == run()

@@ -20,6 +20,7 @@ SYMBOL = "BTCUSDT"
 OTHER = "ETHUSDT"
 MODEL = FillModel()
 STEP = D("0.1")  # the sizes' step
+TICK = D("0.5")  # the prices' tick: every price drawn is on it
 
 # A narrow price grid so that orders, prints, levels and bars meet often, with many ties.
 prices = st.integers(196, 204).map(lambda n: Decimal(n) / 2)  # 98.0 .. 102.0 by 0.5
@@ -27,6 +28,8 @@ sizes = st.integers(0, 60).map(lambda n: Decimal(n) / 10)
 # what a recording shows may be finer than the step (KuCoin's sizes against a coarser stepSize)
 recorded_sizes = st.one_of(sizes, st.integers(0, 600).map(lambda n: Decimal(n) / 100))
 positive_sizes = st.integers(1, 60).map(lambda n: Decimal(n) / 10)
+# and its prices finer than the tick (KuCoin's against a coarser tickSize)
+recorded_prices = st.one_of(prices, st.integers(980, 1020).map(lambda n: Decimal(n) / 10))
 times = st.sampled_from([0, 1_000, 2_000, 5_000, 60_000])
 models = st.builds(
     FillModel,
@@ -111,7 +114,7 @@ def random_orders(draw: st.DrawFn, first_index: int, count: int) -> list[Order]:
 
 def levels() -> st.SearchStrategy[tuple[tuple[Decimal, Decimal], ...]]:
     # unsorted, repeated and empty levels: the module's functions accept any
-    return st.lists(st.tuples(prices, recorded_sizes), max_size=6).map(tuple)
+    return st.lists(st.tuples(recorded_prices, recorded_sizes), max_size=6).map(tuple)
 
 
 @st.composite
@@ -125,13 +128,13 @@ def steps(draw: st.DrawFn) -> list[tuple[str, object]]:
         kind = draw(st.sampled_from(["trade", "trade", "depth", "depth", "bar", "add", "cancel"]))
         if kind == "trade":
             actions.append(
-                ("event", Trade(symbol, time, draw(prices), draw(recorded_sizes), None, f"t{step}"))
+                ("event", Trade(symbol, time, draw(recorded_prices), draw(recorded_sizes), None, f"t{step}"))
             )
         elif kind == "depth":
             actions.append(("event", Depth(symbol, time, draw(levels()), draw(levels()))))
         elif kind == "bar":
-            open_, close = draw(prices), draw(prices)
-            high, low = max(open_, close, draw(prices)), min(open_, close, draw(prices))
+            open_, close = draw(recorded_prices), draw(recorded_prices)
+            high, low = max(open_, close, draw(recorded_prices)), min(open_, close, draw(recorded_prices))
             bar = Kline(symbol, "1m", time, time + 59_999, open_, high, low, close, draw(recorded_sizes))
             actions.append(("event", bar))
         elif kind == "add":
@@ -146,7 +149,7 @@ def module_fills(orders: list[Order], event: object, model: FillModel) -> list[M
     if isinstance(event, Trade):
         return on_trade(orders, event, model, STEP)
     if isinstance(event, Depth):
-        return on_depth(orders, event, model, STEP)
+        return on_depth(orders, event, model, STEP, TICK)
     assert isinstance(event, Kline)
     return on_bar(orders, event, model, STEP)
 
@@ -155,7 +158,7 @@ def book_fills(book: RestingBook, event: object, model: FillModel) -> list[Maker
     if isinstance(event, Trade):
         return book.on_trade(event, model, STEP)
     if isinstance(event, Depth):
-        return book.on_depth(event, model, STEP)
+        return book.on_depth(event, model, STEP, TICK)
     assert isinstance(event, Kline)
     return book.on_bar(event, model, STEP)
 
@@ -287,7 +290,7 @@ def test_a_snapshot_caps_queues_of_orders_far_from_it_too():
     far = order(Side.BUY, "90", queue="4")
     shown = order(Side.SELL, "101", queue="4", sequence=2)
     book = RestingBook([far, shown])
-    assert book.on_depth(depth([("99", "1")], [("101", "2.5"), ("102", "1")]), MODEL, STEP) == []
+    assert book.on_depth(depth([("99", "1")], [("101", "2.5"), ("102", "1")]), MODEL, STEP, TICK) == []
     assert far.queue_ahead == 0
     assert shown.queue_ahead == D("2.5")
 
@@ -305,6 +308,6 @@ def test_an_order_arriving_with_or_after_an_event_is_passed_over_and_kept():
     early = order(Side.BUY, "100", "1", sequence=1, created_ms=0)
     late = order(Side.BUY, "101", "1", sequence=2, created_ms=10_000)
     book = RestingBook([early, late])
-    fills = book.on_depth(depth([], [("99", "5")]), MODEL, STEP)
+    fills = book.on_depth(depth([], [("99", "5")]), MODEL, STEP, TICK)
     assert described(fills) == [(early.order_id, D(100), D(1), 10_000)]
     assert book.orders == [late]

@@ -20,6 +20,7 @@ SETTINGS = settings(max_examples=150, deadline=None)
 prices = st.integers(190, 210).map(lambda n: Decimal(n) / 2)  # 95.0 .. 105.0 by 0.5
 sizes = st.integers(0, 100).map(lambda n: Decimal(n) / 10)
 STEP = Decimal("0.1")  # the sizes' step: every size drawn is whole steps
+TICK = Decimal("0.5")  # the prices' tick: every price drawn is on it
 positive_sizes = st.integers(1, 100).map(lambda n: Decimal(n) / 10)
 
 models = st.builds(
@@ -89,7 +90,7 @@ def replay_event(orders: list[Order], event: Trade | Depth | Kline, model: FillM
     if isinstance(event, Trade):
         return on_trade(orders, event, model, STEP)
     if isinstance(event, Depth):
-        return on_depth(orders, event, model, STEP)
+        return on_depth(orders, event, model, STEP, TICK)
     return on_bar(orders, event, model, STEP)
 
 
@@ -160,7 +161,7 @@ def test_fills_on_one_bar_never_exceed_the_volume_share(
 def test_fills_on_one_snapshot_never_exceed_the_opposite_size_shown(
     orders: list[Order], snapshot: Depth, model: FillModel
 ) -> None:
-    fills = filled_by_side(on_depth(orders, snapshot, model, STEP))
+    fills = filled_by_side(on_depth(orders, snapshot, model, STEP, TICK))
     assert fills[Side.BUY] <= sum((qty for _, qty in snapshot.asks), Decimal(0))
     assert fills[Side.SELL] <= sum((qty for _, qty in snapshot.bids), Decimal(0))
     for order in orders:

@@ -1,13 +1,20 @@
 """What a taker can take at market time t: the recorded book (a depth snapshot, else the best bid/offer,
 else a synthetic level around the last complete kline), minus what simulated takers already took from that
-same snapshot, and the mark price the MARKET_TRADING band is measured against."""
+same snapshot, and the mark price the MARKET_TRADING band is measured against.
+
+The book is on the symbol's grid, as every book the venue shows: a recording from a venue with a finer tick
+(KuCoin's 242.951 against a 0.01 tickSize) has each bid rounded down and each ask rounded up to the tick
+(never a better price than recorded; levels meeting at one price are merged), and sizes of less than one
+stepSize are no liquidity. Resting orders are filled by the recording as recorded (`resting`); only what they
+take from a snapshot is kept at the grid price it is shown at."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from enum import StrEnum
+from functools import lru_cache
 
 from simulator.domain.matching.model import FillModel
 from simulator.domain.matching.orders import Side
@@ -15,6 +22,7 @@ from simulator.domain.money import floor_to_step
 from simulator.marketdata.records import Bbo, Depth, Kline, PriceLevel
 
 TWO = Decimal(2)
+ZERO = Decimal(0)
 
 
 class Source(StrEnum):
@@ -66,16 +74,16 @@ def recorded_book(
     step_size: Decimal,
 ) -> RecordedBook:
     """The book at `now_ms` from the latest depth, bbo and complete bar at or before it (the caller reads
-    those from the store), as recorded but for levels of less than one `step_size` (nothing can be taken
-    of them: a recording with finer sizes than the step): `less_taken` removes what simulated takers took
+    those from the store), on the symbol's grid (`on_grid`): `less_taken` removes what simulated takers took
     from it."""
     if depth_serves(now_ms, model, depth):
         assert depth is not None
-        bids, asks = _levels(depth.bids, step_size), _levels(depth.asks, step_size)
+        bids = on_grid(depth.bids, Side.BUY, tick_size, step_size)
+        asks = on_grid(depth.asks, Side.SELL, tick_size, step_size)
         return RecordedBook(Source.DEPTH, depth.time, bids, asks)
     if bbo is not None and now_ms - bbo.time <= model.bbo_staleness_ms:
-        bids = _levels(((bbo.bid_price, bbo.bid_qty),), step_size)
-        asks = _levels(((bbo.ask_price, bbo.ask_qty),), step_size)
+        bids = on_grid(((bbo.bid_price, bbo.bid_qty),), Side.BUY, tick_size, step_size)
+        asks = on_grid(((bbo.ask_price, bbo.ask_qty),), Side.SELL, tick_size, step_size)
         return RecordedBook(Source.BBO, bbo.time, bids, asks)
     if last_bar is not None and last_bar.close_time < now_ms:
         return synthetic_book(last_bar, model, tick_size, step_size)
@@ -91,8 +99,8 @@ def synthetic_book(bar: Kline, model: FillModel, tick_size: Decimal, step_size: 
     """One level a side around the bar's close, on the tick grid (bid down, ask up), each offering a share
     of the bar's volume, in whole steps."""
     spread = bar.close * model.synthetic_half_spread
-    bid = _on_tick(bar.close - spread, tick_size, ROUND_FLOOR)
-    ask = _on_tick(bar.close + spread, tick_size, ROUND_CEILING)
+    bid = grid_price(bar.close - spread, Side.BUY, tick_size)
+    ask = grid_price(bar.close + spread, Side.SELL, tick_size)
     if ask <= bid:
         ask = bid + tick_size
     size = floor_to_step(bar.volume * model.synthetic_volume_share, step_size)
@@ -106,12 +114,50 @@ def mark_price(book: RecordedBook, last_trade_price: Decimal | None) -> Decimal 
     return book.mid if book.mid is not None else last_trade_price
 
 
-def _levels(pairs: tuple[tuple[Decimal, Decimal], ...], step: Decimal) -> tuple[Level, ...]:
-    """The levels with at least one step on them; the store's decoded snapshot as it is when all have
-    (every order reads the snapshot it meets: no copy of its levels)."""
-    if all(type(pair) is Level and pair.qty >= step for pair in pairs):
-        return pairs  # type: ignore[return-value]
-    return tuple(Level(price, qty) for price, qty in pairs if qty >= step)
+def on_grid(
+    levels: Iterable[tuple[Decimal, Decimal]], side: Side, tick: Decimal, step: Decimal
+) -> tuple[Level, ...]:
+    """Recorded levels of `side` (BUY: bids, SELL: asks), best first, as the book shows them: each price on
+    the tick grid (`grid_price`), levels meeting at one price merged, and only levels with at least one
+    `step` on them. The store's decoded snapshot is returned as it is when it is on the grid already (every
+    order reads the snapshot it meets: no copy of its levels)."""
+    if type(levels) is tuple and all(
+        type(level) is Level and level.qty >= step and not level.price % tick for level in levels
+    ):
+        return levels
+    return _rounded(tuple(levels), side, tick, step)
+
+
+@lru_cache(maxsize=256)
+def _rounded(
+    levels: tuple[tuple[Decimal, Decimal], ...], side: Side, tick: Decimal, step: Decimal
+) -> tuple[Level, ...]:
+    """`on_grid` of a snapshot off the grid, kept for the next order that meets the same snapshot (the store
+    hands every reader of a snapshot the same levels)."""
+    merged: list[Level] = []
+    for price, qty in levels:
+        price = grid_price(price, side, tick)
+        if merged and merged[-1].price == price:
+            merged[-1] = Level(price, merged[-1].qty + qty)
+        elif price > 0:  # a bid under one tick is rounded to nothing
+            merged.append(Level(price, qty))
+    return tuple(level for level in merged if level.qty >= step)
+
+
+def grid_price(price: Decimal, side: Side, tick: Decimal) -> Decimal:
+    """A recorded price of `side` (BUY: a bid, SELL: an ask) on the tick grid: a bid rounded down, an ask
+    up, so the book never shows a better price than the recording's (or crosses where it did not)."""
+    return _on_tick(price, tick, ROUND_FLOOR if side is Side.BUY else ROUND_CEILING)
+
+
+def shown_at(levels: Iterable[tuple[Decimal, Decimal]], side: Side, price: Decimal, tick: Decimal) -> Decimal:
+    """The recorded size of `side`'s `levels` the book shows at `price`, a price on the tick grid: the
+    levels `grid_price` puts there (compared, not rounded: queues are capped with it on every snapshot)."""
+    if side is Side.BUY:  # bids rounded down: [price, price + tick)
+        high = price + tick
+        return sum((qty for level_price, qty in levels if price <= level_price < high), ZERO)
+    low = price - tick  # asks rounded up: (price - tick, price]
+    return sum((qty for level_price, qty in levels if low < level_price <= price), ZERO)
 
 
 def less_taken(book: RecordedBook, taken: Taken, step: Decimal) -> RecordedBook:

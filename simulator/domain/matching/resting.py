@@ -12,7 +12,10 @@ own limit price, when the recorded market shows that a real order at that price 
 Allocation among our orders is price priority (highest BUY, lowest SELL first), then `sequence` (arrival).
 Every fill is whole steps of the instrument's quantity step (`step`), as every quantity the venue shows:
 a recording from a venue with finer sizes (KuCoin's 8 decimals against a 0.001 step) fills what its size
-holds of whole steps, and a size under one step fills nothing. What it says of queues is used as recorded.
+holds of whole steps, and a size under one step fills nothing. Prices are compared as recorded: a recording
+with a finer tick than the instrument's (`tick`) crosses a limit wherever its own prices do. A queue is the
+size the book shows at the order's price, the recorded levels rounded outward to the tick as the book
+shows them (`liquidity.on_grid`).
 
 Orders are only considered if they are working, have a price, are of the event's symbol and arrived before
 the event (no order fills on an event that happened before or as it arrived). Every function here is pure
@@ -32,7 +35,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from operator import itemgetter
 
-from simulator.domain.matching.liquidity import RecordedBook, Taken
+from simulator.domain.matching.liquidity import RecordedBook, Taken, grid_price, shown_at
 from simulator.domain.matching.model import FillModel
 from simulator.domain.matching.orders import WORKING, ZERO, Order, Side
 from simulator.domain.money import floor_to_step
@@ -71,7 +74,9 @@ def on_trade(orders: Sequence[Order], trade: Trade, model: FillModel, step: Deci
     return fills
 
 
-def on_depth(orders: Sequence[Order], depth: Depth, model: FillModel, step: Decimal) -> list[MakerFill]:
+def on_depth(
+    orders: Sequence[Order], depth: Depth, model: FillModel, step: Decimal, tick: Decimal
+) -> list[MakerFill]:
     """Fills from one depth snapshot whose opposite side moved through resting limits, and the queue caps it
     implies.
 
@@ -80,7 +85,8 @@ def on_depth(orders: Sequence[Order], depth: Depth, model: FillModel, step: Deci
     what more aggressive orders of its side already took from this snapshot (conservative: it does not assume
     they took the levels only they could reach). Each snapshot is judged on its own; the caller decides which
     snapshots are new. Every eligible order's `queue_ahead` is then capped at the size now shown at exactly
-    its price on its own side, since all that is still ahead of it must still be displayed. No setting
+    its price on its own side (on the `tick` grid), since all that is still ahead of it must still be
+    displayed. No setting
     changes this (`model` is taken for a signature the same as the other events')."""
     eligible = _eligible(orders, depth.symbol, depth.time)
     fills: list[MakerFill] = []
@@ -89,16 +95,15 @@ def on_depth(orders: Sequence[Order], depth: Depth, model: FillModel, step: Deci
         crossed = _crossed_size(side, opposite, step)
         fills += _fill_from_pool(_by_priority(eligible, side), crossed, depth.time, step)
     for order in eligible:
-        own = depth.bids if order.side is Side.BUY else depth.asks
-        shown = sum((qty for price, qty in own if price == order.price and qty > 0), ZERO)
-        order.queue_ahead = min(order.queue_ahead, shown)
+        order.queue_ahead = min(order.queue_ahead, _shown_at_limit(order, depth, tick))
     return fills
 
 
-def taken_by_depth_fills(depth: Depth, fills: Iterable[MakerFill], step: Decimal) -> Taken:
+def taken_by_depth_fills(depth: Depth, fills: Iterable[MakerFill], step: Decimal, tick: Decimal) -> Taken:
     """The snapshot's liquidity `on_depth`'s fills used, as simulated takers' is kept (`Taken`): a side's
     fills take the opposite side's best levels first. It stays taken, as a taker's does, so neither a
-    simulated taker nor the book shown counts it again (a book never shows a bid through an ask)."""
+    simulated taker nor the book shown counts it again (a book never shows a bid through an ask); it is
+    kept at the price the book shows each level at (`tick` grid), as a taker's is."""
     filled = {Side.BUY: ZERO, Side.SELL: ZERO}
     for fill in fills:
         filled[fill.order.side] += fill.qty
@@ -110,7 +115,7 @@ def taken_by_depth_fills(depth: Depth, fills: Iterable[MakerFill], step: Decimal
                 break
             used = min(floor_to_step(qty, step), left)  # whole steps of each level, as `_crossed_size`
             if used > 0:
-                key = (side.opposite, price)
+                key = (side.opposite, grid_price(price, side.opposite, tick))
                 taken[key] = taken.get(key, ZERO) + used
                 left -= used
     return taken
@@ -228,6 +233,12 @@ def _fill_at_limit(
             fills.append(_fill(order, qty, time))
             used += qty
     return fills
+
+
+def _shown_at_limit(order: Order, depth: Depth, tick: Decimal) -> Decimal:
+    """The size the snapshot's book shows at the order's price on its own side (a BUY among the bids)."""
+    own = depth.bids if order.side is Side.BUY else depth.asks
+    return shown_at(own, order.side, _limit(order), tick)
 
 
 def _crossed_size(side: Side, opposite: Iterable[Level], step: Decimal) -> Callable[[Decimal], Decimal]:
@@ -351,12 +362,12 @@ class RestingBook:
         self._drop_ended(fills, stale)
         return fills
 
-    def on_depth(self, depth: Depth, model: FillModel, step: Decimal) -> list[MakerFill]:
+    def on_depth(self, depth: Depth, model: FillModel, step: Decimal, tick: Decimal) -> list[MakerFill]:
         """As `on_depth` given all the orders held."""
         stale: list[Order] = []
         if self._queued:
             # Capping first changes nothing: depth fills neither read a queue nor change what a cap uses.
-            self._cap_queues(depth, stale)
+            self._cap_queues(depth, tick, stale)
         fills: list[MakerFill] = []
         # Only when something is shown through the most aggressive limit (a C-level scan of the prices)
         # can any order of the side fill.
@@ -433,7 +444,7 @@ class RestingBook:
                 order.queue_ahead = ZERO
                 del self._queued[key]
 
-    def _cap_queues(self, depth: Depth, stale: list[Order]) -> None:
+    def _cap_queues(self, depth: Depth, tick: Decimal, stale: list[Order]) -> None:
         """Cap every eligible order's queue at the size shown at its price on its side; an order without a
         queue needs no cap, so only the orders with one are looked at."""
         still_queued: dict[int, Order] = {}
@@ -444,9 +455,7 @@ class RestingBook:
                 stale.append(order)
                 still_queued[key] = order
                 continue
-            own = depth.bids if order.side is Side.BUY else depth.asks
-            shown = sum((qty for price, qty in own if price == order.price and qty > 0), ZERO)
-            order.queue_ahead = min(order.queue_ahead, shown)
+            order.queue_ahead = min(order.queue_ahead, _shown_at_limit(order, depth, tick))
             if order.queue_ahead > 0:
                 still_queued[key] = order
         self._queued = still_queued
