@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
+from typing import TypeVar
 
 from simulator.marketdata.records import INTERVAL_MS, MONTH, Kline
 
@@ -200,6 +201,9 @@ def day_stats(bars: Sequence[Kline], last_price: Decimal | None) -> DayStats:
     )
 
 
+OHLC = TypeVar("OHLC", Kline, DayStats)  # what has open, high, low and close prices
+
+
 # ---- prices on the tick grid -----------------------------------------------------------------------------
 # The venue shows no price off its grid; a recording from a venue with a finer tick (KuCoin's 242.951 against
 # SOLUSDT's 0.01) shows its prints and bars at the nearest price on it. (The book rounds outward instead:
@@ -217,24 +221,13 @@ def print_on_tick(trade: Print, tick: Decimal) -> Print:
     return replace(trade, price=on_tick(trade.price, tick))
 
 
-def bar_on_tick(bar: Kline, tick: Decimal) -> Kline:
-    """The bar's prices on the grid (rounding keeps their order: the high stays the highest)."""
+def prices_on_tick(figures: OHLC, tick: Decimal) -> OHLC:
+    """A bar's or the 24-hour figures' prices on the grid. Rounding keeps their order (the high stays the
+    highest), so 24-hour figures rounded are the figures of the bars and the last price rounded."""
     return replace(
-        bar,
-        open=on_tick(bar.open, tick),
-        high=on_tick(bar.high, tick),
-        low=on_tick(bar.low, tick),
-        close=on_tick(bar.close, tick),
-    )
-
-
-def stats_on_tick(stats: DayStats, tick: Decimal) -> DayStats:
-    """The 24-hour prices on the grid: the same as figures from bars and a last price on the grid, since
-    rounding keeps order (the highest rounded is the rounded highest)."""
-    return replace(
-        stats,
-        open=on_tick(stats.open, tick),
-        high=on_tick(stats.high, tick),
-        low=on_tick(stats.low, tick),
-        close=on_tick(stats.close, tick),
+        figures,
+        open=on_tick(figures.open, tick),
+        high=on_tick(figures.high, tick),
+        low=on_tick(figures.low, tick),
+        close=on_tick(figures.close, tick),
     )

@@ -149,7 +149,7 @@ def klines(
         now = clock.now_ms(transport_ms)
         timeline = market.engine(session, settings, clock).timeline
         bars = _klines(session, symbol, interval, now, timeline, window, limit)
-        return [quotes.bar_on_tick(bar, tick) for bar in bars]
+        return [quotes.prices_on_tick(bar, tick) for bar in bars]
 
 
 def tickers_24h(
@@ -164,7 +164,7 @@ def tickers_24h(
             bars = _day_bars(session, name, now.now_ms, now.engine.timeline)
             last = _last_price(session, name, now.now_ms, now.engine.timeline)
             tick = trading.instrument_rules(session, name).tick_size
-            stats = quotes.stats_on_tick(quotes.day_stats(bars, last), tick)
+            stats = quotes.prices_on_tick(quotes.day_stats(bars, last), tick)
             found.append(Ticker(name, now.now_ms, stats, _best_price(bids), _best_price(asks)))
         return found
 

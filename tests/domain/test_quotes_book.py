@@ -90,3 +90,31 @@ def test_day_stats_without_a_print_close_at_the_last_bar() -> None:
 def test_day_stats_of_a_quiet_day_are_the_last_price_with_no_volume() -> None:
     assert quotes.day_stats([], D("5")) == DayStats(D("5"), D("5"), D("5"), D("5"), D("0"), D("0"))
     assert quotes.day_stats([], None) == DayStats(D("0"), D("0"), D("0"), D("0"), D("0"), D("0"))
+
+
+@pytest.mark.parametrize(
+    ("price", "tick", "shown"),
+    [
+        ("242.951", "0.01", "242.95"),
+        ("242.956", "0.01", "242.96"),
+        ("242.955", "0.01", "242.96"),  # half way: to the even tick
+        ("242.945", "0.01", "242.94"),
+        ("242.950", "0.01", "242.950"),  # on the grid: as recorded (the wire drops the zero)
+        ("0.0000285", "0.00001", "0.00003"),
+    ],
+)
+def test_a_recorded_price_shows_at_the_nearest_tick(price: str, tick: str, shown: str) -> None:
+    assert str(quotes.on_tick(D(price), D(tick))) == shown
+
+
+def test_rounding_the_24_hour_figures_is_rounding_the_bars_they_come_from() -> None:
+    """Rounding keeps order, so the high of rounded bars is the rounded high (and so on)."""
+    tick = D("0.01")
+    bars = [
+        bar("10.004", "10.019", "9.991", "10.015", "1", None),
+        bar("10.015", "10.026", "10.003", "10.006", "1", None),
+    ]
+    rounded_first = quotes.day_stats([quotes.prices_on_tick(b, tick) for b in bars], D("10.00"))
+    rounded_after = quotes.prices_on_tick(quotes.day_stats(bars, D("10.004")), tick)
+    assert rounded_first == rounded_after
+    assert (rounded_after.open, rounded_after.high, rounded_after.low) == (D("10.00"), D("10.03"), D("9.99"))
