@@ -201,13 +201,12 @@ def day_stats(bars: Sequence[Kline], last_price: Decimal | None) -> DayStats:
     )
 
 
-OHLC = TypeVar("OHLC", Kline, DayStats)  # what has open, high, low and close prices
-
-
 # ---- prices on the tick grid -----------------------------------------------------------------------------
 # The venue shows no price off its grid; a recording from a venue with a finer tick (KuCoin's 242.951 against
 # SOLUSDT's 0.01) shows its prints and bars at the nearest price on it. (The book rounds outward instead:
 # `matching.liquidity.on_grid`, since orders are taken at its prices.)
+
+OHLC = TypeVar("OHLC", Kline, DayStats)  # what has open, high, low and close prices
 
 
 def on_tick(price: Decimal, tick: Decimal) -> Decimal:

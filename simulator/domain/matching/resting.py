@@ -86,8 +86,7 @@ def on_depth(
     they took the levels only they could reach). Each snapshot is judged on its own; the caller decides which
     snapshots are new. Every eligible order's `queue_ahead` is then capped at the size now shown at exactly
     its price on its own side (on the `tick` grid), since all that is still ahead of it must still be
-    displayed. No setting
-    changes this (`model` is taken for a signature the same as the other events')."""
+    displayed. No setting changes this (`model` is taken for a signature the same as the other events')."""
     eligible = _eligible(orders, depth.symbol, depth.time)
     fills: list[MakerFill] = []
     for side in (Side.BUY, Side.SELL):
