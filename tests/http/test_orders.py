@@ -191,16 +191,25 @@ def test_a_recording_with_a_finer_tick_is_shown_and_taken_on_the_tick_grid(app, 
     book = client.get("/quote/v1/depth", query_string={"symbol": "BTCUSDT"}).get_json()
     assert book["a"][0] == ["36010.01", "0.01"]  # what the taker left of the merged level
 
-    # an ask recorded at 36009.995 is through a bid at 36010 (shown at 36010, it would not be)
+    # A snapshot crosses a resting bid at 36010: two asks shown merged at 36009.99 (whole steps of their
+    # sum: 0.00201, not 0.001 of each, whose fractions would stay shown below the bid), and one at 36009.995,
+    # through the bid although shown at 36010.
     resting = place(client, signer, side="BUY", type="LIMIT", price="36010", quantity="0.005")
     assert resting["status"] == "NEW"
-    record(app, Depth("BTCUSDT", T0 + 1_000, bids=bids, asks=((D("36009.995"), D("0.002")), *asks)))
+    crossing = (
+        (D("36009.981"), D("0.001006")),
+        (D("36009.985"), D("0.001006")),
+        (D("36009.995"), D("0.0005")),
+    )
+    record(app, Depth("BTCUSDT", T0 + 1_000, bids=bids, asks=(*crossing, *asks)))
     step(app, 2_000)
     _, found = call(client, signer, "GET", "/api/v1/spot/order", orderId=resting["orderId"])
-    assert (found["status"], found["executedQty"]) == ("PARTIALLY_FILLED", "0.002")
+    assert (found["status"], found["executedQty"]) == ("PARTIALLY_FILLED", "0.00251")
     book = client.get("/quote/v1/depth", query_string={"symbol": "BTCUSDT"}).get_json()
-    assert book["b"][0] == ["36010", "0.003"]
-    assert book["a"][0] == ["36010.01", "0.03"]  # the ask it met is taken
+    assert book["b"][0] == ["36010", "0.00249"]
+    assert book["a"][0] == ["36010.01", "0.03"]  # the asks it met are taken: nothing shown through the bid
+    maker = place(client, signer, side="SELL", type="LIMIT_MAKER", price="36010.01", quantity="0.001")
+    assert maker["status"] == "NEW"
 
 
 def test_market_sell_and_limit_time_in_force(client, signer):

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from simulator.domain.matching.liquidity import Level, RecordedBook, Source
+from simulator.domain.matching.liquidity import Level, RecordedBook, Source, less_taken, recorded_book
 from simulator.domain.matching.model import FillModel
 from simulator.domain.matching.orders import Order, OrderStatus, OrderType, Side, TimeInForce
 from simulator.domain.matching.resting import (
@@ -343,6 +343,34 @@ def test_a_recording_with_a_finer_tick_crosses_where_its_prices_do_and_queues_as
     assert taken_by_depth_fills(snapshot, fills, STEP, TICK) == {(Side.SELL, D("100")): D("0.3")}
     assert bid.queue_ahead == D("3")
     assert ask.queue_ahead == D("1.5")  # 100.11 and 100.2 both show at 100.2
+
+
+@pytest.mark.parametrize("side", [Side.BUY, Side.SELL])
+def test_a_snapshot_crossing_at_a_finer_tick_leaves_nothing_shown_through_the_order(side: Side) -> None:
+    """Levels of a finer tick that the book merges count in whole steps of their sum, as the book shows and
+    keeps them: counting each level's whole steps left their fractions (0.0004 + 0.0004 + 0.0004 here, more
+    than a step) shown through the order, and post-only orders on both sides refused."""
+    sign = 1 if side is Side.BUY else -1  # a SELL's mirror image around 100
+
+    def price(offset: str) -> D:
+        return D(100) + sign * D(offset)
+
+    resting = order(side, str(price("0.2")), "30")
+    through = [(price("0.01"), D("1.0004")), (price("0.02"), D("2.0004")), (price("0.05"), D("3.0004"))]
+    at_limit = [(price("0.15"), D("0.5")), (price("0.2"), D("7"))]  # shown at the limit, one through it
+    levels = tuple(Level(p, q) for p, q in [*through, *at_limit, (price("0.3"), D("1"))])
+    if side is Side.BUY:
+        snapshot = Depth(SYMBOL, 1_000, (), levels)
+    else:
+        snapshot = Depth(SYMBOL, 1_000, levels, ())
+
+    fills = on_depth([resting], snapshot, MODEL, STEP, TICK)
+
+    assert summary(fills) == [("1", price("0.2"), D("6.501"))]  # 6.0012 in whole steps, and 0.5
+    taken = taken_by_depth_fills(snapshot, fills, STEP, TICK)
+    book = less_taken(recorded_book(1_000, MODEL, snapshot, None, None, TICK, STEP), taken, STEP)
+    shown = [level.price for level in book.side(side.opposite)]
+    assert shown == [price("0.2"), price("0.3")]  # nothing through the order's limit; at it, what was not
 
 
 # --- rule 4: klines -----------------------------------------------------------------------------------

@@ -9,9 +9,10 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from simulator.domain.matching.liquidity import less_taken, recorded_book
 from simulator.domain.matching.model import FillModel
 from simulator.domain.matching.orders import Order, OrderStatus, OrderType, Side, TimeInForce
-from simulator.domain.matching.resting import MakerFill, on_bar, on_depth, on_trade
+from simulator.domain.matching.resting import MakerFill, on_bar, on_depth, on_trade, taken_by_depth_fills
 from simulator.marketdata.records import Depth, Kline, Trade
 
 SYMBOL = "BTCUSDT"
@@ -166,6 +167,41 @@ def test_fills_on_one_snapshot_never_exceed_the_opposite_size_shown(
     assert fills[Side.SELL] <= sum((qty for _, qty in snapshot.bids), Decimal(0))
     for order in orders:
         assert order.queue_ahead >= 0
+
+
+# A recording of a finer tick and finer sizes than the instrument's (KuCoin's against a coarser grid):
+# snapshots as venues send them, each side best first without a repeated price.
+finer_prices = st.integers(980, 1020).map(lambda n: Decimal(n) / 10)
+finer_sizes = st.integers(1, 300).map(lambda n: Decimal(n) / 100)
+
+
+@st.composite
+def finer_depths(draw: st.DrawFn, time: int) -> Depth:
+    def side(best_first_descending: bool) -> tuple[tuple[Decimal, Decimal], ...]:
+        chosen = sorted(draw(st.sets(finer_prices, max_size=12)), reverse=best_first_descending)
+        return tuple((price, draw(finer_sizes)) for price in chosen)
+
+    return Depth(SYMBOL, time, side(True), side(False))
+
+
+@SETTINGS
+@given(order_lists(), finer_depths(1_000), models)
+def test_after_a_snapshot_the_book_shows_nothing_through_an_order_it_could_still_fill(
+    orders: list[Order], snapshot: Depth, model: FillModel
+) -> None:
+    """What a snapshot's fills take is what the book then leaves out: no level it shows is strictly through
+    the limit of an order the snapshot reached and left working (a book never shows an ask below a bid)."""
+    fills = on_depth(orders, snapshot, model, STEP, TICK)
+    taken = taken_by_depth_fills(snapshot, fills, STEP, TICK)
+    book = less_taken(recorded_book(snapshot.time, model, snapshot, None, None, TICK, STEP), taken, STEP)
+    for order in orders:
+        if order.is_final or order.created_ms >= snapshot.time:
+            continue
+        assert order.price is not None
+        if order.side is Side.BUY:
+            assert all(level.price >= order.price for level in book.asks)
+        else:
+            assert all(level.price <= order.price for level in book.bids)
 
 
 @SETTINGS

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from operator import itemgetter
 
-from simulator.domain.matching.liquidity import RecordedBook, Taken, grid_price, shown_at
+from simulator.domain.matching.liquidity import RecordedBook, Taken, on_grid, shown_at
 from simulator.domain.matching.model import FillModel
 from simulator.domain.matching.orders import WORKING, ZERO, Order, Side
 from simulator.domain.money import floor_to_step
@@ -91,7 +91,7 @@ def on_depth(
     fills: list[MakerFill] = []
     for side in (Side.BUY, Side.SELL):
         opposite = depth.asks if side is Side.BUY else depth.bids
-        crossed = _crossed_size(side, opposite, step)
+        crossed = _crossed_size(side, opposite, step, tick)
         fills += _fill_from_pool(_by_priority(eligible, side), crossed, depth.time, step)
     for order in eligible:
         order.queue_ahead = min(order.queue_ahead, _shown_at_limit(order, depth, tick))
@@ -109,14 +109,15 @@ def taken_by_depth_fills(depth: Depth, fills: Iterable[MakerFill], step: Decimal
     taken: dict[tuple[Side, Decimal], Decimal] = {}
     for side, opposite in ((Side.BUY, depth.asks), (Side.SELL, depth.bids)):
         left = filled[side]
-        for price, qty in sorted(opposite, reverse=side is Side.SELL):
+        # Whole steps of each level as the book shows it, as `_crossed_size` counts them. A level at the
+        # limit that was only partly recorded through it holds at least what the fills took of that part.
+        for price, qty in sorted(on_grid(opposite, side.opposite, tick, step), reverse=side is Side.SELL):
             if left <= 0:
                 break
-            used = min(floor_to_step(qty, step), left)  # whole steps of each level, as `_crossed_size`
-            if used > 0:
-                key = (side.opposite, grid_price(price, side.opposite, tick))
-                taken[key] = taken.get(key, ZERO) + used
-                left -= used
+            used = min(floor_to_step(qty, step), left)
+            key = (side.opposite, price)
+            taken[key] = taken.get(key, ZERO) + used
+            left -= used
     return taken
 
 
@@ -240,16 +241,29 @@ def _shown_at_limit(order: Order, depth: Depth, tick: Decimal) -> Decimal:
     return shown_at(own, order.side, _limit(order), tick)
 
 
-def _crossed_size(side: Side, opposite: Iterable[Level], step: Decimal) -> Callable[[Decimal], Decimal]:
-    """For an order of `side`, the function from its limit to the opposite side's size shown strictly
-    through it (asks below a BUY limit, bids above a SELL limit), each level's in whole steps: what a taker
-    could have taken of them."""
-    levels = [(price, floor_to_step(qty, step)) for price, qty in opposite if qty >= step]
+def _crossed_size(
+    side: Side, opposite: Sequence[Level], step: Decimal, tick: Decimal
+) -> Callable[[Decimal], Decimal]:
+    """For an order of `side`, the function from its limit to the opposite side's size recorded strictly
+    through it (asks below a BUY limit, bids above a SELL limit), in whole steps of each level as the book
+    shows it (`liquidity.on_grid`: levels of a finer tick merged): what a taker could have taken of them.
+    What is taken of a merged level is kept against it, so counting each recorded level's whole steps
+    instead would leave their fractions summed in the book, through the order's limit.
+
+    The merged level at the limit itself may hold recorded levels through it (an ask at 242.955 shows at a
+    BUY's 242.96): their sum counts, in whole steps."""
+    shown = [(price, floor_to_step(qty, step)) for price, qty in on_grid(opposite, side.opposite, tick, step)]
 
     def through(limit: Decimal) -> Decimal:
         if side is Side.BUY:
-            return sum((qty for price, qty in levels if price < limit), ZERO)
-        return sum((qty for price, qty in levels if price > limit), ZERO)
+            whole = sum((qty for price, qty in shown if price < limit), ZERO)
+            low = limit - tick  # asks in (limit - tick, limit) show at the limit
+            at_limit = sum((qty for price, qty in opposite if low < price < limit), ZERO)
+        else:
+            whole = sum((qty for price, qty in shown if price > limit), ZERO)
+            high = limit + tick  # bids in (limit, limit + tick) show at the limit
+            at_limit = sum((qty for price, qty in opposite if limit < price < high), ZERO)
+        return whole + floor_to_step(at_limit, step) if at_limit else whole
 
     return through
 
@@ -372,9 +386,9 @@ class RestingBook:
         # can any order of the side fill.
         buy_keys, sell_keys = self._buys.keys, self._sells.keys
         if buy_keys and depth.asks and min(map(_price_of, depth.asks)).copy_negate() > buy_keys[0]:
-            fills += self._depth_side(self._buys, depth.asks, depth, step, stale)
+            fills += self._depth_side(self._buys, depth.asks, depth, step, tick, stale)
         if sell_keys and depth.bids and max(map(_price_of, depth.bids)) > sell_keys[0]:
-            fills += self._depth_side(self._sells, depth.bids, depth, step, stale)
+            fills += self._depth_side(self._sells, depth.bids, depth, step, tick, stale)
         if fills or stale:
             self._drop_ended(fills, stale)
         return fills
@@ -460,17 +474,23 @@ class RestingBook:
         self._queued = still_queued
 
     def _depth_side(
-        self, book: _SideBook, opposite: tuple[Level, ...], depth: Depth, step: Decimal, stale: list[Order]
+        self,
+        book: _SideBook,
+        opposite: tuple[Level, ...],
+        depth: Depth,
+        step: Decimal,
+        tick: Decimal,
+        stale: list[Order],
     ) -> list[MakerFill]:
         """As `_fill_from_pool` on the side's eligible orders, looking only at those the opposite side
         reaches."""
         orders = book.orders
-        shown = [price for price, qty in opposite if qty >= step]
-        if not shown:
+        recorded = [price for price, qty in opposite if qty > 0]
+        if not recorded:
             return []
-        # Orders at or behind the nearest level shown have nothing crossed.
-        end = book.better_than(min(shown) if book.side is Side.BUY else max(shown))
-        crossed = _crossed_size(book.side, opposite, step)
+        # Orders at or behind the nearest level recorded have nothing crossed.
+        end = book.better_than(min(recorded) if book.side is Side.BUY else max(recorded))
+        crossed = _crossed_size(book.side, opposite, step, tick)
         fills: list[MakerFill] = []
         taken = ZERO
         for order in orders[:end]:
