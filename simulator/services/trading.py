@@ -21,7 +21,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from simulator import errors
@@ -226,11 +226,12 @@ def symbols_behind(session: Session, now_ms: int) -> list[str]:
 
 def rewind(session: Session, now_ms: int) -> list[str]:
     """The market clock is set back to `now_ms`: each symbol the engine had taken past it applies the
-    recording again from there (its watermark moves back, the last trade it applied is forgotten), and
-    what takers took from its snapshots is forgotten (they took it at times now to come). The symbols
-    rewound. Not before the newest change of any order (ClockError): its order, fills and balances would
-    be from a time still to come, and a resting one would stand in a book it is not yet part of; nor before
-    the last event that moved a resting order's queue (its place in the queue would be used up twice)."""
+    recording again from there (its watermark moves back, the last trade it applied is forgotten). The
+    symbols rewound. Not before the newest change of any order (ClockError): its order, fills and balances
+    would be from a time still to come, and a resting one would stand in a book it is not yet part of; nor
+    before the last event that moved a resting order's queue (its place in the queue would be used up
+    twice). So what orders took from snapshots was taken at or before `now_ms`, and stays taken: the
+    snapshot still in force shows it gone, and no second order takes it."""
     order = tables.Order
     changes = session.execute(select(func.max(order.updated_ms), func.max(order.queue_ms))).one()
     newest = max((time for time in changes if time is not None), default=None)
@@ -245,8 +246,6 @@ def rewind(session: Session, now_ms: int) -> list[str]:
         session.execute(
             update(state).where(state.c.symbol.in_(rewound)).values(watermark_ms=now_ms, last_price=None)
         )
-        taken = tables.TakenLiquidity.__table__
-        session.execute(delete(taken).where(taken.c.symbol.in_(rewound)))
     return rewound
 
 

@@ -898,6 +898,33 @@ def test_a_replay_clock_set_back_plays_the_recording_again_for_resting_orders(ma
     assert (body["status"], body["executedQty"], body["price"]) == ("FILLED", "0.001", "35995")
 
 
+def test_what_orders_took_from_a_snapshot_stays_taken_when_the_clock_is_set_back_after_them(make_app):
+    """A taker takes the best ask at T0; the clock goes on, then back to T0 + 50 ms, after the take (it may
+    not go back before it). The snapshot still in force still shows the ask gone, and no order takes it
+    again: the book is never shown crossed, and two orders never use one displayed size."""
+    from tests.conftest import admin_headers  # noqa: PLC0415
+
+    app = make_app(clock_mode="replay", clock_start=T0, clock_speed=D(0), rate_limits=False)
+    record(app, BOOK)
+    client = app.test_client()
+    signer = funded_signer(client, USDT="1000")
+    taker = place(client, signer, side="BUY", type="MARKET", quantity="0.01")
+    assert (taker["status"], taker["executedQty"]) == ("FILLED", "0.01")
+    place(client, signer, side="BUY", type="LIMIT", price="35000", quantity="0.001")  # the market moves on
+    step(app, 100)
+
+    answer = client.post(
+        "/sim/v1/clock", json={"mode": "replay", "time": T0 + 50, "speed": 0}, headers=admin_headers()
+    )
+
+    assert answer.status_code == 200
+    book = client.get("/quote/v1/depth", query_string={"symbol": "BTCUSDT"}).get_json()
+    assert book["a"][0] == ["36020", "0.02"]  # 36010's 0.01 is still taken
+    again = place(client, signer, side="BUY", type="MARKET", quantity="0.01")
+    _, fills = call(client, signer, "GET", "/api/v1/account/trades", symbol="BTCUSDT")
+    assert [(f["price"], f["qty"]) for f in fills if f["orderId"] == again["orderId"]] == [("36020", "0.01")]
+
+
 def test_a_replay_clock_cannot_go_back_before_the_newest_order_change(make_app):
     """An order placed at T0 + 2 s would rest in a book it is not yet part of at T0: the clock is refused
     (the admin API with -1020, nothing changed; serve --start with a message) rather than set."""
