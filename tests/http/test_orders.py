@@ -14,7 +14,7 @@ from sqlalchemy import event, func, select
 from simulator.cli_common import open_database_or_exit
 from simulator.domain.clock import ClockError
 from simulator.http.state import EXTENSION
-from simulator.marketdata.records import Depth, Trade
+from simulator.marketdata.records import Bbo, Depth, Trade
 from simulator.marketdata.writer import StoreWriter, source_id
 from simulator.services import clock, market
 from simulator.storage import tables
@@ -209,6 +209,26 @@ def test_a_recording_with_a_finer_tick_is_shown_and_taken_on_the_tick_grid(app, 
     assert book["b"][0] == ["36010", "0.00249"]
     assert book["a"][0] == ["36010.01", "0.03"]  # the asks it met are taken: nothing shown through the bid
     maker = place(client, signer, side="SELL", type="LIMIT_MAKER", price="36010.01", quantity="0.001")
+    assert maker["status"] == "NEW"
+
+
+def test_a_best_bid_offer_of_a_finer_tick_through_a_resting_order_is_left_out(make_app):
+    """A best bid/offer fills no resting order: an ask recorded at 35994.985 stands through a bid resting at
+    35994.99 although it would show at it, so it is left out of the book until it no longer crosses, and a
+    post-only order at the shown touch is accepted."""
+    app = make_app(clock_mode="replay", clock_start=T0, clock_speed=D(0), rate_limits=False)
+    record(app, Bbo("BTCUSDT", T0 - 100, D("35990"), D("1"), D("35995"), D("1")))
+    client = app.test_client()
+    signer = funded_signer(client, USDT="1000", BTC="1")
+    resting = place(client, signer, side="BUY", type="LIMIT", price="35994.99", quantity="0.001")
+    assert resting["status"] == "NEW"
+    record(app, Bbo("BTCUSDT", T0 + 1_000, D("35990"), D("1"), D("35994.985"), D("1")))
+    step(app, 2_000)
+
+    book = client.get("/quote/v1/depth", query_string={"symbol": "BTCUSDT"}).get_json()
+
+    assert (book["b"], book["a"]) == ([["35994.99", "0.001"], ["35990", "1"]], [])
+    maker = place(client, signer, side="SELL", type="LIMIT_MAKER", price="35995", quantity="0.001")
     assert maker["status"] == "NEW"
 
 

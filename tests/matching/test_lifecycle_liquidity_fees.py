@@ -411,6 +411,38 @@ def test_a_bbo_level_through_a_simulated_resting_order_is_left_out(
     assert (crossed.source, crossed.time, crossed.bids, crossed.asks) == (Source.BBO, NOW, bids, asks)
 
 
+@pytest.mark.parametrize(
+    ("best_bid", "best_ask", "bids", "asks"),
+    [
+        (
+            "100.01",
+            None,
+            levels(("99.99", "2")),
+            (),
+        ),  # the ask recorded at 100.005, shown at 100.01, is through
+        ("100.02", None, levels(("99.99", "2")), ()),
+        ("100", None, levels(("99.99", "2")), levels(("100.01", "3"))),  # an ask above the bid is kept
+        (
+            None,
+            "99.99",
+            (),
+            levels(("100.01", "3")),
+        ),  # the bid recorded at 99.995, shown at 99.99, is through
+        (None, "100", levels(("99.99", "2")), levels(("100.01", "3"))),
+    ],
+)
+def test_a_bbo_of_a_finer_tick_is_left_out_where_its_recorded_price_is_through_a_resting_order(
+    best_bid: str | None, best_ask: str | None, bids: tuple[Level, ...], asks: tuple[Level, ...]
+) -> None:
+    """As a snapshot crosses resting orders at its recorded prices, not at the rounded ones shown."""
+    recorded = bbo(NOW, bid=("99.995", "2"), ask=("100.005", "3"))
+    book = book_at(bbo_=recorded)
+
+    crossed = less_crossed(book, best_bid and D(best_bid), best_ask and D(best_ask), recorded)
+
+    assert (crossed.bids, crossed.asks) == (bids, asks)
+
+
 def test_zero_size_depth_levels_are_dropped() -> None:
     snapshot = depth(
         NOW, [("100", "0"), ("99", "1"), ("98", "0")], [("101", "2"), ("102", "0"), ("103", "1")]

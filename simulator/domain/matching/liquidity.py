@@ -173,14 +173,28 @@ def less_taken(book: RecordedBook, taken: Taken, step: Decimal) -> RecordedBook:
     )
 
 
-def less_crossed(book: RecordedBook, best_bid: Decimal | None, best_ask: Decimal | None) -> RecordedBook:
+def less_crossed(
+    book: RecordedBook, best_bid: Decimal | None, best_ask: Decimal | None, recorded: Bbo | None = None
+) -> RecordedBook:
     """`book` without its levels strictly through the best simulated resting order of the other side
     (`best_bid`, `best_ask`). For a best bid/offer or synthetic book: neither fills a resting order (only
     trades, snapshots and bars do), so such a level would stand through an order that in a real book would
     have met it; it is left out, for takers and the book shown alike, until it no longer crosses. (A depth
-    snapshot's crossed levels fill the order and are taken instead.)"""
-    bids = book.bids if best_ask is None else tuple(level for level in book.bids if level.price <= best_ask)
-    asks = book.asks if best_bid is None else tuple(level for level in book.asks if level.price >= best_bid)
+    snapshot's crossed levels fill the order and are taken instead.)
+
+    A best bid/offer book is compared at its `recorded` prices, as a snapshot crosses resting orders: of a
+    finer tick, an ask recorded at 242.955 shows at 242.96 (`on_grid`) but is through a bid there."""
+    if recorded is None:
+        bid_prices = [level.price for level in book.bids]
+        ask_prices = [level.price for level in book.asks]
+    else:  # a best bid/offer: one level a side
+        bid_prices = [recorded.bid_price] * len(book.bids)
+        ask_prices = [recorded.ask_price] * len(book.asks)
+    bids, asks = book.bids, book.asks
+    if best_ask is not None:
+        bids = tuple(level for level, price in zip(bids, bid_prices, strict=True) if price <= best_ask)
+    if best_bid is not None:
+        asks = tuple(level for level, price in zip(asks, ask_prices, strict=True) if price >= best_bid)
     if len(bids) == len(book.bids) and len(asks) == len(book.asks):
         return book
     return RecordedBook(book.source, book.time, bids, asks)
