@@ -475,6 +475,19 @@ def test_prices_finer_than_the_tick_are_shown_bids_down_and_asks_up_and_merged_w
     )
 
 
+def test_levels_out_of_order_or_repeated_are_shown_best_first_and_merged() -> None:
+    """Whatever order a recording gives its levels in: each price shows once, best first, so a crossed size
+    counted level by level grows with the limit (the resting book relies on it)."""
+    snapshot = depth(
+        NOW,
+        [("99.995", "0.0006"), ("100.004", "0.0006"), ("99.999", "0.0006"), ("100", "1")],
+        [("100.02", "1"), ("100.011", "0.0006"), ("100.02", "2")],
+    )
+    book = book_at(depth_=snapshot)
+    assert book.bids == levels(("100", "1.0006"), ("99.99", "0.0012"))
+    assert book.asks == levels(("100.02", "3.0006"))
+
+
 def test_a_snapshot_on_the_grid_is_the_stores_own_levels() -> None:
     """Every order reads the snapshot it meets: one already on the grid is not copied."""
     snapshot = Depth("BTCUSDT", NOW, levels(("100", "1"), ("99.99", "2")), levels(("100.01", "3")))

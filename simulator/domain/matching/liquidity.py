@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from enum import StrEnum
 from functools import lru_cache
+from itertools import pairwise
 
 from simulator.domain.matching.model import FillModel
 from simulator.domain.matching.orders import Side
@@ -117,31 +118,40 @@ def mark_price(book: RecordedBook, last_trade_price: Decimal | None) -> Decimal 
 def on_grid(
     levels: Iterable[tuple[Decimal, Decimal]], side: Side, tick: Decimal, step: Decimal
 ) -> tuple[Level, ...]:
-    """Recorded levels of `side` (BUY: bids, SELL: asks), best first, as the book shows them: each price on
+    """Recorded levels of `side` (BUY: bids, SELL: asks) as the book shows them: best first, each price on
     the tick grid (`grid_price`), levels meeting at one price merged, and only levels with at least one
     `step` on them. The store's decoded snapshot is returned as it is when it is on the grid already (every
     order reads the snapshot it meets: no copy of its levels)."""
-    if type(levels) is tuple and all(
-        type(level) is Level and level.qty >= step and not level.price % tick for level in levels
+    if (
+        type(levels) is tuple
+        and all(type(level) is Level and level.qty >= step and not level.price % tick for level in levels)
+        and _best_first(levels, side)
     ):
         return levels
     return _rounded(tuple(levels), side, tick, step)
+
+
+def _best_first(levels: tuple[Level, ...], side: Side) -> bool:
+    """Whether the levels are in the order a book shows them, each price once (as venues send them)."""
+    pairs = pairwise(level.price for level in levels)
+    if side is Side.BUY:
+        return all(higher > lower for higher, lower in pairs)
+    return all(lower < higher for lower, higher in pairs)
 
 
 @lru_cache(maxsize=256)
 def _rounded(
     levels: tuple[tuple[Decimal, Decimal], ...], side: Side, tick: Decimal, step: Decimal
 ) -> tuple[Level, ...]:
-    """`on_grid` of a snapshot off the grid, kept for the next order that meets the same snapshot (the store
-    hands every reader of a snapshot the same levels)."""
-    merged: list[Level] = []
+    """`on_grid` of a snapshot off the grid (or out of order), kept for the next order that meets the same
+    snapshot (the store hands every reader of a snapshot the same levels)."""
+    merged: dict[Decimal, Decimal] = {}
     for price, qty in levels:
-        price = grid_price(price, side, tick)
-        if merged and merged[-1].price == price:
-            merged[-1] = Level(price, merged[-1].qty + qty)
-        elif price > 0:  # a bid under one tick is rounded to nothing
-            merged.append(Level(price, qty))
-    return tuple(level for level in merged if level.qty >= step)
+        shown = grid_price(price, side, tick)
+        if shown > 0:  # a bid under one tick is rounded to nothing
+            merged[shown] = merged.get(shown, ZERO) + qty
+    best_first = sorted(merged.items(), reverse=side is Side.BUY)
+    return tuple(Level(price, qty) for price, qty in best_first if qty >= step)
 
 
 def grid_price(price: Decimal, side: Side, tick: Decimal) -> Decimal:
