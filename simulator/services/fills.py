@@ -63,13 +63,16 @@ def trade_window_start(start_ms: int | None, now_ms: int) -> int:
 
 
 def account_trades(session: Session, wanted: TradeFilter) -> list[AccountTrade]:
-    """The account's fills matching `wanted`, newest first (by time, then id), at most `wanted.limit`."""
+    """The account's fills matching `wanted`, newest first by id, at most `wanted.limit`. Ids are drawn as
+    fills are worked out, mostly in time order; but a symbol's resting orders are filled by the recording
+    when the market next catches up with that symbol, so such a fill can have a higher id than a later fill
+    of another symbol. Listing by id keeps paging with `toId`/`fromId` (bounds on the id) from skipping it."""
     fill, order = tables.Fill, tables.Order
     query = (
         select(fill, order.client_order_id)
         .join(order, order.order_id == fill.order_id)
         .where(fill.account_id == wanted.account_id, fill.time >= wanted.since_ms)
-        .order_by(fill.time.desc(), fill.id.desc())
+        .order_by(fill.id.desc())
         .limit(wanted.limit)
     )
     if wanted.until_ms is not None:

@@ -354,6 +354,40 @@ def test_from_id_and_to_id_are_numbers_leading_zeros_and_twenty_digits_included(
     assert ids_of(trades(client, signer, toId="0" + first)) == [first]
 
 
+def test_fills_are_listed_by_id_so_paging_back_with_to_id_skips_none(client, account, signer):
+    """A resting ETHUSDT bid is filled by a print at NOW - 700 only when the market next catches up with
+    ETHUSDT (here: the read), after a BTCUSDT order filled at NOW - 600 drew its id: the older fill has the
+    higher id. Listed by time, paging back from the newest with toId would never reach it."""
+    app = client.application
+    record(app, book("BTCUSDT", NOW - 1000), book("ETHUSDT", NOW - 1000, ETH_BOOK))
+    record(app, Trade("ETHUSDT", NOW - 700, D("10"), D("5"), True, "eth-print"))
+    account_id = account["accountId"]
+    place(
+        app,
+        NOW - 900,
+        account_id,
+        Side.BUY,
+        OrderType.LIMIT,
+        symbol="ETHUSDT",
+        price=D("10.5"),
+        quantity=D("1"),
+    )
+    market_buy(app, NOW - 600, account_id, "0.1", client_order_id="btc")
+
+    listed = trades(client, signer).get_json()
+    paged, to_id = [], None
+    while page := trades(client, signer, limit=1, **({} if to_id is None else {"toId": to_id})).get_json():
+        paged += page
+        to_id = str(int(page[-1]["id"]) - 1)
+
+    assert [(entry["symbol"], entry["time"]) for entry in listed] == [
+        ("ETHUSDT", str(NOW - 700)),  # worked out last: the highest id
+        ("BTCUSDT", str(NOW - 600)),
+    ]
+    assert [entry["id"] for entry in listed] == sorted((entry["id"] for entry in listed), reverse=True)
+    assert paged == listed
+
+
 def test_start_and_end_time_bound_the_fill_time_inclusively(client, signer, three_orders):
     response = trades(client, signer, startTime=NOW - 800, endTime=NOW - 700)
 
