@@ -96,9 +96,10 @@ def cancel_open(
 def cancel_by_ids(
     session: Session, account_id: str, order_ids: Sequence[str], now_ms: int, engine: trading.Engine
 ) -> list[tuple[str, str]]:
-    """Cancel each order; (orderId, code) for every one that could not be cancelled."""
+    """Cancel each order; (orderId, code) for every one that could not be cancelled. An id given twice is
+    one order to cancel: its second mention would only be refused for the cancel its first one made."""
     failed = []
-    for order_id in order_ids:
+    for order_id in dict.fromkeys(order_ids):
         row = find(session, account_id, order_id, None)
         try:
             if row is None:

@@ -810,6 +810,17 @@ def test_cancel_by_ids_lists_each_failure_with_its_code(client, signer):
     }
 
 
+def test_cancel_by_ids_cancels_an_id_listed_twice_once_and_reports_it_once(client, signer):
+    open_order = place(client, signer, side="BUY", type="LIMIT", price="35000", quantity="0.001")
+    ids = ",".join([open_order["orderId"], "42", open_order["orderId"], "42"])
+
+    status, body = call(client, signer, "DELETE", "/api/v1/spot/cancelOrderByIds", ids=ids)
+
+    assert (status, body) == (200, {"code": "0000", "result": [{"orderId": "42", "code": "0211"}]})
+    _, found = call(client, signer, "GET", "/api/v1/spot/order", orderId=open_order["orderId"])
+    assert found["status"] == "CANCELED"
+
+
 # ---- queries ----------------------------------------------------------------------------------------
 
 
