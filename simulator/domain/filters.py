@@ -4,9 +4,9 @@
 violation. A "0" in the definition means "no limit". The mapping of violations to codes, and the reading
 of the fields the document leaves open, are in the README ("Order filters").
 
-Order of checks (which error wins): the MARKET window of OPEN_QUOTE, then the price (tick, OPEN_QUOTE
-price range, LIMIT_TRADING band), the quantity (step, then min/max), the MARKET amount (precision, then
-min/max), the LIMIT notional (min, then max), and last the open-order count (maxEntrustNum).
+Order of checks (which error wins): the MARKET window of OPEN_QUOTE, then the price (tick, the simulator's
+ceiling, OPEN_QUOTE price range, LIMIT_TRADING band), the quantity (step, then min/max), the MARKET amount
+(precision, then min/max), the LIMIT notional (min, then max), and last the open-order count (maxEntrustNum).
 
 Not checked here: minPrice/maxPrice, minBuyPrice and maxSellPrice, which the document marks "Depreciated,
 no longer in-use"; and MARKET_TRADING, whose band limits how far a MARKET order walks the book (matching
@@ -22,12 +22,14 @@ from typing import Any, Protocol
 
 from simulator import errors
 from simulator.domain.matching.orders import OrderType, Side
+from simulator.domain.money import EXACT_DIGITS
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
-# Enough digits that price x quantity and grid remainders of any accepted input are exact (wire numbers
-# have at most 40 significant digits and exponents within +-70), so a boundary never rounds either way.
-EXACT_DIGITS = 200
+# Every limit price is below this, whatever the filters allow (maxPrice is not in use, a maxAmount of "0" is
+# no limit): the simulator keeps resting orders sorted by a price key of 20 integer digits
+# (storage.types.PRICE_KEY_INTEGER_DIGITS). Far above any traded price.
+PRICE_CEILING = Decimal(10) ** 20
 
 
 class OrderRequest(Protocol):
@@ -137,8 +139,7 @@ def check_order(
 
     `mark_price` is what the LIMIT_TRADING band is measured against (None: no band), `open_orders` the
     caller's orders working on the symbol, `now_ms` the market time the OPEN_QUOTE windows are read in."""
-    with localcontext() as context:
-        context.prec = EXACT_DIGITS
+    with localcontext(prec=EXACT_DIGITS):  # so a boundary never rounds either way
         if order.type == OrderType.MARKET:
             _check_market(filters, order, now_ms)
         else:
@@ -197,6 +198,8 @@ def _check_price(
 ) -> None:
     if not _on_grid(price, filters.tick_size):
         raise errors.InvalidPricePrecision()
+    if price >= PRICE_CEILING:
+        raise errors.OrderPriceTooHigh()
     if filters.limit_window.contains(now_ms):
         if price < filters.limit_min_price:
             raise errors.OrderPriceTooLow()

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import re
-from decimal import ROUND_FLOOR, Decimal, InvalidOperation
+from decimal import ROUND_FLOOR, Context, Decimal, InvalidOperation
 
 # Plain or exponent form with optional sign and trailing zeros: "10", "0.10", "1e-05", ".5", "-3".
 DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 MAX_DIGITS = 40  # more significant digits than any venue quantity has: refuse rather than store junk
 MAX_EXPONENT = 30
+# Enough significant digits that sums, products and grid remainders of any accepted numbers are exact (at most
+# 40 significant digits each, within 10^-70..10^30): Python's default 28 would round a balance of 1e25 plus
+# a fee of 0.000432.
+EXACT_DIGITS = 200
+EXACT = Context(prec=EXACT_DIGITS)
 
 
 def parse_decimal(text: object) -> Decimal | None:
@@ -41,7 +46,7 @@ def wire(value: Decimal) -> str:
 def wire_amount(value: Decimal) -> str:
     """A computed amount (balance, total) as the venue shows one: plain, without trailing zeros
     ("0", "4098.36"), whatever scale the arithmetic left behind (0.5 - 0.5 is Decimal("0.0"))."""
-    return wire(value.normalize()) if value else "0"
+    return wire(value.normalize(EXACT)) if value else "0"
 
 
 def floor_to_step(quantity: Decimal, step: Decimal) -> Decimal:

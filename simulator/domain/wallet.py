@@ -11,6 +11,7 @@ from enum import IntEnum, StrEnum
 from typing import Any
 
 from simulator import errors
+from simulator.domain.money import EXACT
 
 WITHDRAW_DECIMALS = 8  # the venue's withdrawal records show 8 decimals ("10.00000000")
 MEMO = re.compile(r"[A-Za-z0-9]{1,20}")  # "Only supports letters and numbers. Maximum of 20 characters."
@@ -121,7 +122,7 @@ def check_withdraw_quantity(chain: Chain, quantity: Decimal) -> None:
     """The coin info's rules for one withdrawal: precision, minimum, maximum."""
     if quantity <= 0:
         raise errors.WithdrawAmountMissing()
-    if -quantity.normalize().as_tuple().exponent > WITHDRAW_DECIMALS:  # type: ignore[operator]
+    if -quantity.normalize(EXACT).as_tuple().exponent > WITHDRAW_DECIMALS:  # type: ignore[operator]
         raise errors.IllegalWithdrawAmount()
     if quantity < chain.min_withdraw:
         raise errors.WithdrawBelowMinimum()

@@ -21,6 +21,7 @@ from simulator import errors
 from simulator.domain import addresses
 from simulator.domain import wallet as rules
 from simulator.domain.accounts import AccountType, FlowType, KeyType
+from simulator.domain.money import EXACT
 from simulator.domain.wallet import Chain, DepositStatus, FiatStatus, FiatType, WithdrawStatus
 from simulator.services import coins
 from simulator.services.accounts import (
@@ -570,4 +571,4 @@ def _in_window(query: Any, column: Any, window: tuple[int | None, int | None]) -
 
 
 def _plain(value: Decimal) -> str:
-    return format(value.normalize(), "f")
+    return format(value.normalize(EXACT), "f")

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
+from decimal import localcontext
 from typing import Any
 
 from sqlalchemy import Column, Connection, Engine, Table, create_engine, event, exc, inspect, select, text
@@ -26,6 +27,14 @@ BEGIN_MODE = "hashkey_sim_begin"  # execution option: "IMMEDIATE" for writers, "
 class DatabaseBusy(Exception):
     """The transaction could not begin in time: another writer held SQLite's lock for longer than the
     busy timeout, or every pooled connection stayed in use. Nothing of it was written."""
+
+
+# Money is computed inside transactions (balances, locks, fills, fees, ledger totals, what is shown).
+# Python's default 28 significant digits would round a balance of 1e25 plus a fee of 0.000432, creating
+# money the ledger does not show. Every number accepted has at most 40 significant digits within
+# 10^-70..10^30, so this many keeps their sums and products exact (`domain.money.EXACT_DIGITS`, which the
+# storage layer does not import).
+EXACT_DIGITS = 200
 
 
 @dataclass
@@ -48,20 +57,26 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One write transaction; on SQLite it starts with BEGIN IMMEDIATE so that read-then-write
-        sequences (balance checks) are serialised instead of failing with SQLITE_BUSY at commit.
+        sequences (balance checks) are serialised instead of failing with SQLITE_BUSY at commit. Decimal
+        arithmetic in it is exact (`EXACT_DIGITS`): the money it writes is never rounded.
 
         It begins on entry, not at its first statement: what the block reads first (the time a request is
         stamped with) is read after every earlier writer has committed, in other processes too. Begun at
         the first statement, a request of one worker could read the time, wait for another worker's
         order, and then match at a time older than that order's."""
-        with self.write_queue, _transaction(self.writer, self._idle_writers) as session:
+        with (
+            self.write_queue,
+            localcontext(prec=EXACT_DIGITS),
+            _transaction(self.writer, self._idle_writers) as session,
+        ):
             statements.connection(session, flush=False)
             yield session
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A read-only transaction: a consistent snapshot that never blocks writers (WAL)."""
-        with _transaction(self.reader, self._idle_readers) as session:
+        """A read-only transaction: a consistent snapshot that never blocks writers (WAL). Decimal arithmetic
+        in it is exact, as in `write`."""
+        with localcontext(prec=EXACT_DIGITS), _transaction(self.reader, self._idle_readers) as session:
             yield session
 
     def dispose(self) -> None:

@@ -29,11 +29,15 @@ class DecimalText(TypeDecorator[Decimal]):
 
 PRICE_KEY_INTEGER_DIGITS = 20
 PRICE_KEY_FRACTION_DIGITS = 24
+PRICE_KEY_LIMIT = Decimal(10) ** PRICE_KEY_INTEGER_DIGITS
 
 
 def price_key(price: Decimal) -> str:
     """A non-negative price as text whose string order is its numeric order: 20 integer digits, a point,
-    24 fraction digits (exact for every price a venue quotes; comparisons stay Decimal-exact)."""
+    24 fraction digits (exact for every price a venue quotes; comparisons stay Decimal-exact). Order prices
+    are below 10^20 (`domain.filters.PRICE_CEILING`); a larger one has no key (ValueError)."""
+    if price >= PRICE_KEY_LIMIT:
+        raise ValueError(f"price {price} has more than {PRICE_KEY_INTEGER_DIGITS} integer digits")
     with localcontext() as context:
         context.prec = PRICE_KEY_INTEGER_DIGITS + PRICE_KEY_FRACTION_DIGITS + 4
         text = format(price.quantize(Decimal(1).scaleb(-PRICE_KEY_FRACTION_DIGITS)), "f")

@@ -329,9 +329,11 @@ def test_a_definition_without_filters_limits_nothing():
 
 
 def test_huge_numbers_are_refused_not_crashed():
-    order = limit("SELL", "1e30", "1e-40")
-
-    assert refusal(FILTERS, order, mark=None) == {
+    assert refusal(FILTERS, limit("SELL", "1e30", "1e-40"), mark=None) == {
+        "code": "-1132",
+        "msg": "Order price greater than the maximum",  # 10^20 and above: whatever the filters say
+    }
+    assert refusal(FILTERS, limit("SELL", "1e19", "1e-40"), mark=None) == {
         "code": "-1137",
         "msg": "Order quantity precision too large",
     }

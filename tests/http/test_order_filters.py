@@ -23,6 +23,16 @@ ROWS = [
     # (id, filter changes {filterType: {field: value}}, order, code, msg)
     ("tick", {}, {**LIMIT_BUY, "price": "35000.001"}, "0209", "Invalid price precision"),
     (
+        "price-ceiling",
+        {
+            "TRADE_AMOUNT": {"maxAmount": "0"},
+            "LIMIT_TRADING": {"buyPriceUpRate": "0", "sellPriceDownRate": "0"},
+        },
+        {**LIMIT_SELL, "price": "1e24", "quantity": "0.00001"},
+        "-1132",
+        "Order price greater than the maximum",
+    ),
+    (
         "below-opening-range",
         {
             "OPEN_QUOTE": {
@@ -196,12 +206,19 @@ def test_an_order_beyond_the_open_order_maximum_is_refused_whatever_its_type(fil
         ({"LOT_SIZE": {"minQty": "0.01"}}, LIMIT_BUY),  # exactly the minimum quantity
         ({"TRADE_AMOUNT": {"maxAmount": "350"}}, LIMIT_BUY),  # exactly the maximum amount
         ({}, {**MARKET_BUY, "amount": "1"}),  # exactly the minimum market amount
+        (  # the highest price below the simulator's ceiling of 10^20, where nothing else bounds it
+            {
+                "TRADE_AMOUNT": {"maxAmount": "0"},
+                "LIMIT_TRADING": {"buyPriceUpRate": "0", "sellPriceDownRate": "0"},
+            },
+            {**LIMIT_SELL, "price": "99999999999999999999.99", "quantity": "0.00001"},
+        ),
         (
             {"OPEN_QUOTE": {"noAllowMarketStartTime": str(T0 - 60_000), "noAllowMarketEndTime": str(T0)}},
             {**MARKET_BUY, "quantity": "0.001"},
         ),  # the window's end is open: [start, end)
     ],
-    ids=["band-edge", "min-qty", "max-amount", "min-market-amount", "window-end"],
+    ids=["band-edge", "min-qty", "max-amount", "min-market-amount", "below-price-ceiling", "window-end"],
 )
 def test_every_limit_is_inclusive(filtered_client, changes, order):
     app, client = filtered_client(changes)

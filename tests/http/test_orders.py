@@ -232,6 +232,28 @@ def test_a_best_bid_offer_of_a_finer_tick_through_a_resting_order_is_left_out(ma
     assert maker["status"] == "NEW"
 
 
+def test_a_balance_of_more_than_28_digits_is_kept_exact(client):
+    """Python computes with 28 significant digits unless told otherwise: a balance of 1e25 plus 0.36 less a
+    fee of 0.000432 would be rounded to ...0.36, the fee never charged though the ledger lists it."""
+    signer = funded_signer(client, USDT="10000000000000000000000000", BTC="12345678901234567890123456.789")
+    assert balances(client, signer)["BTC"] == ("12345678901234567890123456.789", "0")
+
+    sell = place(client, signer, side="SELL", type="MARKET", quantity="0.00001")  # 0.36 at 36000
+    buy = place(client, signer, side="BUY", type="LIMIT", price="35000.01", quantity="0.001")
+
+    assert (sell["status"], buy["status"]) == ("FILLED", "NEW")
+    usdt = balances(client, signer)["USDT"]
+    assert usdt == ("9999999999999999999999965.359558", "35.00001")  # + 0.36 - 0.000432 fee - 35.00001 locked
+    _, flow = call(
+        client, signer, "GET", "/api/v1/account/balanceFlow", startTime=T0 - 60_000, endTime=T0 + 1
+    )
+    totals = [(entry["change"], entry["total"]) for entry in flow if entry["coin"] == "USDT"]
+    assert totals[:2] == [
+        ("-0.000432", "10000000000000000000000000.359568"),
+        ("0.36", "10000000000000000000000000.36"),
+    ]
+
+
 def test_market_sell_and_limit_time_in_force(client, signer):
     sell = place(client, signer, side="SELL", type="MARKET", quantity="0.1")
     assert (sell["status"], sell["executedQty"]) == ("FILLED", "0.1")
