@@ -718,7 +718,7 @@ def _read_book(session: Session, rules: InstrumentRules, now_ms: int, engine: En
     book = less_taken(book, taken, rules.step_size)
     if book.source in (Source.BBO, Source.KLINE):  # levels no resting order fills from (`less_crossed`)
         best = {side: _best_resting(session, symbol, side) for side in Side}
-        book = less_crossed(book, best[Side.BUY], best[Side.SELL], bbo if book.source is Source.BBO else None)
+        book = less_crossed(book, best[Side.BUY], best[Side.SELL])
     return replace(book, time=snapshot_time)
 
 

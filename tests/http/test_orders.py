@@ -14,7 +14,7 @@ from sqlalchemy import event, func, select
 from simulator.cli_common import open_database_or_exit
 from simulator.domain.clock import ClockError
 from simulator.http.state import EXTENSION
-from simulator.marketdata.records import Bbo, Depth, Trade
+from simulator.marketdata.records import Bbo, Depth, Kline, Trade
 from simulator.marketdata.writer import StoreWriter, source_id
 from simulator.services import clock, market
 from simulator.storage import tables
@@ -252,6 +252,30 @@ def test_a_balance_of_more_than_28_digits_is_kept_exact(client):
         ("-0.000432", "10000000000000000000000000.359568"),
         ("0.36", "10000000000000000000000000.36"),
     ]
+
+
+def test_a_synthetic_ask_put_through_a_resting_bid_by_a_bar_is_left_out(make_app):
+    """Bars alone: a bid rests at 36018.01 below the synthetic ask around a close of 36010; the next bar
+    closes at 36000.005, whose ask 36018.005 rounds up to 36018.01, at the bid but through it: left out, so
+    the book is not locked and a post-only order at the touch is accepted."""
+    first = T0 - T0 % 60_000 - 120_000
+    bars = [
+        Kline("BTCUSDT", "1m", open_ms, open_ms + 59_999, close, close, close, close, D("10"))
+        for open_ms, close in ((first, D("36010")), (first + 60_000, D("36000.005")))
+    ]
+    app = make_app(clock_mode="replay", clock_start=first + 90_000, clock_speed=D(0), rate_limits=False)
+    record(app, *bars)
+    client = app.test_client()
+    signer = funded_signer(client, USDT="1000", BTC="1")
+    resting = place(client, signer, side="BUY", type="LIMIT", price="36018.01", quantity="0.001")
+    assert resting["status"] == "NEW"
+    step(app, 60_000)
+
+    book = client.get("/quote/v1/depth", query_string={"symbol": "BTCUSDT"}).get_json()
+
+    assert (book["b"][0], book["a"]) == (["36018.01", "0.001"], [])
+    maker = place(client, signer, side="SELL", type="LIMIT_MAKER", price="36018.02", quantity="0.001")
+    assert maker["status"] == "NEW"
 
 
 def test_market_sell_and_limit_time_in_force(client, signer):

@@ -351,7 +351,9 @@ def test_a_depth_snapshot_exactly_at_the_staleness_limit_is_used() -> None:
 
 def test_a_depth_snapshot_one_ms_past_the_limit_gives_way_to_the_bbo() -> None:
     book = book_at(depth_=depth(NOW - 1_001, [("100", "1")], [("101", "1")]), bbo_=bbo(NOW - 5))
-    assert book == RecordedBook(Source.BBO, NOW - 5, levels(("99", "2")), levels(("101", "3")))
+    assert book == RecordedBook(
+        Source.BBO, NOW - 5, levels(("99", "2")), levels(("101", "3")), (D("99"), D("101"))
+    )
 
 
 def test_a_bbo_exactly_at_the_staleness_limit_is_used() -> None:
@@ -438,7 +440,7 @@ def test_a_bbo_of_a_finer_tick_is_left_out_where_its_recorded_price_is_through_a
     recorded = bbo(NOW, bid=("99.995", "2"), ask=("100.005", "3"))
     book = book_at(bbo_=recorded)
 
-    crossed = less_crossed(book, best_bid and D(best_bid), best_ask and D(best_ask), recorded)
+    crossed = less_crossed(book, best_bid and D(best_bid), best_ask and D(best_ask))
 
     assert (crossed.bids, crossed.asks) == (bids, asks)
 
@@ -471,7 +473,7 @@ def test_prices_finer_than_the_tick_are_shown_bids_down_and_asks_up_and_merged_w
     assert book.bids == levels(("100", "0.0013"), ("99.99", "2"))  # a bid under one tick shows at nothing
     assert book.asks == levels(("100.02", "6"))  # 100.0201 shows at 100.03, with less than a step: not at all
     assert book_at(bbo_=bbo(NOW, bid=("99.999", "2"), ask=("100.001", "3"))) == RecordedBook(
-        Source.BBO, NOW, levels(("99.99", "2")), levels(("100.01", "3"))
+        Source.BBO, NOW, levels(("99.99", "2")), levels(("100.01", "3")), (D("99.999"), D("100.001"))
     )
 
 
@@ -531,10 +533,20 @@ def test_taken_applies_to_a_bbo_and_to_synthetic_levels() -> None:
 
 
 def test_synthetic_levels_round_the_bid_down_and_the_ask_up_to_the_tick() -> None:
-    # spread = 100.003 * 0.0005 = 0.0500015: bid 99.9529985 -> 99.95, ask 100.0530045 -> 100.06
+    # spread = 100.003 * 0.0005 = 0.0500015: bid 99.9529985 -> 99.95, ask 100.0530015 -> 100.06
     book = synthetic_book(bar(NOW - 1, close="100.003", volume="7"), MODEL, TICK, STEP)
     assert book.bids == levels(("99.95", "0.7"))
     assert book.asks == levels(("100.06", "0.7"))
+
+
+def test_a_synthetic_level_through_a_resting_order_before_rounding_is_left_out() -> None:
+    """The ask 100.0530015 shows at 100.06, at a bid resting there, but is through it: left out, as a bar
+    that closed through the bid; a bid at 100.05 (below the ask) keeps it."""
+    book = synthetic_book(bar(NOW - 1, close="100.003", volume="7"), MODEL, TICK, STEP)
+    assert book.unrounded == (D("99.9529985"), D("100.0530015"))
+    assert less_crossed(book, D("100.06"), None).asks == ()
+    assert less_crossed(book, D("100.05"), None).asks == levels(("100.06", "0.7"))
+    assert less_crossed(book, None, D("99.95")).bids == ()  # 99.9529985 is through an ask at 99.95
 
 
 def test_synthetic_levels_are_never_crossed_or_locked() -> None:

@@ -11,7 +11,7 @@ take from a snapshot is kept at the grid price it is shown at."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from enum import StrEnum
 from functools import lru_cache
@@ -50,6 +50,9 @@ class RecordedBook:
     time: int | None
     bids: tuple[Level, ...]
     asks: tuple[Level, ...]
+    # A best bid/offer or synthetic book (one level a side): the (bid, ask) prices its levels stand for before
+    # they were put on the tick grid, which `less_crossed` judges them by.
+    unrounded: tuple[Decimal, Decimal] | None = None
 
     def side(self, side: Side) -> tuple[Level, ...]:
         """The levels resting on `side` (BUY: bids, SELL: asks)."""
@@ -85,7 +88,7 @@ def recorded_book(
     if bbo is not None and now_ms - bbo.time <= model.bbo_staleness_ms:
         bids = on_grid(((bbo.bid_price, bbo.bid_qty),), Side.BUY, tick_size, step_size)
         asks = on_grid(((bbo.ask_price, bbo.ask_qty),), Side.SELL, tick_size, step_size)
-        return RecordedBook(Source.BBO, bbo.time, bids, asks)
+        return RecordedBook(Source.BBO, bbo.time, bids, asks, (bbo.bid_price, bbo.ask_price))
     if last_bar is not None and last_bar.close_time < now_ms:
         return synthetic_book(last_bar, model, tick_size, step_size)
     return EMPTY
@@ -100,14 +103,15 @@ def synthetic_book(bar: Kline, model: FillModel, tick_size: Decimal, step_size: 
     """One level a side around the bar's close, on the tick grid (bid down, ask up), each offering a share
     of the bar's volume, in whole steps."""
     spread = bar.close * model.synthetic_half_spread
-    bid = grid_price(bar.close - spread, Side.BUY, tick_size)
-    ask = grid_price(bar.close + spread, Side.SELL, tick_size)
+    unrounded = (bar.close - spread, bar.close + spread)
+    bid = grid_price(unrounded[0], Side.BUY, tick_size)
+    ask = grid_price(unrounded[1], Side.SELL, tick_size)
     if ask <= bid:
         ask = bid + tick_size
     size = floor_to_step(bar.volume * model.synthetic_volume_share, step_size)
     if size <= 0 or bid <= 0:
         return RecordedBook(Source.KLINE, bar.open_time, (), ())
-    return RecordedBook(Source.KLINE, bar.open_time, (Level(bid, size),), (Level(ask, size),))
+    return RecordedBook(Source.KLINE, bar.open_time, (Level(bid, size),), (Level(ask, size),), unrounded)
 
 
 def mark_price(book: RecordedBook, last_trade_price: Decimal | None) -> Decimal | None:
@@ -175,31 +179,29 @@ def less_taken(book: RecordedBook, taken: Taken, step: Decimal) -> RecordedBook:
     gone (what takers leave of an off-grid size cannot be taken)."""
     if not taken:
         return book
-    return RecordedBook(
-        book.source,
-        book.time,
-        _side_less_taken(book.bids, Side.BUY, taken, step),
-        _side_less_taken(book.asks, Side.SELL, taken, step),
+    return replace(
+        book,
+        bids=_side_less_taken(book.bids, Side.BUY, taken, step),
+        asks=_side_less_taken(book.asks, Side.SELL, taken, step),
     )
 
 
-def less_crossed(
-    book: RecordedBook, best_bid: Decimal | None, best_ask: Decimal | None, recorded: Bbo | None = None
-) -> RecordedBook:
+def less_crossed(book: RecordedBook, best_bid: Decimal | None, best_ask: Decimal | None) -> RecordedBook:
     """`book` without its levels strictly through the best simulated resting order of the other side
     (`best_bid`, `best_ask`). For a best bid/offer or synthetic book: neither fills a resting order (only
     trades, snapshots and bars do), so such a level would stand through an order that in a real book would
     have met it; it is left out, for takers and the book shown alike, until it no longer crosses. (A depth
     snapshot's crossed levels fill the order and are taken instead.)
 
-    A best bid/offer book is compared at its `recorded` prices, as a snapshot crosses resting orders: of a
-    finer tick, an ask recorded at 242.955 shows at 242.96 (`on_grid`) but is through a bid there."""
-    if recorded is None:
+    A level is judged at the price it stands for (`unrounded`), as a snapshot crosses resting orders at its
+    recorded prices: an ask recorded at 242.955, or put there by a bar's close, shows at 242.96 (rounded up
+    to the tick) but is through a bid at 242.96."""
+    if book.unrounded is None:
         bid_prices = [level.price for level in book.bids]
         ask_prices = [level.price for level in book.asks]
-    else:  # a best bid/offer: one level a side
-        bid_prices = [recorded.bid_price] * len(book.bids)
-        ask_prices = [recorded.ask_price] * len(book.asks)
+    else:  # one level a side
+        bid_prices = [book.unrounded[0]] * len(book.bids)
+        ask_prices = [book.unrounded[1]] * len(book.asks)
     bids, asks = book.bids, book.asks
     if best_ask is not None:
         bids = tuple(level for level, price in zip(bids, bid_prices, strict=True) if price <= best_ask)
@@ -207,7 +209,7 @@ def less_crossed(
         asks = tuple(level for level, price in zip(asks, ask_prices, strict=True) if price >= best_bid)
     if len(bids) == len(book.bids) and len(asks) == len(book.asks):
         return book
-    return RecordedBook(book.source, book.time, bids, asks)
+    return replace(book, bids=bids, asks=asks)
 
 
 def _side_less_taken(levels: tuple[Level, ...], side: Side, taken: Taken, step: Decimal) -> tuple[Level, ...]:
