@@ -226,12 +226,14 @@ def symbols_behind(session: Session, now_ms: int) -> list[str]:
 
 def rewind(session: Session, now_ms: int) -> list[str]:
     """The market clock is set back to `now_ms`: each symbol the engine had taken past it applies the
-    recording again from there (its watermark moves back, the last trade it applied is forgotten). The
-    symbols rewound. Not before the newest change of any order (ClockError): its order, fills and balances
-    would be from a time still to come, and a resting one would stand in a book it is not yet part of; nor
-    before the last event that moved a resting order's queue (its place in the queue would be used up
-    twice). So what orders took from snapshots was taken at or before `now_ms`, and stays taken: the
-    snapshot still in force shows it gone, and no second order takes it."""
+    recording again from there (its watermark moves back; its last trade is the last a simulated taker
+    made by then, the recording's prints after that are played again). The symbols rewound.
+
+    Not before the newest change of any order (ClockError): its order, fills and balances would be from a
+    time still to come, and a resting one would stand in a book it is not yet part of; nor before the last
+    event that moved a resting order's queue (its place in the queue would be used up twice). So what
+    orders took from snapshots was taken at or before `now_ms`, and stays taken: the snapshot still in force
+    shows it gone, and no second order takes it."""
     order = tables.Order
     changes = session.execute(select(func.max(order.updated_ms), func.max(order.queue_ms))).one()
     newest = max((time for time in changes if time is not None), default=None)
@@ -242,11 +244,24 @@ def rewind(session: Session, now_ms: int) -> list[str]:
         )
     state = tables.SymbolState.__table__
     rewound = sorted(session.scalars(select(state.c.symbol).where(state.c.watermark_ms > now_ms)))
-    if rewound:
+    for symbol in rewound:
+        last_price = session.execute(_LAST_SIMULATED_TRADE, {"symbol": symbol, "until": now_ms}).scalar()
         session.execute(
-            update(state).where(state.c.symbol.in_(rewound)).values(watermark_ms=now_ms, last_price=None)
+            update(state).where(state.c.symbol == symbol).values(watermark_ms=now_ms, last_price=last_price)
         )
     return rewound
+
+
+# The last trade a simulated taker made at or before a time: still the symbol's last trade once the clock is
+# set back to that time (the recording's prints after it are played again; `_last_price` finds the
+# recording's own when there is none).
+_fill = tables.Fill.__table__
+_LAST_SIMULATED_TRADE = (
+    select(_fill.c.price)
+    .where(_fill.c.symbol == bindparam("symbol"), _fill.c.is_maker == 0, _fill.c.time <= bindparam("until"))
+    .order_by(_fill.c.time.desc(), _fill.c.id.desc())
+    .limit(1)
+)
 
 
 def book_at(session: Session, symbol: str, now_ms: int, engine: Engine) -> RecordedBook:

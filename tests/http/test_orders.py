@@ -1002,6 +1002,32 @@ def test_what_orders_took_from_a_snapshot_stays_taken_when_the_clock_is_set_back
     assert [(f["price"], f["qty"]) for f in fills if f["orderId"] == again["orderId"]] == [("36020", "0.01")]
 
 
+def test_a_clock_set_back_keeps_the_last_simulated_trade_as_the_mark_without_a_book(make_app):
+    """No market data: the mark price is the last trade, here one bot's sell met by another's buy at
+    36000, so a buy above 39600 (10 % over it) is refused. Set back to a time after that trade, the clock
+    keeps it: the band stands."""
+    from tests.conftest import admin_headers  # noqa: PLC0415
+
+    app = make_app(clock_mode="replay", clock_start=T0, clock_speed=D(0), rate_limits=False)
+    client = app.test_client()
+    seller, buyer = funded_signer(client, BTC="1"), funded_signer(client, USDT="1000")
+    place(client, seller, side="SELL", type="LIMIT", price="36000", quantity="0.001")
+    assert (
+        place(client, buyer, side="BUY", type="LIMIT", price="36000", quantity="0.001")["status"] == "FILLED"
+    )
+    place(client, buyer, side="BUY", type="LIMIT", price="35000", quantity="0.001")  # the market moves on
+    too_high = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "price": "40000", "quantity": "0.001"}
+    assert call(client, buyer, "POST", "/api/v1.1/spot/order", **too_high)[1]["code"] == "0207"
+    step(app, 5_000)
+
+    answer = client.post(
+        "/sim/v1/clock", json={"mode": "replay", "time": T0 + 2_000, "speed": 0}, headers=admin_headers()
+    )
+
+    assert answer.status_code == 200
+    assert call(client, buyer, "POST", "/api/v1.1/spot/order", **too_high)[1]["code"] == "0207"
+
+
 def test_a_replay_clock_cannot_go_back_before_the_newest_order_change(make_app):
     """An order placed at T0 + 2 s would rest in a book it is not yet part of at T0: the clock is refused
     (the admin API with -1020, nothing changed; serve --start with a message) rather than set."""
