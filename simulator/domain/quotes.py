@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from typing import TypeVar
 
+from simulator.domain.money import EXACT
 from simulator.marketdata.records import INTERVAL_MS, MONTH, Kline
 
 DAY_MS = 86_400_000
@@ -145,7 +146,7 @@ def merge_by_step(levels: Sequence[Level], step: Decimal, bids: bool) -> list[Le
     merged: dict[Decimal, Decimal] = {}
     for price, qty in levels:
         grid = (price / step).to_integral_value(rounding=rounding) * step
-        merged[grid] = merged.get(grid, ZERO) + qty
+        merged[grid] = EXACT.add(merged.get(grid, ZERO), qty)  # sizes summed exactly, as a balance is
     return sorted(merged.items(), key=lambda level: level[0], reverse=bids)
 
 

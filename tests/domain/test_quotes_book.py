@@ -118,3 +118,9 @@ def test_rounding_the_24_hour_figures_is_rounding_the_bars_they_come_from() -> N
     rounded_after = quotes.prices_on_tick(quotes.day_stats(bars, D("10.004")), tick)
     assert rounded_first == rounded_after
     assert (rounded_after.open, rounded_after.high, rounded_after.low) == (D("10.00"), D("10.03"), D("9.99"))
+
+
+def test_merged_sizes_are_summed_exactly_beyond_28_digits() -> None:
+    asks = levels(("99999.98", "0.00002"), ("99999.99", "1234567890123456789012345.67891"))
+    merged = quotes.merge_by_step(asks, D("0.1"), bids=False)
+    assert merged == [(D("100000.0"), D("1234567890123456789012345.67893"))]
