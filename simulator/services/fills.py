@@ -235,8 +235,7 @@ class _UsdPrices:
             return None
         price = trading.book_at(self._session, symbol, self._now_ms, self._engine).mid
         if price is None:
-            state = self._session.get(tables.SymbolState, symbol)
-            price = state.last_price if state is not None else None
+            price = trading.last_trade_price(self._session, symbol, self._now_ms, self._engine)
         return price if price is not None and price > 0 else None
 
 

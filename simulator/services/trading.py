@@ -245,9 +245,15 @@ def rewind(session: Session, now_ms: int) -> list[str]:
     state = tables.SymbolState.__table__
     rewound = sorted(session.scalars(select(state.c.symbol).where(state.c.watermark_ms > now_ms)))
     for symbol in rewound:
-        last_price = session.execute(_LAST_SIMULATED_TRADE, {"symbol": symbol, "until": now_ms}).scalar()
+        last = session.execute(_LAST_SIMULATED_TRADE, {"symbol": symbol, "until": now_ms}).first()
         session.execute(
-            update(state).where(state.c.symbol == symbol).values(watermark_ms=now_ms, last_price=last_price)
+            update(state)
+            .where(state.c.symbol == symbol)
+            .values(
+                watermark_ms=now_ms,
+                last_price=None if last is None else last.price,
+                last_price_ms=None if last is None else last.time,
+            )
         )
     return rewound
 
@@ -257,7 +263,7 @@ def rewind(session: Session, now_ms: int) -> list[str]:
 # recording's own when there is none).
 _fill = tables.Fill.__table__
 _LAST_SIMULATED_TRADE = (
-    select(_fill.c.price)
+    select(_fill.c.price, _fill.c.time)
     .where(_fill.c.symbol == bindparam("symbol"), _fill.c.is_maker == 0, _fill.c.time <= bindparam("until"))
     .order_by(_fill.c.time.desc(), _fill.c.id.desc())
     .limit(1)
@@ -430,7 +436,7 @@ def _match(
         _release(session, row)
         row.cancel_ms = None
     if result.fills:
-        state.last_price = result.fills[-1].price
+        state.last_price, state.last_price_ms = result.fills[-1].price, now_ms
     if not arriving or order.status is not OrderStatus.NEW:  # NEW was announced when it was received
         _outbox_order(session, row)
     return order
@@ -616,7 +622,7 @@ def _apply_events(
                     taken = taken_by_depth_fills(record, fills, rules.step_size, rules.tick_size)
                     _remember_taken(session, state.symbol, Source.DEPTH.value, record.time, taken)
                 if event.rank == RANK_TRADE:
-                    state.last_price = record.price  # type: ignore[union-attr]
+                    state.last_price, state.last_price_ms = record.price, record.time  # type: ignore[union-attr]
                 if queued and event.rank in (RANK_TRADE, RANK_DEPTH):
                     queued = _stamp_queue_moves(queued, rows, record.time)  # type: ignore[union-attr]
                 applied += 1
@@ -755,20 +761,37 @@ def _remember_taken(session: Session, symbol: str, source: str, snapshot_time: i
 
 
 def _last_price(session: Session, state: SymbolStateRecord, engine: Engine, now_ms: int) -> Decimal | None:
-    """The last trade: the engine's (simulated or applied recorded), else the recording's within a while."""
-    if state.last_price is not None:
-        return state.last_price
-    key = ("recorded_last_price", state.symbol, now_ms, engine)
-    return transaction_cached(
-        session, key, lambda: _recorded_last_price(session, state.symbol, now_ms, engine)
+    """The last trade at or before now: the engine's (a simulated taker's, or a recorded print applied to
+    resting orders), unless the recording printed after it (a print the engine did not apply, as nothing was
+    resting, still counts); without one of the engine's, or of a time unknown (kept by an earlier version),
+    the recording's last print within LAST_PRICE_LOOKBACK_MS."""
+    since = state.last_price_ms if state.last_price is not None else None
+    key = ("recorded_last_trade", state.symbol, now_ms, since, engine)
+    recorded = transaction_cached(
+        session, key, lambda: _recorded_last_trade(session, state.symbol, now_ms, since, engine)
     )
+    return state.last_price if recorded is None else recorded
 
 
-def _recorded_last_price(session: Session, symbol: str, now_ms: int, engine: Engine) -> Decimal | None:
+def last_trade_price(session: Session, symbol: str, now_ms: int, engine: Engine) -> Decimal | None:
+    """`_last_price` of `symbol` read without locking it (None for a symbol the engine never saw)."""
+    row = session.get(tables.SymbolState, symbol)
+    if row is None:
+        return None
+    state = SymbolStateRecord(symbol, row.watermark_ms, row.last_price, row.last_price_ms)
+    return _last_price(session, state, engine, now_ms)
+
+
+def _recorded_last_trade(
+    session: Session, symbol: str, now_ms: int, since_ms: int | None, engine: Engine
+) -> Decimal | None:
+    """The price of the recording's last print after market time `since_ms` (None: within
+    LAST_PRICE_LOOKBACK_MS) and at or before now."""
     recording_now = engine.timeline.to_recording(now_ms)
+    shift = now_ms - recording_now
+    after = recording_now - LAST_PRICE_LOOKBACK_MS if since_ms is None else since_ms - shift
     db = statements.connection(session, flush=False)  # the recording
-    trades = store.trades_between(db, symbol, recording_now - LAST_PRICE_LOOKBACK_MS, recording_now)
-    return trades[-1].price if trades else None
+    return store.last_trade_price(db, symbol, after, recording_now)
 
 
 def _latest(
@@ -1070,11 +1093,11 @@ def _lock_symbol(session: Session, symbol: str, now_ms: int) -> SymbolStateRecor
 def _read_symbol_for_update(session: Session, symbol: str, now_ms: int) -> SymbolStateRecord:
     row = statements.run(session, _SYMBOL_STATE_FOR_UPDATE, {"symbol": symbol}, flush=False).first()
     if row is not None:
-        state = SymbolStateRecord(symbol, row.watermark_ms, row.last_price)
+        state = SymbolStateRecord(symbol, row.watermark_ms, row.last_price, row.last_price_ms)
         pending.track(session, state)
         return state
     # First use: the engine starts at this moment (no order existed before it to fill).
-    state = SymbolStateRecord(symbol, now_ms, None)
+    state = SymbolStateRecord(symbol, now_ms, None, None)
     pending.track(session, state, new=True)
     pending.write_rows(session)  # the lock row exists from now on
     return state
@@ -1082,7 +1105,11 @@ def _read_symbol_for_update(session: Session, symbol: str, now_ms: int) -> Symbo
 
 _state = tables.SymbolState.__table__.c
 _SYMBOL_STATE_FOR_UPDATE = statements.prepare(
-    locked(select(_state.watermark_ms, _state.last_price).where(_state.symbol == bindparam("symbol")))
+    locked(
+        select(_state.watermark_ms, _state.last_price, _state.last_price_ms).where(
+            _state.symbol == bindparam("symbol")
+        )
+    )
 )
 
 

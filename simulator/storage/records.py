@@ -57,13 +57,16 @@ class BalanceRecord(Record):
 class SymbolStateRecord(Record):
     """How far the engine has applied the recording for a symbol, and the symbol's lock row."""
 
-    __slots__ = ("symbol", "watermark_ms", "last_price")
+    __slots__ = ("symbol", "watermark_ms", "last_price", "last_price_ms")
     table = tables.SymbolState.__table__
     key = ("symbol",)
-    columns = ("watermark_ms", "last_price")
+    columns = ("watermark_ms", "last_price", "last_price_ms")
 
-    def __init__(self, symbol: str, watermark_ms: int, last_price: Decimal | None) -> None:
-        self.symbol, self.watermark_ms, self.last_price = symbol, watermark_ms, last_price
+    def __init__(
+        self, symbol: str, watermark_ms: int, last_price: Decimal | None, last_price_ms: int | None
+    ) -> None:
+        self.symbol, self.watermark_ms = symbol, watermark_ms
+        self.last_price, self.last_price_ms = last_price, last_price_ms
 
 
 class TakenRecord(Record):

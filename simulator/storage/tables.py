@@ -237,6 +237,9 @@ class SymbolState(Base):
     symbol: Mapped[str] = mapped_column(String(32), primary_key=True)
     watermark_ms: Mapped[int] = mapped_column(BigInteger)
     last_price: Mapped[Decimal | None]  # of the last recorded or simulated trade applied
+    last_price_ms: Mapped[int | None] = mapped_column(
+        BigInteger
+    )  # its market time (None: made before it was kept)
 
 
 class Order(Base):

@@ -1028,6 +1028,27 @@ def test_a_clock_set_back_keeps_the_last_simulated_trade_as_the_mark_without_a_b
     assert call(client, buyer, "POST", "/api/v1.1/spot/order", **too_high)[1]["code"] == "0207"
 
 
+def test_without_a_book_the_mark_is_the_later_of_the_last_simulated_trade_and_the_recordings_print(make_app):
+    """Trades alone, nothing resting: two bots trade at 36000 at T0, then the recording prints 38000 at
+    T0 + 2 s. The mark is that print from then on (a buy of 41000 is within 10 % of it, not of 36000), also
+    once it is older than the minute the recording's prints are otherwise looked back over."""
+    app = make_app(clock_mode="replay", clock_start=T0, clock_speed=D(0), rate_limits=False)
+    record(app, Trade("BTCUSDT", T0 + 2_000, D("38000"), D("0.1"), False, "print"))
+    client = app.test_client()
+    seller, buyer = funded_signer(client, BTC="1"), funded_signer(client, USDT="1000")
+    place(client, seller, side="SELL", type="LIMIT", price="36000", quantity="0.001")
+    assert (
+        place(client, buyer, side="BUY", type="LIMIT", price="36000", quantity="0.001")["status"] == "FILLED"
+    )
+    high = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "price": "41000", "quantity": "0.001"}
+    assert call(client, buyer, "POST", "/api/v1/spot/orderTest", **high)[1]["code"] == "0207"  # 36000 + 10 %
+
+    step(app, 5_000)
+    assert call(client, buyer, "POST", "/api/v1/spot/orderTest", **high)[0] == 200
+    step(app, 65_000)
+    assert call(client, buyer, "POST", "/api/v1/spot/orderTest", **high)[0] == 200
+
+
 def test_a_replay_clock_cannot_go_back_before_the_newest_order_change(make_app):
     """An order placed at T0 + 2 s would rest in a book it is not yet part of at T0: the clock is refused
     (the admin API with -1020, nothing changed; serve --start with a message) rather than set."""
