@@ -226,8 +226,9 @@ def symbols_behind(session: Session, now_ms: int) -> list[str]:
 
 def rewind(session: Session, now_ms: int) -> list[str]:
     """The market clock is set back to `now_ms`: each symbol the engine had taken past it applies the
-    recording again from there (its watermark moves back; its last trade is the last a simulated taker
-    made by then, the recording's prints after that are played again). The symbols rewound.
+    recording again from there (its watermark moves back; the engine's last trade is the last a simulated
+    taker made by then, which the recording's prints after it supersede, `_last_price`). The symbols
+    rewound.
 
     Not before the newest change of any order (ClockError): its order, fills and balances would be from a
     time still to come, and a resting one would stand in a book it is not yet part of; nor before the last
@@ -258,9 +259,8 @@ def rewind(session: Session, now_ms: int) -> list[str]:
     return rewound
 
 
-# The last trade a simulated taker made at or before a time: still the symbol's last trade once the clock is
-# set back to that time (the recording's prints after it are played again; `_last_price` finds the
-# recording's own when there is none).
+# The last trade a simulated taker made at or before a time: the engine's last trade once the clock is set
+# back to that time (`_last_price` weighs the recording's prints against it by time).
 _fill = tables.Fill.__table__
 _LAST_SIMULATED_TRADE = (
     select(_fill.c.price, _fill.c.time)
@@ -774,11 +774,13 @@ def _last_price(session: Session, state: SymbolStateRecord, engine: Engine, now_
 
 
 def last_trade_price(session: Session, symbol: str, now_ms: int, engine: Engine) -> Decimal | None:
-    """`_last_price` of `symbol` read without locking it (None for a symbol the engine never saw)."""
+    """`_last_price` of `symbol` read without locking it (a symbol the engine never saw has made or applied
+    no trade: the recording's last print counts)."""
     row = session.get(tables.SymbolState, symbol)
     if row is None:
-        return None
-    state = SymbolStateRecord(symbol, row.watermark_ms, row.last_price, row.last_price_ms)
+        state = SymbolStateRecord(symbol, now_ms, None, None)
+    else:
+        state = SymbolStateRecord(symbol, row.watermark_ms, row.last_price, row.last_price_ms)
     return _last_price(session, state, engine, now_ms)
 
 

@@ -203,6 +203,17 @@ def test_an_asset_without_a_usd_price_counts_as_nothing(client, account, signer)
     assert body["totalAssetBal"] == "1000"  # no BTC price recorded near now
 
 
+def test_without_a_book_an_asset_is_valued_at_the_last_trade_as_the_mark_price_takes_it(
+    client, account, signer
+):
+    """No book and no order ever on BTCUSDT: its last trade is the recording's print of the last minute."""
+    record(client.application, Trade("BTCUSDT", NOW - 1000, D("90"), D("1"), False, "print"))
+
+    body = vip_info(client, signer, symbols="BTCUSDT").get_json()
+
+    assert body["totalAssetBal"] == "1045"  # 1000 USDT + 0.5 BTC x 90
+
+
 def test_total_assets_add_up_every_account_of_the_user(client, account, signer):
     sub = next(a for a in account["accounts"] if a.get("keyType") == "sub")
     credit(client, sub["accountId"], "USDC", "20.5")
