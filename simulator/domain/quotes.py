@@ -172,6 +172,24 @@ def latest_prints(recorded: Iterable[Print], simulated: Iterable[Print], limit: 
     return merged[-limit:] if limit > 0 else []
 
 
+def last_traded_price(recorded: Print | None, simulated: Print | None, bar: Kline | None) -> Decimal | None:
+    """The latest traded price, from the newest recorded print, the newest simulated print and the last
+    complete bar (all in market time); None when there is none of them.
+
+    A bar that closed after the newest recorded print speaks for the recording: its close is the
+    recording's last trade. If that print falls within the bar, the recording has trades there and the
+    close is most likely that very print, so it counts as made at the print's time; otherwise (bars alone,
+    or a stretch of them without trades) at the bar's close time. The later of the recording's last trade
+    and the newest simulated print is the price; at the same millisecond the simulated one, as on the tape."""
+    recording = None if recorded is None else (recorded.time, recorded.price)
+    if bar is not None and (recorded is None or bar.close_time > recorded.time):
+        within = recorded is not None and recorded.time >= bar.open_time
+        recording = (recorded.time if within and recorded is not None else bar.close_time, bar.close)
+    if simulated is not None and (recording is None or simulated.time >= recording[0]):
+        return simulated.price
+    return None if recording is None else recording[1]
+
+
 # ---- rolling 24 hours ------------------------------------------------------------------------------------
 
 

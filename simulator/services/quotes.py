@@ -302,28 +302,27 @@ def _simulated_prints(session: Session, symbol: str, now_ms: int, limit: int) ->
 
 
 def _last_price(session: Session, symbol: str, now_ms: int, timeline: Timeline) -> Decimal | None:
-    """The latest traded price at or before now: the newest print (recorded or simulated), unless a bar
-    completed after it, whose close is then the later trade (a recording of bars alone, or a stretch of
-    one with bars but no trades); None when the symbol has no market data."""
-    prints = _latest_prints(session, symbol, now_ms, timeline, 1)
-    last_print = prints[-1] if prints else None
-    bar_close = _last_bar_close(session, symbol, now_ms, timeline)
-    if bar_close is not None and (last_print is None or bar_close[0] > last_print.time):
-        return bar_close[1]
-    return last_print.price if last_print is not None else None
+    """The latest traded price at or before now (`quotes.last_traded_price`): the newest print, recorded or
+    simulated, or the close of a bar that completed after the newest recorded print; None when the symbol
+    has no market data."""
+    recorded = _recorded_prints(session, symbol, now_ms, timeline, 1)
+    simulated = _simulated_prints(session, symbol, now_ms, 1)
+    return quotes.last_traded_price(
+        recorded[0] if recorded else None,
+        simulated[0] if simulated else None,
+        _last_complete_bar(session, symbol, now_ms, timeline),
+    )
 
 
-def _last_bar_close(
-    session: Session, symbol: str, now_ms: int, timeline: Timeline
-) -> tuple[int, Decimal] | None:
-    """(market close time, close) of the last bar of the finest stored interval that completed before now."""
+def _last_complete_bar(session: Session, symbol: str, now_ms: int, timeline: Timeline) -> Kline | None:
+    """The last bar of the finest stored interval that completed before now, in market time."""
     source = _finest_interval(_stored_intervals(session, symbol))
     if source is None:
         return None
     for segment in reversed(_recent_segments(timeline, now_ms)):
         bar = store.last_complete_bar(session, symbol, source, segment.r1)
         if bar is not None and bar.open_time > segment.r0:
-            return segment.to_market(bar.close_time), bar.close
+            return _moved(bar, segment.shift) if segment.shift else bar
     return None
 
 

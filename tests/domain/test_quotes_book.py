@@ -59,6 +59,40 @@ def test_latest_prints_keeps_the_newest_oldest_first_recorded_before_simulated_i
     ]
 
 
+def printed(time: int, price: str, simulated: bool = False) -> Print:
+    return Print(time, D(price), D("1"), False, int(simulated), 0)
+
+
+# A minute bar over [0, 59_999] that closed at "5"; the times are market ms.
+@pytest.mark.parametrize(
+    ("recorded", "simulated", "expected"),
+    [
+        (None, None, "5"),  # bars alone
+        (printed(-1_000, "4"), None, "5"),  # the recording printed nothing during the bar: it is later
+        (printed(30_000, "4"), None, "5"),  # within the bar: its close is the recording's last trade
+        (printed(60_000, "4"), None, "4"),  # after the bar closed
+        (None, printed(59_000, "7", True), "5"),  # bars alone: the bar closed after the simulated print
+        (None, printed(60_000, "7", True), "7"),
+        # The recording's trades ended within the bar, the simulated print came after the last of them:
+        # the bar's close is that earlier trade, not a later one.
+        (printed(50_000, "5"), printed(55_000, "7", True), "7"),
+        (printed(50_000, "5"), printed(50_000, "7", True), "7"),  # one millisecond: simulated after
+        (printed(50_000, "5"), printed(45_000, "7", True), "5"),
+        (printed(-1_000, "4"), printed(55_000, "7", True), "5"),  # no trade recorded during the bar
+    ],
+)
+def test_last_traded_price_weighs_prints_against_the_last_complete_bar(
+    recorded: Print | None, simulated: Print | None, expected: str
+) -> None:
+    assert quotes.last_traded_price(recorded, simulated, bar("1", "9", "1", "5", "1", "1")) == D(expected)
+
+
+def test_last_traded_price_without_a_bar_is_the_newest_print() -> None:
+    assert quotes.last_traded_price(printed(5, "1"), printed(4, "2", True), None) == D("1")
+    assert quotes.last_traded_price(None, printed(4, "2", True), None) == D("2")
+    assert quotes.last_traded_price(None, None, None) is None
+
+
 def bar(o: str, h: str, low: str, c: str, volume: str, quote: str | None) -> Kline:
     return Kline(
         "BTCUSDT",

@@ -215,6 +215,26 @@ def test_ticker_price_is_the_later_of_the_last_print_and_the_last_bar_close(
     ]
 
 
+def test_a_simulated_trade_after_the_last_recorded_print_of_a_bar_stays_the_last_price_once_it_closes(
+    app: Flask, client: FlaskClient
+) -> None:
+    """The bar's close is the recording's last print in it, older than the simulated trade: a bar that
+    completed after the simulated print must not bring the price back to it."""
+    record(
+        app,
+        bar(BAR_MINUTE - MINUTE, "1", "2", "1", "1.5", "1", "1.5"),
+        Trade("BTCUSDT", BAR_MINUTE - 10_000, D("1.5"), D("1"), False, "last"),
+        Depth("BTCUSDT", BAR_MINUTE - 9_000, bids=((D("1.4"), D("5")),), asks=((D("1.6"), D("5")),)),
+    )
+    place(app, trader(app), BAR_MINUTE - 5_000, Side.BUY, OrderType.MARKET, quantity=D("1"))
+
+    symbol = {"symbol": "BTCUSDT"}
+    assert client.get("/quote/v1/ticker/price", query_string=symbol).get_json() == [
+        {"s": "BTCUSDT", "p": "1.6"}
+    ]
+    assert client.get("/quote/v1/ticker/24hr", query_string=symbol).get_json()[0]["c"] == "1.6"
+
+
 @pytest.mark.usefixtures("tape")
 def test_ticker_price_of_every_symbol_is_a_list_by_symbol(client: FlaskClient) -> None:
     body = client.get("/quote/v1/ticker/price").get_json()
