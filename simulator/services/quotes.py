@@ -3,8 +3,8 @@
 Recorded data is read at the recording time the market is replaying (in live mode the recording is
 replayed shifted and looped: `Timeline`), and every time is stamped back in market time. Simulated orders
 and trades join it: resting orders add their remaining quantity to the book, and every fill of a simulated
-taker is a print on the tape. A resting order filled by the recording shows through the recorded print that
-filled it, so no trade is printed twice.
+taker is a print on the tape, as is a resting order's fill made by a snapshot or a bar. A resting order
+filled by a recorded print shows through that print, so no trade is printed twice.
 
 Endpoints whose answer depends on simulated orders (book, tape, tickers) first bring the market up to now
 (`market.catch_up`), then read in a transaction begun after it.
@@ -286,19 +286,25 @@ def _recorded_prints(
 
 
 def _simulated_prints(session: Session, symbol: str, now_ms: int, limit: int) -> list[Print]:
-    """One print per simulated taker fill (a ticket has one taker side; against a simulated maker the
-    maker's side of the same ticket is not printed again), the `limit` newest at or before now."""
+    """The `limit` newest simulated trades at or before now, one print a trade (`trading.PRINTED_FILLS`): a
+    simulated taker's fill (against a simulated maker, the maker's side of the same ticket is not printed
+    again), and a resting order's filled by a snapshot or a bar."""
     fill = tables.Fill
     rows = session.execute(
-        select(fill.time, fill.ticket_id, fill.price, fill.qty, fill.side)
-        .where(fill.symbol == symbol, fill.is_maker == 0, fill.time <= now_ms)
+        select(fill.time, fill.ticket_id, fill.price, fill.qty, fill.side, fill.is_maker)
+        .where(fill.symbol == symbol, trading.PRINTED_FILLS, fill.time <= now_ms)
         .order_by(fill.time.desc(), fill.id.desc())
         .limit(limit)
     )
     return [
-        Print(row.time, row.price, row.qty, row.side == Side.SELL.value, order=1, sequence=int(row.ticket_id))
+        Print(row.time, row.price, row.qty, _buyer_is_maker(row.side, row.is_maker), 1, int(row.ticket_id))
         for row in rows
     ]
+
+
+def _buyer_is_maker(side: str, is_maker: int) -> bool:
+    """A printed fill's `ibm`: the fill's own side is the buyer's when it bought."""
+    return (side == Side.BUY.value) == bool(is_maker)
 
 
 def _last_price(session: Session, symbol: str, now_ms: int, timeline: Timeline) -> Decimal | None:

@@ -19,9 +19,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from simulator import errors
@@ -262,9 +262,11 @@ def rewind(session: Session, now_ms: int) -> list[str]:
 # The last trade a simulated taker made at or before a time: the engine's last trade once the clock is set
 # back to that time (`_last_price` weighs the recording's prints against it by time).
 _fill = tables.Fill.__table__
+# The fills that are their trades' prints on the public tape (see `tables.Fill.printed`).
+PRINTED_FILLS = or_(_fill.c.printed == 1, and_(_fill.c.printed.is_(None), _fill.c.is_maker == 0))
 _LAST_SIMULATED_TRADE = (
     select(_fill.c.price, _fill.c.time)
-    .where(_fill.c.symbol == bindparam("symbol"), _fill.c.is_maker == 0, _fill.c.time <= bindparam("until"))
+    .where(_fill.c.symbol == bindparam("symbol"), PRINTED_FILLS, _fill.c.time <= bindparam("until"))
     .order_by(_fill.c.time.desc(), _fill.c.id.desc())
     .limit(1)
 )
@@ -616,8 +618,11 @@ def _apply_events(
             for event in events:
                 record = _shifted(event.record, segment.shift)
                 fills = _resting_fills(book, event.rank, record, engine.model, rules)
+                printed = event.rank != RANK_TRADE  # a recorded print shows the trades it made
                 for fill in fills:
-                    _settle_resting_fill(session, rules, rows[fill.order.order_id], fill)
+                    _settle_resting_fill(session, rules, rows[fill.order.order_id], fill, printed)
+                if printed and fills:
+                    state.last_price, state.last_price_ms = fills[-1].price, fills[-1].time
                 if event.rank == RANK_DEPTH and fills:
                     taken = taken_by_depth_fills(record, fills, rules.step_size, rules.tick_size)
                     _remember_taken(session, state.symbol, Source.DEPTH.value, record.time, taken)
@@ -682,9 +687,13 @@ def _resting_fills(
     return []  # a best bid/offer alone moves no resting order: it shows no size behind the top
 
 
-def _settle_resting_fill(session: Session, rules: InstrumentRules, row: OrderRecord, fill: MakerFill) -> None:
+def _settle_resting_fill(
+    session: Session, rules: InstrumentRules, row: OrderRecord, fill: MakerFill, printed: bool
+) -> None:
     ticket = next_id(session)
-    _settle_side(session, rules, row, fill.order, fill.price, fill.qty, True, ticket, None, fill.time)
+    _settle_side(
+        session, rules, row, fill.order, fill.price, fill.qty, _Role(True, printed), ticket, None, fill.time
+    )
     _after_maker_fill(session, row, fill.order)
 
 
@@ -842,13 +851,24 @@ def _settle_match(
     """Both sides of one fill: the taker, and the simulated maker if it hit one (same ticket id)."""
     ticket = next_id(session)
     maker_id = fill.maker.order_id if fill.maker is not None else None
-    _settle_side(session, rules, taker_row, taker, fill.price, fill.qty, False, ticket, maker_id, now_ms)
+    _settle_side(session, rules, taker_row, taker, fill.price, fill.qty, _TAKER, ticket, maker_id, now_ms)
     if fill.maker is not None:
         maker_row, maker = makers[fill.maker.order_id]
         _settle_side(
-            session, rules, maker_row, maker, fill.price, fill.qty, True, ticket, taker.order_id, now_ms
+            session, rules, maker_row, maker, fill.price, fill.qty, _MAKER, ticket, taker.order_id, now_ms
         )
         _after_maker_fill(session, maker_row, maker)
+
+
+class _Role(NamedTuple):
+    """An order's part in a fill: maker or taker, and whether its fill is the trade's print on the tape."""
+
+    is_maker: bool
+    printed: bool
+
+
+_TAKER = _Role(is_maker=False, printed=True)
+_MAKER = _Role(is_maker=True, printed=False)  # of a simulated taker's ticket: the taker's fill prints it
 
 
 def _settle_side(
@@ -858,7 +878,7 @@ def _settle_side(
     order: Order,
     price: Decimal,
     qty: Decimal,
-    is_maker: bool,
+    role: _Role,
     ticket: str,
     counter_order_id: str | None,
     now_ms: int,
@@ -870,7 +890,7 @@ def _settle_side(
         order.side,
         qty,
         quote,
-        rates.maker if is_maker else rates.taker,
+        rates.maker if role.is_maker else rates.taker,
         rules.base_asset,
         rules.quote_asset,
         rules.fiat_quote,
@@ -897,11 +917,12 @@ def _settle_side(
         "price": price,
         "qty": qty,
         "quote": quote,
-        "is_maker": int(is_maker),
+        "is_maker": int(role.is_maker),
         "fee_asset": fee.asset,
         "fee_amount": fee.amount,
         "counter_order_id": counter_order_id,
         "time": now_ms,
+        "printed": int(role.printed),
     }
     pending.add_row(session, tables.Fill.__table__, fill)
     _outbox_trade(session, row.account_id, fill)

@@ -1049,6 +1049,25 @@ def test_without_a_book_the_mark_is_the_later_of_the_last_simulated_trade_and_th
     assert call(client, buyer, "POST", "/api/v1/spot/orderTest", **high)[0] == 200
 
 
+def test_a_resting_fill_made_by_a_snapshot_is_the_last_trade_the_mark_falls_back_on(make_app):
+    """A snapshot moves through a resting bid at 36000 and fills it; no print is recorded. Once that book is
+    stale the mark is that trade (a buy of 40000 is beyond 10 % of it)."""
+    app = make_app(clock_mode="replay", clock_start=T0, clock_speed=D(0), rate_limits=False)
+    record(
+        app,
+        Depth("BTCUSDT", T0, bids=((D("35990"), D("1")),), asks=((D("36010"), D("1")),)),
+        Depth("BTCUSDT", T0 + 1_000, bids=((D("35980"), D("1")),), asks=((D("35995"), D("1")),)),
+    )
+    client = app.test_client()
+    buyer = funded_signer(client, USDT="1000")
+    place(client, buyer, side="BUY", type="LIMIT", price="36000", quantity="0.001")
+
+    step(app, 10_000)  # the snapshot of T0 + 1 s filled the bid; it is stale 5 s later
+    assert call(client, buyer, "GET", "/api/v1/spot/openOrders")[1] == []
+    high = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "price": "40000", "quantity": "0.001"}
+    assert call(client, buyer, "POST", "/api/v1/spot/orderTest", **high)[1]["code"] == "0207"
+
+
 def test_a_replay_clock_cannot_go_back_before_the_newest_order_change(make_app):
     """An order placed at T0 + 2 s would rest in a book it is not yet part of at T0: the clock is refused
     (the admin API with -1020, nothing changed; serve --start with a message) rather than set."""

@@ -13,6 +13,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from freezegun import freeze_time
+from sqlalchemy import text
 
 from simulator.domain.matching.orders import OrderType, Side, TimeInForce
 from simulator.marketdata.records import Depth, Kline, Trade
@@ -107,6 +108,46 @@ def test_trades_are_recorded_and_simulated_prints_up_to_now_oldest_first(client:
 
     assert response.status_code == 200
     assert response.get_json() == TAPE
+
+
+@pytest.mark.usefixtures("tape")
+def test_fills_written_by_an_earlier_version_print_as_it_did_the_takers_only(
+    app: Flask, client: FlaskClient
+) -> None:
+    with app.extensions["hashkey_sim"].database.engine.begin() as connection:
+        connection.execute(text("UPDATE fills SET printed = NULL"))
+
+    assert client.get("/quote/v1/trades", query_string={"symbol": "BTCUSDT"}).get_json() == TAPE
+
+
+def test_a_resting_order_a_snapshot_fills_is_printed_on_the_tape(app: Flask, client: FlaskClient) -> None:
+    """No recorded print shows that trade: its fill does, as the last price too."""
+    down = Depth("BTCUSDT", T0 - 500, bids=((D("100"), D("1")),), asks=((D("100.4"), D("1")),))
+    up = Depth("BTCUSDT", T0 - 400, bids=((D("101"), D("1")),), asks=((D("101.5"), D("1")),))
+    record(app, SNAPSHOT, down, up, Trade("BTCUSDT", T0 - 2000, D("101"), D("0.2"), False, "b"))
+    limit = {"type_": OrderType.LIMIT, "time_in_force": TimeInForce.GTC}
+    place(app, trader(app), T0 - 900, Side.BUY, price=D("100.5"), quantity=D("0.3"), **limit)
+    place(app, trader(app), T0 - 800, Side.SELL, price=D("100.9"), quantity=D("0.2"), **limit)
+
+    assert client.get("/quote/v1/trades", query_string={"symbol": "BTCUSDT"}).get_json() == [
+        {"t": T0 - 2000, "p": "101", "q": "0.2", "ibm": False},
+        {"t": T0 - 500, "p": "100.5", "q": "0.3", "ibm": True},  # the resting buyer was the maker
+        {"t": T0 - 400, "p": "100.9", "q": "0.2", "ibm": False},  # the resting seller was the maker
+    ]
+    assert client.get("/quote/v1/ticker/price", query_string={"symbol": "BTCUSDT"}).get_json() == [
+        {"s": "BTCUSDT", "p": "100.9"}
+    ]
+
+
+def test_a_resting_order_a_bar_fills_is_printed_on_the_tape(app: Flask, client: FlaskClient) -> None:
+    record(app, bar(BAR_MINUTE - 4 * MINUTE, "100", "100", "100", "100", "10", "1000"))
+    limit = {"type_": OrderType.LIMIT, "time_in_force": TimeInForce.GTC}
+    place(app, trader(app), BAR_MINUTE - 3 * MINUTE + 1, Side.BUY, price=D("99"), quantity=D("0.1"), **limit)
+    record(app, bar(BAR_MINUTE - 2 * MINUTE, "100", "100", "98", "100", "10", "990"))
+
+    assert client.get("/quote/v1/trades", query_string={"symbol": "BTCUSDT"}).get_json() == [
+        {"t": BAR_MINUTE - MINUTE - 1, "p": "99", "q": "0.1", "ibm": True}
+    ]
 
 
 @pytest.mark.usefixtures("tape")
