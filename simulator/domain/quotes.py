@@ -115,6 +115,63 @@ def _combine(interval: str, opened: int, members: list[Kline]) -> Kline:
     )
 
 
+def with_quiet_intervals(
+    symbol: str,
+    interval: str,
+    bars: Sequence[Kline],
+    window: tuple[int, int],
+    previous_close: Decimal | None,
+    data_until: int | None,
+    limit: int | None = None,
+) -> list[Kline]:
+    """`bars` (of `interval`, oldest first, opening in `window` = (first, last) open time) with a bar for
+    every interval of the window that has none but lies between two that have one, as the venue shows an
+    interval without trades (the document's klines example): open, high, low and close at the close before
+    it, no volume, no trades. The close before the window is `previous_close`; `data_until` is the open time
+    of the series' last bar up to now (None: it has none): no interval from it on has such a bar, nor any
+    before the first close. With `limit`, the first `limit` bars only (a window may span years of quiet
+    intervals when only its first bars are wanted)."""
+    first, last = window
+    close = previous_close
+    if close is None and bars:
+        first = max(first, bucket_open(interval, bars[0].open_time))
+    shown: list[Kline] = []
+    waiting = iter(bars)
+    upcoming = next(waiting, None)
+    opened = first
+    while opened <= last and (limit is None or len(shown) < limit):
+        if upcoming is None and (close is None or data_until is None or opened >= data_until):
+            break  # nothing more to show: no bar ahead, and no quiet interval either
+        following = next_open(interval, opened)
+        if upcoming is not None and upcoming.open_time < following:
+            while upcoming is not None and upcoming.open_time < following:
+                shown.append(upcoming)
+                close = upcoming.close
+                upcoming = next(waiting, None)
+        elif close is not None and data_until is not None and opened < data_until:
+            shown.append(_quiet_bar(symbol, interval, opened, close))
+        opened = following
+    return shown if limit is None else shown[:limit]
+
+
+def _quiet_bar(symbol: str, interval: str, opened: int, close: Decimal) -> Kline:
+    return Kline(
+        symbol,
+        interval,
+        opened,
+        next_open(interval, opened) - 1,
+        open=close,
+        high=close,
+        low=close,
+        close=close,
+        volume=ZERO,
+        quote_volume=ZERO,
+        trade_count=0,
+        taker_buy_base=ZERO,
+        taker_buy_quote=ZERO,
+    )
+
+
 def _sum_known(values: Iterable[Decimal | None]) -> Decimal | None:
     """The sum of the values a venue reported; None when it reported none of them."""
     known = [value for value in values if value is not None]

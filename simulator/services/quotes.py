@@ -320,12 +320,15 @@ def _last_price(session: Session, symbol: str, now_ms: int, timeline: Timeline) 
     )
 
 
-def _last_complete_bar(session: Session, symbol: str, now_ms: int, timeline: Timeline) -> Kline | None:
-    """The last bar of the finest stored interval that completed before now, in market time."""
-    source = _finest_interval(_stored_intervals(session, symbol))
+def _last_complete_bar(
+    session: Session, symbol: str, before_ms: int, timeline: Timeline, source: str | None = None
+) -> Kline | None:
+    """The last bar of `source` (default: the finest stored interval) that completed before market time
+    `before_ms`, in market time."""
+    source = source or _finest_interval(_stored_intervals(session, symbol))
     if source is None:
         return None
-    for segment in reversed(_recent_segments(timeline, now_ms)):
+    for segment in reversed(_recent_segments(timeline, before_ms)):
         bar = store.last_complete_bar(session, symbol, source, segment.r1)
         if bar is not None and bar.open_time > segment.r0:
             return _moved(bar, segment.shift) if segment.shift else bar
@@ -433,6 +436,17 @@ def _klines(
     if source != interval:
         bars = quotes.aggregate(bars, interval)
     bars = [bar for bar in bars if first_open <= bar.open_time <= end]
+    previous = _last_complete_bar(session, symbol, first_open, timeline, source)
+    latest = _last_complete_bar(session, symbol, now_ms, timeline, source)
+    bars = quotes.with_quiet_intervals(
+        symbol,
+        interval,
+        bars,
+        (first_open, last_open),
+        None if previous is None else previous.close,
+        None if latest is None else latest.open_time,
+        limit if start is not None else None,
+    )
     return bars[:limit] if start is not None else bars[-limit:]
 
 

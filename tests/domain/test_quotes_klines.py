@@ -156,3 +156,51 @@ def minute_bars(draw: st.DrawFn) -> list[Kline]:
 @given(minute_bars())
 def test_rolling_up_in_steps_equals_rolling_up_at_once(bars: list[Kline]) -> None:
     assert quotes.aggregate(quotes.aggregate(bars, "5m"), "15m") == quotes.aggregate(bars, "15m")
+
+
+def opens(bars: list[Kline]) -> list[int]:
+    return [bar.open_time for bar in bars]
+
+
+def test_quiet_intervals_between_bars_show_at_the_close_before_them() -> None:
+    bars = [minute_bar(T, "1", "2", "1", "2"), minute_bar(T + 3 * MINUTE, "3", "3", "3", "3")]
+
+    shown = quotes.with_quiet_intervals(
+        "BTCUSDT", "1m", bars, (T - 2 * MINUTE, T + 9 * MINUTE), None, T + 3 * MINUTE
+    )
+
+    assert opens(shown) == [
+        T + m * MINUTE for m in range(4)
+    ]  # none before the first bar, none after the last
+    quiet = shown[1]
+    assert (quiet.open, quiet.high, quiet.low, quiet.close) == (D("2"),) * 4
+    assert (quiet.volume, quiet.quote_volume, quiet.trade_count, quiet.close_time) == (
+        D(0),
+        D(0),
+        0,
+        T + 2 * MINUTE - 1,
+    )
+
+
+def test_a_window_inside_a_gap_is_quiet_at_the_close_before_it() -> None:
+    shown = quotes.with_quiet_intervals("BTCUSDT", "1m", [], (T, T + 2 * MINUTE), D("7"), T + 60 * MINUTE)
+
+    assert opens(shown) == [T, T + MINUTE, T + 2 * MINUTE]
+    assert {bar.close for bar in shown} == {D("7")}
+
+
+def test_no_close_before_or_no_bar_after_means_no_quiet_interval() -> None:
+    assert quotes.with_quiet_intervals("BTCUSDT", "1m", [], (T, T + 2 * MINUTE), None, T + 60 * MINUTE) == []
+    assert quotes.with_quiet_intervals("BTCUSDT", "1m", [], (T, T + 2 * MINUTE), D("7"), T) == []
+    assert quotes.with_quiet_intervals("BTCUSDT", "1m", [], (T, T + 2 * MINUTE), D("7"), None) == []
+
+
+def test_quiet_months_and_a_limit_on_a_window_of_years() -> None:
+    """From a start years back, only the first `limit` bars are made (the loop stops there)."""
+    far = utc(2000, 1, 1)
+    shown = quotes.with_quiet_intervals(
+        "BTCUSDT", "1M", [], (far, utc(2021, 11, 1)), D("5"), utc(2021, 11, 1), 3
+    )
+
+    assert opens(shown) == [utc(2000, 1, 1), utc(2000, 2, 1), utc(2000, 3, 1)]
+    assert shown[1].close_time == utc(2000, 3, 1) - 1

@@ -256,6 +256,69 @@ def test_default_limit_is_1000_bars(make_app: Any) -> None:
     assert bars[0][5:] == ["1", 0, "0", 0, "0", "0"]  # what the venue did not report is 0
 
 
+@pytest.fixture
+def gap_client(make_app: Any) -> FlaskClient:
+    """BTCUSDT minute bars at 00:00, 00:01 and 00:05 (none recorded in between), the market at 00:10."""
+    app = make_app(clock_mode="replay", clock_start=AFTER_TEN_BARS, clock_speed=D(0), rate_limits=False)
+    record(app, *(minute_bar(m, close) for m, close in ((0, "10"), (1, "11"), (5, "15"))))
+    return app.test_client()
+
+
+def minute_bar(minute: int, close: str) -> Kline:
+    opened = MIDNIGHT + minute * MINUTE
+    price = D(close)
+    return Kline("BTCUSDT", "1m", opened, opened + MINUTE - 1, price, price, price, price, D("2"), D("20"), 3)
+
+
+def quiet(minute: int, close: str) -> list[Any]:
+    """A bar of an interval without trades, as the document's klines example shows one."""
+    return [MIDNIGHT + minute * MINUTE, close, close, close, close, "0", 0, "0", 0, "0", "0"]
+
+
+def test_intervals_without_a_bar_between_two_that_have_one_show_at_the_close_before_them(
+    gap_client: FlaskClient,
+) -> None:
+    bars = gap_client.get("/quote/v1/klines", query_string={"symbol": "BTCUSDT", "interval": "1m"}).get_json()
+
+    assert [bar[0] for bar in bars] == [MIDNIGHT + m * MINUTE for m in range(6)]  # none after the last bar
+    assert bars[2:5] == [quiet(2, "11"), quiet(3, "11"), quiet(4, "11")]
+    assert bars[5][4:6] == ["15", "2"]
+
+
+@pytest.mark.parametrize(
+    ("query", "open_minutes"),
+    [
+        ({"limit": "6"}, [4, 5]),  # the last six intervals up to now: none after the last bar
+        ({"endTime": str(MIDNIGHT + 3 * MINUTE), "limit": "2"}, [2, 3]),  # paging back through the gap
+        ({"endTime": str(MIDNIGHT + 4 * MINUTE), "limit": "10"}, [0, 1, 2, 3, 4]),  # nothing before the first
+        ({"startTime": str(MIDNIGHT + 2 * MINUTE), "limit": "2"}, [2, 3]),
+        ({"startTime": str(MIDNIGHT - 60 * MINUTE), "limit": "3"}, [0, 1, 2]),
+        ({"startTime": str(MIDNIGHT + 6 * MINUTE)}, []),  # after the last bar: no data, not quiet trading
+    ],
+)
+def test_the_window_and_limit_count_the_quiet_intervals(
+    gap_client: FlaskClient, query: dict[str, str], open_minutes: list[int]
+) -> None:
+    query = {"symbol": "BTCUSDT", "interval": "1m", **query}
+    bars = gap_client.get("/quote/v1/klines", query_string=query).get_json()
+
+    assert [bar[0] for bar in bars] == [MIDNIGHT + m * MINUTE for m in open_minutes]
+
+
+def test_a_rolled_up_interval_without_a_bar_shows_at_the_close_before_it(make_app: Any) -> None:
+    app = make_app(
+        clock_mode="replay", clock_start=MIDNIGHT + 30 * MINUTE, clock_speed=D(0), rate_limits=False
+    )
+    record(app, minute_bar(0, "10"), minute_bar(4, "14"), minute_bar(17, "17"))
+    query = {"symbol": "BTCUSDT", "interval": "5m"}
+
+    bars = app.test_client().get("/quote/v1/klines", query_string=query).get_json()
+
+    assert [bar[0] for bar in bars] == [MIDNIGHT + m * MINUTE for m in (0, 5, 10, 15)]
+    assert bars[1:3] == [quiet(5, "14"), quiet(10, "14")]
+    assert bars[0][1:6] == ["10", "14", "10", "14", "4"]
+
+
 def test_a_symbol_without_bars_has_none(client: FlaskClient) -> None:
     assert (
         client.get("/quote/v1/klines", query_string={"symbol": "BTCUSDT", "interval": "1h"}).get_json() == []
