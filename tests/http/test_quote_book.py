@@ -207,6 +207,22 @@ def test_synthetic_levels_and_bar_fills_are_whole_steps(app: Flask, client: Flas
         assert trading.order_row(session, resting).executed_qty == D("0.03333")
 
 
+@pytest.mark.parametrize(("closed_ago", "shown"), [(MINUTE, True), (MINUTE + 1, False)])
+def test_the_synthetic_book_lasts_one_bar_length_after_the_bar_closed(
+    app: Flask, client: FlaskClient, closed_ago: int, shown: bool
+) -> None:
+    """After a recording's last bar the book empties, as it does once a snapshot is stale."""
+    one = D("1")
+    close_time = T0 - closed_ago
+    record(app, Kline("BTCUSDT", "1m", close_time - MINUTE + 1, close_time, one, one, one, one, D("10")))
+
+    book = client.get("/quote/v1/depth", query_string={"symbol": "BTCUSDT"}).get_json()
+    ticker = client.get("/quote/v1/ticker/bookTicker", query_string={"symbol": "BTCUSDT"}).get_json()[0]
+
+    assert bool(book["b"] and book["a"]) is shown
+    assert (ticker["b"] != "0") is shown
+
+
 @pytest.mark.usefixtures("busy_book")
 @pytest.mark.parametrize(
     ("limit", "bids", "asks"),

@@ -381,6 +381,14 @@ def test_a_bar_that_closed_before_now_makes_synthetic_levels() -> None:
     assert book.asks == levels(("100.05", "5.0"))
 
 
+def test_a_bar_stands_for_the_market_for_one_bar_length_after_it_closed() -> None:
+    """Until the bar after it, were it recorded, would have closed too: after a recording's last bar (or
+    over a gap in its bars) the book is empty, as it is once a snapshot is stale."""
+    last = bar(NOW - 1)  # a minute bar closing at NOW - 1
+    assert book_at(bar_=last, now=last.close_time + 60_000).source is Source.KLINE
+    assert book_at(bar_=last, now=last.close_time + 60_001) is EMPTY
+
+
 def test_a_bar_still_forming_is_not_used() -> None:
     assert book_at(bar_=bar(NOW)) is EMPTY
     assert book_at(bar_=bar(NOW + 30_000)) is EMPTY

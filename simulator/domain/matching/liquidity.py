@@ -89,9 +89,16 @@ def recorded_book(
         bids = on_grid(((bbo.bid_price, bbo.bid_qty),), Side.BUY, tick_size, step_size)
         asks = on_grid(((bbo.ask_price, bbo.ask_qty),), Side.SELL, tick_size, step_size)
         return RecordedBook(Source.BBO, bbo.time, bids, asks, (bbo.bid_price, bbo.ask_price))
-    if last_bar is not None and last_bar.close_time < now_ms:
+    if last_bar is not None and synthetic_serves(now_ms, last_bar):
         return synthetic_book(last_bar, model, tick_size, step_size)
     return EMPTY
+
+
+def synthetic_serves(now_ms: int, bar: Kline) -> bool:
+    """Whether a complete bar still stands for the market: until one bar's length after it closed, when the
+    bar after it, were it recorded, would have closed too (a stale bar is no book, as a stale snapshot is
+    not; after a recording's last bar the book is empty rather than its close forever)."""
+    return bar.close_time < now_ms <= bar.close_time + (bar.close_time - bar.open_time + 1)
 
 
 def depth_serves(now_ms: int, model: FillModel, depth: Depth | None) -> bool:
