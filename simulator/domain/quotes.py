@@ -143,13 +143,13 @@ def with_quiet_intervals(
         if upcoming is None and (close is None or data_until is None or opened >= data_until):
             break  # nothing more to show: no bar ahead, and no quiet interval either
         following = next_open(interval, opened)
-        if upcoming is not None and upcoming.open_time < following:
-            while upcoming is not None and upcoming.open_time < following:
-                shown.append(upcoming)
-                close = upcoming.close
-                upcoming = next(waiting, None)
-        elif close is not None and data_until is not None and opened < data_until:
+        quiet = upcoming is None or upcoming.open_time >= following
+        if quiet and close is not None and data_until is not None and opened < data_until:
             shown.append(_quiet_bar(symbol, interval, opened, close))
+        while upcoming is not None and upcoming.open_time < following:
+            shown.append(upcoming)
+            close = upcoming.close
+            upcoming = next(waiting, None)
         opened = following
     return shown if limit is None else shown[:limit]
 
