@@ -204,3 +204,32 @@ def test_quiet_months_and_a_limit_on_a_window_of_years() -> None:
 
     assert opens(shown) == [utc(2000, 1, 1), utc(2000, 2, 1), utc(2000, 3, 1)]
     assert shown[1].close_time == utc(2000, 3, 1) - 1
+
+
+@given(
+    minutes=st.sets(st.integers(0, 40), max_size=12),
+    window=st.tuples(st.integers(-5, 45), st.integers(-5, 45)),
+    previous_close=st.one_of(st.none(), st.just(D("0.5"))),
+)
+def test_quiet_intervals_fill_exactly_the_gaps_between_bars(
+    minutes: set[int], window: tuple[int, int], previous_close: D | None
+) -> None:
+    first, last = (T + m * MINUTE for m in window)
+    bars = [minute_bar(T + m * MINUTE, "1", "1", "1", str(m + 1)) for m in sorted(minutes)]
+    in_window = [bar for bar in bars if first <= bar.open_time <= last]
+    data_until = bars[-1].open_time if bars else None
+    before = previous_close if bars and bars[0].open_time < first else None
+
+    shown = quotes.with_quiet_intervals("BTCUSDT", "1m", in_window, (first, last), before, data_until)
+
+    assert [bar for bar in shown if bar.volume] == in_window  # every recorded bar, in order
+    if not shown:
+        return
+    opens_shown = [bar.open_time for bar in shown]
+    assert opens_shown == list(range(opens_shown[0], opens_shown[-1] + 1, MINUTE))  # no gap left
+    assert opens_shown[0] == (first if before is not None else in_window[0].open_time)
+    assert data_until is not None
+    assert all(bar.volume or bar.open_time < data_until for bar in shown)  # none after the last bar
+    for earlier, bar in zip([None, *shown[:-1]], shown, strict=True):
+        if not bar.volume:  # quiet: at the close before it
+            assert bar.close == (earlier.close if earlier is not None else before)
