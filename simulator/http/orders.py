@@ -207,9 +207,7 @@ def query_order() -> dict[str, Any]:
     """GET /api/v1/spot/order — by orderId or origClientOrderId; a master key may name a sub account."""
     params = g.signed.params
     order_id, client_order_id = _order_reference(params, "origClientOrderId")
-    account_id = accounts.readable_account_id(
-        g.read_session, g.signed.identity, params.optional_id("accountId")
-    )
+    account_id = _queried_account()
     # found before the market catches up: a refused request writes nothing (orders are never deleted)
     if orders.find(g.read_session, account_id, order_id, client_order_id) is None:
         raise errors.OrderNotFoundById()
@@ -222,15 +220,25 @@ def query_order() -> dict[str, Any]:
 @bp.get("/api/v1/spot/openOrders")
 @signed(weight=1)
 def open_orders() -> list[dict[str, Any]]:
-    """GET /api/v1/spot/openOrders — newest first."""
-    return list_open_orders(g.signed.identity.account_id, g.signed.params, MAX_LIST)
+    """GET /api/v1/spot/openOrders — newest first; a master key may name a sub account."""
+    return list_open_orders(_queried_account(), g.signed.params, MAX_LIST)
 
 
 @bp.get("/api/v1/spot/tradeOrders")
 @signed(weight=5)
 def trade_orders() -> list[dict[str, Any]]:
-    """GET /api/v1/spot/tradeOrders — finished orders of the last 90 days, newest first."""
-    return list_trade_orders(g.signed.identity.account_id, g.signed.params, MAX_LIST)
+    """GET /api/v1/spot/tradeOrders — finished orders of the last 90 days, newest first; a master key may
+    name a sub account."""
+    return list_trade_orders(_queried_account(), g.signed.params, MAX_LIST)
+
+
+def _queried_account() -> str:
+    """The key's own account, or the one `accountId` names (a master key may read its user's other accounts:
+    -3117 for a sub key naming another, 0104 for an account not its user's). The document lists `accountId`
+    for GET order only; ccxt sends it to tradeOrders too, and a query that ignored it would answer with the
+    master's orders as if they were the sub account's."""
+    account_id = g.signed.params.optional_id("accountId")
+    return accounts.readable_account_id(g.read_session, g.signed.identity, account_id)
 
 
 # The list queries below are shared with the sub-account endpoints (http/subaccount.py), which read another

@@ -1251,9 +1251,7 @@ def test_a_resting_order_fills_as_the_clock_moves_and_queries_show_it(client, si
     assert [o["orderId"] for o in finished] == [placed["orderId"]]
 
 
-def test_a_sub_account_order_is_readable_by_the_master_key_with_account_id(
-    client, signer, sub_signer, account
-):
+def funded_sub_account(client, account) -> dict[str, Any]:
     from tests.conftest import admin_headers  # noqa: PLC0415
 
     sub = next(a for a in account["accounts"] if a.get("keyType") == "sub")
@@ -1263,6 +1261,13 @@ def test_a_sub_account_order_is_readable_by_the_master_key_with_account_id(
         headers=admin_headers(),
     )
     assert funded.status_code == 200, funded.get_json()
+    return sub
+
+
+def test_a_sub_account_order_is_readable_by_the_master_key_with_account_id(
+    client, signer, sub_signer, account
+):
+    sub = funded_sub_account(client, account)
     placed = place(client, sub_signer, side="BUY", type="LIMIT", price="35000", quantity="0.01")
     status, body = call(
         client, signer, "GET", "/api/v1/spot/order", orderId=placed["orderId"], accountId=sub["accountId"]
@@ -1280,3 +1285,25 @@ def test_a_sub_account_order_is_readable_by_the_master_key_with_account_id(
         )[1]["code"]
         == "-3117"
     )
+
+
+@pytest.mark.parametrize("path", ["/api/v1/spot/openOrders", "/api/v1/spot/tradeOrders"])
+def test_the_order_lists_read_the_account_account_id_names_as_get_order_does(
+    client, signer, sub_signer, account, path
+):
+    """ccxt sends accountId to tradeOrders (fetch_canceled_and_closed_orders): ignored, the master's own
+    orders would come back as the sub account's."""
+    sub = funded_sub_account(client, account)
+    placed = place(client, sub_signer, side="BUY", type="LIMIT", price="35000", quantity="0.01")
+    place(client, signer, side="BUY", type="LIMIT", price="35000", quantity="0.001")
+    if path.endswith("tradeOrders"):
+        for owner in (sub_signer, signer):
+            for order in call(client, owner, "GET", "/api/v1/spot/openOrders")[1]:
+                call(client, owner, "DELETE", "/api/v1/spot/order", orderId=order["orderId"])
+
+    status, listed = call(client, signer, "GET", path, accountId=sub["accountId"])
+
+    assert (status, [o["orderId"] for o in listed]) == (200, [placed["orderId"]])
+    assert {o["accountId"] for o in call(client, signer, "GET", path)[1]} == {account["accountId"]}
+    assert call(client, sub_signer, "GET", path, accountId=account["accountId"])[1]["code"] == "-3117"
+    assert call(client, signer, "GET", path, accountId="1999999999999999999")[1]["code"] == "0104"
