@@ -44,8 +44,9 @@ Where the values come from
   ``dailyWithdrawLimit`` (coin quantity a custody account may withdraw on the chain per UTC day of
   market time: 100,000 minimum withdrawals).
 * Fiat coins USD, HKD and AED have no chains (``chainTypes`` is empty): fiat moves through the fiat
-  account endpoints, never through deposit addresses.  Their tokenType "FIAT" is a simulator value;
-  the document only shows CHAIN_TOKEN and ERC20_TOKEN.
+  account endpoints, never through deposit addresses.  Their tokenType is "REAL_MONEY", the value ccxt's
+  hashkey class reads as fiat (written against the live venue); the document only shows CHAIN_TOKEN and
+  ERC20_TOKEN.
 * HSK (HashKey Platform Token) is mentioned by the document (HSK fee deduction, HSKUSDT/HSKUSDC in
   the vipInfo example); it is a coin here (ERC-20 on Ethereum) without a spot symbol.
 * Fee tiers: the spot maker/taker schedule VIP0..VIP7 with 30-day-volume thresholds (USD) is the one
@@ -69,6 +70,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO_ROOT / "fixtures"
 
 FIAT_ASSETS = ("USD", "HKD", "AED")
+FIAT_TOKEN_TYPE = "REAL_MONEY"
 
 # CoinMarketCap ids ("Ucid" in exchangeInfo); "" where none applies or is not known.
 UCID = {
@@ -573,9 +575,9 @@ def build_coins() -> list[dict]:
                 _chain("ETH", "5", "10", "1", "evm", 64),
             ],
         ),
-        _coin("USD", "US Dollar", "FIAT", []),
-        _coin("HKD", "Hong Kong Dollar", "FIAT", []),
-        _coin("AED", "UAE Dirham", "FIAT", []),
+        _coin("USD", "US Dollar", FIAT_TOKEN_TYPE, []),
+        _coin("HKD", "Hong Kong Dollar", FIAT_TOKEN_TYPE, []),
+        _coin("AED", "UAE Dirham", FIAT_TOKEN_TYPE, []),
     ]
 
 

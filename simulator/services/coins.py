@@ -34,6 +34,15 @@ def _parsed(definition: str) -> dict[str, Any]:
     return json.loads(definition, parse_float=Decimal)
 
 
+# The tokenType of a fiat currency (USD, HKD, AED): REAL_MONEY, what ccxt reads as fiat (the document shows
+# only CHAIN_TOKEN and ERC20_TOKEN); FIAT in databases seeded before 2026-12-05, which keep their coins.
+FIAT_TOKEN_TYPES = ("REAL_MONEY", "FIAT")
+
+
+def is_fiat(definition: dict[str, Any]) -> bool:
+    return definition.get("tokenType") in FIAT_TOKEN_TYPES
+
+
 def chain_types(definition: dict[str, Any]) -> list[str]:
     """The chains a coin moves on, in the fixture's order; fiat coins have none."""
     return [chain["chainType"] for chain in definition.get("chainTypes", [])]

@@ -56,6 +56,7 @@ from simulator.domain.timeline import Segment, Timeline
 from simulator.marketdata import store
 from simulator.marketdata.events import RANK_BAR, RANK_DEPTH, RANK_TRADE, MarketEvent, events_between
 from simulator.marketdata.records import Kline
+from simulator.services import coins
 from simulator.services import taken as taken_liquidity
 from simulator.services.accounts import add_ledger_entry, balance_for_update, change_balance, ensure_balance
 from simulator.storage import pending, statements, tables
@@ -108,9 +109,6 @@ class InstrumentRules:
     fiat_quote: bool  # a Token-Fiat pair: both sides pay their fee in the quote (domain.matching.fees)
 
 
-FIAT_TOKEN_TYPE = "FIAT"  # coins.json tokenType of USD, HKD, AED
-
-
 @lru_cache(maxsize=1024)
 def _rules_of(
     symbol: str, base_asset: str, quote_asset: str, definition_text: str, quote_definition: str | None
@@ -130,7 +128,7 @@ def _rules_of(
         quote_precision=Decimal(definition["quotePrecision"]),
         buy_up_rate=_optional_rate(market.get("buyPriceUpRate")),
         sell_down_rate=_optional_rate(market.get("sellPriceDownRate")),
-        fiat_quote=quote_coin.get("tokenType") == FIAT_TOKEN_TYPE,
+        fiat_quote=coins.is_fiat(quote_coin),
     )
 
 

@@ -358,7 +358,7 @@ def create_fiat_order(
     if account is None:
         raise errors.AccountNotFound()
     fiat_account = user_account(session, account.user_id, AccountType.FIAT)
-    if coins.coin_definition(session, new.asset).get("tokenType") != "FIAT":
+    if not coins.is_fiat(coins.coin_definition(session, new.asset)):
         raise errors.InvalidAsset()
     if new.gross_amount <= 0 or new.fee < 0 or (new.type is FiatType.DEPOSIT and new.fee >= new.gross_amount):
         raise errors.IllegalParameter(name="amount")

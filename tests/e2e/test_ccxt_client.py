@@ -106,6 +106,8 @@ def test_load_markets_reads_only_exchange_info(exchange, replay_server):
     assert btc["limits"]["price"] == {"min": 0.01, "max": 100000.0}
     assert {"ETH/USDT", "SOL/USDT"} <= set(markets)
     assert exchange.currencies["BTC"]["name"] == "Bitcoin"
+    # fiat coins carry the tokenType ccxt reads as fiat
+    assert (exchange.currencies["USD"]["type"], exchange.currencies["BTC"]["type"]) == ("fiat", "crypto")
     # markets and currencies both come from exchangeInfo (ccxt asks for it twice), nothing else
     assert set(exchange.sent) == {("GET", f"{replay_server.base_url}/api/v1/exchangeInfo")}
     assert exchange.fetch_time() == REPLAY_START_MS

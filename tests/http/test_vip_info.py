@@ -88,8 +88,14 @@ def test_a_token_token_symbol_charges_buys_in_base_and_sells_in_quote(client, si
     ]
 
 
-def test_a_symbol_quoted_in_fiat_is_token_fiat_paying_both_sides_fees_in_the_fiat(client, signer):
+@pytest.mark.parametrize("token_type", ["REAL_MONEY", "FIAT"])  # FIAT: seeded before 2026-12-05
+def test_a_symbol_quoted_in_fiat_is_token_fiat_paying_both_sides_fees_in_the_fiat(
+    app, client, signer, token_type
+):
     """As the document's example answer shows BTCHKD."""
+    with database_of(app).write() as session:
+        coin = session.get(tables.Coin, "HKD")
+        coin.definition = coin.definition.replace('"REAL_MONEY"', json.dumps(token_type))
     body = vip_info(client, signer, symbols="BTCHKD").get_json()
 
     assert body["data"] == [
