@@ -59,6 +59,11 @@ def previous_open(interval: str, open_time: int, bars_back: int) -> int:
     return calendar.timegm((months // 12, months % 12 + 1, 1, 0, 0, 0)) * 1000
 
 
+def open_ahead(interval: str, open_time: int, bars_ahead: int) -> int:
+    """The open time `bars_ahead` bars after the bar opening at `open_time`."""
+    return previous_open(interval, open_time, -bars_ahead)
+
+
 def first_open_from(interval: str, start: int) -> int:
     """The first bar opening at or after `start` (a bar is in a window when its open time is)."""
     opened = bucket_open(interval, start)

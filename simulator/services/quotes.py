@@ -418,6 +418,42 @@ def _klines(
     )
     if source is None or (start is not None and start > end):
         return []
+    covered = _kline_span(session, symbol, (interval, source), timeline, now_ms, (start, end), limit)
+    if covered is None:
+        return []
+    first_open, last_open, previous = covered
+    read_until = min(quotes.next_open(interval, last_open) - 1, now_ms - 1)
+    bars = _bars(session, symbol, source, timeline, first_open - 1, read_until, now_ms)
+    if source != interval:
+        bars = quotes.aggregate(bars, interval)
+    bars = [bar for bar in bars if first_open <= bar.open_time <= end]
+    latest = _last_complete_bar(session, symbol, now_ms, timeline, source)
+    bars = quotes.with_quiet_intervals(
+        symbol,
+        interval,
+        bars,
+        (first_open, last_open),
+        None if previous is None else previous.close,
+        None if latest is None else latest.open_time,
+        limit if start is not None else None,
+    )
+    return bars[:limit] if start is not None else bars[-limit:]
+
+
+def _kline_span(
+    session: Session,
+    symbol: str,
+    intervals: tuple[str, str],
+    timeline: Timeline,
+    now_ms: int,
+    window: tuple[int | None, int],
+    limit: int,
+) -> tuple[int, int, Kline | None] | None:
+    """The open times of the first and the last `interval` a klines request covers, and the last bar of the
+    `source` series before the first (its close is the price of quiet intervals); None when it covers
+    nothing. `window` is (startTime, end), end at most now."""
+    interval, source = intervals
+    start, end = window
     last_open = quotes.bucket_open(interval, end)
     if quotes.next_open(source, last_open) > now_ms:
         # A stored bar shows once it closed: a bar forming at now before its first stored bar closed has
@@ -430,24 +466,20 @@ def _klines(
     if timeline.period_ms is not None:
         first_open = max(first_open, quotes.first_open_from(interval, now_ms - LIVE_HISTORY_MS))
     if first_open > end:
-        return []
-    read_until = min(quotes.next_open(interval, last_open) - 1, now_ms - 1)
-    bars = _bars(session, symbol, source, timeline, first_open - 1, read_until, now_ms)
-    if source != interval:
-        bars = quotes.aggregate(bars, interval)
-    bars = [bar for bar in bars if first_open <= bar.open_time <= end]
+        return None
     previous = _last_complete_bar(session, symbol, first_open, timeline, source)
-    latest = _last_complete_bar(session, symbol, now_ms, timeline, source)
-    bars = quotes.with_quiet_intervals(
-        symbol,
-        interval,
-        bars,
-        (first_open, last_open),
-        None if previous is None else previous.close,
-        None if latest is None else latest.open_time,
-        limit if start is not None else None,
-    )
-    return bars[:limit] if start is not None else bars[-limit:]
+    if start is not None:
+        # Every interval from the first bar on has a bar (quiet or not), so the first `limit` bars from start
+        # lie within `limit` intervals of it: read no further (a start years back would read every bar since).
+        if previous is None:  # no bar before start: the first one after it
+            if not timeline.is_identity:
+                return None  # a loop without a bar before any time has none at all
+            following = store.klines(session, symbol, source, first_open - 1, end, limit=1)
+            if not following:
+                return None
+            first_open = max(first_open, quotes.bucket_open(interval, following[0].open_time))
+        last_open = min(last_open, quotes.open_ahead(interval, first_open, limit - 1))
+    return first_open, last_open, previous
 
 
 def _day_bars(session: Session, symbol: str, now_ms: int, timeline: Timeline) -> list[Kline]:

@@ -72,6 +72,19 @@ def test_previous_open(interval: str, back: int, opened: int) -> None:
     assert quotes.previous_open(interval, start, back) == opened
 
 
+@pytest.mark.parametrize(
+    ("interval", "ahead", "opened"),
+    [
+        ("1m", 3, T + 3 * MINUTE),
+        ("1M", 2, utc(2022, 1, 1)),
+        ("1M", 14, utc(2023, 1, 1)),
+        ("1w", 0, utc(2021, 11, 22)),
+    ],
+)
+def test_open_ahead(interval: str, ahead: int, opened: int) -> None:
+    assert quotes.open_ahead(interval, quotes.bucket_open(interval, T), ahead) == opened
+
+
 @pytest.mark.parametrize(("start", "first"), [(T, T), (T + 1, T + 5 * MINUTE), (T - 1, T)])
 def test_first_open_from_is_the_first_bar_opening_at_or_after_start(start: int, first: int) -> None:
     assert quotes.first_open_from("5m", start) == first

@@ -15,6 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from freezegun import freeze_time
 
+from simulator.marketdata import store
 from simulator.marketdata.records import Kline
 from simulator.marketdata.writer import StoreWriter, source_id
 from tests.conftest import fixtures_with
@@ -317,6 +318,31 @@ def test_a_rolled_up_interval_without_a_bar_shows_at_the_close_before_it(make_ap
     assert [bar[0] for bar in bars] == [MIDNIGHT + m * MINUTE for m in (0, 5, 10, 15)]
     assert bars[1:3] == [quiet(5, "14"), quiet(10, "14")]
     assert bars[0][1:6] == ["10", "14", "10", "14", "4"]
+
+
+def test_a_start_reads_only_the_intervals_its_limit_covers(make_app: Any, monkeypatch: Any) -> None:
+    """Paging forward from a start long before now (ccxt's `since`) reads `limit` intervals of bars, not
+    every bar up to now."""
+    app = make_app(
+        clock_mode="replay", clock_start=MIDNIGHT + 600 * MINUTE, clock_speed=D(0), rate_limits=False
+    )
+    record(app, *(minute_bar(m, str(m + 1)) for m in range(0, 600, 7)))  # a bar every 7 minutes
+    read: list[int] = []  # the span of every read of all bars in a span (not of the first one after a time)
+    real_klines = store.klines
+
+    def counting(db: Any, symbol: str, interval: str, t0: int, t1: int, limit: int | None = None) -> Any:
+        if limit is None:
+            read.append(t1 - t0)
+        return real_klines(db, symbol, interval, t0, t1, limit)
+
+    monkeypatch.setattr(store, "klines", counting)
+    query = {"symbol": "BTCUSDT", "interval": "1m", "startTime": str(MIDNIGHT - 60 * MINUTE), "limit": "9"}
+
+    bars = app.test_client().get("/quote/v1/klines", query_string=query).get_json()
+
+    assert [bar[0] for bar in bars] == [MIDNIGHT + m * MINUTE for m in range(9)]  # from the first bar on
+    assert [bar[4] for bar in bars] == ["1"] * 7 + ["8", "8"]
+    assert read and max(read) <= 9 * MINUTE  # the window, not 600 minutes
 
 
 def test_a_symbol_without_bars_has_none(client: FlaskClient) -> None:
