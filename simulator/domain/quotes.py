@@ -218,7 +218,8 @@ def merge_by_step(levels: Sequence[Level], step: Decimal, bids: bool) -> list[Le
 @dataclass(frozen=True)
 class Print:
     """One trade on the tape. `order` breaks ties within a millisecond: recorded prints (0) come before
-    simulated ones (1), each in its own order (`sequence`)."""
+    simulated ones (1) but those a snapshot made (-1, applied before the millisecond's prints), each in its
+    own order (`sequence`)."""
 
     time: int
     price: Decimal
@@ -242,12 +243,12 @@ def last_traded_price(recorded: Print | None, simulated: Print | None, bar: Klin
     recording's last trade. If that print falls within the bar, the recording has trades there and the
     close is most likely that very print, so it counts as made at the print's time; otherwise (bars alone,
     or a stretch of them without trades) at the bar's close time. The later of the recording's last trade
-    and the newest simulated print is the price; at the same millisecond the simulated one, as on the tape."""
+    and the newest simulated print is the price; at the same millisecond, the later on the tape (`Print`)."""
     recording = None if recorded is None else (recorded.time, recorded.price)
     if bar is not None and (recorded is None or bar.close_time > recorded.time):
         within = recorded is not None and recorded.time >= bar.open_time
         recording = (recorded.time if within and recorded is not None else bar.close_time, bar.close)
-    if simulated is not None and (recording is None or simulated.time >= recording[0]):
+    if simulated is not None and (recording is None or (simulated.time, simulated.order) > (recording[0], 0)):
         return simulated.price
     return None if recording is None else recording[1]
 

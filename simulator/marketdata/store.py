@@ -50,7 +50,7 @@ TRADES_BETWEEN = (
     .order_by(_trade.time, _trade.venue, _trade.trade_id)
 )
 LAST_TRADE_BETWEEN = (
-    select(_trade.price)
+    select(_trade.time, _trade.price)
     .where(_trade.symbol == _symbol, _trade.time > _t0, _trade.time <= _t1)
     .order_by(_trade.time.desc(), _trade.venue.desc(), _trade.trade_id.desc())
     .limit(1)
@@ -136,10 +136,10 @@ def trades_between(db: Executor, symbol: str, t0: int, t1: int, limit: int | Non
     ]
 
 
-def last_trade_price(db: Executor, symbol: str, t0: int, t1: int) -> Decimal | None:
-    """The price of the last trade with t0 < time <= t1 (one index seek however many there are)."""
-    price = db.execute(LAST_TRADE_BETWEEN, {"symbol": symbol, "t0": t0, "t1": t1}).scalar()
-    return None if price is None else Decimal(price)
+def last_trade(db: Executor, symbol: str, t0: int, t1: int) -> tuple[int, Decimal] | None:
+    """(time, price) of the last trade with t0 < time <= t1 (one index seek however many there are)."""
+    row = db.execute(LAST_TRADE_BETWEEN, {"symbol": symbol, "t0": t0, "t1": t1}).first()
+    return None if row is None else (row.time, Decimal(row.price))
 
 
 def klines(

@@ -139,10 +139,11 @@ def klines(
     window: tuple[int | None, int | None],
     limit: int,
 ) -> list[Kline]:
-    """GET /quote/v1/klines: bars whose open time is in [startTime, endTime] (endTime at most now) that
-    have data, in market time. With startTime the first `limit` of them, without it the last `limit`
-    intervals up to endTime. A bar shows only what completed before now: a bar of the stored interval once
-    it closed; a longer bar, the stored bars of it that closed (the current one is still forming)."""
+    """GET /quote/v1/klines: bars whose open time is in [startTime, endTime] (endTime at most now), in
+    market time: those with data, and the quiet intervals between them (`quotes.with_quiet_intervals`).
+    With startTime the first `limit` of them, without it the last `limit` intervals up to endTime. A bar
+    shows only what completed before now: a bar of the stored interval once it closed; a longer bar, the
+    stored bars of it that closed (the current one is still forming)."""
     with database.read() as session:
         tick = trading.instrument_rules(session, symbol).tick_size
         clock = read_clock(session)
@@ -291,13 +292,20 @@ def _simulated_prints(session: Session, symbol: str, now_ms: int, limit: int) ->
     again), and a resting order's filled by a snapshot or a bar."""
     fill = tables.Fill
     rows = session.execute(
-        select(fill.time, fill.ticket_id, fill.price, fill.qty, fill.side, fill.is_maker)
+        select(fill.time, fill.ticket_id, fill.price, fill.qty, fill.side, fill.is_maker, fill.printed)
         .where(fill.symbol == symbol, trading.PRINTED_FILLS, fill.time <= now_ms)
         .order_by(fill.time.desc(), fill.id.desc())
         .limit(limit)
     )
     return [
-        Print(row.time, row.price, row.qty, _buyer_is_maker(row.side, row.is_maker), 1, int(row.ticket_id))
+        Print(
+            row.time,
+            row.price,
+            row.qty,
+            _buyer_is_maker(row.side, row.is_maker),
+            1 if row.printed is None else row.printed,  # before or after the millisecond's recorded prints
+            int(row.ticket_id),
+        )
         for row in rows
     ]
 

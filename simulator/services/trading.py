@@ -40,6 +40,7 @@ from simulator.domain.matching.liquidity import (
 )
 from simulator.domain.matching.model import FillModel
 from simulator.domain.matching.orders import (
+    ZERO,
     CancelReason,
     Event,
     Order,
@@ -52,6 +53,7 @@ from simulator.domain.matching.orders import (
 from simulator.domain.matching.resting import MakerFill, RestingBook, queue_on_rest, taken_by_depth_fills
 from simulator.domain.matching.taking import Fill, TakeLimits, take
 from simulator.domain.money import wire_amount
+from simulator.domain.quotes import Print, last_traded_price
 from simulator.domain.timeline import Segment, Timeline
 from simulator.marketdata import store
 from simulator.marketdata.events import RANK_BAR, RANK_DEPTH, RANK_TRADE, MarketEvent, events_between
@@ -224,9 +226,9 @@ def symbols_behind(session: Session, now_ms: int) -> list[str]:
 
 def rewind(session: Session, now_ms: int) -> list[str]:
     """The market clock is set back to `now_ms`: each symbol the engine had taken past it applies the
-    recording again from there (its watermark moves back; the engine's last trade is the last a simulated
-    taker made by then, which the recording's prints after it supersede, `_last_price`). The symbols
-    rewound.
+    recording again from there (its watermark moves back; the engine's last trade is the last simulated
+    trade printed by then, a taker's or a resting order's filled by a snapshot or a bar, which the
+    recording's later prints and bars supersede, `_last_price`). The symbols rewound.
 
     Not before the newest change of any order (ClockError): its order, fills and balances would be from a
     time still to come, and a resting one would stand in a book it is not yet part of; nor before the last
@@ -257,11 +259,11 @@ def rewind(session: Session, now_ms: int) -> list[str]:
     return rewound
 
 
-# The last trade a simulated taker made at or before a time: the engine's last trade once the clock is set
-# back to that time (`_last_price` weighs the recording's prints against it by time).
 _fill = tables.Fill.__table__
 # The fills that are their trades' prints on the public tape (see `tables.Fill.printed`).
-PRINTED_FILLS = or_(_fill.c.printed == 1, and_(_fill.c.printed.is_(None), _fill.c.is_maker == 0))
+PRINTED_FILLS = or_(_fill.c.printed != 0, and_(_fill.c.printed.is_(None), _fill.c.is_maker == 0))
+# The last simulated trade printed at or before a time: the engine's last trade once the clock is set back
+# to that time (`_last_price` weighs the recording's prints and bars against it by time).
 _LAST_SIMULATED_TRADE = (
     select(_fill.c.price, _fill.c.time)
     .where(_fill.c.symbol == bindparam("symbol"), PRINTED_FILLS, _fill.c.time <= bindparam("until"))
@@ -616,7 +618,7 @@ def _apply_events(
             for event in events:
                 record = _shifted(event.record, segment.shift)
                 fills = _resting_fills(book, event.rank, record, engine.model, rules)
-                printed = event.rank != RANK_TRADE  # a recorded print shows the trades it made
+                printed = _PRINTED_BY_RANK.get(event.rank, 0)  # a recorded print shows the trades it made
                 for fill in fills:
                     _settle_resting_fill(session, rules, rows[fill.order.order_id], fill, printed)
                 if printed and fills:
@@ -685,8 +687,12 @@ def _resting_fills(
     return []  # a best bid/offer alone moves no resting order: it shows no size behind the top
 
 
+# Where a resting order's fill shows on the tape, by the kind of recorded event that made it (`tables.Fill`)
+_PRINTED_BY_RANK = {RANK_DEPTH: -1, RANK_BAR: 1}
+
+
 def _settle_resting_fill(
-    session: Session, rules: InstrumentRules, row: OrderRecord, fill: MakerFill, printed: bool
+    session: Session, rules: InstrumentRules, row: OrderRecord, fill: MakerFill, printed: int
 ) -> None:
     ticket = next_id(session)
     _settle_side(
@@ -768,16 +774,22 @@ def _remember_taken(session: Session, symbol: str, source: str, snapshot_time: i
 
 
 def _last_price(session: Session, state: SymbolStateRecord, engine: Engine, now_ms: int) -> Decimal | None:
-    """The last trade at or before now: the engine's (a simulated taker's, or a recorded print applied to
-    resting orders), unless the recording printed after it (a print the engine did not apply, as nothing was
-    resting, still counts); without one of the engine's, or of a time unknown (kept by an earlier version),
-    the recording's last print within LAST_PRICE_LOOKBACK_MS."""
+    """The last trade at or before now, by the ticker's rule (`quotes.last_traded_price`): the later of the
+    engine's last trade (a simulated taker's, a resting order's filled by a snapshot or a bar, or a recorded
+    print applied to resting orders) and the recording's — its last print after the engine's (a print the
+    engine did not apply, as nothing was resting, still counts; without a trade of the engine's, or of a
+    time unknown (kept by an earlier version), its last print within LAST_PRICE_LOOKBACK_MS), or the close of
+    its last complete bar of `fill_kline_interval` when that closed later (bars alone: the price the synthetic
+    book stands around, still once the book has lapsed)."""
     since = state.last_price_ms if state.last_price is not None else None
     key = ("recorded_last_trade", state.symbol, now_ms, since, engine)
-    recorded = transaction_cached(
+    recorded, bar = transaction_cached(
         session, key, lambda: _recorded_last_trade(session, state.symbol, now_ms, since, engine)
     )
-    return state.last_price if recorded is None else recorded
+    own = None
+    if state.last_price is not None:  # of a time unknown: older than anything recorded
+        own = Print(-1 if since is None else since, state.last_price, ZERO, False, order=1)
+    return last_traded_price(recorded, own, bar)
 
 
 def last_trade_price(session: Session, symbol: str, now_ms: int, engine: Engine) -> Decimal | None:
@@ -793,14 +805,18 @@ def last_trade_price(session: Session, symbol: str, now_ms: int, engine: Engine)
 
 def _recorded_last_trade(
     session: Session, symbol: str, now_ms: int, since_ms: int | None, engine: Engine
-) -> Decimal | None:
-    """The price of the recording's last print after market time `since_ms` (None: within
-    LAST_PRICE_LOOKBACK_MS) and at or before now."""
+) -> tuple[Print | None, Kline | None]:
+    """The recording's last print after market time `since_ms` (None: within LAST_PRICE_LOOKBACK_MS) and at or
+    before now, and its last bar of `fill_kline_interval` complete by now, in market time."""
     recording_now = engine.timeline.to_recording(now_ms)
     shift = now_ms - recording_now
     after = recording_now - LAST_PRICE_LOOKBACK_MS if since_ms is None else since_ms - shift
     db = statements.connection(session, flush=False)  # the recording
-    return store.last_trade_price(db, symbol, after, recording_now)
+    found = store.last_trade(db, symbol, after, recording_now)
+    printed = None if found is None else Print(found[0] + shift, found[1], ZERO, False)
+    interval = engine.model.kline_interval
+    bar = _latest(engine.timeline, recording_now, lambda t: store.last_complete_bar(db, symbol, interval, t))
+    return printed, None if bar is None else _shifted(bar, shift)
 
 
 def _latest(
@@ -859,14 +875,15 @@ def _settle_match(
 
 
 class _Role(NamedTuple):
-    """An order's part in a fill: maker or taker, and whether its fill is the trade's print on the tape."""
+    """An order's part in a fill: maker or taker, and whether and where its fill is the trade's print on the
+    tape (`tables.Fill.printed`)."""
 
     is_maker: bool
-    printed: bool
+    printed: int
 
 
-_TAKER = _Role(is_maker=False, printed=True)
-_MAKER = _Role(is_maker=True, printed=False)  # of a simulated taker's ticket: the taker's fill prints it
+_TAKER = _Role(is_maker=False, printed=1)
+_MAKER = _Role(is_maker=True, printed=0)  # of a simulated taker's ticket: the taker's fill prints it
 
 
 def _settle_side(
@@ -920,7 +937,7 @@ def _settle_side(
         "fee_amount": fee.amount,
         "counter_order_id": counter_order_id,
         "time": now_ms,
-        "printed": int(role.printed),
+        "printed": role.printed,
     }
     pending.add_row(session, tables.Fill.__table__, fill)
     _outbox_trade(session, row.account_id, fill)

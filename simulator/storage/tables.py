@@ -316,10 +316,12 @@ class Fill(Base):
     fee_amount: Mapped[Decimal]
     counter_order_id: Mapped[str | None] = mapped_column(Id)
     time: Mapped[int] = mapped_column(BigInteger)
-    # 1: this fill is its trade's print on the public tape, as a simulated taker's is, and a resting order's
-    # filled by a snapshot or a bar (no recorded print shows that trade); 0: the maker side of a simulated
-    # taker's ticket, or a resting order's filled out of a recorded print, which shows it. NULL: written by
-    # an earlier version, which printed the takers' fills only (`services.trading.PRINTED_FILLS`)
+    # Whether and where this fill is its trade's print on the public tape, among the recorded prints of its
+    # millisecond: 1 after them (a simulated taker's, a resting order's filled by a bar: no recorded print
+    # shows that trade), -1 before them (a resting order's filled by a snapshot, which the engine applies
+    # before the millisecond's prints), 0 not printed (the maker side of a simulated taker's ticket, a resting
+    # order's filled out of a recorded print, which shows it). NULL: written by an earlier version, which
+    # printed the takers' fills only (`services.trading.PRINTED_FILLS`)
     printed: Mapped[int | None] = mapped_column(Integer, nullable=True, default=None)
 
 

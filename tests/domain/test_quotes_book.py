@@ -77,6 +77,7 @@ def printed(time: int, price: str, simulated: bool = False) -> Print:
         # the bar's close is that earlier trade, not a later one.
         (printed(50_000, "5"), printed(55_000, "7", True), "7"),
         (printed(50_000, "5"), printed(50_000, "7", True), "7"),  # one millisecond: simulated after
+        (printed(50_000, "5"), Print(50_000, D("7"), D("1"), False, -1), "5"),  # but a snapshot's fill before
         (printed(50_000, "5"), printed(45_000, "7", True), "5"),
         (printed(-1_000, "4"), printed(55_000, "7", True), "5"),  # no trade recorded during the bar
     ],

@@ -20,6 +20,7 @@ from simulator.services import clock, market
 from simulator.storage import tables
 
 T0 = 1_700_000_000_000
+MINUTE = 60_000
 BOOK = Depth(
     "BTCUSDT",
     T0 - 500,
@@ -1066,6 +1067,21 @@ def test_a_resting_fill_made_by_a_snapshot_is_the_last_trade_the_mark_falls_back
     assert call(client, buyer, "GET", "/api/v1/spot/openOrders")[1] == []
     high = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "price": "40000", "quantity": "0.001"}
     assert call(client, buyer, "POST", "/api/v1/spot/orderTest", **high)[1]["code"] == "0207"
+
+
+def test_once_the_synthetic_book_lapses_the_mark_is_the_last_bars_close(make_app):
+    """Bars alone: three minutes after the last bar no book stands, and the band is still measured against
+    that bar's close, the last traded price the ticker shows (a buy of 40000 is beyond 10 % of 30000)."""
+    app = make_app(clock_mode="replay", clock_start=T0 + 3 * MINUTE, clock_speed=D(0), rate_limits=False)
+    price = D("30000")
+    record(app, Kline("BTCUSDT", "1m", T0 - MINUTE, T0 - 1, price, price, price, price, D("10")))
+    client = app.test_client()
+    buyer = funded_signer(client, USDT="1000", BTC="1")
+
+    assert client.get("/quote/v1/depth", query_string={"symbol": "BTCUSDT"}).get_json()["b"] == []
+    high = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "price": "40000", "quantity": "0.001"}
+    assert call(client, buyer, "POST", "/api/v1/spot/orderTest", **high)[1]["code"] == "0207"
+    assert call(client, buyer, "GET", "/api/v1/account/vipInfo")[1]["totalAssetBal"] == "31000"
 
 
 def test_a_replay_clock_cannot_go_back_before_the_newest_order_change(make_app):

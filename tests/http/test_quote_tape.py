@@ -139,6 +139,28 @@ def test_a_resting_order_a_snapshot_fills_is_printed_on_the_tape(app: Flask, cli
     ]
 
 
+def test_a_snapshots_fill_prints_before_the_recorded_prints_of_its_millisecond(
+    app: Flask, client: FlaskClient
+) -> None:
+    """The engine applies a millisecond's snapshots before its prints: so does the tape, and the last price
+    is the recorded print, as the engine's last trade is."""
+    at = T0 - 500
+    down = Depth("BTCUSDT", at, bids=((D("100"), D("1")),), asks=((D("100.4"), D("1")),))
+    record(app, SNAPSHOT, down, Trade("BTCUSDT", at, D("100.45"), D("0.01"), False, "same-ms"))
+    limit = {"type_": OrderType.LIMIT, "time_in_force": TimeInForce.GTC}
+    place(app, trader(app), T0 - 900, Side.BUY, price=D("100.5"), quantity=D("0.3"), **limit)
+
+    tape = client.get("/quote/v1/trades", query_string={"symbol": "BTCUSDT"}).get_json()
+
+    assert tape[-2:] == [
+        {"t": at, "p": "100.5", "q": "0.3", "ibm": True},
+        {"t": at, "p": "100.45", "q": "0.01", "ibm": False},
+    ]
+    assert client.get("/quote/v1/ticker/price", query_string={"symbol": "BTCUSDT"}).get_json() == [
+        {"s": "BTCUSDT", "p": "100.45"}
+    ]
+
+
 def test_a_resting_order_a_bar_fills_is_printed_on_the_tape(app: Flask, client: FlaskClient) -> None:
     record(app, bar(BAR_MINUTE - 4 * MINUTE, "100", "100", "100", "100", "10", "1000"))
     limit = {"type_": OrderType.LIMIT, "time_in_force": TimeInForce.GTC}
