@@ -21,7 +21,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from simulator import errors
@@ -203,15 +203,26 @@ def advance_symbol(session: Session, symbol: str, to_ms: int, engine: Engine) ->
 
 def symbols_to_advance(session: Session) -> list[str]:
     """Symbols where moving the market changes something: resting orders, or orders and cancels on their
-    way to the matcher."""
-    order = tables.Order
-    query = (
-        select(order.symbol)
-        .where(or_(order.resting == 1, order.match_ms.is_not(None), order.cancel_ms.is_not(None)))
-        .distinct()
-        .order_by(order.symbol)
+    way to the matcher. Every request that reads the market asks: three index seeks a listed symbol
+    (`_MOVING_SYMBOLS`), not a scan of every order ever placed (40 ms at 300,000 orders)."""
+    return list(session.scalars(_MOVING_SYMBOLS))
+
+
+def _has_orders(condition: Any) -> Any:
+    return exists().where(tables.Order.symbol == tables.Instrument.symbol, condition)
+
+
+_MOVING_SYMBOLS = (
+    select(tables.Instrument.symbol)
+    .where(
+        or_(
+            _has_orders(tables.Order.resting == 1),  # ix_orders_resting
+            _has_orders(tables.Order.match_ms.is_not(None)),  # ix_orders_arriving
+            _has_orders(tables.Order.cancel_ms.is_not(None)),  # ix_orders_cancelling
+        )
     )
-    return list(session.scalars(query))
+    .order_by(tables.Instrument.symbol)
+)
 
 
 def symbols_behind(session: Session, now_ms: int) -> list[str]:

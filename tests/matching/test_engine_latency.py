@@ -9,7 +9,7 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from simulator import errors
 from simulator.domain.clock import MarketClock
@@ -309,3 +309,38 @@ def test_the_setting_reaches_the_engine():
     settings = Settings.load(env={"HASHKEY_SIM_ORDER_LATENCY_MS": "250"})
     assert market.fill_model(settings).order_latency_ms == 250
     assert market.fill_model(Settings()).order_latency_ms == 0
+
+
+def test_the_symbols_to_advance_are_those_with_orders_resting_arriving_or_being_cancelled(db):
+    record(db, BOOK)
+    buyer = account(db, USDT="1000", ETH="10")
+    with db.read() as session:
+        assert trading.symbols_to_advance(session) == []
+    arriving = place(db, T0 + 10, buyer, Side.BUY, OrderType.LIMIT, price=D("99"), quantity=D("1"))
+    sell_eth = trading.NewOrder(
+        account_id=buyer,
+        symbol="ETHUSDT",
+        side=Side.SELL,
+        type=OrderType.LIMIT,
+        price=D("5000"),
+        quantity=D("1"),
+    )
+    with db.write() as session:
+        trading.place_order(session, sell_eth, T0 + 10, trading.Engine(FillModel()))  # rests at once
+    with db.read() as session:
+        assert trading.symbols_to_advance(session) == ["BTCUSDT", "ETHUSDT"]  # on its way; resting
+
+    advance(db, T0 + 200)  # arrived: rests
+    cancel(db, T0 + 300, buyer, arriving.order_id)  # the cancel is on its way
+    with db.read() as session:
+        assert trading.symbols_to_advance(session) == ["BTCUSDT", "ETHUSDT"]
+    advance(db, T0 + 500)  # cancelled: nothing of BTCUSDT moves with the market any more
+    with db.read() as session:
+        assert trading.symbols_to_advance(session) == ["ETHUSDT"]
+        # every request asks: index seeks per symbol, never a scan of every order placed
+        plan = session.execute(text(f"EXPLAIN QUERY PLAN {compiled(session, trading._MOVING_SYMBOLS)}")).all()
+    assert not [step for step in plan if "SCAN orders" in step[-1]]
+
+
+def compiled(session, statement) -> str:
+    return str(statement.compile(session.get_bind(), compile_kwargs={"literal_binds": True}))
