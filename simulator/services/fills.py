@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
+from typing import Any
 
 from sqlalchemy import false, select
 from sqlalchemy.orm import Session
@@ -66,29 +67,62 @@ def account_trades(session: Session, wanted: TradeFilter) -> list[AccountTrade]:
     """The account's fills matching `wanted`, newest first by id, at most `wanted.limit`. Ids are drawn as
     fills are worked out, mostly in time order; but a symbol's resting orders are filled by the recording
     when the market next catches up with that symbol, so such a fill can have a higher id than a later fill
-    of another symbol. Listing by id keeps paging with `toId`/`fromId` (bounds on the id) from skipping it."""
+    of another symbol. Listing by id keeps paging with `toId`/`fromId` (bounds on the id) from skipping it.
+
+    Read so that a long history costs no more than a short one: a time window holding few fills is read off
+    the time index and sorted by id; a wider one is walked by id, newest first, until `limit` match."""
     fill, order = tables.Fill, tables.Order
     query = (
         select(fill, order.client_order_id)
         .join(order, order.order_id == fill.order_id)
-        .where(fill.account_id == wanted.account_id, fill.time >= wanted.since_ms)
+        .where(fill.account_id == wanted.account_id, *_id_bounds(wanted))
         .order_by(fill.id.desc())
         .limit(wanted.limit)
     )
-    if wanted.until_ms is not None:
-        query = query.where(fill.time <= wanted.until_ms)
     if wanted.symbol is not None:
         query = query.where(fill.symbol == wanted.symbol)
-    if wanted.client_order_id is not None:
-        query = query.where(order.client_order_id == wanted.client_order_id)
+    if wanted.client_order_id is not None:  # a few orders' fills: found through the orders
+        query = query.where(order.client_order_id == wanted.client_order_id, *_in_window(fill.time, wanted))
+    else:
+        few = _ids_in_window(session, wanted)
+        if few is not None:
+            query = query.where(fill.id.in_(few))
+        else:  # `+ 0`: the time is checked on each fill walked by id, not used to pick the whole window
+            query = query.where(*_in_window(fill.time + 0, wanted))
+    return [AccountTrade(row, client_order_id) for row, client_order_id in session.execute(query)]
+
+
+WINDOW_READ_WHOLE = 2_000  # fills: a window holding at most this many is read whole and sorted by id
+
+
+def _ids_in_window(session: Session, wanted: TradeFilter) -> list[str] | None:
+    """The ids of the account's fills (of the symbol) in the time window, if it holds at most
+    WINDOW_READ_WHOLE of them (ix_fills_account_time, ix_fills_account); None when it holds more."""
+    fill = tables.Fill
+    query = select(fill.id).where(fill.account_id == wanted.account_id, *_in_window(fill.time, wanted))
+    if wanted.symbol is not None:
+        query = query.where(fill.symbol == wanted.symbol)
+    ids = list(session.scalars(query.limit(WINDOW_READ_WHOLE + 1)))
+    return ids if len(ids) <= WINDOW_READ_WHOLE else None
+
+
+def _in_window(time: Any, wanted: TradeFilter) -> list[Any]:
+    window = [time >= wanted.since_ms]
+    if wanted.until_ms is not None:
+        window.append(time <= wanted.until_ms)
+    return window
+
+
+def _id_bounds(wanted: TradeFilter) -> list[Any]:
+    bounds: list[Any] = []
     if wanted.from_id is not None:
         low = _stored_id(wanted.from_id)
-        query = query.where(fill.id >= low if low is not None else false())
+        bounds.append(tables.Fill.id >= low if low is not None else false())
     if wanted.to_id is not None:
         high = _stored_id(wanted.to_id)
         if high is not None:
-            query = query.where(fill.id <= high)
-    return [AccountTrade(row, client_order_id) for row, client_order_id in session.execute(query)]
+            bounds.append(tables.Fill.id <= high)
+    return bounds
 
 
 def _stored_id(digits: str) -> str | None:

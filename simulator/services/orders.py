@@ -87,7 +87,9 @@ def cancel_open(
     again would change nothing); the rows cancelled."""
     for symbol in _symbols_with_open_orders(session, account_id, page):
         trading.advance_symbol(session, symbol, now_ms, engine)
-    rows = _orders(session, account_id, page, _order.status.in_(CANCELLABLE_STATUSES))
+    rows = _orders(
+        session, account_id, page, _order.status.in_(CANCELLABLE_STATUSES), (_order.sequence.desc(),)
+    )
     for row in rows:
         trading.cancel_order(session, account_id, row.order_id, now_ms, engine)
     return rows
@@ -111,11 +113,18 @@ def cancel_by_ids(
 
 
 def open_orders(session: Session, account_id: str, page: Page) -> list[OrderRecord]:
-    return _orders(session, account_id, page, _order.status.in_(WORKING_STATUSES))
+    """Newest first: the few working orders are found by status (ix_orders_account_status) and sorted."""
+    working = _order.status.in_(WORKING_STATUSES)
+    return _orders(session, account_id, page, working, _NEWEST_BY_ID)
 
 
 def finished_orders(session: Session, account_id: str, page: Page) -> list[OrderRecord]:
-    return _orders(session, account_id, page, ~_order.status.in_(WORKING_STATUSES))
+    """Newest first, by creation time and then id (the same order: an order's time is read after every
+    earlier order was written, and the clock never goes back before one), so that the newest `limit` of a
+    long history are read off an index of creation times (ix_orders_account_time, ix_orders_account) rather
+    than all of them sorted."""
+    finished = ~_order.status.in_(WORKING_STATUSES)
+    return _orders(session, account_id, page, finished, _NEWEST_BY_CREATION)
 
 
 def _symbols_with_open_orders(session: Session, account_id: str, page: Page) -> list[str]:
@@ -130,9 +139,15 @@ def _symbols_with_open_orders(session: Session, account_id: str, page: Page) -> 
     return sorted(session.scalars(query))
 
 
-def _orders(session: Session, account_id: str, page: Page, status: ColumnElement[bool]) -> list[OrderRecord]:
+def _orders(
+    session: Session,
+    account_id: str,
+    page: Page,
+    status: ColumnElement[bool],
+    newest_first: tuple[ColumnElement[Any], ...],
+) -> list[OrderRecord]:
     query = _of_page(select(tables.Order.__table__).where(_order.account_id == account_id, status), page)
-    return trading.order_rows(session, query.order_by(_order.sequence.desc()).limit(page.limit))
+    return trading.order_rows(session, query.order_by(*newest_first).limit(page.limit))
 
 
 def _of_page(query: Select[Any], page: Page) -> Select[Any]:
@@ -151,8 +166,11 @@ def _of_page(query: Select[Any], page: Page) -> Select[Any]:
     return query
 
 
-# Every order placed runs these (`storage.statements`).
 _order = tables.Order.__table__.c
+_NEWEST_BY_ID = (_order.sequence.desc(),)
+_NEWEST_BY_CREATION = (_order.created_ms.desc(), _order.sequence.desc())
+
+# Every order placed runs these (`storage.statements`).
 _WORKING = or_(*(_order.status == status for status in WORKING_STATUSES))  # no IN list: prepared
 _LOCK_ACCOUNT = statements.prepare(
     locked(

@@ -258,6 +258,10 @@ class Order(Base):
         # the open-order count every order checks (maxEntrustNum) reads the working ones only, not every
         # order the account ever placed on the symbol
         Index("ix_orders_working", "account_id", "symbol", "status"),
+        # openOrders of every symbol: the working orders by status, not the whole history
+        Index("ix_orders_account_status", "account_id", "status", "sequence"),
+        # tradeOrders of every symbol, newest first (with a symbol: ix_orders_account)
+        Index("ix_orders_account_time", "account_id", "created_ms"),
         Index("ix_orders_arriving", "symbol", "match_ms"),
         Index("ix_orders_cancelling", "symbol", "cancel_ms"),
     )
@@ -301,6 +305,11 @@ class Fill(Base):
     __table_args__ = (
         Index("ix_fills_account", "account_id", "symbol", "time"),
         Index("ix_fills_symbol_time", "symbol", "time"),  # the simulated prints of /quote/v1/trades
+        # account/trades (`services.fills.account_trades`): a narrow time window of every symbol; a wide one
+        # walked by id, newest first, of every symbol or one
+        Index("ix_fills_account_time", "account_id", "time"),
+        Index("ix_fills_account_id", "account_id", "id"),
+        Index("ix_fills_account_symbol_id", "account_id", "symbol", "id"),
     )
     id: Mapped[str] = mapped_column(Id, primary_key=True)
     ticket_id: Mapped[str] = mapped_column(Id)

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from simulator.domain.matching.orders import OrderType, Side, TimeInForce
 from simulator.marketdata.records import Depth, Trade
 from simulator.marketdata.writer import StoreWriter, source_id
-from simulator.services import trading
+from simulator.services import fills, trading
 from simulator.storage import tables
 from simulator.storage.db import Database
 from tests.conftest import Signer
@@ -576,3 +576,63 @@ def test_each_request_weighs_5_as_documented(make_app, signer, path):
 
     assert first.status_code == 200
     assert (second.status_code, second.get_json()) == (400, {"code": "0003", "msg": "Rate limit exceeded"})
+
+
+QUERIES = [
+    {},
+    {"symbol": "BTCUSDT"},
+    {"startTime": NOW - 800},
+    {"startTime": NOW - 800, "endTime": NOW - 700},
+    {"endTime": NOW - 750, "symbol": "BTCUSDT"},
+    {"limit": 2},
+    {"clientOrderId": "c1"},
+    {"startTime": NOW - 850, "limit": 1},
+]
+
+
+@pytest.mark.parametrize("read_whole", [0, 1, 2_000])  # every window walked by id ... every one read whole
+@pytest.mark.parametrize("query", QUERIES)
+def test_a_narrow_window_read_whole_and_a_wide_one_walked_by_id_list_the_same_fills(
+    client, signer, three_orders, monkeypatch, read_whole, query
+):
+    """Both ways of reading (`fills.account_trades`): the window's fills, filtered, newest first by id."""
+    monkeypatch.setattr(fills, "WINDOW_READ_WHOLE", read_whole)
+    client_ids = {order.order_id: f"c{n}" if n < 3 else "eth" for n, order in enumerate(three_orders)}
+    expected = [
+        row.id
+        for row in reversed(fill_rows(client.application))
+        if (query.get("symbol") in (None, row.symbol))
+        and row.time >= query.get("startTime", 0)
+        and row.time <= query.get("endTime", NOW)
+        and query.get("clientOrderId") in (None, client_ids[row.order_id])
+    ][: query.get("limit", 500)]
+
+    assert ids_of(trades(client, signer, **query)) == expected
+
+
+def test_a_wide_window_walks_the_accounts_fills_by_id_not_the_whole_window_sorted(app, monkeypatch):
+    """A long history costs a request no more than a short one: the plans read `limit` fills off an index in
+    id order, or a narrow window off the time index, never every fill of the account sorted."""
+    monkeypatch.setattr(fills, "WINDOW_READ_WHOLE", 0)
+    plans: list[str] = []
+    database = database_of(app)
+
+    def explain(connection, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().startswith("SELECT") and "FROM fills" in statement:
+            plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
+            plans.append(" | ".join(step[-1] for step in plan))
+
+    for wanted in (
+        fills.TradeFilter("1", NOW - DAY_MS),
+        fills.TradeFilter("1", NOW - DAY_MS, symbol="BTCUSDT"),
+    ):
+        with database.read() as session:
+            event.listen(database.engine, "before_cursor_execute", explain)
+            try:
+                fills.account_trades(session, wanted)
+            finally:
+                event.remove(database.engine, "before_cursor_execute", explain)
+
+    walks = [plan for plan in plans if "ix_fills_account_id" in plan or "ix_fills_account_symbol_id" in plan]
+    assert len(walks) == 2
+    assert not [plan for plan in walks if "TEMP B-TREE" in plan]

@@ -1323,3 +1323,30 @@ def test_the_order_lists_read_the_account_account_id_names_as_get_order_does(
     assert {o["accountId"] for o in call(client, signer, "GET", path)[1]} == {account["accountId"]}
     assert call(client, sub_signer, "GET", path, accountId=account["accountId"])[1]["code"] == "-3117"
     assert call(client, signer, "GET", path, accountId="1999999999999999999")[1]["code"] == "0104"
+
+
+def test_the_order_lists_read_their_page_off_an_index_not_the_whole_history_sorted(
+    app, client, signer, account
+):
+    """openOrders finds the working orders by status; tradeOrders reads the newest by creation time: a bot's
+    long history of finished orders is never read and sorted whole."""
+    database = app.extensions[EXTENSION].database
+    plans: dict[str, list[str]] = {}
+    current = ""
+
+    def explain(connection, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().startswith("SELECT") and "FROM orders" in statement and "LIMIT" in statement:
+            plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
+            plans.setdefault(current, []).append(" | ".join(step[-1] for step in plan))
+
+    event.listen(database.engine, "before_cursor_execute", explain)
+    try:
+        for current in ("/api/v1/spot/openOrders", "/api/v1/spot/tradeOrders"):
+            assert call(client, signer, "GET", current)[0] == 200
+    finally:
+        event.remove(database.engine, "before_cursor_execute", explain)
+
+    assert any("ix_orders_account_status" in plan for plan in plans["/api/v1/spot/openOrders"])
+    (trade_orders,) = plans["/api/v1/spot/tradeOrders"]
+    assert "ix_orders_account_time" in trade_orders
+    assert "TEMP B-TREE FOR ORDER BY" not in trade_orders  # only for ties of one millisecond (RIGHT PART)
