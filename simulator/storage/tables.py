@@ -305,11 +305,11 @@ class Fill(Base):
     __table_args__ = (
         Index("ix_fills_account", "account_id", "symbol", "time"),
         Index("ix_fills_symbol_time", "symbol", "time"),  # the simulated prints of /quote/v1/trades
-        # account/trades (`services.fills.account_trades`): a narrow time window of every symbol; a wide one
-        # walked by id, newest first, of every symbol or one
+        # account/trades (`services.fills.account_trades`): a narrow time window of every symbol (of one:
+        # ix_fills_account); a wide one walked by id, newest first (one symbol's too: each index more costs
+        # every fill its update)
         Index("ix_fills_account_time", "account_id", "time"),
         Index("ix_fills_account_id", "account_id", "id"),
-        Index("ix_fills_account_symbol_id", "account_id", "symbol", "id"),
     )
     id: Mapped[str] = mapped_column(Id, primary_key=True)
     ticket_id: Mapped[str] = mapped_column(Id)
