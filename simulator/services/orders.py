@@ -119,10 +119,10 @@ def open_orders(session: Session, account_id: str, page: Page) -> list[OrderReco
 
 
 def finished_orders(session: Session, account_id: str, page: Page) -> list[OrderRecord]:
-    """Newest first, by creation time and then id (the same order: an order's time is read after every
-    earlier order was written, and the clock never goes back before one), so that the newest `limit` of a
-    long history are read off an index of creation times (ix_orders_account_time, ix_orders_account) rather
-    than all of them sorted."""
+    """Newest first, by creation time and then id: the order of ids, as an order's time is read after every
+    earlier order was written (writers take turns, `Database.write`) and the clock never goes back before
+    one; so the newest `limit` of a long history are read off an index of creation times
+    (ix_orders_account_time, ix_orders_account) rather than all of them sorted."""
     finished = ~_order.status.in_(WORKING_STATUSES)
     return _orders(session, account_id, page, finished, _NEWEST_BY_CREATION)
 
