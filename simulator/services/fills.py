@@ -69,26 +69,30 @@ def account_trades(session: Session, wanted: TradeFilter) -> list[AccountTrade]:
     when the market next catches up with that symbol, so such a fill can have a higher id than a later fill
     of another symbol. Listing by id keeps paging with `toId`/`fromId` (bounds on the id) from skipping it.
 
-    Read so that a long history costs no more than a short one: a time window holding few fills is read off
-    the time index and sorted by id; a wider one is walked by id, newest first, until `limit` match."""
+    Read so that a long history costs no more than a short one: a `clientOrderId`'s fills through its few
+    orders; a time window holding few fills off the time index, sorted by id; a wider one walked by id,
+    newest first, until `limit` match."""
     fill, order = tables.Fill, tables.Order
     query = (
         select(fill, order.client_order_id)
         .join(order, order.order_id == fill.order_id)
-        .where(fill.account_id == wanted.account_id, *_id_bounds(wanted))
+        .where(*_id_bounds(wanted))
         .order_by(fill.id.desc())
         .limit(wanted.limit)
     )
-    if wanted.symbol is not None:
-        query = query.where(fill.symbol == wanted.symbol)
-    if wanted.client_order_id is not None:  # a few orders' fills: found through the orders
-        query = query.where(order.client_order_id == wanted.client_order_id, *_in_window(fill.time, wanted))
-    else:
-        few = _ids_in_window(session, wanted)
-        if few is not None:
-            query = query.where(fill.id.in_(few))
-        else:  # `+ 0`: the time is checked on each fill walked by id, not used to pick the whole window
-            query = query.where(*_in_window(fill.time + 0, wanted))
+    symbol = [] if wanted.symbol is None else [fill.symbol == wanted.symbol]
+    if wanted.client_order_id is not None:
+        # The few orders of that name (ix_orders_client_id), then their fills (ix_fills_order_id), which are
+        # the account's; `+ 0` keeps the time from picking an index of the account's whole window instead.
+        named = select(order.order_id).where(
+            order.account_id == wanted.account_id, order.client_order_id == wanted.client_order_id
+        )
+        orders_named = fill.order_id.in_(list(session.scalars(named)))
+        query = query.where(orders_named, *symbol, *_in_window(fill.time + 0, wanted))
+    elif (few := _ids_in_window(session, wanted)) is not None:  # of the symbol, in the window
+        query = query.where(fill.id.in_(few))
+    else:  # the account's fills walked by id; `+ 0`: the time is checked on each, not used to pick the window
+        query = query.where(fill.account_id == wanted.account_id, *symbol, *_in_window(fill.time + 0, wanted))
     return [AccountTrade(row, client_order_id) for row, client_order_id in session.execute(query)]
 
 

@@ -590,7 +590,7 @@ QUERIES = [
 ]
 
 
-@pytest.mark.parametrize("read_whole", [0, 1, 2_000])  # every window walked by id ... every one read whole
+@pytest.mark.parametrize("read_whole", [-1, 1, 2_000])  # every window walked by id ... every one read whole
 @pytest.mark.parametrize("query", QUERIES)
 def test_a_narrow_window_read_whole_and_a_wide_one_walked_by_id_list_the_same_fills(
     client, signer, three_orders, monkeypatch, read_whole, query
@@ -613,7 +613,7 @@ def test_a_narrow_window_read_whole_and_a_wide_one_walked_by_id_list_the_same_fi
 def test_a_wide_window_walks_the_accounts_fills_by_id_not_the_whole_window_sorted(app, monkeypatch):
     """A long history costs a request no more than a short one: the plans read `limit` fills off an index in
     id order, or a narrow window off the time index, never every fill of the account sorted."""
-    monkeypatch.setattr(fills, "WINDOW_READ_WHOLE", 0)
+    monkeypatch.setattr(fills, "WINDOW_READ_WHOLE", -1)  # every window wide
     plans: list[str] = []
     database = database_of(app)
 
