@@ -87,7 +87,7 @@ def account_trades(session: Session, wanted: TradeFilter) -> list[AccountTrade]:
         named = select(order.order_id).where(
             order.account_id == wanted.account_id, order.client_order_id == wanted.client_order_id
         )
-        orders_named = fill.order_id.in_(list(session.scalars(named)))
+        orders_named = fill.order_id.in_(named)  # a subquery: a reused name may have named any number
         query = query.where(orders_named, *symbol, *_in_window(fill.time + 0, wanted))
     elif (few := _ids_in_window(session, wanted)) is not None:  # of the symbol, in the window
         query = query.where(fill.id.in_(few))

@@ -87,9 +87,7 @@ def cancel_open(
     again would change nothing); the rows cancelled."""
     for symbol in _symbols_with_open_orders(session, account_id, page):
         trading.advance_symbol(session, symbol, now_ms, engine)
-    rows = _orders(
-        session, account_id, page, _order.status.in_(CANCELLABLE_STATUSES), (_order.sequence.desc(),)
-    )
+    rows = _orders(session, account_id, page, _order.status.in_(CANCELLABLE_STATUSES), _FEW_NEWEST)
     for row in rows:
         trading.cancel_order(session, account_id, row.order_id, now_ms, engine)
     return rows
@@ -114,17 +112,35 @@ def cancel_by_ids(
 
 def open_orders(session: Session, account_id: str, page: Page) -> list[OrderRecord]:
     """Newest first: the few working orders are found by status (ix_orders_account_status) and sorted."""
-    working = _order.status.in_(WORKING_STATUSES)
-    return _orders(session, account_id, page, working, _NEWEST_BY_ID)
+    return _orders(session, account_id, page, _order.status.in_(WORKING_STATUSES), _FEW_NEWEST)
 
 
 def finished_orders(session: Session, account_id: str, page: Page) -> list[OrderRecord]:
-    """Newest first, by creation time and then id: the order of ids, as an order's time is read after every
-    earlier order was written (writers take turns, `Database.write`) and the clock never goes back before
-    one; so the newest `limit` of a long history are read off an index of creation times
-    (ix_orders_account_time, ix_orders_account) rather than all of them sorted."""
+    """Newest first, by id. Read so that a long history costs no more than a short one: a window of creation
+    times holding few of the account's orders is read whole and sorted; a wider one is walked by id, newest
+    first (ix_orders_account_sequence), until `limit` match."""
     finished = ~_order.status.in_(WORKING_STATUSES)
-    return _orders(session, account_id, page, finished, _NEWEST_BY_CREATION)
+    few = _ids_in_window(session, account_id, page)
+    if few is not None:  # the account's, of the symbol, in the window: the other terms still apply
+        query = select(tables.Order.__table__).where(_order.order_id.in_(few), finished, *_terms(page, None))
+        return trading.order_rows(session, query.order_by(*_NEWEST).limit(page.limit))
+    # `+ 0`: the creation time is checked on each order walked by id, not used to pick the whole window
+    return _orders(session, account_id, page, finished, _NEWEST, created=_order.created_ms + 0)
+
+
+WINDOW_READ_WHOLE = 2_000  # orders: a window of creation times holding at most this many is read whole
+
+
+def _ids_in_window(session: Session, account_id: str, page: Page) -> list[str] | None:
+    """The ids of the account's orders (of the symbol) created in the page's window, if it is bounded and
+    holds at most WINDOW_READ_WHOLE of them (ix_orders_account_time, ix_orders_account); else None."""
+    if page.start_ms is None and page.end_ms is None:
+        return None
+    query = select(_order.order_id).where(_order.account_id == account_id, *_window(page, _order.created_ms))
+    if page.symbol is not None:
+        query = query.where(_order.symbol == page.symbol)
+    ids = list(session.scalars(query.limit(WINDOW_READ_WHOLE + 1)))
+    return ids if len(ids) <= WINDOW_READ_WHOLE else None
 
 
 def _symbols_with_open_orders(session: Session, account_id: str, page: Page) -> list[str]:
@@ -144,31 +160,49 @@ def _orders(
     account_id: str,
     page: Page,
     status: ColumnElement[bool],
-    newest_first: tuple[ColumnElement[Any], ...],
+    newest_first: tuple[Any, ...],
+    created: ColumnElement[Any] | None = None,
 ) -> list[OrderRecord]:
-    query = _of_page(select(tables.Order.__table__).where(_order.account_id == account_id, status), page)
+    """The account's orders of `status` that `page` selects, `newest_first` (`created`: how the creation
+    time is checked, by default the column itself)."""
+    terms = _terms(page, _order.created_ms if created is None else created)
+    query = select(tables.Order.__table__).where(_order.account_id == account_id, status, *terms)
     return trading.order_rows(session, query.order_by(*newest_first).limit(page.limit))
 
 
 def _of_page(query: Select[Any], page: Page) -> Select[Any]:
     """`query` narrowed to the orders `page` selects (symbol, side, below fromOrderId, creation time)."""
+    return query.where(*_terms(page, _order.created_ms))
+
+
+def _terms(page: Page, created: ColumnElement[Any] | None) -> list[ColumnElement[bool]]:
+    """The terms selecting `page`'s orders: symbol, side, below fromOrderId, and (unless `created` is None)
+    the window of creation times on `created`."""
+    terms: list[ColumnElement[bool]] = []
     if page.symbol is not None:
-        query = query.where(_order.symbol == page.symbol)
+        terms.append(_order.symbol == page.symbol)
     if page.side is not None:
-        query = query.where(_order.side == page.side.value)
+        terms.append(_order.side == page.side.value)
     if page.from_order_id is not None:
         # an id is up to 20 digits: one past every order's sequence (a 64-bit integer) is below none
-        query = query.where(_order.sequence < min(int(page.from_order_id), SEQUENCE_MAX))
+        terms.append(_order.sequence < min(int(page.from_order_id), SEQUENCE_MAX))
+    return terms if created is None else terms + _window(page, created)
+
+
+def _window(page: Page, created: ColumnElement[Any]) -> list[ColumnElement[bool]]:
+    window = []
     if page.start_ms is not None:
-        query = query.where(_order.created_ms >= page.start_ms)
+        window.append(created >= page.start_ms)
     if page.end_ms is not None:
-        query = query.where(_order.created_ms <= page.end_ms)
-    return query
+        window.append(created <= page.end_ms)
+    return window
 
 
 _order = tables.Order.__table__.c
-_NEWEST_BY_ID = (_order.sequence.desc(),)
-_NEWEST_BY_CREATION = (_order.created_ms.desc(), _order.sequence.desc())
+_NEWEST = (_order.sequence.desc(),)  # walked off ix_orders_account_sequence
+# The same order for the few working orders, found by status and then sorted: `+ 0` keeps SQLite from
+# walking every order of the account by id instead.
+_FEW_NEWEST = ((_order.sequence + 0).desc(),)
 
 # Every order placed runs these (`storage.statements`).
 _WORKING = or_(*(_order.status == status for status in WORKING_STATUSES))  # no IN list: prepared

@@ -260,8 +260,10 @@ class Order(Base):
         Index("ix_orders_working", "account_id", "symbol", "status"),
         # openOrders of every symbol: the working orders by status, not the whole history
         Index("ix_orders_account_status", "account_id", "status", "sequence"),
-        # tradeOrders of every symbol, newest first (with a symbol: ix_orders_account)
+        # tradeOrders (`services.orders.finished_orders`): a narrow window of creation times of every symbol
+        # (of one: ix_orders_account); a wide one walked by id, newest first
         Index("ix_orders_account_time", "account_id", "created_ms"),
+        Index("ix_orders_account_sequence", "account_id", "sequence"),
         Index("ix_orders_arriving", "symbol", "match_ms"),
         Index("ix_orders_cancelling", "symbol", "cancel_ms"),
     )

@@ -4,11 +4,13 @@ and the venue's code for every bad request (which writes nothing)."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from decimal import Decimal as D
 from typing import Any
 
 import click
 import pytest
+from freezegun import freeze_time
 from sqlalchemy import event, func, select
 
 from simulator.cli_common import open_database_or_exit
@@ -17,6 +19,7 @@ from simulator.http.state import EXTENSION
 from simulator.marketdata.records import Bbo, Depth, Kline, Trade
 from simulator.marketdata.writer import StoreWriter, source_id
 from simulator.services import clock, market
+from simulator.services import orders as orders_service
 from simulator.storage import tables
 
 T0 = 1_700_000_000_000
@@ -1325,11 +1328,14 @@ def test_the_order_lists_read_the_account_account_id_names_as_get_order_does(
     assert call(client, signer, "GET", path, accountId="1999999999999999999")[1]["code"] == "0104"
 
 
+@pytest.mark.parametrize("read_whole", [-1, 2_000])  # every window walked by id; read whole
 def test_the_order_lists_read_their_page_off_an_index_not_the_whole_history_sorted(
-    app, client, signer, account
+    app, client, signer, account, monkeypatch, read_whole
 ):
-    """openOrders finds the working orders by status; tradeOrders reads the newest by creation time: a bot's
-    long history of finished orders is never read and sorted whole."""
+    """openOrders finds the working orders by status; tradeOrders walks the account's orders by id, newest
+    first, or reads a narrow window of creation times whole: a bot's long history of finished orders is
+    never read and sorted whole."""
+    monkeypatch.setattr(orders_service, "WINDOW_READ_WHOLE", read_whole)
     database = app.extensions[EXTENSION].database
     plans: dict[str, list[str]] = {}
     current = ""
@@ -1347,6 +1353,27 @@ def test_the_order_lists_read_their_page_off_an_index_not_the_whole_history_sort
         event.remove(database.engine, "before_cursor_execute", explain)
 
     assert any("ix_orders_account_status" in plan for plan in plans["/api/v1/spot/openOrders"])
-    (trade_orders,) = plans["/api/v1/spot/tradeOrders"]
-    assert "ix_orders_account_time" in trade_orders
-    assert "TEMP B-TREE FOR ORDER BY" not in trade_orders  # only for ties of one millisecond (RIGHT PART)
+    trade_orders = " || ".join(plans["/api/v1/spot/tradeOrders"])
+    if read_whole < 0:
+        assert "ix_orders_account_sequence" in trade_orders and "TEMP B-TREE" not in trade_orders
+    else:
+        assert "ix_orders_account_time" in trade_orders  # the window's orders, then sorted
+
+
+def test_trade_orders_list_and_page_by_id_even_when_a_later_order_was_stamped_earlier(app, client, signer):
+    """The wall clock stepped back 3 s between two orders (live mode): the later one, stamped earlier,
+    is still listed first, and paging back with fromOrderId reaches the other."""
+    record(app, Depth("BTCUSDT", T0 - 60_000, bids=((D("36000"), D("1")),), asks=((D("36010"), D("1")),)))
+    placed = []
+    for at in (T0, T0 - 3_000):
+        with freeze_time(datetime.fromtimestamp(at / 1000, UTC)):
+            body = place(client, signer, side="BUY", type="LIMIT", price="35000", quantity="0.001")
+            call(client, signer, "DELETE", "/api/v1/spot/order", orderId=body["orderId"])
+            placed.append(body["orderId"])
+    with freeze_time(datetime.fromtimestamp(T0 / 1000, UTC)):
+        listed = call(client, signer, "GET", "/api/v1/spot/tradeOrders")[1]
+        first = call(client, signer, "GET", "/api/v1/spot/tradeOrders", limit=1)[1]
+        rest = call(client, signer, "GET", "/api/v1/spot/tradeOrders", fromOrderId=first[-1]["orderId"])[1]
+
+    assert [order["orderId"] for order in listed] == placed[::-1]
+    assert [order["orderId"] for order in first + rest] == placed[::-1]
