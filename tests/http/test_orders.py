@@ -1377,3 +1377,34 @@ def test_trade_orders_list_and_page_by_id_even_when_a_later_order_was_stamped_ea
 
     assert [order["orderId"] for order in listed] == placed[::-1]
     assert [order["orderId"] for order in first + rest] == placed[::-1]
+
+
+@pytest.mark.parametrize("read_whole", [-1, 1, 2_000])  # every window walked by id ... every one read whole
+def test_trade_orders_read_whole_or_walked_by_id_list_the_same_orders(
+    client, signer, monkeypatch, read_whole
+):
+    monkeypatch.setattr(orders_service, "WINDOW_READ_WHOLE", read_whole)
+    placed = []
+    for symbol, side in [("BTCUSDT", "BUY"), ("ETHUSDT", "BUY"), ("BTCUSDT", "SELL")] * 2:
+        price = "35000" if symbol == "BTCUSDT" else "5000"
+        price = price if side == "BUY" else str(int(price) * 2)
+        body = place(client, signer, symbol=symbol, side=side, type="LIMIT", price=price, quantity="0.01")
+        call(client, signer, "DELETE", "/api/v1/spot/order", orderId=body["orderId"])
+        placed.append(
+            {"orderId": body["orderId"], "symbol": symbol, "side": side, "time": int(body["transactTime"])}
+        )
+    newest_first = placed[::-1]
+    middle = newest_first[2]
+    cases = [
+        ({}, newest_first),
+        ({"symbol": "BTCUSDT"}, [o for o in newest_first if o["symbol"] == "BTCUSDT"]),
+        ({"side": "SELL", "limit": 2}, [o for o in newest_first if o["side"] == "SELL"][:2]),
+        ({"fromOrderId": middle["orderId"]}, newest_first[3:]),
+        (
+            {"startTime": middle["time"], "symbol": "BTCUSDT"},
+            [o for o in newest_first if o["symbol"] == "BTCUSDT" and o["time"] >= middle["time"]],
+        ),
+    ]
+    for query, expected in cases:
+        listed = call(client, signer, "GET", "/api/v1/spot/tradeOrders", **query)[1]
+        assert [o["orderId"] for o in listed] == [o["orderId"] for o in expected], query
