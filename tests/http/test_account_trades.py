@@ -19,6 +19,7 @@ from simulator.storage import tables
 from simulator.storage.db import Database
 from tests.conftest import Signer
 from tests.http.test_account import credit
+from tests.http.test_auth import WALL_MS, frozen_at
 
 NOW = 1_700_000_000_000  # the market clock, stopped (replay at speed 0)
 DAY_MS = 24 * 60 * 60 * 1000
@@ -571,8 +572,9 @@ def test_each_request_weighs_5_as_documented(make_app, signer, path):
     limited = make_app(clock_mode="replay", clock_start=NOW, clock_speed=D(0), key_weight_limit=9)
     client = limited.test_client()
 
-    first = client.get(path, **signer.ccxt("GET"))
-    second = client.get(path, **signer.ccxt("GET"))
+    with frozen_at(WALL_MS):  # the weight window cannot roll over between the requests
+        first = client.get(path, **signer.ccxt("GET"))
+        second = client.get(path, **signer.ccxt("GET"))
 
     assert first.status_code == 200
     assert (second.status_code, second.get_json()) == (400, {"code": "0003", "msg": "Rate limit exceeded"})

@@ -17,6 +17,7 @@ from simulator.services import trading
 from simulator.storage import tables
 from tests.conftest import Signer
 from tests.http.test_account import credit
+from tests.http.test_auth import WALL_MS, frozen_at
 from tests.http.test_orders import BOOK, T0, call, place, record, step
 
 OPEN_ORDERS = "/api/v1/spot/subAccount/openOrders"
@@ -502,6 +503,7 @@ def test_each_request_weighs_as_documented(make_app, create_account, path, weigh
     created = create_account(subAccounts=1)
     key, sub_id = key_of(created), sub_account(created, 1)["accountId"]
 
-    answers = [read(client, key, path, subAccountId=sub_id)[0] for _ in range(10 // weight + 1)]
+    with frozen_at(WALL_MS):  # the weight window cannot roll over between the requests
+        answers = [read(client, key, path, subAccountId=sub_id)[0] for _ in range(10 // weight + 1)]
 
     assert answers == [200] * (10 // weight) + [400]
