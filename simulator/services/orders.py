@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_EVEN, Decimal
 from functools import lru_cache
 from typing import Any
@@ -121,8 +121,10 @@ def finished_orders(session: Session, account_id: str, page: Page) -> list[Order
     first (ix_orders_account_sequence), until `limit` match."""
     finished = ~_order.status.in_(WORKING_STATUSES)
     few = _ids_in_window(session, account_id, page)
-    if few is not None:  # the account's, of the symbol, in the window: the other terms still apply
-        query = select(tables.Order.__table__).where(_order.order_id.in_(few), finished, *_terms(page, None))
+    if few is not None:  # the account's, of the symbol, in the window; a symbol term would offer the
+        # planner an index of every account's orders of the symbol instead of these few
+        others = _terms(replace(page, symbol=None), None)
+        query = select(tables.Order.__table__).where(_order.order_id.in_(few), finished, *others)
         return trading.order_rows(session, query.order_by(*_NEWEST).limit(page.limit))
     # `+ 0`: the creation time is checked on each order walked by id, not used to pick the whole window
     return _orders(session, account_id, page, finished, _NEWEST, created=_order.created_ms + 0)

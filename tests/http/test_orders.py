@@ -1349,10 +1349,14 @@ def test_the_order_lists_read_their_page_off_an_index_not_the_whole_history_sort
     try:
         for current in ("/api/v1/spot/openOrders", "/api/v1/spot/tradeOrders"):
             assert call(client, signer, "GET", current)[0] == 200
+        current = "symbol"
+        assert call(client, signer, "GET", "/api/v1/spot/tradeOrders", symbol="BTCUSDT")[0] == 200
     finally:
         event.remove(database.engine, "before_cursor_execute", explain)
 
     assert any("ix_orders_account_status" in plan for plan in plans["/api/v1/spot/openOrders"])
+    # never every account's orders of the symbol (the indexes that begin with the symbol)
+    assert not [plan for plan in plans["symbol"] if "(symbol=?)" in plan]
     trade_orders = " || ".join(plans["/api/v1/spot/tradeOrders"])
     if read_whole < 0:
         assert "ix_orders_account_sequence" in trade_orders and "TEMP B-TREE" not in trade_orders
