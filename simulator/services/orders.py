@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from simulator import errors
@@ -148,13 +148,9 @@ def _ids_in_window(session: Session, account_id: str, page: Page) -> list[str] |
 def _symbols_with_open_orders(session: Session, account_id: str, page: Page) -> list[str]:
     if page.symbol is not None:
         return [page.symbol]
-    query = _of_page(
-        select(_order.symbol)
-        .distinct()
-        .where(_order.account_id == account_id, _order.status.in_(WORKING_STATUSES)),
-        page,
-    )
-    return sorted(session.scalars(query))
+    working = _order.status.in_(WORKING_STATUSES)
+    query = select(_order.symbol).distinct().where(_order.account_id == account_id, working)
+    return sorted(session.scalars(query.where(*_terms(page, _order.created_ms))))
 
 
 def _orders(
@@ -170,11 +166,6 @@ def _orders(
     terms = _terms(page, _order.created_ms if created is None else created)
     query = select(tables.Order.__table__).where(_order.account_id == account_id, status, *terms)
     return trading.order_rows(session, query.order_by(*newest_first).limit(page.limit))
-
-
-def _of_page(query: Select[Any], page: Page) -> Select[Any]:
-    """`query` narrowed to the orders `page` selects (symbol, side, below fromOrderId, creation time)."""
-    return query.where(*_terms(page, _order.created_ms))
 
 
 def _terms(page: Page, created: ColumnElement[Any] | None) -> list[ColumnElement[bool]]:
