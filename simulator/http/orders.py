@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from simulator import errors
 from simulator.clock import transport_now_ms
 from simulator.domain.accounts import Permission
-from simulator.domain.matching.orders import Side
+from simulator.domain.matching.orders import OrderStatus, Side
 from simulator.http import serializers
 from simulator.http.auth import Tx, signed
 from simulator.http.order_params import new_order, params_of
@@ -150,8 +150,18 @@ def cancel_order() -> dict[str, Any]:
     row = orders.find(session, account_id, order_id, client_order_id)
     if row is None:
         raise errors.OrderNotFound()
+    # A cancel already pending stays so while the market catches up, or ends it and this one is refused.
+    already_pending = row.status == OrderStatus.PENDING_CANCEL
     trading.cancel_order(session, account_id, row.order_id, now_ms, engine)
-    return serializers.order_cancelled(row)
+    return serializers.order_cancelled(row, _status_found(row, already_pending))
+
+
+def _status_found(row: tables.Order, already_pending: bool) -> OrderStatus:
+    """The status the cancel found the order in: the cancel ends it (or makes it PENDING_CANCEL) without
+    filling anything, so its fills so far tell NEW from PARTIALLY_FILLED."""
+    if already_pending:
+        return OrderStatus.PENDING_CANCEL
+    return OrderStatus.PARTIALLY_FILLED if row.executed_qty else OrderStatus.NEW
 
 
 @bp.delete("/api/v1/spot/openOrders")

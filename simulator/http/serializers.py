@@ -135,15 +135,18 @@ def order_ack(row: tables.Order, with_concentration: bool = True) -> dict[str, A
     return body
 
 
-def order_cancelled(row: tables.Order) -> dict[str, Any]:
-    """DELETE /api/v1/spot/order."""
+def order_cancelled(row: tables.Order, status_found: str) -> dict[str, Any]:
+    """DELETE /api/v1/spot/order: the order as the cancel found it, with its creation time, as the venue
+    answers (the document's example and ccxt's recorded answers: `NEW` and the time the order was made);
+    what the cancel did shows in GET /api/v1/spot/order."""
     return {
         "accountId": row.account_id,
         "symbol": row.symbol,
         "clientOrderId": row.client_order_id,
         "orderId": row.order_id,
-        "transactTime": str(row.updated_ms),
+        "transactTime": str(row.created_ms),
         **_order_core(row),
+        "status": status_found,
     }
 
 

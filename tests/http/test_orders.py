@@ -684,15 +684,44 @@ def test_a_batch_nested_too_deep_to_parse_is_a_bad_request_not_a_crash(client, s
 # ---- cancelling -------------------------------------------------------------------------------------
 
 
-def test_a_cancel_answers_the_order_after_it_with_the_cancels_time(client, signer, app):
+def test_a_cancel_answers_the_order_as_it_found_it_with_its_creation_time(client, signer, app):
+    """As the venue answers (the document's example, ccxt's recorded answers): `NEW` and the time the
+    order was made; GET shows what the cancel did."""
     placed = place(client, signer, side="BUY", type="LIMIT", price="35000", quantity="0.01")
     step(app, 5_000)
     _, body = call(client, signer, "DELETE", "/api/v1/spot/order", orderId=placed["orderId"])
-    assert (placed["transactTime"], body["transactTime"], body["status"]) == (
-        str(T0),
-        str(T0 + 5_000),
-        "CANCELED",
+    _, after = call(client, signer, "GET", "/api/v1/spot/order", orderId=placed["orderId"])
+    assert (body["transactTime"], body["status"], body["executedQty"]) == (str(T0), "NEW", "0")
+    assert (after["status"], after["updateTime"]) == ("CANCELED", str(T0 + 5_000))
+
+
+def test_a_cancel_of_a_partly_filled_order_answers_partially_filled(client):
+    signer = funded_signer(client, USDT="10000")
+    placed = place(client, signer, side="BUY", type="LIMIT", price="36020", quantity="0.05")  # 0.03 offered
+    _, body = call(client, signer, "DELETE", "/api/v1/spot/order", orderId=placed["orderId"])
+    _, after = call(client, signer, "GET", "/api/v1/spot/order", orderId=placed["orderId"])
+    assert (placed["status"], body["status"], body["executedQty"]) == (
+        "PARTIALLY_FILLED",
+        "PARTIALLY_FILLED",
+        "0.03",
     )
+    assert after["status"] == "PARTIALLY_CANCELED"
+
+
+def test_with_an_order_latency_a_second_cancel_answers_pending_cancel(make_app):
+    app = make_app(clock_mode="replay", clock_start=T0, clock_speed=D(0), order_latency_ms=50)
+    record(app, BOOK)
+    client = app.test_client()
+    signer = funded_signer(client, USDT="1000")
+    order = place(client, signer, side="BUY", type="LIMIT", price="35000", quantity="0.001")
+    step(app, 50)  # the order reaches the matcher and rests
+
+    first = call(client, signer, "DELETE", "/api/v1/spot/order", orderId=order["orderId"])[1]
+    second = call(client, signer, "DELETE", "/api/v1/spot/order", orderId=order["orderId"])[1]
+    step(app, 50)  # the cancel reaches the matcher
+    _, after = call(client, signer, "GET", "/api/v1/spot/order", orderId=order["orderId"])
+
+    assert (first["status"], second["status"], after["status"]) == ("NEW", "PENDING_CANCEL", "CANCELED")
 
 
 def test_cancel_by_id_and_by_client_id_return_the_funds(client, signer):
@@ -716,9 +745,9 @@ def test_cancel_by_id_and_by_client_id_return_the_funds(client, signer):
         "type",
         "side",
     }
-    assert (body["orderId"], body["status"]) == (a["orderId"], "CANCELED")
+    assert (body["orderId"], body["status"]) == (a["orderId"], "NEW")
     status, body = call(client, signer, "DELETE", "/api/v1/spot/order", clientOrderId="mine")
-    assert (status, body["orderId"], body["status"]) == (200, b["orderId"], "CANCELED")
+    assert (status, body["orderId"], body["status"]) == (200, b["orderId"], "NEW")
     assert balances(client, signer)["USDT"] == ("1000", "0")
     assert call(client, signer, "DELETE", "/api/v1/spot/order", orderId=a["orderId"]) == (
         400,
