@@ -28,6 +28,10 @@ def create_app(settings: Settings | None = None, apply_clock: bool = True) -> Fl
     app = Flask("simulator")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the document's field order
+    # Every path answers for itself in the venue's shape: no HTML redirect from `//` to `/`, and OPTIONS is
+    # a method no endpoint allows (405) rather than Flask's empty 200.
+    app.url_map.merge_slashes = False
+    app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
     database = prepare_database(settings, apply_clock)
     admin_token = settings.admin_token or secrets.token_hex(16)
     with database.read() as session:

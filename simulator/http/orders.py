@@ -9,6 +9,7 @@ now (resting orders may have filled since the last call), then read.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
@@ -271,10 +272,12 @@ def list_trade_orders(
     account_id: str, params: Params, maximum: int, entry: OrderEntry = serializers.order_listed
 ) -> list[dict[str, Any]]:
     """The account's finished orders of the last 90 days that `params` select, newest first."""
-    # Parameters are checked before the market catches up, so that a refused request moves nothing.
-    now_ms = g.signed.market_ms
-    page = order_page(params, maximum, window=trade_orders_window(params, now_ms))
+    # Checked before the market catches up, so that a refused request moves nothing: the parameters' form,
+    # the symbol, then the 90 days, as account/trades checks its 30.
+    start_ms, end_ms = params.optional_int("startTime"), params.optional_int("endTime")
+    page = order_page(params, maximum)
     _require_listed(page.symbol)
+    page = dataclasses.replace(page, **trade_orders_window(start_ms, end_ms, g.signed.market_ms))
     with caught_up() as session:
         return listed_orders(session, orders.finished_orders(session, account_id, page), entry)
 
@@ -328,31 +331,25 @@ def _limit(params: Params, default: int, maximum: int, clamp: bool = False) -> i
     return default if value is None else min(value, maximum)
 
 
-def order_page(
-    params: Params, maximum: int, window: tuple[int | None, int | None] = (None, None)
-) -> orders.Page:
+def order_page(params: Params, maximum: int) -> orders.Page:
     """symbol, side, fromOrderId and limit (default 500, 1 to `maximum`, else -1130) of an order list."""
     return orders.Page(
         symbol=params.optional_text("symbol"),
         side=_side(params),
         from_order_id=params.optional_id("fromOrderId"),
-        start_ms=window[0],
-        end_ms=window[1],
         limit=_limit(params, DEFAULT_LIST, maximum),
     )
 
 
-def trade_orders_window(params: Params, now_ms: int) -> tuple[int, int | None]:
-    """startTime/endTime within the last 90 days of market time (-2029 for one before them; -1130 naming
-    endTime when it is before startTime)."""
+def trade_orders_window(start: int | None, end: int | None, now_ms: int) -> dict[str, int | None]:
+    """The Page's start_ms/end_ms: startTime/endTime within the last 90 days of market time (-2029 for one
+    before them; -1130 naming endTime when it is before startTime)."""
     oldest = now_ms - TRADE_ORDERS_DAYS * orders.DAY_MS
-    start = params.optional_int("startTime")
-    end = params.optional_int("endTime")
     if (start is not None and start < oldest) or (end is not None and end < oldest):
         raise errors.SearchLimitedToLastThreeMonths()
     if end is not None and start is not None and end < start:
         raise errors.IllegalParameter(name="endTime")
-    return (oldest if start is None else start), end
+    return {"start_ms": oldest if start is None else start, "end_ms": end}
 
 
 def _json_array() -> list[Any]:

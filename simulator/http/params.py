@@ -134,11 +134,17 @@ def json_body(request: Request, keep_repeated: bool = False) -> Any:
     body = request.get_data(cache=True, parse_form_data=False)
     hook = _object_keeping_repeated if keep_repeated else None
     try:
-        return json.loads(
-            body, parse_float=_json_number, parse_constant=_reject_constant, object_pairs_hook=hook
+        value = json.loads(
+            body,
+            parse_float=_json_number,
+            parse_int=_json_integer,
+            parse_constant=_reject_constant,
+            object_pairs_hook=hook,
         )
     except (ValueError, UnicodeDecodeError, RecursionError) as e:  # RecursionError: nested too deep
         raise errors.BadRequest("Bad request: the body is not valid JSON") from e
+    # only a \u escape can make a lone surrogate: UTF-8 cannot carry one
+    return _without_lone_surrogates(value) if b"\\u" in body else value
 
 
 def _object_keeping_repeated(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -159,6 +165,31 @@ def json_decimal(body: dict[str, Any], name: str) -> Decimal:
     value = parse_decimal(body[name])
     if value is None:
         raise errors.IllegalParameter(name=name)
+    return value
+
+
+def _json_integer(text: str) -> int | str:
+    """A JSON integer; one of more digits than Python converts (4,300) as its text, which the parameter's
+    own check then refuses, rather than the whole body."""
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_lone_surrogates(value: Any) -> Any:
+    """JSON may escape half a surrogate pair (`"\\ud800"`), which no text encoding can carry: as U+FFFD, as a
+    byte that is not UTF-8 in a form body reads, so that the parameter's own check answers for it (a symbol
+    `0201`...) rather than the database failing on it."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):  # a Repeated stays one
+        return type(value)(_without_lone_surrogates(item) for item in value)
+    if isinstance(value, dict):
+        return {_without_lone_surrogates(k): _without_lone_surrogates(v) for k, v in value.items()}
     return value
 
 

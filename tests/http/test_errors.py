@@ -17,7 +17,18 @@ TOO_LARGE = {"code": "-1004", "msg": "Bad request: The data value transmitted ex
 # ---------------------------------------------------------------------------- 404
 
 
-@pytest.mark.parametrize("path", ["/api/v1/nope", "/", "/api/v1/time/", "/sim/v1/nope", "/api/v2/ping"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/nope",
+        "/",
+        "/api/v1/time/",
+        "/sim/v1/nope",
+        "/api/v2/ping",
+        "/api/v1//ping",
+        "/quote/v1//depth",
+    ],
+)
 def test_unknown_path_is_404_naming_the_path(client, path):
     response = client.get(path)
 
@@ -43,6 +54,8 @@ def test_unknown_path_answer_is_json(client):
         ("PUT", "/api/v1/time"),
         ("PUT", "/sim/v1/clock"),
         ("DELETE", "/sim/v1/accounts"),
+        ("OPTIONS", "/api/v1.1/spot/order"),
+        ("OPTIONS", "/api/v1/ping"),
     ],
 )
 def test_wrong_method_is_405_naming_method_and_path(client, method, path):

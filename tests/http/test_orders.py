@@ -342,6 +342,41 @@ def test_order_test_checks_like_a_real_order_and_places_nothing(client, signer, 
     assert (counts(app), balances(client, signer)) == (before, money)
 
 
+def post_signed_form(client, signer, path: str, payload: str) -> tuple[int, Any]:
+    """A form body as written (a key may repeat), signed as ccxt signs."""
+    from tests.conftest import now_ms, sign  # noqa: PLC0415
+
+    body = f"timestamp={now_ms()}&{payload}"
+    response = client.post(
+        path,
+        data=f"{body}&signature={sign(signer.secret, body)}",
+        content_type="application/x-www-form-urlencoded",
+        headers=signer.headers(),
+    )
+    return response.status_code, response.get_json()
+
+
+def test_a_parameter_the_order_reads_sent_twice_is_refused_one_it_does_not_read_is_ignored(
+    client, signer, app
+):
+    market_buy = "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.01"
+    before = counts(app)
+
+    doubled_quantity = post_signed_form(client, signer, "/api/v1.1/spot/order", f"{market_buy}&quantity=0.02")
+    doubled_stp = post_signed_form(
+        client, signer, "/api/v1.1/spot/order", f"{market_buy}&stpMode=EXPIRE_TAKER&stpMode=EXPIRE_MAKER"
+    )
+    refused = counts(app)
+    ignored = post_signed_form(
+        client, signer, "/api/v1.1/spot/order", f"{market_buy}&price=1&price=2&foo=1&foo=2"
+    )
+
+    assert doubled_quantity == (400, {"code": "0001", "msg": "Required field quantity missing or invalid"})
+    assert doubled_stp == (400, {"code": "-1130", "msg": "Illegal parameter 'stpMode'"})
+    assert refused == before
+    assert (ignored[0], ignored[1]["status"], ignored[1]["origQty"]) == (200, "FILLED", "0.01")
+
+
 def test_a_duplicate_open_client_order_id_is_refused_and_a_finished_ones_may_be_reused(client, signer):
     first = place(
         client, signer, side="BUY", type="LIMIT", price="35000", quantity="0.01", newClientOrderId="dup"
@@ -595,6 +630,37 @@ def test_a_batch_number_beyond_any_decimal_is_that_items_malformed_field(client,
     first, second = response.get_json()["result"]
     assert first == {"code": "0001", "msg": "Required field quantity missing or invalid"}
     assert (second["code"], second["order"]["origQty"]) == ("0000", "0.01")
+
+
+def test_a_batch_integer_of_more_digits_than_python_reads_is_that_items_malformed_field(client, signer):
+    body = (
+        f'[{{"symbol":"BTCUSDT","side":"BUY","type":"LIMIT","price":35000,"quantity":{"1" * 5000}}},'
+        ' {"symbol":"BTCUSDT","side":"BUY","type":"LIMIT","price":35000,"quantity":0.01}]'
+    )
+    kwargs = signer.ccxt("GET")
+    response = client.post(
+        f"/api/v1.1/spot/batchOrders?{kwargs['query_string']}",
+        data=body,
+        content_type="application/json",
+        headers=kwargs["headers"],
+    )
+
+    assert response.status_code == 200
+    first, second = response.get_json()["result"]
+    assert first == {"code": "0001", "msg": "Required field quantity missing or invalid"}
+    assert (second["code"], second["order"]["origQty"]) == ("0000", "0.01")
+
+
+def test_a_batch_item_whose_symbol_is_half_a_surrogate_pair_answers_for_itself(client, signer, app):
+    """JSON may escape a lone surrogate ("\\ud800"), which SQLite cannot store: it reads as U+FFFD, as a
+    byte that is not UTF-8 does in a form body, and the symbol's own check refuses it."""
+    order = {"symbol": "\ud800", "side": "BUY", "type": "LIMIT", "price": "35000", "quantity": "0.01"}
+    before = counts(app)
+
+    status, body = batch(client, signer, [order])
+
+    assert (status, body["result"]) == (200, [{"code": "0201", "msg": "Instrument not found"}])
+    assert counts(app) == before
 
 
 def test_a_batch_of_more_than_twenty_is_refused_whole(client, signer, app):
@@ -1287,6 +1353,20 @@ def test_trade_orders_accepts_only_the_last_90_days(client, signer):
         1
     ] == {"code": "-1130", "msg": "Illegal parameter 'endTime'"}
     assert call(client, signer, "GET", "/api/v1/spot/tradeOrders", startTime=T0 - 89 * day)[0] == 200
+
+
+def test_trade_orders_checks_the_symbol_before_the_90_days_as_account_trades_its_30(client, signer):
+    too_old = T0 - 91 * 86_400_000
+    orders_answer = call(
+        client, signer, "GET", "/api/v1/spot/tradeOrders", symbol="NOPEUSDT", startTime=too_old
+    )
+    trades_answer = call(
+        client, signer, "GET", "/api/v1/account/trades", symbol="NOPEUSDT", startTime=too_old
+    )
+    malformed = call(client, signer, "GET", "/api/v1/spot/tradeOrders", symbol="NOPEUSDT", startTime="x")
+
+    assert orders_answer == trades_answer == (400, {"code": "0201", "msg": "Instrument not found"})
+    assert malformed == (400, {"code": "-1130", "msg": "Illegal parameter 'startTime'"})
 
 
 def test_a_resting_order_fills_as_the_clock_moves_and_queries_show_it(client, signer, app):
