@@ -161,6 +161,28 @@ def klines(
     return [_kline_from_row(row) for row in db.execute(query)]
 
 
+def _kline_open_time(newest: bool) -> Any:
+    in_span = (
+        _kline.symbol == _symbol,
+        _kline.interval == _interval,
+        _kline.open_time > _t0,
+        _kline.open_time <= _t1,
+    )
+    order = _kline.open_time.desc() if newest else _kline.open_time
+    return select(_kline.open_time).where(*in_span).order_by(order).limit(1)
+
+
+FIRST_KLINE_OPEN, LAST_KLINE_OPEN = _kline_open_time(newest=False), _kline_open_time(newest=True)
+
+
+def kline_open_times(db: Executor, symbol: str, interval: str, t0: int, t1: int) -> tuple[int, int] | None:
+    """The open times of the first and the last bar of `interval` opening in (t0, t1] (two index seeks);
+    None when there is none."""
+    span = {"symbol": symbol, "interval": interval, "t0": t0, "t1": t1}
+    first = db.execute(FIRST_KLINE_OPEN, span).scalar()
+    return None if first is None else (first, db.execute(LAST_KLINE_OPEN, span).scalar())
+
+
 def kline_at(db: Executor, symbol: str, interval: str, t: int) -> Kline | None:
     """The bar of `interval` that covers t (open time <= t <= close time), final or still forming; None in a
     gap. Callers that must not look ahead check `is_final` and `close_time`."""

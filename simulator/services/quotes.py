@@ -29,7 +29,7 @@ from simulator.domain.quotes import DAY_MS, DayStats, Level, Print
 from simulator.domain.timeline import Segment, Timeline
 from simulator.marketdata import store
 from simulator.marketdata.records import INTERVAL_MS, MONTH, Kline, PriceLevel
-from simulator.services import market, trading
+from simulator.services import kline_rollups, market, trading
 from simulator.services.clock import read_clock
 from simulator.settings import Settings
 from simulator.storage import tables
@@ -431,9 +431,10 @@ def _klines(
         return []
     first_open, last_open, previous = covered
     read_until = min(quotes.next_open(interval, last_open) - 1, now_ms - 1)
-    bars = _bars(session, symbol, source, timeline, first_open - 1, read_until, now_ms)
-    if source != interval:
-        bars = quotes.aggregate(bars, interval)
+    if source == interval:
+        bars = _bars(session, symbol, source, timeline, first_open - 1, read_until, now_ms)
+    else:
+        bars = _rolled_up(session, symbol, (interval, source), timeline, (first_open, read_until), now_ms)
     bars = [bar for bar in bars if first_open <= bar.open_time <= end]
     latest = _last_complete_bar(session, symbol, now_ms, timeline, source)
     bars = quotes.with_quiet_intervals(
@@ -446,6 +447,36 @@ def _klines(
         limit if start is not None else None,
     )
     return bars[:limit] if start is not None else bars[-limit:]
+
+
+def _rolled_up(
+    session: Session,
+    symbol: str,
+    intervals: tuple[str, str],
+    timeline: Timeline,
+    window: tuple[int, int],
+    now_ms: int,
+) -> list[Kline]:
+    """The `interval` bars rolled up from the `source` bars opening in `window` (first bar open time, last
+    moment), oldest first. In replay mode the intervals before the series' first bar and after its last one
+    in the window are not rolled up at all: a thousand months of days, most of them long before any
+    recording, are not worth looking at one by one (in live mode the window is at most 30 days)."""
+    interval, source = intervals
+    first_open, until = window
+    if timeline.is_identity:
+        stored = store.kline_open_times(session, symbol, source, first_open - 1, until)
+        if stored is None:
+            return []
+        first_open, until = max(first_open, quotes.bucket_open(interval, stored[0])), min(until, stored[1])
+    return kline_rollups.rolled_up(
+        session,
+        symbol,
+        intervals,
+        timeline,
+        (first_open, quotes.bucket_open(interval, until)),
+        now_ms,
+        lambda t0, t1: _bars(session, symbol, source, timeline, t0, t1, now_ms),
+    )
 
 
 def _kline_span(

@@ -320,6 +320,21 @@ def test_a_rolled_up_interval_without_a_bar_shows_at_the_close_before_it(make_ap
     assert bars[0][1:6] == ["10", "14", "10", "14", "4"]
 
 
+def spans_read(monkeypatch: Any) -> list[int]:
+    """From now on, the span (t1 - t0) of every read of the stored bars of a span (not of the first bar after
+    a time)."""
+    spans: list[int] = []
+    real_klines = store.klines
+
+    def counting(db: Any, symbol: str, interval: str, t0: int, t1: int, limit: int | None = None) -> Any:
+        if limit is None:
+            spans.append(t1 - t0)
+        return real_klines(db, symbol, interval, t0, t1, limit)
+
+    monkeypatch.setattr(store, "klines", counting)
+    return spans
+
+
 def test_a_start_reads_only_the_intervals_its_limit_covers(make_app: Any, monkeypatch: Any) -> None:
     """Paging forward from a start long before now (ccxt's `since`) reads `limit` intervals of bars, not
     every bar up to now."""
@@ -327,15 +342,7 @@ def test_a_start_reads_only_the_intervals_its_limit_covers(make_app: Any, monkey
         clock_mode="replay", clock_start=MIDNIGHT + 600 * MINUTE, clock_speed=D(0), rate_limits=False
     )
     record(app, *(minute_bar(m, str(m + 1)) for m in range(0, 600, 7)))  # a bar every 7 minutes
-    read: list[int] = []  # the span of every read of all bars in a span (not of the first one after a time)
-    real_klines = store.klines
-
-    def counting(db: Any, symbol: str, interval: str, t0: int, t1: int, limit: int | None = None) -> Any:
-        if limit is None:
-            read.append(t1 - t0)
-        return real_klines(db, symbol, interval, t0, t1, limit)
-
-    monkeypatch.setattr(store, "klines", counting)
+    read = spans_read(monkeypatch)
     query = {"symbol": "BTCUSDT", "interval": "1m", "startTime": str(MIDNIGHT - 60 * MINUTE), "limit": "9"}
 
     bars = app.test_client().get("/quote/v1/klines", query_string=query).get_json()

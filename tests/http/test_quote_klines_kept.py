@@ -1,0 +1,170 @@
+"""Rolled-up klines are kept per process once closed (services/kline_rollups.py): what is kept answers as a
+fresh roll-up would, as the clock moves, after the store is written and in live mode, and a request
+reads only the stored bars it has not kept."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal as D
+from typing import Any
+
+import pytest
+from flask import Flask
+from freezegun import freeze_time
+
+from simulator.marketdata.records import Kline
+from simulator.services import kline_rollups
+from tests.conftest import admin_headers
+from tests.http.test_quote_klines import record, spans_read
+
+MINUTE = 60_000
+HOUR = 60 * MINUTE
+DAY = 24 * HOUR
+START = 1_704_067_200_000  # 2024-01-01 00:00 UTC, a Monday
+DAYS = 40
+ROLLED_UP = ["5m", "15m", "1h", "4h", "12h", "1d", "1w", "1M"]
+
+
+def minute_bar(minute: int) -> Kline:
+    """A bar every few minutes (gaps make quiet intervals), prices and sizes varying with the minute."""
+    opened = START + minute * MINUTE
+    low = D(100) + D(minute * 7919 % 1000) / 100
+    high = low + D(minute % 7) / 10
+    return Kline(
+        "BTCUSDT",
+        "1m",
+        opened,
+        opened + MINUTE - 1,
+        low + D("0.01"),
+        high,
+        low,
+        high - D("0.01"),
+        D(minute % 5 + 1),
+        D(minute % 11 + 2),
+        minute % 9,
+    )
+
+
+BARS = [minute_bar(minute) for minute in range(0, DAYS * 24 * 60, 13)]
+
+
+@pytest.fixture
+def replay_app(make_app: Callable[..., Flask]) -> Callable[[int], Flask]:
+    """An app on the one test database, its replay clock set to the given time (every app shares the
+    clock: it is in the database)."""
+    recorded = False
+
+    def build(now_ms: int) -> Flask:
+        nonlocal recorded
+        app = make_app(clock_mode="replay", clock_start=now_ms, clock_speed=D(0), rate_limits=False)
+        if not recorded:
+            record(app, *BARS)
+            recorded = True
+        return app
+
+    return build
+
+
+def answers(app: Flask, **query: Any) -> dict[str, Any]:
+    client = app.test_client()
+    found = {}
+    for interval in ROLLED_UP:
+        response = client.get(
+            "/quote/v1/klines", query_string={"symbol": "BTCUSDT", "interval": interval, **query}
+        )
+        assert response.status_code == 200, response.get_json()
+        found[interval] = response.get_json()
+    return found
+
+
+def advance(app: Flask, ms: int) -> None:
+    response = app.test_client().post("/sim/v1/clock", json={"advanceMs": ms}, headers=admin_headers())
+    assert response.status_code == 200, response.get_json()
+
+
+def test_kept_bars_answer_as_a_fresh_roll_up_as_the_clock_moves(replay_app: Callable[[int], Flask]) -> None:
+    now = START + 20 * DAY + 7 * HOUR + 13 * MINUTE + 5_000
+    warm = replay_app(now)
+    answers(warm)
+    # within an hour, across hours, days, a week and a month, and to the end of the data and past it
+    for step in (50 * MINUTE, 3 * HOUR, 2 * DAY + 1, 9 * DAY, 13 * DAY, 30 * DAY):
+        advance(warm, step)
+        now += step
+        kept = answers(warm)
+
+        assert kept == answers(replay_app(now))  # a new app keeps nothing yet: a fresh roll-up
+        assert kept["1M"] and kept["1w"]
+
+
+def test_kept_bars_answer_windows_as_a_fresh_roll_up(replay_app: Callable[[int], Flask]) -> None:
+    now = START + 33 * DAY + 5 * HOUR
+    warm = replay_app(now)
+    answers(warm, limit=1000)
+    windows = [
+        {"startTime": START + 3 * DAY + 1, "limit": 50},
+        {"endTime": START + 25 * DAY - 1, "limit": 7},
+        {"startTime": START - 9 * DAY, "endTime": START + 2 * HOUR},
+        {"limit": 1},
+    ]
+    for window in windows:
+        kept = answers(warm, **window)
+
+        assert kept == answers(replay_app(now), **window), window
+
+
+def test_a_write_to_the_store_renews_what_was_kept(replay_app: Callable[[int], Flask]) -> None:
+    now = START + 10 * DAY
+    app = replay_app(now)
+    before = answers(app)["1d"]
+    spike = Kline(
+        "BTCUSDT", "1m", START + DAY + MINUTE, START + DAY + 2 * MINUTE - 1, *[D(500)] * 4, D(1), D(500), 1
+    )
+
+    record(app, spike)
+    after = answers(app)["1d"]
+
+    second_day = next(bar for bar in after if bar[0] == START + DAY)
+    assert second_day[2] == "500" and before != after
+    assert after == answers(replay_app(now))["1d"]
+
+
+def test_a_second_request_reads_only_the_stored_bars_of_the_hour_still_forming(
+    replay_app: Callable[[int], Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = replay_app(START + 35 * DAY + 5 * HOUR + 17 * MINUTE)
+    first = answers(app)
+    spans = spans_read(monkeypatch)
+    second = answers(app)
+
+    assert second == first
+    assert spans and max(spans) <= HOUR  # a month of days, a day of hours kept: an hour of minutes read
+
+
+def test_in_live_mode_kept_bars_answer_as_a_fresh_roll_up(make_app: Callable[..., Flask]) -> None:
+    """The 40 days loop; a later request, on another loop, answers as a new app does."""
+    wall = START + 500 * DAY + 11 * HOUR + 7 * MINUTE
+
+    def at(wall_ms: int) -> Any:
+        return freeze_time(datetime.fromtimestamp(wall_ms / 1000, UTC))
+
+    with at(wall):
+        warm = make_app(rate_limits=False)
+        record(warm, *BARS)
+        answers(warm)
+    for later in (wall + 5 * HOUR, wall + 41 * DAY):
+        with at(later):
+            assert answers(warm) == answers(make_app(rate_limits=False))
+
+
+def test_with_little_room_to_keep_answers_stay_whole(
+    replay_app: Callable[[int], Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past MAX_KEPT_BARS whole series are dropped, least recently used first, never bars a request is
+    answering from."""
+    now = START + 38 * DAY + 3 * HOUR
+    fresh = answers(replay_app(now))
+    monkeypatch.setattr(kline_rollups, "MAX_KEPT_BARS", 10)
+    app = replay_app(now)
+
+    assert answers(app) == answers(app) == fresh
