@@ -38,6 +38,7 @@ from simulator.storage.db import Database
 # In live mode the recording loops back without end: history is served for this long at most, so that a
 # request for 1000 daily bars of a one-day recording reads a month of bars, not a thousand loops.
 LIVE_HISTORY_MS = 30 * DAY_MS
+HOUR = "1h"
 BOOKED_TYPES = (OrderType.LIMIT.value, OrderType.LIMIT_MAKER.value)
 
 _trade = tables.MarketTrade.__table__.c
@@ -522,8 +523,24 @@ def _kline_span(
 
 
 def _day_bars(session: Session, symbol: str, now_ms: int, timeline: Timeline) -> list[Kline]:
-    """The bars of the rolling 24 hours: opened at or after now - 24h and closed before now."""
+    """The bars of the rolling 24 hours: opened at or after now - 24h and closed before now. Finer bars
+    than an hour are read only for the part hours before the first whole one and from the last one on; the
+    whole hours between are rolled up and kept (`kline_rollups`), their figures the same (the 24-hour
+    figures are the first open, the extremes and the sums): every symbol's ticker at once read 1,440 minute
+    bars each."""
     source = _finest_interval(_stored_intervals(session, symbol))
     if source is None:
         return []
-    return _bars(session, symbol, source, timeline, now_ms - DAY_MS - 1, now_ms - 1, now_ms)
+    start, end = now_ms - DAY_MS - 1, now_ms - 1  # opened in (start, end]
+
+    def read(t0: int, t1: int) -> list[Kline]:
+        return _bars(session, symbol, source, timeline, t0, t1, now_ms)
+
+    if source == HOUR or not quotes.divides(source, HOUR):
+        return read(start, end)
+    first_hour, forming_hour = quotes.first_open_from(HOUR, start + 1), quotes.bucket_open(HOUR, now_ms)
+    last_hour = quotes.previous_open(HOUR, forming_hour, 1)
+    hours = kline_rollups.rolled_up(
+        session, symbol, (HOUR, source), timeline, (first_hour, last_hour), now_ms, read
+    )
+    return read(start, first_hour - 1) + hours + read(forming_hour - 1, end)

@@ -168,3 +168,35 @@ def test_with_little_room_to_keep_answers_stay_whole(
     app = replay_app(now)
 
     assert answers(app) == answers(app) == fresh
+
+
+@pytest.mark.parametrize(
+    "now",
+    [
+        START + 20 * DAY + 7 * HOUR + 13 * MINUTE + 5_000,
+        START + 21 * DAY,
+        START + 39 * DAY + 23 * HOUR + 59 * MINUTE,
+    ],
+    ids=["inside-an-hour", "on-the-hour", "at-the-data-end"],
+)
+def test_the_24_hour_figures_are_those_of_the_minute_bars(
+    replay_app: Callable[[int], Flask], now: int
+) -> None:
+    """The whole hours of the day come rolled up (and kept), the part hours at its ends from the minutes."""
+    app = replay_app(now)
+    day = [bar for bar in BARS if bar.open_time >= now - DAY and bar.close_time < now]
+
+    for _ in range(2):  # as rolled up, then as kept
+        (ticker,) = (
+            app.test_client().get("/quote/v1/ticker/24hr", query_string={"symbol": "BTCUSDT"}).get_json()
+        )
+        close = D(ticker["c"])
+        assert (D(ticker["o"]), D(ticker["h"]), D(ticker["l"])) == (
+            day[0].open,
+            max(close, *(bar.high for bar in day)),
+            min(close, *(bar.low for bar in day)),
+        )
+        assert (D(ticker["v"]), D(ticker["qv"])) == (
+            sum(bar.volume for bar in day),
+            sum(bar.quote_volume for bar in day),
+        )
