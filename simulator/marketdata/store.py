@@ -55,8 +55,25 @@ LAST_TRADE_BETWEEN = (
     .order_by(_trade.time.desc(), _trade.venue.desc(), _trade.trade_id.desc())
     .limit(1)
 )
+# What `_kline_from_row` unpacks, in this order (a million bars are read to roll up a year of days).
+KLINE_FIELDS = (
+    _kline.symbol,
+    _kline.interval,
+    _kline.open_time,
+    _kline.close_time,
+    _kline.open,
+    _kline.high,
+    _kline.low,
+    _kline.close,
+    _kline.volume,
+    _kline.quote_volume,
+    _kline.trade_count,
+    _kline.taker_buy_base,
+    _kline.taker_buy_quote,
+    _kline.is_final,
+)
 KLINES_BETWEEN = (
-    select(MarketKline.__table__)
+    select(*KLINE_FIELDS)
     .where(
         _kline.symbol == _symbol,
         _kline.interval == _interval,
@@ -66,7 +83,7 @@ KLINES_BETWEEN = (
     .order_by(_kline.open_time)
 )
 KLINE_AT = (
-    select(MarketKline.__table__)
+    select(*KLINE_FIELDS)
     .where(_kline.symbol == _symbol, _kline.interval == _interval, _kline.open_time <= _t)
     .order_by(_kline.open_time.desc())
     .limit(1)
@@ -147,7 +164,7 @@ def klines(
 ) -> list[Kline]:
     """Bars of `interval` whose open time is in (t0, t1], oldest first."""
     query = (
-        select(MarketKline.__table__)
+        select(*KLINE_FIELDS)
         .where(
             _kline.symbol == symbol,
             _kline.interval == interval,
@@ -193,7 +210,7 @@ def kline_at(db: Executor, symbol: str, interval: str, t: int) -> Kline | None:
 
 
 LAST_BARS = (
-    select(MarketKline.__table__)
+    select(*KLINE_FIELDS)
     .where(_kline.symbol == _symbol, _kline.interval == _interval, _kline.open_time < _t)
     .order_by(_kline.open_time.desc())
     .limit(2)
@@ -238,26 +255,39 @@ def _levels(text: str) -> tuple[PriceLevel, ...]:
     return tuple(PriceLevel(Decimal(price), Decimal(qty)) for price, qty in json.loads(text))
 
 
-def _optional(text: str | None) -> Decimal | None:
-    return None if text is None else Decimal(text)
-
-
 def _kline_from_row(row: Any) -> Kline:
+    """A row of KLINE_FIELDS, unpacked by position (twice as fast as by name)."""
+    (
+        symbol,
+        interval,
+        opened,
+        closed,
+        open_,
+        high,
+        low,
+        close,
+        volume,
+        quote,
+        trades,
+        buy_base,
+        buy_quote,
+        final,
+    ) = row
     return Kline(
-        symbol=row.symbol,
-        interval=row.interval,
-        open_time=row.open_time,
-        close_time=row.close_time,
-        open=Decimal(row.open),
-        high=Decimal(row.high),
-        low=Decimal(row.low),
-        close=Decimal(row.close),
-        volume=Decimal(row.volume),
-        quote_volume=_optional(row.quote_volume),
-        trade_count=row.trade_count,
-        taker_buy_base=_optional(row.taker_buy_base),
-        taker_buy_quote=_optional(row.taker_buy_quote),
-        is_final=bool(row.is_final),
+        symbol,
+        interval,
+        opened,
+        closed,
+        Decimal(open_),
+        Decimal(high),
+        Decimal(low),
+        Decimal(close),
+        Decimal(volume),
+        None if quote is None else Decimal(quote),
+        trades,
+        None if buy_base is None else Decimal(buy_base),
+        None if buy_quote is None else Decimal(buy_quote),
+        bool(final),
     )
 
 
