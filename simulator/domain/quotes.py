@@ -80,15 +80,36 @@ def divides(source: str, target: str) -> bool:
     return INTERVAL_MS[target] % length == 0
 
 
-def source_interval(target: str, stored: Iterable[str], shifts_align: bool) -> str | None:
-    """Which stored series answers `target`: the series itself when stored and its bars land on the
-    target's grid (`shifts_align`: replay mode, or a live loop whose period is a whole number of target
-    bars), else the finest stored series that tiles the target; None when nothing does."""
-    stored = set(stored)
-    if target in stored and shifts_align:
-        return target
-    tiling = [name for name in stored if name in INTERVAL_MS and divides(name, target) and name != target]
-    return min(tiling, key=INTERVAL_MS.__getitem__, default=None)
+@dataclass(frozen=True)
+class Series:
+    """A stored kline series: its interval, its first bar's open time and its last bar's close time + 1."""
+
+    interval: str
+    first_open: int
+    end: int
+
+
+def source_interval(
+    target: str, stored: Iterable[Series], shifts_align: bool, window: tuple[int, int]
+) -> str | None:
+    """Which stored series answers `target` over `window` (from, until: ms): of the series itself (when its
+    bars land on the target's grid: `shifts_align`, replay mode or a live loop whose period is a whole
+    number of target bars) and those that tile the target, the one whose bars span the most of the window,
+    then the series itself, then the finest. So a short stretch of finer bars beside a long series does not
+    cut the history short. None when none can."""
+    start, until = window
+
+    def usable(series: Series) -> bool:
+        if series.interval == target:
+            return shifts_align
+        return series.interval in INTERVAL_MS and divides(series.interval, target)
+
+    def preference(series: Series) -> tuple[int, bool, int]:
+        spanned = max(0, min(series.end, until) - max(series.first_open, start))
+        return -spanned, series.interval != target, INTERVAL_MS.get(series.interval, 0)
+
+    found = min(filter(usable, stored), key=preference, default=None)
+    return None if found is None else found.interval
 
 
 def aggregate(bars: Sequence[Kline], interval: str) -> list[Kline]:

@@ -39,6 +39,7 @@ from simulator.storage.db import Database
 # request for 1000 daily bars of a one-day recording reads a month of bars, not a thousand loops.
 LIVE_HISTORY_MS = 30 * DAY_MS
 HOUR = "1h"
+ALL_TIME = 2**63 - 1  # every open time a stored bar can have lies within ±this
 BOOKED_TYPES = (OrderType.LIMIT.value, OrderType.LIMIT_MAKER.value)
 
 _trade = tables.MarketTrade.__table__.c
@@ -357,6 +358,29 @@ def _stored_intervals(session: Session, symbol: str) -> list[str]:
     return found
 
 
+def _nominal_window(
+    interval: str, timeline: Timeline, window: tuple[int | None, int], limit: int
+) -> tuple[int, int]:
+    """The stretch of recording time a klines request asks about, before any bar is read: from startTime,
+    or `limit` intervals back from the end. In live mode every loop plays the whole recording: all of it."""
+    if not timeline.is_identity:
+        return -ALL_TIME, ALL_TIME
+    start, end = window
+    last_open = quotes.bucket_open(interval, end)
+    first_open = quotes.previous_open(interval, last_open, limit - 1) if start is None else start
+    return first_open, quotes.next_open(interval, last_open)
+
+
+def _stored_series(session: Session, symbol: str) -> list[quotes.Series]:
+    """The kline series stored for `symbol` with the span of their bars (three index seeks each)."""
+    found = []
+    for interval in _stored_intervals(session, symbol):
+        opens = store.kline_open_times(session, symbol, interval, -ALL_TIME, ALL_TIME)
+        if opens is not None:
+            found.append(quotes.Series(interval, opens[0], quotes.next_open(interval, opens[1])))
+    return found
+
+
 def _finest_interval(stored: list[str]) -> str | None:
     """The series the 24-hour figures come from: minute bars when stored (finer ones would cost much more
     to read for the same answer), else the finest stored."""
@@ -423,7 +447,10 @@ def _klines(
     start, end = window
     end = now_ms if end is None else min(end, now_ms)
     source = quotes.source_interval(
-        interval, _stored_intervals(session, symbol), _shifts_align(timeline, interval)
+        interval,
+        _stored_series(session, symbol),
+        _shifts_align(timeline, interval),
+        _nominal_window(interval, timeline, (start, end), limit),
     )
     if source is None or (start is not None and start > end):
         return []

@@ -15,6 +15,7 @@ from simulator.marketdata.records import Kline
 
 MINUTE = 60_000
 T = 1_637_971_200_000  # 2021-11-27 00:00 UTC, a Saturday
+DAY = 86_400_000
 
 
 def utc(*fields: int) -> int:
@@ -90,23 +91,44 @@ def test_first_open_from_is_the_first_bar_opening_at_or_after_start(start: int, 
     assert quotes.first_open_from("5m", start) == first
 
 
+def spans(*intervals: str, first: int = T, end: int = T + 30 * DAY) -> list[quotes.Series]:
+    """Series of `intervals` over the same stretch."""
+    return [quotes.Series(interval, first, end) for interval in intervals]
+
+
 @pytest.mark.parametrize(
     ("target", "stored", "aligned", "source"),
     [
-        ("5m", ["1m", "5m"], True, "5m"),  # stored: served as stored
-        ("5m", ["1m", "5m"], False, "1m"),  # a live loop would move its bars off the 5m grid
-        ("15m", ["1m", "5m"], True, "1m"),  # not stored: the finest series that tiles it
-        ("15m", ["1s", "1m"], True, "1s"),
-        ("1w", ["3d", "1d", "1h"], True, "1h"),
-        ("1w", ["3d"], True, None),  # three days do not tile a week
-        ("1M", ["1d", "1h"], True, "1h"),
-        ("1M", ["1w"], True, None),  # weeks do not tile a month
-        ("3m", ["5m"], True, None),  # nothing finer
+        ("5m", spans("1m", "5m"), True, "5m"),  # stored: served as stored
+        ("5m", spans("1m", "5m"), False, "1m"),  # a live loop would move its bars off the 5m grid
+        ("15m", spans("1m", "5m"), True, "1m"),  # not stored: the finest series that tiles it
+        ("15m", spans("1s", "1m"), True, "1s"),
+        ("1w", spans("3d", "1d", "1h"), True, "1h"),
+        ("1w", spans("3d"), True, None),  # three days do not tile a week
+        ("1M", spans("1d", "1h"), True, "1h"),
+        ("1M", spans("1w"), True, None),  # weeks do not tile a month
+        ("3m", spans("5m"), True, None),  # nothing finer
         ("1h", [], True, None),
+        # three days of seconds beside the thirty days of minutes: the minutes, or the history is cut short
+        ("1h", [*spans("1s", first=T + 27 * DAY), *spans("1m")], True, "1m"),
     ],
 )
-def test_source_interval(target: str, stored: list[str], aligned: bool, source: str | None) -> None:
-    assert quotes.source_interval(target, stored, aligned) == source
+def test_source_interval(target: str, stored: list[quotes.Series], aligned: bool, source: str | None) -> None:
+    assert quotes.source_interval(target, stored, aligned, (T, T + 30 * DAY)) == source
+
+
+@pytest.mark.parametrize(
+    ("window", "source"),
+    [
+        ((T, T + 30 * DAY), "1m"),  # the hours span only the last ten days of it
+        ((T + 25 * DAY, T + 30 * DAY), "1h"),  # both span it: the series as stored
+        ((T + 25 * DAY, T + 40 * DAY), "1h"),  # both span as much of it
+        ((T - 9 * DAY, T + 15 * DAY), "1m"),  # the hours none of it
+    ],
+)
+def test_the_series_spanning_more_of_the_window_answers(window: tuple[int, int], source: str) -> None:
+    stored = [*spans("1m"), *spans("1h", first=T + 20 * DAY)]
+    assert quotes.source_interval("1h", stored, True, window) == source
 
 
 def test_aggregate_rolls_bars_up_by_interval() -> None:

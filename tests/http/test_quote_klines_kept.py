@@ -200,3 +200,23 @@ def test_the_24_hour_figures_are_those_of_the_minute_bars(
             sum(bar.volume for bar in day),
             sum(bar.quote_volume for bar in day),
         )
+
+
+def test_a_short_finer_series_beside_the_minutes_does_not_cut_the_history_short(
+    replay_app: Callable[[int], Flask],
+) -> None:
+    """Seconds recorded for the data's last hour: longer intervals still come from the 40 days of minutes."""
+    now = START + DAYS * DAY
+    app = replay_app(now)
+    before = answers(app)
+    last_hour = now - HOUR
+    seconds = [
+        Kline("BTCUSDT", "1s", t, t + 999, D(100), D(100), D(100), D(100), D(1), D(100), 1)
+        for t in range(last_hour, now, 60_000)
+    ]
+
+    record(app, *seconds)
+    after = answers(app)
+
+    assert after == before
+    assert after["1d"][0][0] == START and len(after["1d"]) == DAYS
