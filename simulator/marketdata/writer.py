@@ -145,6 +145,7 @@ class StoreWriter:
         # replaces earlier ones before anything is written, so a file's rows are written once each and a
         # second import of it changes nothing.
         self._states: dict[tuple[str, str], dict[int, tuple[Any, ...]]] = {}
+        self._unversioned = False  # rows written since the store's version last moved
         self._sqlite = connection.dialect.name == "sqlite"
         self._mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
 
@@ -178,8 +179,9 @@ class StoreWriter:
             self._states[key] = {newest: states[newest]}
 
     def flush(self) -> None:
-        if any(self._buffers.values()) or any(self._states.values()):
-            store.bump_version(self.connection)
+        """Write what is buffered, and move the store's version if any row was written since it last moved
+        (rows written as they came, a full batch, or the rest now): what is derived from the store (the
+        live loop's span, kept kline roll-ups) is found again."""
         for key, buffer in self._buffers.items():
             if buffer:
                 self._write(key, buffer)
@@ -188,8 +190,12 @@ class StoreWriter:
                 self._write(key, list(states.values()))
         self._buffers.clear()
         self._states.clear()
+        if self._unversioned:
+            store.bump_version(self.connection)
+            self._unversioned = False
 
     def _write(self, key: tuple[str, str], rows: list[tuple[Any, ...]]) -> None:
+        self._unversioned = True
         kind, symbol = key
         statement = STATEMENTS[kind.split(" ")[0]]
         fixed = (symbol, self.venue, self.source_id) if kind == "trade" else (symbol, self.source_id)

@@ -10,8 +10,8 @@ from sqlalchemy import event
 
 from simulator.domain.clock import MarketClock
 from simulator.marketdata import store
-from simulator.marketdata.records import Trade
-from simulator.marketdata.writer import StoreWriter, source_id
+from simulator.marketdata.records import Rows, Trade
+from simulator.marketdata.writer import BATCH_ROWS, StoreWriter, source_id
 from simulator.services import market
 from simulator.settings import Settings
 from simulator.storage.db import open_database
@@ -36,6 +36,19 @@ def test_a_write_moves_the_version_and_an_empty_flush_does_not(tmp_path: Path):
     with database.read() as session:
         assert store.version(session) == 1
     write(database, Trade("BTCUSDT", T0 + 1, D("1"), D("1"), True, "2"))
+    with database.read() as session:
+        assert store.version(session) == 2
+    database.dispose()
+
+
+def test_rows_written_as_they_came_or_as_a_full_batch_move_the_version(tmp_path: Path):
+    """A CSV file's rows are written as they come and a full batch at once: nothing is left to flush, and
+    the version must move all the same (a running server would keep what it derived from the old store)."""
+    database = open_database(f"sqlite:///{tmp_path / 'v.db'}")
+    write(database, Rows("trade", "BTCUSDT", [(T0, "1", "1", "1", 1)]))
+    with database.read() as session:
+        assert store.version(session) == 1
+    write(database, *(Trade("BTCUSDT", T0 + n, D("1"), D("1"), True, str(n)) for n in range(BATCH_ROWS)))
     with database.read() as session:
         assert store.version(session) == 2
     database.dispose()
