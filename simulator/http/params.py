@@ -168,13 +168,14 @@ def json_decimal(body: dict[str, Any], name: str) -> Decimal:
     return value
 
 
-def _json_integer(text: str) -> int | str:
-    """A JSON integer; one of more digits than Python converts (4,300) as its text, which the parameter's
-    own check then refuses, rather than the whole body."""
+def _json_integer(text: str) -> int | Decimal:
+    """A JSON integer; one of more digits than Python converts to an int (4,300) as an exact Decimal, still a
+    number, which the parameter's own check then refuses as it refuses any number it cannot take, rather
+    than the whole body."""
     try:
         return int(text)
     except ValueError:
-        return text
+        return Decimal(text)
 
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")

@@ -1,14 +1,15 @@
-"""Rolled-up klines (a 1h bar made of stored 1m bars), each kept per process once it has closed.
+"""Rolled-up klines (a 1h bar made of stored 1m bars), each kept per process once it is final.
 
 An interval that is not stored is rolled up from a finer stored series (`quotes.aggregate`). Reading and
 combining every stored bar on each request made its cost the history covered, not the bars answered: 1d
-bars over 90 days of 1m bars combine 130,000 stored bars, about a second a request. A rolled-up bar that
-closed before now cannot change while the store does not (klines are recorded bars only: no simulated trade
-is in one), so it is combined once and kept, keyed by the store's version and by the timeline that moves
-recorded bars to market time. A request reads only the stored bars of intervals it has not kept, and of the
-one still forming. A long interval is rolled up in steps, each kept (`STEPS`: a month of days, a day of
-hours, an hour of minutes), so that the one still forming is a few kept bars and a few stored ones, not a
-month of minutes.
+bars over 90 days of 1m bars combine 130,000 stored bars, about a second a request. A rolled-up bar whose
+interval has ended and whose stored bars have all closed cannot change while the store does not (klines are
+recorded bars only: no simulated trade is in one), so it is combined once and kept, keyed by the store's
+version and by the timeline that moves recorded bars to market time, with the moment it became final (a
+replay clock set back before it does not use it). A request reads only the stored bars of intervals it has
+not kept, and of the one still forming. A long interval is rolled up in steps, each kept (`STEPS`: a month
+of days, a day of hours, an hour of minutes), so that the one still forming is a few kept bars and a few
+stored ones, not a month of minutes.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection
@@ -31,30 +33,48 @@ STEPS = ("1d", "1h", "1m")  # coarsest first: what a longer interval is rolled u
 # Bars kept per database (about 1 KB each): five symbols' years of hours. Past it the series used least
 # recently go first (one series holding more on its own starts again).
 MAX_KEPT_BARS = 50_000
+# Intervals one request looks at one by one at one step; a longer stretch (two recordings years apart) is
+# rolled up from what is stored there and nothing of it kept, as it was before anything was.
+MAX_INTERVALS = 20_000
 
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One bar of a stretch as a request at some now sees it: `bar` is what shows of it (None: nothing yet,
+    or no bars), final from `final_at` (market ms) on."""
+
+    open_time: int
+    bar: Kline | None
+    final_at: int
+
+
+# the parts of the bars opening in (t0, t1] (market time), oldest first
+PartReader = Callable[[int, int], list[Part]]
 # (symbol, interval, source interval, timeline first_ms, timeline period_ms)
 SeriesKey = tuple[str, str, str, int | None, int | None]
-# the bars of `source` whose open time is in (t0, t1], in market time, oldest first
-BarReader = Callable[[int, int], list[Kline]]
+
+
+def stored_parts(bars: Iterable[Kline], now_ms: int) -> list[Part]:
+    """Stored bars as parts: one shows once it has closed (close time before now), final from then."""
+    return [Part(bar.open_time, bar if bar.close_time < now_ms else None, bar.close_time + 1) for bar in bars]
 
 
 class _Kept:
-    """One database's rolled-up bars at one store version: open time -> bar, or None for an interval
-    without stored bars."""
+    """One database's final rolled-up bars at one store version, by series and open time."""
 
     def __init__(self, version: int) -> None:
         self.version = version
-        self.series: OrderedDict[SeriesKey, dict[int, Kline | None]] = OrderedDict()
+        self.series: OrderedDict[SeriesKey, dict[int, Part]] = OrderedDict()
 
-    def bars_of(self, key: SeriesKey) -> dict[int, Kline | None]:
-        """The series' bars, now the one used most recently. Bars are only ever added to what this returns:
-        a series dropped or started again is a new dict, so a request never loses what it read."""
+    def parts_of(self, key: SeriesKey) -> dict[int, Part]:
+        """The series' parts, now the one used most recently. Parts are only ever added to what this
+        returns: a series dropped or started again is a new dict, so a request never loses what it read."""
         kept = self.series.pop(key, None)
         self.series[key] = kept = {} if kept is None else kept
         return kept
 
     def trim(self) -> None:
-        while sum(len(bars) for bars in self.series.values()) > MAX_KEPT_BARS:
+        while sum(len(parts) for parts in self.series.values()) > MAX_KEPT_BARS:
             if len(self.series) == 1:
                 key = next(iter(self.series))
                 self.series[key] = {}
@@ -73,33 +93,77 @@ def rolled_up(
     timeline: Timeline,
     opens: tuple[int, int],
     now_ms: int,
-    read: BarReader,
+    read: PartReader,
 ) -> list[Kline]:
     """The `interval` bars rolled up from `source` bars (`intervals`), of the intervals opening from
-    `opens[0]` to `opens[1]` (both bar open times), oldest first; an interval without stored bars has none.
-    `read` gives the stored `source` bars of a stretch in market time. Intervals that closed before
-    `now_ms` are combined once per process; the one still forming each time."""
+    `opens[0]` to `opens[1]` (both bar open times), oldest first, as they show at `now_ms`: of the stored
+    bars those that closed; an interval without any has none. `read` gives the stored bars of a stretch
+    (`stored_parts`). Final bars are combined once per process and kept."""
+    parts = _rolled(session, symbol, intervals, timeline, opens, now_ms, read)
+    return [part.bar for part in parts if part.bar is not None]
+
+
+def _rolled(
+    session: Session,
+    symbol: str,
+    intervals: tuple[str, str],
+    timeline: Timeline,
+    opens: tuple[int, int],
+    now_ms: int,
+    read: PartReader,
+) -> list[Part]:
     interval, source = intervals
     step = _step_between(interval, source)
     if step is not None:
         read = _reader_of_steps(session, symbol, (step, source), timeline, now_ms, read)
+    first, last = opens
+    until = min(quotes.next_open(interval, last) - 1, now_ms - 1)  # a bar opening at now has not closed
+    every = list(_opens(interval, first, min(last, until)))
+    if len(every) > MAX_INTERVALS:
+        return list(_combined(interval, read(first - 1, until), now_ms).values())
+    ended = [opened for opened in every if quotes.next_open(interval, opened) <= now_ms]
     key = (symbol, interval, source, timeline.first_ms, timeline.period_ms)
-    closed = [opened for opened in _opens(interval, *opens) if quotes.next_open(interval, opened) <= now_ms]
     version = store.version(session)
     with _LOCK:
         keeping = _keeping(session, version)
-        kept = keeping.bars_of(key)
-        missing = [opened for opened in closed if opened not in kept]
-    for first, last in _runs(interval, missing):
-        combined = _combined(interval, read(first - 1, quotes.next_open(interval, last) - 1))
+        kept = keeping.parts_of(key)
+        found = {
+            opened: kept[opened] for opened in ended if opened in kept and kept[opened].final_at <= now_ms
+        }
+    for run_first, run_last in _runs(interval, [opened for opened in ended if opened not in found]):
+        combined = _combined(interval, read(run_first - 1, quotes.next_open(interval, run_last) - 1), now_ms)
+        fresh = {
+            opened: combined.get(opened, _nothing(interval, opened))
+            for opened in _opens(interval, run_first, run_last)
+        }
+        found.update(fresh)
         with _LOCK:
-            kept.update({opened: combined.get(opened) for opened in _opens(interval, first, last)})
+            kept.update({opened: part for opened, part in fresh.items() if part.final_at <= now_ms})
             keeping.trim()
-    forming_from = quotes.next_open(interval, closed[-1]) if closed else opens[0]
-    until = min(quotes.next_open(interval, opens[1]) - 1, now_ms - 1)  # a bar opening at now is not closed
-    forming = _combined(interval, read(forming_from - 1, until)) if forming_from <= until else {}
-    found = [kept.get(opened) for opened in closed]
-    return [bar for bar in found if bar is not None] + list(forming.values())
+    forming_from = quotes.next_open(interval, ended[-1]) if ended else first
+    forming = _combined(interval, read(forming_from - 1, until), now_ms) if forming_from <= until else {}
+    return [found[opened] for opened in ended] + list(forming.values())
+
+
+def _nothing(interval: str, opened: int) -> Part:
+    """An interval without stored bars: final once it has ended."""
+    return Part(opened, None, quotes.next_open(interval, opened))
+
+
+def _combined(interval: str, parts: list[Part], now_ms: int) -> dict[int, Part]:
+    """`parts` rolled up into `interval` parts by open time: the bars that show combined, final when the
+    interval has ended and every part is."""
+    members: dict[int, list[Part]] = {}
+    for part in parts:
+        members.setdefault(quotes.bucket_open(interval, part.open_time), []).append(part)
+    shown = [part.bar for part in parts if part.bar is not None]
+    bars = {bar.open_time: bar for bar in quotes.aggregate(shown, interval)}
+    return {
+        opened: Part(
+            opened, bars.get(opened), max(_nothing(interval, opened).final_at, *(p.final_at for p in of))
+        )
+        for opened, of in members.items()
+    }
 
 
 def _step_between(interval: str, source: str) -> str | None:
@@ -117,14 +181,14 @@ def _reader_of_steps(
     intervals: tuple[str, str],
     timeline: Timeline,
     now_ms: int,
-    read: BarReader,
-) -> BarReader:
-    """A reader of `step` bars rolled up (and kept) from `source` bars, for stretches of whole steps."""
+    read: PartReader,
+) -> PartReader:
+    """A reader of `step` parts rolled up (and kept) from `source` parts, for stretches of whole steps."""
     step, source = intervals
 
-    def read_steps(t0: int, t1: int) -> list[Kline]:
+    def read_steps(t0: int, t1: int) -> list[Part]:
         opens = (quotes.first_open_from(step, t0 + 1), quotes.bucket_open(step, t1))
-        return rolled_up(session, symbol, (step, source), timeline, opens, now_ms, read)
+        return _rolled(session, symbol, (step, source), timeline, opens, now_ms, read)
 
     return read_steps
 
@@ -158,7 +222,3 @@ def _runs(interval: str, opens: list[int]) -> Iterator[tuple[int, int]]:
             first = opened
         last = opened
     yield first, last
-
-
-def _combined(interval: str, bars: list[Kline]) -> dict[int, Kline]:
-    return {bar.open_time: bar for bar in quotes.aggregate(bars, interval)}

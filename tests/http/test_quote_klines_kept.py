@@ -220,3 +220,90 @@ def test_a_short_finer_series_beside_the_minutes_does_not_cut_the_history_short(
 
     assert after == before
     assert after["1d"][0][0] == START and len(after["1d"]) == DAYS
+
+
+def set_clock(app: Flask, at_ms: int) -> None:
+    body = {"mode": "replay", "time": at_ms, "speed": 0}
+    response = app.test_client().post("/sim/v1/clock", json=body, headers=admin_headers())
+    assert response.status_code == 200, response.get_json()
+
+
+def odd_bar(interval: str, opened: int, length: int, close_time: int, high: int) -> Kline:
+    return Kline("BTCUSDT", interval, opened, close_time, D(100), D(high), D(99), D(100), D(1), D(100), 1)
+
+
+SUNDAY_NIGHT = START + 6 * DAY + 16 * HOUR  # a day of a venue eight hours ahead of UTC: 16:00 to 16:00
+
+
+@pytest.mark.parametrize(
+    ("bars", "interval", "first", "then"),
+    [
+        # minute bars closing at the next minute's first millisecond (a stream's close time kept as sent):
+        # the hour has ended at 01:00:00.000, its last minute closes then
+        (
+            [
+                odd_bar("1m", START + m * MINUTE, MINUTE, START + (m + 1) * MINUTE, 150 if m == 59 else 101)
+                for m in range(60)
+            ],
+            "1h",
+            START + HOUR,
+            START + HOUR + 1,
+        ),
+        # daily bars from 16:00: the week ends on Monday 00:00, its last day closes Monday 15:59:59.999
+        (
+            [
+                odd_bar("1d", SUNDAY_NIGHT - DAY, DAY, SUNDAY_NIGHT - 1, 101),
+                odd_bar("1d", SUNDAY_NIGHT, DAY, SUNDAY_NIGHT + DAY - 1, 150),
+            ],
+            "1w",
+            START + 7 * DAY + 8 * HOUR,
+            START + 7 * DAY + 17 * HOUR,
+        ),
+        # minute bars from :30 s, the replay clock set back 30 s: the hour's last minute has not closed again
+        (
+            [
+                odd_bar(
+                    "1m",
+                    START + m * MINUTE + 30_000,
+                    MINUTE,
+                    START + (m + 1) * MINUTE + 29_999,
+                    150 if m == 59 else 101,
+                )
+                for m in range(60)
+            ],
+            "1h",
+            START + HOUR + 40_000,
+            START + HOUR + 10_000,
+        ),
+    ],
+    ids=["closing-on-the-next-interval", "days-of-another-time-zone", "clock-set-back"],
+)
+def test_an_interval_is_kept_only_once_every_stored_bar_of_it_has_closed(
+    make_app: Callable[..., Flask], bars: list[Kline], interval: str, first: int, then: int
+) -> None:
+    app = make_app(clock_mode="replay", clock_start=first, clock_speed=D(0), rate_limits=False)
+    record(app, *bars)
+    query = {"symbol": "BTCUSDT", "interval": interval}
+    app.test_client().get("/quote/v1/klines", query_string=query)
+
+    set_clock(app, then)
+    kept = app.test_client().get("/quote/v1/klines", query_string=query).get_json()
+
+    fresh = make_app(clock_mode="replay", clock_start=then, clock_speed=D(0), rate_limits=False)
+    assert kept == fresh.test_client().get("/quote/v1/klines", query_string=query).get_json()
+
+
+def test_a_rolled_up_stretch_of_too_many_intervals_is_rolled_up_as_stored(
+    replay_app: Callable[[int], Flask],
+) -> None:
+    """A minute bar in 1970 and the 40 days of 2024: a month request from 1970 looks at the stored bars, not
+    at each of the half a million hours between."""
+    now = START + 35 * DAY
+    app = replay_app(now)
+    record(app, odd_bar("1m", 0, MINUTE, MINUTE - 1, 101))
+    query = {"symbol": "BTCUSDT", "interval": "1M", "startTime": 0, "limit": 1000}
+
+    months = app.test_client().get("/quote/v1/klines", query_string=query).get_json()
+
+    assert months[0][0] == 0 and months[0][2] == "101" and len(months) == 650
+    assert months == replay_app(now).test_client().get("/quote/v1/klines", query_string=query).get_json()
