@@ -118,10 +118,11 @@ def aggregate(bars: Sequence[Kline], interval: str) -> list[Kline]:
     buckets: dict[int, list[Kline]] = {}
     for bar in bars:
         buckets.setdefault(bucket_open(interval, bar.open_time), []).append(bar)
-    return [_combine(interval, opened, members) for opened, members in buckets.items()]
+    return [combine(interval, opened, members) for opened, members in buckets.items()]
 
 
-def _combine(interval: str, opened: int, members: list[Kline]) -> Kline:
+def combine(interval: str, opened: int, members: Sequence[Kline]) -> Kline:
+    """The `interval` bar opening at `opened` made of `members` (at least one, oldest first)."""
     close_time = next_open(interval, opened) - 1
     return Kline(
         symbol=members[0].symbol,

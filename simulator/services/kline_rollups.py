@@ -17,9 +17,9 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Iterator
+from itertools import islice
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
@@ -36,27 +36,22 @@ MAX_KEPT_BARS = 50_000
 # Intervals one request looks at one by one at one step; a longer stretch (two recordings years apart) is
 # rolled up from what is stored there and nothing of it kept, as it was before anything was.
 MAX_INTERVALS = 20_000
+T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
-class Part:
-    """One bar of a stretch as a request at some now sees it: `bar` is what shows of it (None: nothing yet,
-    or no bars), final from `final_at` (market ms) on."""
+class Part(NamedTuple):
+    """One rolled-up bar as a request at some now sees it: `bar` is what shows of it (the stored bars that
+    closed combined; None: none yet, or none at all), final from `final_at` (market ms) on."""
 
     open_time: int
     bar: Kline | None
     final_at: int
 
 
-# the parts of the bars opening in (t0, t1] (market time), oldest first
-PartReader = Callable[[int, int], list[Part]]
+# every stored bar opening in (t0, t1] (market time), closed or not, oldest first
+BarReader = Callable[[int, int], list[Kline]]
 # (symbol, interval, source interval, timeline first_ms, timeline period_ms)
 SeriesKey = tuple[str, str, str, int | None, int | None]
-
-
-def stored_parts(bars: Iterable[Kline], now_ms: int) -> list[Part]:
-    """Stored bars as parts: one shows once it has closed (close time before now), final from then."""
-    return [Part(bar.open_time, bar if bar.close_time < now_ms else None, bar.close_time + 1) for bar in bars]
 
 
 class _Kept:
@@ -93,12 +88,12 @@ def rolled_up(
     timeline: Timeline,
     opens: tuple[int, int],
     now_ms: int,
-    read: PartReader,
+    read: BarReader,
 ) -> list[Kline]:
     """The `interval` bars rolled up from `source` bars (`intervals`), of the intervals opening from
     `opens[0]` to `opens[1]` (both bar open times), oldest first, as they show at `now_ms`: of the stored
-    bars those that closed; an interval without any has none. `read` gives the stored bars of a stretch
-    (`stored_parts`). Final bars are combined once per process and kept."""
+    bars those that closed; an interval without any has none. `read` gives every stored bar of a stretch.
+    Final bars are combined once per process and kept."""
     parts = _rolled(session, symbol, intervals, timeline, opens, now_ms, read)
     return [part.bar for part in parts if part.bar is not None]
 
@@ -110,17 +105,23 @@ def _rolled(
     timeline: Timeline,
     opens: tuple[int, int],
     now_ms: int,
-    read: PartReader,
+    read: BarReader,
 ) -> list[Part]:
     interval, source = intervals
     step = _step_between(interval, source)
-    if step is not None:
-        read = _reader_of_steps(session, symbol, (step, source), timeline, now_ms, read)
+
+    def combined(t0: int, t1: int) -> dict[int, Part]:
+        """The parts of the intervals opening in (t0, t1], each made of stored bars or of `step` parts."""
+        if step is None:
+            return _of_stored(interval, read(t0, t1), now_ms)
+        steps = (quotes.first_open_from(step, t0 + 1), quotes.bucket_open(step, t1))
+        return _of_parts(interval, _rolled(session, symbol, (step, source), timeline, steps, now_ms, read))
+
     first, last = opens
     until = min(quotes.next_open(interval, last) - 1, now_ms - 1)  # a bar opening at now has not closed
-    every = list(_opens(interval, first, min(last, until)))
+    every = list(islice(_opens(interval, first, min(last, until)), MAX_INTERVALS + 1))
     if len(every) > MAX_INTERVALS:
-        return list(_combined(interval, read(first - 1, until), now_ms).values())
+        return list(combined(first - 1, until).values())
     ended = [opened for opened in every if quotes.next_open(interval, opened) <= now_ms]
     key = (symbol, interval, source, timeline.first_ms, timeline.period_ms)
     version = store.version(session)
@@ -131,9 +132,9 @@ def _rolled(
             opened: kept[opened] for opened in ended if opened in kept and kept[opened].final_at <= now_ms
         }
     for run_first, run_last in _runs(interval, [opened for opened in ended if opened not in found]):
-        combined = _combined(interval, read(run_first - 1, quotes.next_open(interval, run_last) - 1), now_ms)
+        run = combined(run_first - 1, quotes.next_open(interval, run_last) - 1)
         fresh = {
-            opened: combined.get(opened, _nothing(interval, opened))
+            opened: run.get(opened, _nothing(interval, opened))
             for opened in _opens(interval, run_first, run_last)
         }
         found.update(fresh)
@@ -141,7 +142,7 @@ def _rolled(
             kept.update({opened: part for opened, part in fresh.items() if part.final_at <= now_ms})
             keeping.trim()
     forming_from = quotes.next_open(interval, ended[-1]) if ended else first
-    forming = _combined(interval, read(forming_from - 1, until), now_ms) if forming_from <= until else {}
+    forming = combined(forming_from - 1, until) if forming_from <= until else {}
     return [found[opened] for opened in ended] + list(forming.values())
 
 
@@ -150,20 +151,43 @@ def _nothing(interval: str, opened: int) -> Part:
     return Part(opened, None, quotes.next_open(interval, opened))
 
 
-def _combined(interval: str, parts: list[Part], now_ms: int) -> dict[int, Part]:
-    """`parts` rolled up into `interval` parts by open time: the bars that show combined, final when the
-    interval has ended and every part is."""
-    members: dict[int, list[Part]] = {}
-    for part in parts:
-        members.setdefault(quotes.bucket_open(interval, part.open_time), []).append(part)
-    shown = [part.bar for part in parts if part.bar is not None]
-    bars = {bar.open_time: bar for bar in quotes.aggregate(shown, interval)}
+def _of_stored(interval: str, bars: list[Kline], now_ms: int) -> dict[int, Part]:
+    """Stored bars rolled up by open time: those closed before now show, and an interval is final when it
+    has ended and every bar of it has closed."""
+    members = _by_interval(interval, bars, lambda bar: bar.open_time)
     return {
         opened: Part(
-            opened, bars.get(opened), max(_nothing(interval, opened).final_at, *(p.final_at for p in of))
+            opened,
+            _combine(interval, opened, [bar for bar in of if bar.close_time < now_ms]),
+            max(quotes.next_open(interval, opened), max(bar.close_time for bar in of) + 1),
         )
         for opened, of in members.items()
     }
+
+
+def _of_parts(interval: str, parts: list[Part]) -> dict[int, Part]:
+    """Shorter parts rolled up by open time: what shows of them combined, final when the interval has ended
+    and every part is."""
+    members = _by_interval(interval, parts, lambda part: part.open_time)
+    return {
+        opened: Part(
+            opened,
+            _combine(interval, opened, [part.bar for part in of if part.bar is not None]),
+            max(quotes.next_open(interval, opened), max(part.final_at for part in of)),
+        )
+        for opened, of in members.items()
+    }
+
+
+def _by_interval(interval: str, items: list[T], open_time: Callable[[T], int]) -> dict[int, list[T]]:
+    members: dict[int, list[T]] = {}
+    for item in items:
+        members.setdefault(quotes.bucket_open(interval, open_time(item)), []).append(item)
+    return members
+
+
+def _combine(interval: str, opened: int, shown: list[Kline]) -> Kline | None:
+    return quotes.combine(interval, opened, shown) if shown else None
 
 
 def _step_between(interval: str, source: str) -> str | None:
@@ -173,24 +197,6 @@ def _step_between(interval: str, source: str) -> str | None:
         if step not in (interval, source) and quotes.divides(step, interval) and quotes.divides(source, step):
             return step
     return None
-
-
-def _reader_of_steps(
-    session: Session,
-    symbol: str,
-    intervals: tuple[str, str],
-    timeline: Timeline,
-    now_ms: int,
-    read: PartReader,
-) -> PartReader:
-    """A reader of `step` parts rolled up (and kept) from `source` parts, for stretches of whole steps."""
-    step, source = intervals
-
-    def read_steps(t0: int, t1: int) -> list[Part]:
-        opens = (quotes.first_open_from(step, t0 + 1), quotes.bucket_open(step, t1))
-        return _rolled(session, symbol, (step, source), timeline, opens, now_ms, read)
-
-    return read_steps
 
 
 def _keeping(session: Session, version: int) -> _Kept:

@@ -503,18 +503,15 @@ def _rolled_up(
         timeline,
         (first_open, quotes.bucket_open(interval, until)),
         now_ms,
-        _stored_parts(session, symbol, source, timeline, now_ms),
+        _stored_bars(session, symbol, source, timeline),
     )
 
 
-def _stored_parts(
-    session: Session, symbol: str, source: str, timeline: Timeline, now_ms: int
-) -> kline_rollups.PartReader:
-    """A reader of the stored `source` bars as `kline_rollups` parts: every bar of a stretch, closed or not
-    (one that has not closed makes its interval not final)."""
+def _stored_bars(session: Session, symbol: str, source: str, timeline: Timeline) -> kline_rollups.BarReader:
+    """A reader of every stored `source` bar of a stretch, closed or not (`kline_rollups` sorts them out)."""
 
-    def read(t0: int, t1: int) -> list[kline_rollups.Part]:
-        return kline_rollups.stored_parts(_bars(session, symbol, source, timeline, t0, t1, ALL_TIME), now_ms)
+    def read(t0: int, t1: int) -> list[Kline]:
+        return _bars(session, symbol, source, timeline, t0, t1, ALL_TIME)
 
     return read
 
@@ -579,7 +576,7 @@ def _day_bars(session: Session, symbol: str, now_ms: int, timeline: Timeline) ->
         return read(start, end)
     first_hour, forming_hour = quotes.first_open_from(HOUR, start + 1), quotes.bucket_open(HOUR, now_ms)
     last_hour = quotes.previous_open(HOUR, forming_hour, 1)
-    reader = _stored_parts(session, symbol, source, timeline, now_ms)
+    reader = _stored_bars(session, symbol, source, timeline)
     hours = kline_rollups.rolled_up(
         session, symbol, (HOUR, source), timeline, (first_hour, last_hour), now_ms, reader
     )
