@@ -19,8 +19,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
-import os
-import platform
 import pstats
 import random
 import sqlite3
@@ -34,6 +32,8 @@ from typing import Any, NamedTuple
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
+
+from bench_machine import machine_note  # noqa: E402  (scripts/ is on the path: this script's folder)
 
 from simulator.marketdata import store  # noqa: E402
 from simulator.marketdata.importer import ImportOptions, ImportReport, run_import  # noqa: E402
@@ -55,10 +55,14 @@ RAW_TRADES = (
 )
 QUICK = {"rows": 20_000, "messages": 5_000, "query_rows": 50_000, "queries": 200, "repeat": 1}
 
+MACHINE_CAVEAT = (
+    "other processes slow the wall-clock figures; per cpu-second figures count this process's own time"
+)
+
 
 def main(argv: list[str] | None = None) -> int:
     options = parse_options(argv)
-    print(machine_note())
+    print(machine_note(MACHINE_CAVEAT))
     with tempfile.TemporaryDirectory(prefix="bench_import_") as folder:
         work = Path(folder)
         bench_csv(work, options.rows, options.profile, options.repeat)
@@ -83,16 +87,6 @@ def parse_options(argv: list[str] | None) -> argparse.Namespace:
         for name, value in QUICK.items():
             setattr(options, name, min(getattr(options, name), value))
     return options
-
-
-def machine_note() -> str:
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (
-        f"machine: python {platform.python_version()} ({platform.python_implementation()}), "
-        f"sqlite {sqlite3.sqlite_version}, {platform.system()} {platform.machine()}, "
-        f"{os.cpu_count()} cpu, load average {load:.1f} (other processes slow the wall-clock figures; "
-        "per cpu-second figures count this process's own time)"
-    )
 
 
 # ---- 1. Binance CSV ----

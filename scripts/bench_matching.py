@@ -19,8 +19,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
-import os
-import platform
 import pstats
 import random
 import statistics
@@ -34,6 +32,8 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
+
+from bench_machine import machine_note  # noqa: E402  (scripts/ is on the path: this script's folder)
 
 from simulator.domain.matching import resting  # noqa: E402
 from simulator.domain.matching.liquidity import Level, RecordedBook, Source  # noqa: E402
@@ -66,12 +66,14 @@ STEP = Decimal("0.00001")  # BTCUSDT's quantity step
 TICK = Decimal("0.01")  # BTCUSDT's price tick
 QUICK = {"events": 5_000, "runs": 200, "repeat": 1}
 
+MACHINE_CAVEAT = "other processes slow the wall-clock figures; the best of --repeat replays is reported"
+
 Event = Trade | Depth | Kline
 
 
 def main(argv: list[str] | None = None) -> int:
     options = parse_options(argv)
-    print(machine_note())
+    print(machine_note(MACHINE_CAVEAT))
     started = time.perf_counter()
     tape = make_tape(options.events, random.Random(11))
     print(
@@ -107,15 +109,6 @@ def parse_options(argv: list[str] | None) -> argparse.Namespace:
         for name, value in QUICK.items():
             setattr(options, name, min(getattr(options, name), value))
     return options
-
-
-def machine_note() -> str:
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (
-        f"machine: python {platform.python_version()} ({platform.python_implementation()}), "
-        f"{platform.system()} {platform.machine()}, {os.cpu_count()} cpu, load average {load:.1f} "
-        "(other processes slow the wall-clock figures; the best of --repeat replays is reported)"
-    )
 
 
 # ---- the tape ----

@@ -44,11 +44,9 @@ import hashlib
 import hmac
 import math
 import os
-import platform
 import queue
 import signal
 import socket
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -66,6 +64,8 @@ import requests
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
+
+from bench_machine import machine_note  # noqa: E402  (scripts/ is on the path: this script's folder)
 
 from simulator.marketdata.records import Depth  # noqa: E402
 from simulator.marketdata.writer import StoreWriter, source_id  # noqa: E402
@@ -93,10 +93,15 @@ STARTUP_LIMIT_S = 60
 HTTP_TIMEOUT_S = 60
 QUICK = {"orders": 48, "clients": 4, "repeat": 1}
 
+MACHINE_CAVEAT = (
+    "clients and server share the cpus; other processes slow the figures; "
+    "the best of --repeat runs is reported"
+)
+
 
 def main(argv: list[str] | None = None) -> int:
     options = parse_options(argv)
-    print(machine_note())
+    print(machine_note(MACHINE_CAVEAT))
     batches = math.ceil(options.orders / options.clients)
     orders = batches * options.clients  # whole MARKET batches; every phase sends this many
     with tempfile.TemporaryDirectory(prefix="bench_orders_") as folder:
@@ -142,16 +147,6 @@ def parse_options(argv: list[str] | None) -> argparse.Namespace:
     options.orders = max(options.clients, options.orders)
     options.repeat = max(1, options.repeat)
     return options
-
-
-def machine_note() -> str:
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (
-        f"machine: python {platform.python_version()} ({platform.python_implementation()}), "
-        f"sqlite {sqlite3.sqlite_version}, {platform.system()} {platform.machine()}, {os.cpu_count()} cpu, "
-        f"load average {load:.1f} (clients and server share the cpus; other processes slow the figures; "
-        "the best of --repeat runs is reported)"
-    )
 
 
 # ---- the recording ----

@@ -18,8 +18,6 @@ ticker, the first request and once their closed bars are kept, next to a stored 
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import random
 import sqlite3
 import statistics
@@ -35,6 +33,8 @@ from flask.testing import FlaskClient
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
+
+from bench_machine import machine_note  # noqa: E402  (scripts/ is on the path: this script's folder)
 
 from simulator import create_app  # noqa: E402
 from simulator.settings import Settings  # noqa: E402
@@ -97,15 +97,6 @@ def parse_options(argv: list[str] | None) -> argparse.Namespace:
     options.symbols = min(max(1, options.symbols), len(SYMBOLS))
     options.repeat = max(1, options.repeat)
     return options
-
-
-def machine_note() -> str:
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (
-        f"machine: python {platform.python_version()} ({platform.python_implementation()}), "
-        f"sqlite {sqlite3.sqlite_version}, {platform.system()} {platform.machine()}, {os.cpu_count()} cpu, "
-        f"load average {load:.1f}"
-    )
 
 
 def write_store(path: Path, symbols: tuple[str, ...], days: int) -> int:

@@ -8,6 +8,8 @@ import hashlib
 import hmac
 import json
 import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,6 +25,8 @@ from simulator.settings import DEFAULT_FIXTURES, Settings
 from simulator.storage.seed import FIXTURE_FILES
 
 ADMIN_TOKEN = "test-admin-token"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+BENCH_TIMEOUT_S = 300
 
 
 @pytest.fixture(autouse=True)
@@ -154,3 +158,17 @@ def sub_signer(account: dict[str, Any]) -> Signer:
     """Signs as the account's first sub-account key."""
     sub = next(a for a in account["accounts"] if a.get("keyType") == "sub")
     return Signer(sub["apiKey"], sub["secretKey"])
+
+
+def run_bench(script: str, *args: str) -> list[str]:
+    """The lines `scripts/<script>` prints, run as a user runs it (it must succeed). Benchmarks are run,
+    not timed, by the suite: a loaded machine must not fail it."""
+    run = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "scripts" / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=BENCH_TIMEOUT_S,
+        cwd=REPO_ROOT,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    return run.stdout.splitlines()

@@ -3,25 +3,11 @@ measured by running it, not asserted here: a loaded machine must not fail the su
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-BENCH = REPO_ROOT / "scripts" / "bench_matching.py"
-SUBPROCESS_TIMEOUT_S = 300
+from tests.conftest import run_bench
 
 
 def test_bench_matching_runs_to_the_end_on_small_sizes():
-    run = subprocess.run(
-        [sys.executable, str(BENCH), "--quick"],
-        capture_output=True,
-        text=True,
-        timeout=SUBPROCESS_TIMEOUT_S,
-        cwd=REPO_ROOT,
-    )
-    assert run.returncode == 0, run.stderr
-    lines = run.stdout.splitlines()
+    lines = run_bench("bench_matching.py", "--quick")
     assert lines[0].startswith("machine: python")
     for size in ("100", "1,000", "10,000"):
         line = next(line for line in lines if line.startswith(f"resting {size}:"))

@@ -4,32 +4,19 @@ promises. Speed is measured by running it, not asserted here: a loaded machine m
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
+from tests.conftest import run_bench
+
 pytestmark = pytest.mark.e2e
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-BENCH = REPO_ROOT / "scripts" / "bench_orders.py"
-SUBPROCESS_TIMEOUT_S = 300
 NUMBER = r"[\d,]+(?:\.\d+)?"
 PHASES = ("GET /api/v1/ping", "LIMIT resting", "MARKET 20 levels")
 
 
 def test_bench_orders_runs_to_the_end_on_small_sizes():
-    run = subprocess.run(
-        [sys.executable, str(BENCH), "--quick", "--orders", "16", "--clients", "2"],
-        capture_output=True,
-        text=True,
-        timeout=SUBPROCESS_TIMEOUT_S,
-        cwd=REPO_ROOT,
-    )
-
-    assert run.returncode == 0, run.stdout + run.stderr
-    lines = run.stdout.splitlines()
+    lines = run_bench("bench_orders.py", "--quick", "--orders", "16", "--clients", "2")
     assert lines[0].startswith("machine: python")
     server_line = "server: hashkey-sim serve --workers 1 (gunicorn, 1 process)"
     assert any(line.startswith(server_line) for line in lines)
