@@ -372,7 +372,7 @@ def _nominal_window(
 
 
 def _stored_series(session: Session, symbol: str) -> list[quotes.Series]:
-    """The kline series stored for `symbol` with the span of their bars (three index seeks each)."""
+    """The kline series stored for `symbol` with the span of their bars (two index seeks each)."""
     found = []
     for interval in _stored_intervals(session, symbol):
         opens = store.kline_open_times(session, symbol, interval, -ALL_TIME, ALL_TIME)
