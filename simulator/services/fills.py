@@ -7,20 +7,17 @@ orders exist, and pass a read session begun after that.
 
 from __future__ import annotations
 
-import threading
-import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from sqlalchemy import Connection, false, select
+from sqlalchemy import false, select
 from sqlalchemy.orm import Session
 
 from simulator import errors
 from simulator.domain.matching.fees import fee_asset
 from simulator.domain.matching.orders import Side
-from simulator.domain.quotes import DAY_MS, bucket_open, first_open_from
 from simulator.services import trading
 from simulator.storage import tables
 
@@ -28,7 +25,6 @@ THIRTY_DAYS_MS = 30 * 24 * 60 * 60 * 1000
 ID_DIGITS = 19  # every id the simulator makes has 19 digits, so ids compare as text once padded
 PAR_ASSETS = ("USD", "USDT", "USDC")  # valued at 1 USD each: the USD valuation's simplification
 USD_CENT = Decimal("0.01")
-DAY = "1d"
 
 
 # ---- GET /api/v1/account/trades --------------------------------------------------------------------
@@ -212,68 +208,17 @@ def _trade_volume(
     prices: _UsdPrices,
     now_ms: int,
 ) -> Decimal:
-    """The quote amounts of the user's fills with time in [now - 30 days, now], valued in USD: the whole
-    market days between read once per process (`_whole_days`), the part days at the ends each time."""
-    start = now_ms - THIRTY_DAYS_MS
-    first_day, today = first_open_from(DAY, start), bucket_open(DAY, now_ms)
-    sums = [
-        _quote_by_day(session, user_id, start, first_day - 1).get(bucket_open(DAY, start), {}),
-        *_whole_days(session, user_id, first_day, today),
-        _quote_by_day(session, user_id, today, now_ms).get(today, {}),
-    ]
-    quote_by_asset: dict[str, Decimal] = {}
-    for by_symbol in sums:
-        for symbol, quote in by_symbol.items():
-            asset = instruments[symbol].quote_asset
-            quote_by_asset[asset] = quote_by_asset.get(asset, Decimal(0)) + quote
-    return sum((prices.value(asset, amount) for asset, amount in quote_by_asset.items()), Decimal(0))
-
-
-# database engine -> {(user id, day open): {symbol: quote}}: the quote amounts of a user's fills of a market
-# day that has ended. They never change: a fill is stamped with the market time of what filled it, vipInfo
-# brings every symbol up to now before it reads (so no fill of an ended day is still to come), and the clock
-# is never set back before an order's change (`trading.rewind`). A million fills in 30 days took a second to
-# add up on every request.
-_KEPT_DAYS: weakref.WeakKeyDictionary[Any, dict[tuple[str, int], dict[str, Decimal]]] = (
-    weakref.WeakKeyDictionary()
-)
-MAX_KEPT_DAYS = 100_000  # (user, day) entries a database; past it, they are read again
-_KEPT_DAYS_LOCK = threading.Lock()
-
-
-def _whole_days(session: Session, user_id: str, first_day: int, today: int) -> list[dict[str, Decimal]]:
-    """The user's quote amounts by symbol of each market day from `first_day` to the one before `today`."""
-    days = list(range(first_day, today, DAY_MS))
-    bind = session.get_bind()
-    database_engine = bind.engine if isinstance(bind, Connection) else bind
-    with _KEPT_DAYS_LOCK:
-        kept = _KEPT_DAYS.setdefault(database_engine, {})
-        found = {day: kept[(user_id, day)] for day in days if (user_id, day) in kept}
-    missing = [day for day in days if day not in found]
-    if missing:
-        read = _quote_by_day(session, user_id, missing[0], missing[-1] + DAY_MS - 1)
-        fresh = {day: read.get(day, {}) for day in missing}
-        found.update(fresh)
-        with _KEPT_DAYS_LOCK:
-            if len(kept) + len(fresh) > MAX_KEPT_DAYS:
-                kept.clear()
-            kept.update({(user_id, day): sums for day, sums in fresh.items()})
-    return [found[day] for day in days]
-
-
-def _quote_by_day(session: Session, user_id: str, t0: int, t1: int) -> dict[int, dict[str, Decimal]]:
-    """The quote amounts of the user's fills with time in [t0, t1], by market day and symbol."""
     fill = tables.Fill
     rows = session.execute(
-        select(fill.symbol, fill.quote, fill.time)
+        select(fill.symbol, fill.quote)
         .join(tables.Account, tables.Account.id == fill.account_id)
-        .where(tables.Account.user_id == user_id, fill.time >= t0, fill.time <= t1)
+        .where(tables.Account.user_id == user_id, fill.time >= now_ms - THIRTY_DAYS_MS, fill.time <= now_ms)
     )
-    by_day: dict[int, dict[str, Decimal]] = {}
-    for symbol, quote, time in rows:
-        sums = by_day.setdefault(time - time % DAY_MS, {})
-        sums[symbol] = sums.get(symbol, Decimal(0)) + quote
-    return by_day
+    quote_by_asset: dict[str, Decimal] = {}
+    for symbol, quote in rows:
+        asset = instruments[symbol].quote_asset
+        quote_by_asset[asset] = quote_by_asset.get(asset, Decimal(0)) + quote
+    return sum((prices.value(asset, amount) for asset, amount in quote_by_asset.items()), Decimal(0))
 
 
 def _total_assets(session: Session, user_id: str, prices: _UsdPrices) -> Decimal:

@@ -13,9 +13,9 @@ from flask import Flask
 
 from simulator.domain.matching.orders import OrderType, Side
 from simulator.marketdata.records import Trade
-from simulator.services import clock, fills
+from simulator.services import clock
 from simulator.storage import tables
-from tests.conftest import Signer, admin_headers
+from tests.conftest import Signer
 from tests.http.test_account import credit
 from tests.http.test_account_trades import DAY_MS, NOW, book, database_of, market_buy, place, record
 
@@ -272,49 +272,3 @@ def test_a_resting_order_filled_by_the_market_since_counts_in_the_volume(client,
     body = vip_info(client, signer, symbols="BTCUSDT").get_json()
 
     assert body["tradeVol30Day"] == "100.5"
-
-
-def buys_on_forty_days(app: Flask, account_id: str) -> list[int]:
-    """A BUY of 1 BTC at 101 USDT on each of the 40 days before NOW, at varying hours; their times."""
-    times = [NOW - k * DAY_MS - (k % 5) * 3_600_000 for k in range(1, 41)]
-    record(app, *(book("BTCUSDT", at - 100) for at in sorted(times)))
-    for at in times:
-        market_buy(app, at, account_id, "1")
-    return times
-
-
-def advance(client, ms: int) -> None:
-    response = client.post("/sim/v1/clock", json={"advanceMs": ms}, headers=admin_headers())
-    assert response.status_code == 200, response.get_json()
-
-
-def test_the_30_day_volume_moves_with_the_clock_day_by_day(client, account, signer):
-    """The whole days are added up once and kept; the volume is still exactly the last 30 days' fills."""
-    credit(client, account["accountId"], "USDT", "10000")
-    times = buys_on_forty_days(client.application, account["accountId"])
-    now = NOW
-    for step in (0, DAY_MS // 2 + 7, 2 * DAY_MS, 9 * DAY_MS + 3_600_000):
-        if step:
-            advance(client, step)
-            now += step
-        expected = 101 * sum(1 for at in times if now - 30 * DAY_MS <= at <= now)
-
-        assert vip_info(client, signer, symbols="BTCUSDT").get_json()["tradeVol30Day"] == str(expected)
-
-
-def test_a_second_request_reads_only_the_part_days_at_the_windows_ends(client, account, signer, monkeypatch):
-    credit(client, account["accountId"], "USDT", "10000")
-    buys_on_forty_days(client.application, account["accountId"])
-    first = vip_info(client, signer, symbols="BTCUSDT").get_json()["tradeVol30Day"]
-    spans: list[int] = []
-    real = fills._quote_by_day
-
-    def counting(session: Any, user_id: str, t0: int, t1: int) -> Any:
-        spans.append(t1 - t0)
-        return real(session, user_id, t0, t1)
-
-    monkeypatch.setattr(fills, "_quote_by_day", counting)
-    second = vip_info(client, signer, symbols="BTCUSDT").get_json()["tradeVol30Day"]
-
-    assert second == first == "3030"
-    assert spans and max(spans) < DAY_MS
