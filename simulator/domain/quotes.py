@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from simulator.domain.money import EXACT
 from simulator.marketdata.records import INTERVAL_MS, MONTH, Kline
@@ -112,13 +112,27 @@ def source_interval(
     return None if found is None else found.interval
 
 
+class _Opening(Protocol):
+    @property
+    def open_time(self) -> int: ...
+
+
+Opening = TypeVar("Opening", bound=_Opening)  # a bar, or anything else that opens at a time
+
+
+def by_interval(interval: str, items: Iterable[Opening]) -> dict[int, list[Opening]]:
+    """`items` (oldest first) grouped by the open time of the `interval` bar each opens in."""
+    members: dict[int, list[Opening]] = {}
+    for item in items:
+        members.setdefault(bucket_open(interval, item.open_time), []).append(item)
+    return members
+
+
 def aggregate(bars: Sequence[Kline], interval: str) -> list[Kline]:
     """Bars (oldest first, already in market time) rolled up into `interval` bars: first open, highest
-    high, lowest low, last close, volumes and trade counts summed. A bucket with no bar has no bar."""
-    buckets: dict[int, list[Kline]] = {}
-    for bar in bars:
-        buckets.setdefault(bucket_open(interval, bar.open_time), []).append(bar)
-    return [combine(interval, opened, members) for opened, members in buckets.items()]
+    high, lowest low, last close, volumes and trade counts summed. A bucket with no bar has no bar. Rolling
+    up in steps gives the same bars (`services.kline_rollups` rolls a month up from days, days from hours)."""
+    return [combine(interval, opened, members) for opened, members in by_interval(interval, bars).items()]
 
 
 def combine(interval: str, opened: int, members: Sequence[Kline]) -> Kline:

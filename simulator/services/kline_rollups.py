@@ -18,8 +18,9 @@ import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from itertools import islice
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
@@ -36,7 +37,6 @@ MAX_KEPT_BARS = 50_000
 # Intervals one request looks at one by one at one step; a longer stretch (two recordings years apart) is
 # rolled up from what is stored there and nothing of it kept, as it was before anything was.
 MAX_INTERVALS = 20_000
-T = TypeVar("T")
 
 
 class Part(NamedTuple):
@@ -94,28 +94,35 @@ def rolled_up(
     `opens[0]` to `opens[1]` (both bar open times), oldest first, as they show at `now_ms`: of the stored
     bars those that closed; an interval without any has none. `read` gives every stored bar of a stretch.
     Final bars are combined once per process and kept."""
-    parts = _rolled(session, symbol, intervals, timeline, opens, now_ms, read)
-    return [part.bar for part in parts if part.bar is not None]
+    version = store.version(session)  # read once, outside the lock: the store may be written meanwhile
+    with _LOCK:
+        keeping = _keeping(session, version)
+    request = _Request(keeping, symbol, timeline, now_ms, read)
+    return [part.bar for part in _rolled(request, intervals, opens) if part.bar is not None]
 
 
-def _rolled(
-    session: Session,
-    symbol: str,
-    intervals: tuple[str, str],
-    timeline: Timeline,
-    opens: tuple[int, int],
-    now_ms: int,
-    read: BarReader,
-) -> list[Part]:
+@dataclass(frozen=True)
+class _Request:
+    """What every step of one roll-up shares."""
+
+    keeping: _Kept
+    symbol: str
+    timeline: Timeline
+    now_ms: int
+    read: BarReader
+
+
+def _rolled(request: _Request, intervals: tuple[str, str], opens: tuple[int, int]) -> list[Part]:
     interval, source = intervals
     step = _step_between(interval, source)
+    now_ms = request.now_ms
 
     def combined(t0: int, t1: int) -> dict[int, Part]:
         """The parts of the intervals opening in (t0, t1], each made of stored bars or of `step` parts."""
         if step is None:
-            return _of_stored(interval, read(t0, t1), now_ms)
+            return _of_stored(interval, request.read(t0, t1), now_ms)
         steps = (quotes.first_open_from(step, t0 + 1), quotes.bucket_open(step, t1))
-        return _of_parts(interval, _rolled(session, symbol, (step, source), timeline, steps, now_ms, read))
+        return _of_parts(interval, _rolled(request, (step, source), steps))
 
     first, last = opens
     until = min(quotes.next_open(interval, last) - 1, now_ms - 1)  # a bar opening at now has not closed
@@ -123,10 +130,9 @@ def _rolled(
     if len(every) > MAX_INTERVALS:
         return list(combined(first - 1, until).values())
     ended = [opened for opened in every if quotes.next_open(interval, opened) <= now_ms]
-    key = (symbol, interval, source, timeline.first_ms, timeline.period_ms)
-    version = store.version(session)
+    key = (request.symbol, interval, source, request.timeline.first_ms, request.timeline.period_ms)
+    keeping = request.keeping
     with _LOCK:
-        keeping = _keeping(session, version)
         kept = keeping.parts_of(key)
         found = {
             opened: kept[opened] for opened in ended if opened in kept and kept[opened].final_at <= now_ms
@@ -154,7 +160,7 @@ def _nothing(interval: str, opened: int) -> Part:
 def _of_stored(interval: str, bars: list[Kline], now_ms: int) -> dict[int, Part]:
     """Stored bars rolled up by open time: those closed before now show, and an interval is final when it
     has ended and every bar of it has closed."""
-    members = _by_interval(interval, bars, lambda bar: bar.open_time)
+    members = quotes.by_interval(interval, bars)
     return {
         opened: Part(
             opened,
@@ -168,7 +174,7 @@ def _of_stored(interval: str, bars: list[Kline], now_ms: int) -> dict[int, Part]
 def _of_parts(interval: str, parts: list[Part]) -> dict[int, Part]:
     """Shorter parts rolled up by open time: what shows of them combined, final when the interval has ended
     and every part is."""
-    members = _by_interval(interval, parts, lambda part: part.open_time)
+    members = quotes.by_interval(interval, parts)
     return {
         opened: Part(
             opened,
@@ -177,13 +183,6 @@ def _of_parts(interval: str, parts: list[Part]) -> dict[int, Part]:
         )
         for opened, of in members.items()
     }
-
-
-def _by_interval(interval: str, items: list[T], open_time: Callable[[T], int]) -> dict[int, list[T]]:
-    members: dict[int, list[T]] = {}
-    for item in items:
-        members.setdefault(quotes.bucket_open(interval, open_time(item)), []).append(item)
-    return members
 
 
 def _combine(interval: str, opened: int, shown: list[Kline]) -> Kline | None:
