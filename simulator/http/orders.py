@@ -277,7 +277,8 @@ def list_trade_orders(
     start_ms, end_ms = params.optional_int("startTime"), params.optional_int("endTime")
     page = order_page(params, maximum)
     _require_listed(page.symbol)
-    page = dataclasses.replace(page, **trade_orders_window(start_ms, end_ms, g.signed.market_ms))
+    start_ms, end_ms = trade_orders_window(start_ms, end_ms, g.signed.market_ms)
+    page = dataclasses.replace(page, start_ms=start_ms, end_ms=end_ms)
     with caught_up() as session:
         return listed_orders(session, orders.finished_orders(session, account_id, page), entry)
 
@@ -341,15 +342,15 @@ def order_page(params: Params, maximum: int) -> orders.Page:
     )
 
 
-def trade_orders_window(start: int | None, end: int | None, now_ms: int) -> dict[str, int | None]:
-    """The Page's start_ms/end_ms: startTime/endTime within the last 90 days of market time (-2029 for one
-    before them; -1130 naming endTime when it is before startTime)."""
+def trade_orders_window(start: int | None, end: int | None, now_ms: int) -> tuple[int, int | None]:
+    """startTime/endTime within the last 90 days of market time (-2029 for one before them; -1130 naming
+    endTime when it is before startTime); without startTime, the 90 days' start."""
     oldest = now_ms - TRADE_ORDERS_DAYS * orders.DAY_MS
     if (start is not None and start < oldest) or (end is not None and end < oldest):
         raise errors.SearchLimitedToLastThreeMonths()
     if end is not None and start is not None and end < start:
         raise errors.IllegalParameter(name="endTime")
-    return {"start_ms": oldest if start is None else start, "end_ms": end}
+    return (oldest if start is None else start), end
 
 
 def _json_array() -> list[Any]:
