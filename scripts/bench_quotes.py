@@ -11,8 +11,12 @@ ticker, the first request and once their closed bars are kept, next to a stored 
    stored bar it covers) and the median of --repeat more (the closed bars kept: only the interval still
    forming is read), with their ratios to the baseline. Then GET /quote/v1/ticker/24hr for every symbol,
    first and kept. Times are of the whole request, in milliseconds.
+4. A symbol recorded as trades alone (no bars): a second store of one day of BTCUSDT trades,
+   --trades-per-second of them, the market 2h17m before their end. Klines 1m, 1h and 1d (limit 1000) and
+   the symbol's 24-hour ticker, first (every trade of the stretch read and made into minutes) and kept (the
+   trades of the minute still forming), with their ratios to the same baseline.
 
-    python scripts/bench_quotes.py [--days 90] [--symbols 8] [--repeat 5] [--quick]
+    python scripts/bench_quotes.py [--days 90] [--symbols 8] [--repeat 5] [--trades-per-second 10] [--quick]
 """
 
 from __future__ import annotations
@@ -46,41 +50,52 @@ MINUTE_MS = 60_000
 DAY_MS = 24 * 60 * MINUTE_MS
 START_MS = 1_727_740_800_000  # 2024-10-01 00:00 UTC
 BEFORE_THE_END_MS = (2 * 60 + 17) * MINUTE_MS
-QUICK = {"days": 3, "symbols": 2, "repeat": 2}
+QUICK = {"days": 3, "symbols": 2, "repeat": 2, "trades_per_second": 1}
+OF_TRADES = ("1m", "1h", "1d")
 
 
 def main(argv: list[str] | None = None) -> int:
     options = parse_options(argv)
     print(machine_note())
     symbols = SYMBOLS[: options.symbols]
+    apps: list[Flask] = []
     with tempfile.TemporaryDirectory(prefix="bench_quotes_") as folder:
         path = Path(folder) / "quotes.db"
         bars = write_store(path, symbols, options.days)
-        now_ms = START_MS + options.days * DAY_MS - BEFORE_THE_END_MS
         print(
             f"store: {bars:,} 1m bars, {options.days} days of {len(symbols)} symbols; "
             "market 2h17m before their end"
         )
-        settings = Settings(
-            db=f"sqlite:///{path}",
-            demo_data=False,
-            rate_limits=False,
-            clock_mode="replay",
-            clock_start=now_ms,
-            clock_speed=Decimal(0),
-        )
-        apps: list[Flask] = []
-
-        def new_client() -> FlaskClient:
-            apps.append(create_app(settings))
-            return apps[-1].test_client()
-
+        trades_path = Path(folder) / "trades.db"
         try:
-            run(new_client, options.repeat)
+            new_client = clients(path, START_MS + options.days * DAY_MS - BEFORE_THE_END_MS, apps)
+            baseline_ms = run(new_client, options.repeat)
+            trades = write_trades(trades_path, options.trades_per_second)
+            print(f"store of trades alone: {trades:,} BTCUSDT trades, one day; market 2h17m before their end")
+            new_client = clients(trades_path, START_MS + DAY_MS - BEFORE_THE_END_MS, apps)
+            run_of_trades(new_client, options.repeat, baseline_ms)
         finally:
             for app in apps:
                 app.extensions["hashkey_sim"].database.dispose()
     return 0
+
+
+def clients(path: Path, now_ms: int, apps: list[Flask]) -> Callable[[], FlaskClient]:
+    """Makes a client of a new app (which has kept nothing) on the store at `path`, replaying at `now_ms`."""
+    settings = Settings(
+        db=f"sqlite:///{path}",
+        demo_data=False,
+        rate_limits=False,
+        clock_mode="replay",
+        clock_start=now_ms,
+        clock_speed=Decimal(0),
+    )
+
+    def new_client() -> FlaskClient:
+        apps.append(create_app(settings))
+        return apps[-1].test_client()
+
+    return new_client
 
 
 def parse_options(argv: list[str] | None) -> argparse.Namespace:
@@ -88,6 +103,9 @@ def parse_options(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--days", type=int, default=90, help="days of 1m bars per symbol")
     parser.add_argument("--symbols", type=int, default=8, help=f"symbols (at most {len(SYMBOLS)})")
     parser.add_argument("--repeat", type=int, default=5, help="requests timed once the bars are kept")
+    parser.add_argument(
+        "--trades-per-second", type=int, default=10, help="trades of the symbol recorded without bars"
+    )
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run of a few seconds")
     options = parser.parse_args(argv)
     if options.quick:
@@ -96,15 +114,13 @@ def parse_options(argv: list[str] | None) -> argparse.Namespace:
     options.days = max(1, options.days)
     options.symbols = min(max(1, options.symbols), len(SYMBOLS))
     options.repeat = max(1, options.repeat)
+    options.trades_per_second = max(1, options.trades_per_second)
     return options
 
 
 def write_store(path: Path, symbols: tuple[str, ...], days: int) -> int:
     """The schema through the product's own opening, then the bars straight in; their count."""
-    open_database(f"sqlite:///{path}").dispose()
-    connection = sqlite3.connect(path, isolation_level=None)
-    connection.execute("BEGIN")
-    connection.execute("INSERT INTO md_sources (id, venue, name) VALUES (1, 'binance', 'bench')")
+    connection = new_store(path)
     count = 0
     for symbol in symbols:
         rows = list(minute_bars(symbol, days, random.Random(symbol)))
@@ -115,6 +131,36 @@ def write_store(path: Path, symbols: tuple[str, ...], days: int) -> int:
             rows,
         )
         count += len(rows)
+    connection.execute("COMMIT")
+    connection.close()
+    return count
+
+
+def new_store(path: Path) -> sqlite3.Connection:
+    """The schema through the product's own opening; a connection to it in a transaction, with a source."""
+    open_database(f"sqlite:///{path}").dispose()
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("BEGIN")
+    connection.execute("INSERT INTO md_sources (id, venue, name) VALUES (1, 'binance', 'bench')")
+    return connection
+
+
+def write_trades(path: Path, per_second: int) -> int:
+    """A day of BTCUSDT trades straight into a new store, `per_second` a second (a random walk in cents
+    around 600.00, each buyer or seller the taker at random); their count."""
+    connection = new_store(path)
+    rng = random.Random("trades")
+    price, count = 60_000, DAY_MS // 1000 * per_second
+    rows = []
+    for number in range(count):
+        price = max(100, price + rng.randint(-5, 5))
+        at = START_MS + number * 1000 // per_second
+        rows.append((at, str(number), cents(price), f"0.{rng.randint(1, 99_999):05d}", rng.randint(0, 1)))
+    connection.executemany(
+        "INSERT INTO md_trades (symbol, time, venue, trade_id, price, qty, buyer_is_maker, source_id) "
+        "VALUES ('BTCUSDT', ?, 'binance', ?, ?, ?, ?, 1)",
+        rows,
+    )
     connection.execute("COMMIT")
     connection.close()
     return count
@@ -146,7 +192,8 @@ def cents(units: int) -> str:
     return f"{units // 100}.{units % 100:02d}"
 
 
-def run(new_client: Callable[[], FlaskClient], repeat: int) -> None:
+def run(new_client: Callable[[], FlaskClient], repeat: int) -> float:
+    """Prints the figures of the store of bars; returns the baseline's time."""
     stored = {"symbol": "BTCUSDT", "interval": "1m", "limit": 1000}
     first_ms, kept_ms, count = first_and_kept(new_client(), "/quote/v1/klines", stored, repeat)
     print(
@@ -156,6 +203,16 @@ def run(new_client: Callable[[], FlaskClient], repeat: int) -> None:
         query = {"symbol": "BTCUSDT", "interval": interval, "limit": 1000}
         report(f"klines {interval}, limit 1000", new_client(), "/quote/v1/klines", query, repeat, kept_ms)
     report("ticker/24hr, every symbol", new_client(), "/quote/v1/ticker/24hr", {}, repeat, kept_ms)
+    return kept_ms
+
+
+def run_of_trades(new_client: Callable[[], FlaskClient], repeat: int, baseline_ms: float) -> None:
+    for interval in OF_TRADES:
+        query = {"symbol": "BTCUSDT", "interval": interval, "limit": 1000}
+        name = f"trades alone: klines {interval}, limit 1000"
+        report(name, new_client(), "/quote/v1/klines", query, repeat, baseline_ms)
+    query = {"symbol": "BTCUSDT"}
+    report("trades alone: ticker/24hr", new_client(), "/quote/v1/ticker/24hr", query, repeat, baseline_ms)
 
 
 def report(

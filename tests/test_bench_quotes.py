@@ -17,3 +17,10 @@ def test_bench_quotes_runs_to_the_end_on_small_sizes():
     assert any(
         line.startswith("ticker/24hr, every symbol: first ") and "13 entries" in line for line in lines
     )
+    assert any(line.startswith("store of trades alone: 86,400 BTCUSDT trades, one day;") for line in lines)
+    for interval in ("1m", "1h", "1d"):
+        line = next(
+            line for line in lines if line.startswith(f"trades alone: klines {interval}, limit 1000: ")
+        )
+        assert "of the baseline), kept " in line and " entries" in line
+    assert any(line.startswith("trades alone: ticker/24hr: first ") and "1 entries" in line for line in lines)

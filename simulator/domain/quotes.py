@@ -14,7 +14,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from typing import Protocol, TypeVar
 
 from simulator.domain.money import EXACT
-from simulator.marketdata.records import INTERVAL_MS, MONTH, Kline
+from simulator.marketdata.records import INTERVAL_MS, MONTH, Kline, Trade
 
 DAY_MS = 86_400_000
 WEEK_MS = 7 * DAY_MS
@@ -154,6 +154,88 @@ def combine(interval: str, opened: int, members: Sequence[Kline]) -> Kline:
         taker_buy_quote=_sum_known(bar.taker_buy_quote for bar in members),
         is_final=members[-1].is_final and members[-1].close_time == close_time,  # it reached its end
     )
+
+
+def bars_of_trades(interval: str, trades: Iterable[Trade]) -> list[Kline]:
+    """`interval` bars made of trades (oldest first), oldest first, as a venue makes its own: the first
+    trade's price opens and the last one's closes, the extremes are the highest and lowest price,
+    volumes are the sums of quantity and price x quantity, and the taker-buy figures those of the trades
+    whose buyer took (of the trades whose venue says who took; unknown when none does). An interval without
+    a trade has no bar. Each trade is added up as it comes and not kept: a day of trades is a million."""
+    bars: list[Kline] = []
+    making: _BarOfTrades | None = None
+    for trade in trades:
+        if making is None or not making.opened <= trade.time < making.ends:
+            if making is not None:
+                bars.append(making.bar())
+            opened = bucket_open(interval, trade.time)
+            making = _BarOfTrades(trade.symbol, interval, opened, next_open(interval, opened), trade.price)
+        making.add(trade)
+    if making is not None:
+        bars.append(making.bar())
+    return bars
+
+
+class _BarOfTrades:
+    """The figures of a bar being made of trades, so far."""
+
+    __slots__ = (
+        "symbol",
+        "interval",
+        "opened",
+        "ends",
+        "open",
+        "high",
+        "low",
+        "close",
+        "volume",
+        "quote_volume",
+        "count",
+        "bought",
+        "bought_quote",
+        "said",
+    )
+
+    def __init__(self, symbol: str, interval: str, opened: int, ends: int, price: Decimal) -> None:
+        self.symbol, self.interval, self.opened, self.ends = symbol, interval, opened, ends
+        self.open = self.high = self.low = self.close = price
+        self.volume = self.quote_volume = self.bought = self.bought_quote = ZERO
+        self.count = 0
+        self.said = False  # whether any trade's venue said who took
+
+    def add(self, trade: Trade) -> None:
+        price, qty = trade.price, trade.qty
+        if price > self.high:
+            self.high = price
+        elif price < self.low:
+            self.low = price
+        self.close = price
+        quote = price * qty
+        self.volume += qty
+        self.quote_volume += quote
+        self.count += 1
+        if trade.buyer_is_maker is not None:
+            self.said = True
+            if not trade.buyer_is_maker:
+                self.bought += qty
+                self.bought_quote += quote
+
+    def bar(self) -> Kline:
+        return Kline(
+            self.symbol,
+            self.interval,
+            self.opened,
+            self.ends - 1,
+            self.open,
+            self.high,
+            self.low,
+            self.close,
+            self.volume,
+            self.quote_volume,
+            self.count,
+            self.bought if self.said else None,
+            self.bought_quote if self.said else None,
+        )
 
 
 def with_quiet_intervals(

@@ -9,7 +9,7 @@ unique index (symbol, time...).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -140,17 +140,27 @@ def bbo_at(db: Executor, symbol: str, t: int) -> Bbo | None:
 def trades_between(db: Executor, symbol: str, t0: int, t1: int, limit: int | None = None) -> list[Trade]:
     """Trades with t0 < time <= t1, oldest first (ties within a millisecond by venue, then trade id)."""
     query = TRADES_BETWEEN if limit is None else TRADES_BETWEEN.limit(limit)
-    return [
-        Trade(
-            symbol,
-            row.time,
-            Decimal(row.price),
-            Decimal(row.qty),
-            None if row.buyer_is_maker is None else bool(row.buyer_is_maker),
-            row.trade_id,
-        )
-        for row in db.execute(query, {"symbol": symbol, "t0": t0, "t1": t1})
-    ]
+    return [_trade_from_row(symbol, row) for row in db.execute(query, {"symbol": symbol, "t0": t0, "t1": t1})]
+
+
+def iter_trades_between(db: Session | Connection, symbol: str, t0: int, t1: int) -> Iterator[Trade]:
+    """The trades of `trades_between`, one at a time as the database returns them: a day of trades made
+    into bars (a million) is never held at once."""
+    for row in db.execute(TRADES_BETWEEN, {"symbol": symbol, "t0": t0, "t1": t1}):
+        yield _trade_from_row(symbol, row)
+
+
+def _trade_from_row(symbol: str, row: Any) -> Trade:
+    # TRADES_BETWEEN's columns, unpacked: read by name they cost 1.2 µs a row, more than all the rest
+    time, trade_id, price, qty, buyer_is_maker = row
+    return Trade(
+        symbol,
+        time,
+        Decimal(price),
+        Decimal(qty),
+        None if buyer_is_maker is None else bool(buyer_is_maker),
+        trade_id,
+    )
 
 
 def last_trade(db: Executor, symbol: str, t0: int, t1: int) -> tuple[int, Decimal] | None:

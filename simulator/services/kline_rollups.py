@@ -4,12 +4,13 @@ An interval that is not stored is rolled up from a finer stored series (`quotes.
 combining every stored bar on each request made its cost the history covered, not the bars answered: 1d
 bars over 90 days of 1m bars combine 130,000 stored bars, about a second a request. A rolled-up bar whose
 interval has ended and whose stored bars have all closed cannot change while the store does not (klines are
-recorded bars only: no simulated trade is in one), so it is combined once and kept, keyed by the store's
-version and by the timeline that moves recorded bars to market time, with the moment it became final (a
-replay clock set back before it does not use it). A request reads only the stored bars of intervals it has
-not kept, and of the one still forming. A long interval is rolled up in steps, each kept (`STEPS`: a month
-of days, a day of hours, an hour of minutes), so that the one still forming is a few kept bars and a few
-stored ones, not a month of minutes.
+recorded bars, or bars made of recorded trades: no simulated trade is in one), so it is combined once and
+kept, keyed by the store's version and by the timeline that moves recorded bars to market time, with the
+moment it became final (a replay clock set back before it does not use it). A request reads only the stored
+bars of intervals it has not kept, and of the one still forming. A long interval is rolled up in steps, each
+kept (`STEPS`: a month of days, a day of hours, an hour of minutes), so that the one still forming is a few
+kept bars and a few stored ones, not a month of minutes. Minute bars made of trades, costly to read, are
+kept as a step of their own (`source_kept`).
 """
 
 from __future__ import annotations
@@ -89,15 +90,19 @@ def rolled_up(
     opens: tuple[int, int],
     now_ms: int,
     read: BarReader,
+    *,
+    source_kept: bool = False,
 ) -> list[Kline]:
     """The `interval` bars rolled up from `source` bars (`intervals`), of the intervals opening from
     `opens[0]` to `opens[1]` (both bar open times), oldest first, as they show at `now_ms`: of the stored
     bars those that closed; an interval without any has none. `read` gives every stored bar of a stretch.
-    Final bars are combined once per process and kept."""
+    Final bars are combined once per process and kept. With `source_kept` the source bars are kept too, as
+    the last step (bars made of trades: reading them reads every trade), so that an interval still forming
+    reads only the source bars of its last step still forming."""
     version = store.version(session)  # read once, outside the lock: the store may be written meanwhile
     with _LOCK:
         keeping = _keeping(session, version)
-    request = _Request(keeping, symbol, timeline, now_ms, read)
+    request = _Request(keeping, symbol, timeline, now_ms, read, source_kept)
     return [part.bar for part in _rolled(request, intervals, opens) if part.bar is not None]
 
 
@@ -110,11 +115,12 @@ class _Request:
     timeline: Timeline
     now_ms: int
     read: BarReader
+    source_kept: bool
 
 
 def _rolled(request: _Request, intervals: tuple[str, str], opens: tuple[int, int]) -> list[Part]:
     interval, source = intervals
-    step = _step_between(interval, source)
+    step = _step_between(interval, source, request.source_kept)
     now_ms = request.now_ms
 
     def combined(t0: int, t1: int) -> dict[int, Part]:
@@ -189,11 +195,13 @@ def _combine(interval: str, opened: int, shown: list[Kline]) -> Kline | None:
     return quotes.combine(interval, opened, shown) if shown else None
 
 
-def _step_between(interval: str, source: str) -> str | None:
-    """The coarsest of STEPS strictly between `source` and `interval` that tiles the one and is tiled by
-    the other; None when `interval` is rolled up from `source` directly."""
+def _step_between(interval: str, source: str, source_kept: bool) -> str | None:
+    """The coarsest of STEPS strictly between `source` and `interval` (or `source` itself, when it is kept)
+    that tiles the one and is tiled by the other; None when `interval` is rolled up from `source` directly."""
     for step in STEPS:
-        if step not in (interval, source) and quotes.divides(step, interval) and quotes.divides(source, step):
+        if step == interval or (step == source and not source_kept):
+            continue
+        if quotes.divides(step, interval) and quotes.divides(source, step):
             return step
     return None
 

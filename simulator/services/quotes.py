@@ -39,6 +39,8 @@ from simulator.storage.db import Database
 # request for 1000 daily bars of a one-day recording reads a month of bars, not a thousand loops.
 LIVE_HISTORY_MS = 30 * DAY_MS
 HOUR = "1h"
+MINUTE = "1m"
+TRADE_BARS = MINUTE  # the bars made of trades, for a symbol with no stored bars
 ALL_TIME = 2**63 - 1  # every open time a stored bar can have lies within ±this
 BOOKED_TYPES = (OrderType.LIMIT.value, OrderType.LIMIT_MAKER.value)
 
@@ -331,15 +333,19 @@ def _last_price(session: Session, symbol: str, now_ms: int, timeline: Timeline) 
 
 
 def _last_complete_bar(
-    session: Session, symbol: str, before_ms: int, timeline: Timeline, source: str | None = None
+    session: Session, symbol: str, before_ms: int, timeline: Timeline, source: _Source | None = None
 ) -> Kline | None:
     """The last bar of `source` (default: the finest stored interval) that completed before market time
     `before_ms`, in market time."""
-    source = source or _finest_interval(_stored_intervals(session, symbol))
     if source is None:
-        return None
+        finest = _finest_interval(_stored_intervals(session, symbol))
+        if finest is None:
+            return None
+        source = _Source(finest)
+    if source.of_trades:
+        return _last_complete_trade_bar(session, symbol, before_ms, timeline)
     for segment in reversed(_recent_segments(timeline, before_ms)):
-        bar = store.last_complete_bar(session, symbol, source, segment.r1)
+        bar = store.last_complete_bar(session, symbol, source.interval, segment.r1)
         if bar is not None and bar.open_time > segment.r0:
             return _moved(bar, segment.shift) if segment.shift else bar
     return None
@@ -381,6 +387,79 @@ def _stored_series(session: Session, symbol: str) -> list[quotes.Series]:
     return found
 
 
+@dataclass(frozen=True)
+class _Source:
+    """The bars a klines request or a 24-hour ticker reads: a stored series, or, for a symbol without one
+    (trades and books recorded alone), minute bars made of its recorded trades in market time."""
+
+    interval: str
+    of_trades: bool = False
+
+
+def _series(session: Session, symbol: str) -> tuple[list[quotes.Series], bool]:
+    """The series klines of `symbol` may be read from, and whether they are minutes of trades: the stored
+    series; for a symbol with none, the minute bars of its recorded trades (none without trades either)."""
+    stored = _stored_series(session, symbol)
+    opens = None if stored else _trade_bar_opens(session, symbol, -ALL_TIME, ALL_TIME)
+    if opens is None:
+        return stored, False
+    return [quotes.Series(TRADE_BARS, opens[0], quotes.next_open(TRADE_BARS, opens[1]))], True
+
+
+def _open_times(session: Session, symbol: str, source: _Source, t0: int, t1: int) -> tuple[int, int] | None:
+    """The open times of the first and the last bar of `source` opening in recording time (t0, t1]."""
+    if source.of_trades:
+        return _trade_bar_opens(session, symbol, t0, t1)
+    return store.kline_open_times(session, symbol, source.interval, t0, t1)
+
+
+def _trade_bar_opens(session: Session, symbol: str, t0: int, t1: int) -> tuple[int, int] | None:
+    """The open times of the first and the last bar of the recorded trades that opens in recording time
+    (t0, t1] (two index seeks); None when there is none."""
+    after, until = _trades_of_bars(t0, t1)
+    first = store.trades_between(session, symbol, after, until, limit=1)
+    last = store.last_trade(session, symbol, after, until)
+    if not first or last is None:
+        return None
+    return quotes.bucket_open(TRADE_BARS, first[0].time), quotes.bucket_open(TRADE_BARS, last[0])
+
+
+def _trades_of_bars(t0: int, t1: int) -> tuple[int, int]:
+    """(after, until): the trades with after < time <= until are those of the bars opening in (t0, t1]."""
+    first, last = quotes.first_open_from(TRADE_BARS, t0 + 1), quotes.bucket_open(TRADE_BARS, t1)
+    return first - 1, min(quotes.next_open(TRADE_BARS, last) - 1, ALL_TIME)
+
+
+def _trade_bars(session: Session, symbol: str, timeline: Timeline, t0: int, t1: int) -> list[Kline]:
+    """Bars of the recorded trades opening in market time (t0, t1], closed or not, oldest first. Each
+    stretch of the recording is made into bars once (in live mode every whole loop is the same stretch)
+    and moved to market time, by whole minutes. A minute at a loop's end comes as two bars, the last trades
+    of one loop and the first of the next: rolling up by interval makes them one."""
+    after, until = _trades_of_bars(t0, t1)
+    made: dict[tuple[int, int], list[Kline]] = {}
+    found: list[Kline] = []
+    for segment in timeline.segments(after, until):
+        stretch = (segment.r0, segment.r1)
+        if stretch not in made:
+            trades = store.iter_trades_between(session, symbol, segment.r0, segment.r1)
+            made[stretch] = quotes.bars_of_trades(TRADE_BARS, trades)
+        found.extend(_moved(bar, segment.shift) if segment.shift else bar for bar in made[stretch])
+    return found
+
+
+def _last_complete_trade_bar(
+    session: Session, symbol: str, before_ms: int, timeline: Timeline
+) -> Kline | None:
+    """The bar of the recorded trades that closed last before market time `before_ms`: that of the newest
+    trade of a bar that ended by then."""
+    ended_by = quotes.bucket_open(TRADE_BARS, before_ms)  # a bar ending here closed at the ms before
+    newest = _recorded_prints(session, symbol, ended_by - 1, timeline, 1)
+    if not newest:
+        return None
+    opened = quotes.bucket_open(TRADE_BARS, newest[0].time)
+    return quotes.combine(TRADE_BARS, opened, _trade_bars(session, symbol, timeline, opened - 1, opened))
+
+
 def _finest_interval(stored: list[str]) -> str | None:
     """The series the 24-hour figures come from: minute bars when stored (finer ones would cost much more
     to read for the same answer), else the finest stored."""
@@ -391,10 +470,13 @@ def _finest_interval(stored: list[str]) -> str | None:
 
 
 def _bars(
-    session: Session, symbol: str, interval: str, timeline: Timeline, t0: int, t1: int, now_ms: int
+    session: Session, symbol: str, source: _Source, timeline: Timeline, t0: int, t1: int, now_ms: int
 ) -> list[Kline]:
-    """Stored bars of `interval` whose market open time is in (t0, t1] and that closed before now, moved to
-    market time, oldest first."""
+    """Bars of `source` whose market open time is in (t0, t1] and that closed before now, in market time,
+    oldest first."""
+    if source.of_trades:
+        return [bar for bar in _trade_bars(session, symbol, timeline, t0, t1) if bar.close_time < now_ms]
+    interval = source.interval
     found: list[Kline] = []
     read: dict[tuple[int, int], list[Kline]] = {}  # every whole loop is the same stretch: read it once
     for segment in timeline.segments(t0, t1):
@@ -446,20 +528,22 @@ def _klines(
 ) -> list[Kline]:
     start, end = window
     end = now_ms if end is None else min(end, now_ms)
-    source = quotes.source_interval(
+    series, of_trades = _series(session, symbol)
+    chosen = quotes.source_interval(
         interval,
-        _stored_series(session, symbol),
-        _shifts_align(timeline, interval),
+        series,
+        of_trades or _shifts_align(timeline, interval),  # minutes of trades are made in market time
         _nominal_window(interval, timeline, (start, end), limit),
     )
-    if source is None or (start is not None and start > end):
+    if chosen is None or (start is not None and start > end):
         return []
+    source = _Source(chosen, of_trades)
     covered = _kline_span(session, symbol, (interval, source), timeline, now_ms, (start, end), limit)
     if covered is None:
         return []
     first_open, last_open, previous = covered
     read_until = min(quotes.next_open(interval, last_open) - 1, now_ms - 1)
-    if source == interval:
+    if chosen == interval and not of_trades:
         bars = _bars(session, symbol, source, timeline, first_open - 1, read_until, now_ms)
     else:
         bars = _rolled_up(session, symbol, (interval, source), timeline, (first_open, read_until), now_ms)
@@ -480,7 +564,7 @@ def _klines(
 def _rolled_up(
     session: Session,
     symbol: str,
-    intervals: tuple[str, str],
+    intervals: tuple[str, _Source],
     timeline: Timeline,
     window: tuple[int, int],
     now_ms: int,
@@ -492,23 +576,26 @@ def _rolled_up(
     interval, source = intervals
     first_open, until = window
     if timeline.is_identity:
-        stored = store.kline_open_times(session, symbol, source, first_open - 1, until)
+        stored = _open_times(session, symbol, source, first_open - 1, until)
         if stored is None:
             return []
         first_open, until = max(first_open, quotes.bucket_open(interval, stored[0])), min(until, stored[1])
     return kline_rollups.rolled_up(
         session,
         symbol,
-        intervals,
+        (interval, source.interval),
         timeline,
         (first_open, quotes.bucket_open(interval, until)),
         now_ms,
         _stored_bars(session, symbol, source, timeline),
+        source_kept=source.of_trades,
     )
 
 
-def _stored_bars(session: Session, symbol: str, source: str, timeline: Timeline) -> kline_rollups.BarReader:
-    """A reader of every stored `source` bar of a stretch, closed or not (`kline_rollups` sorts them out)."""
+def _stored_bars(
+    session: Session, symbol: str, source: _Source, timeline: Timeline
+) -> kline_rollups.BarReader:
+    """A reader of every `source` bar of a stretch, closed or not (`kline_rollups` sorts them out)."""
 
     def read(t0: int, t1: int) -> list[Kline]:
         return _bars(session, symbol, source, timeline, t0, t1, ALL_TIME)
@@ -519,7 +606,7 @@ def _stored_bars(session: Session, symbol: str, source: str, timeline: Timeline)
 def _kline_span(
     session: Session,
     symbol: str,
-    intervals: tuple[str, str],
+    intervals: tuple[str, _Source],
     timeline: Timeline,
     now_ms: int,
     window: tuple[int | None, int],
@@ -531,7 +618,7 @@ def _kline_span(
     interval, source = intervals
     start, end = window
     last_open = quotes.bucket_open(interval, end)
-    if quotes.next_open(source, last_open) > now_ms:
+    if quotes.next_open(source.interval, last_open) > now_ms:
         # A stored bar shows once it closed: a bar forming at now before its first stored bar closed has
         # nothing to show yet and takes no slot.
         last_open = quotes.previous_open(interval, last_open, 1)
@@ -550,34 +637,53 @@ def _kline_span(
         if previous is None:  # no bar before start: the first one after it
             if not timeline.is_identity:
                 return None  # a loop without a bar before any time has none at all
-            following = store.klines(session, symbol, source, first_open - 1, end, limit=1)
-            if not following:
+            following = _open_times(session, symbol, source, first_open - 1, end)
+            if following is None:
                 return None
-            first_open = max(first_open, quotes.bucket_open(interval, following[0].open_time))
+            first_open = max(first_open, quotes.bucket_open(interval, following[0]))
         last_open = min(last_open, quotes.open_ahead(interval, first_open, limit - 1))
     return first_open, last_open, previous
 
 
 def _day_bars(session: Session, symbol: str, now_ms: int, timeline: Timeline) -> list[Kline]:
-    """The bars of the rolling 24 hours: opened at or after now - 24h and closed before now. Finer bars
-    than an hour are read only for the part hours before the first whole one and from the last one on; the
-    whole hours between are rolled up and kept (`kline_rollups`), their figures the same (the 24-hour
-    figures are the first open, the extremes and the sums): every symbol's ticker at once read 1,440 minute
-    bars each."""
-    source = _finest_interval(_stored_intervals(session, symbol))
-    if source is None:
+    """The bars of the rolling 24 hours: opened at or after now - 24h and closed before now, as few as give
+    the same figures (the first open, the extremes and the sums). Each whole hour is rolled up and kept
+    (`kline_rollups`), and so is each whole minute of the part hours at the ends when the source is finer:
+    a request reads the source bars of the part intervals at the ends only (every symbol's ticker at once
+    read 1,440 minute bars each, and a symbol recorded as trades alone a day of trades)."""
+    finest = _finest_interval(_stored_intervals(session, symbol))
+    if finest is not None:
+        source = _Source(finest)
+    elif _trade_bar_opens(session, symbol, -ALL_TIME, ALL_TIME) is not None:
+        source = _Source(TRADE_BARS, of_trades=True)
+    else:
         return []
-    start, end = now_ms - DAY_MS - 1, now_ms - 1  # opened in (start, end]
-
-    def read(t0: int, t1: int) -> list[Kline]:
-        return _bars(session, symbol, source, timeline, t0, t1, now_ms)
-
-    if source == HOUR or not quotes.divides(source, HOUR):
-        return read(start, end)
-    first_hour, forming_hour = quotes.first_open_from(HOUR, start + 1), quotes.bucket_open(HOUR, now_ms)
-    last_hour = quotes.previous_open(HOUR, forming_hour, 1)
     reader = _stored_bars(session, symbol, source, timeline)
-    hours = kline_rollups.rolled_up(
-        session, symbol, (HOUR, source), timeline, (first_hour, last_hour), now_ms, reader
+
+    def spanning(t0: int, t1: int, steps: tuple[str, ...]) -> list[Kline]:
+        """The bars opening in (t0, t1]: whole intervals of the first step rolled up, the rest finer."""
+        if not steps:
+            return _bars(session, symbol, source, timeline, t0, t1, now_ms)
+        step, finer = steps[0], steps[1:]
+        first, after = quotes.first_open_from(step, t0 + 1), quotes.bucket_open(step, t1 + 1)
+        if first >= after:
+            return spanning(t0, t1, finer)
+        last = quotes.previous_open(step, after, 1)
+        whole = kline_rollups.rolled_up(
+            session,
+            symbol,
+            (step, source.interval),
+            timeline,
+            (first, last),
+            now_ms,
+            reader,
+            source_kept=source.of_trades,
+        )
+        return spanning(t0, first - 1, finer) + whole + spanning(after - 1, t1, finer)
+
+    steps = tuple(
+        step
+        for step in (HOUR, MINUTE)
+        if quotes.divides(source.interval, step) and (step != source.interval or source.of_trades)
     )
-    return read(start, first_hour - 1) + hours + read(forming_hour - 1, end)
+    return spanning(now_ms - DAY_MS - 1, now_ms - 1, steps)  # opened in (now - 24h - 1, now - 1]

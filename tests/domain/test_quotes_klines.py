@@ -4,6 +4,7 @@ roll-up of bars into longer ones."""
 from __future__ import annotations
 
 import calendar
+from dataclasses import replace
 from decimal import Decimal as D
 
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from simulator.domain import quotes
-from simulator.marketdata.records import Kline
+from simulator.marketdata.records import Kline, Trade
 
 MINUTE = 60_000
 T = 1_637_971_200_000  # 2021-11-27 00:00 UTC, a Saturday
@@ -191,6 +192,76 @@ def minute_bars(draw: st.DrawFn) -> list[Kline]:
 @given(minute_bars())
 def test_rolling_up_in_steps_equals_rolling_up_at_once(bars: list[Kline]) -> None:
     assert quotes.aggregate(quotes.aggregate(bars, "5m"), "15m") == quotes.aggregate(bars, "15m")
+
+
+def trade(at_ms: int, price: str, qty: str, buyer_is_maker: bool | None = False) -> Trade:
+    return Trade("BTCUSDT", at_ms, D(price), D(qty), buyer_is_maker, str(at_ms))
+
+
+def test_bars_of_trades_are_made_as_a_venue_makes_its_own() -> None:
+    trades = [
+        trade(T + 1_000, "10", "2"),  # the buyer took
+        trade(T + 20_000, "12.5", "0.4", buyer_is_maker=True),  # the seller took
+        trade(T + 59_999, "9", "1"),
+        trade(T + 2 * MINUTE, "11", "3", buyer_is_maker=True),  # the next minute has no trade
+    ]
+
+    assert quotes.bars_of_trades("1m", trades) == [
+        Kline(
+            "BTCUSDT",
+            "1m",
+            T,
+            T + MINUTE - 1,
+            open=D("10"),
+            high=D("12.5"),
+            low=D("9"),
+            close=D("9"),
+            volume=D("3.4"),
+            quote_volume=D("34"),  # 20 + 5 + 9
+            trade_count=3,
+            taker_buy_base=D("3"),
+            taker_buy_quote=D("29"),
+        ),
+        Kline(
+            "BTCUSDT",
+            "1m",
+            T + 2 * MINUTE,
+            T + 3 * MINUTE - 1,
+            D("11"),
+            D("11"),
+            D("11"),
+            D("11"),
+            D("3"),
+            D("33"),
+            1,
+            D("0"),
+            D("0"),
+        ),
+    ]
+
+
+def test_a_bar_of_trades_whose_taker_no_venue_named_has_no_taker_buy_figures() -> None:
+    (bar,) = quotes.bars_of_trades("1m", [trade(T, "10", "1", None), trade(T + 1, "11", "1", None)])
+
+    assert (bar.volume, bar.taker_buy_base, bar.taker_buy_quote) == (D("2"), None, None)
+
+
+@st.composite
+def tapes(draw: st.DrawFn) -> list[Trade]:
+    times = sorted(draw(st.lists(st.integers(min_value=0, max_value=3 * 3_600_000), min_size=1, max_size=80)))
+    return [
+        trade(T + at, str(draw(prices)), str(draw(prices)), draw(st.sampled_from([True, False, None])))
+        for at in times
+    ]
+
+
+@given(tapes(), st.sampled_from(["3m", "5m", "1h"]))
+def test_bars_of_trades_roll_up_to_the_bars_of_the_same_trades(trades: list[Trade], interval: str) -> None:
+    """What `kline_rollups` relies on: longer bars rolled up from minutes of trades are the longer bars of
+    those trades (but for `is_final`, which a roll-up sets only when its last minute is the interval's)."""
+    rolled = quotes.aggregate(quotes.bars_of_trades("1m", trades), interval)
+
+    assert [replace(bar, is_final=True) for bar in rolled] == quotes.bars_of_trades(interval, trades)
 
 
 def opens(bars: list[Kline]) -> list[int]:

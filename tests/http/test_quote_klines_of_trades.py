@@ -1,0 +1,314 @@
+"""Klines and 24-hour figures of a symbol recorded without bars (trades and books alone, as
+`data record --venue binance` records by default): minute bars made of its recorded trades."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from decimal import Decimal as D
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from freezegun import freeze_time
+
+from simulator.marketdata import store
+from simulator.marketdata.records import Kline, Trade
+from simulator.marketdata.writer import StoreWriter, source_id
+from tests.conftest import admin_headers
+from tests.marketdata.conftest import real_file
+
+MINUTE = 60_000
+T0 = 1_699_999_800_000  # five minutes' open
+REAL_TRADES = "binance/derived_binance_vision_trades_BTCUSDT_2024-08-08.csv"
+
+
+def record(app: Flask, *records: Any) -> None:
+    database = app.extensions["hashkey_sim"].database
+    with database.engine.begin() as connection:
+        writer = StoreWriter(connection, source_id(connection, "test", "klines-of-trades"), "test")
+        for item in records:
+            writer.add(item)
+        writer.flush()
+
+
+def trade(at_ms: int, price: str, qty: str, buyer_is_maker: bool = False) -> Trade:
+    return Trade("BTCUSDT", at_ms, D(price), D(qty), buyer_is_maker, str(at_ms))
+
+
+def replay(make_app: Any, now_ms: int, *records: Any) -> FlaskClient:
+    app = make_app(clock_mode="replay", clock_start=now_ms, clock_speed=D(0), rate_limits=False)
+    record(app, *records)
+    return app.test_client()
+
+
+def klines(client: FlaskClient, **query: Any) -> Any:
+    response = client.get("/quote/v1/klines", query_string={"symbol": "BTCUSDT", **query})
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+TAPE = [
+    trade(T0 + 1_000, "37000", "0.5"),
+    trade(T0 + 30_000, "37010.5", "0.2", buyer_is_maker=True),
+    trade(T0 + 59_999, "36990", "1"),
+    # no trade in the second minute
+    trade(T0 + 2 * MINUTE + 5_000, "37020", "0.1", buyer_is_maker=True),
+    trade(T0 + 3 * MINUTE + 10_000, "37030", "0.3"),  # in the minute forming at now
+]
+NOW = T0 + 3 * MINUTE + 20_000
+
+
+def test_minute_bars_are_made_of_the_trades_up_to_now(make_app: Any) -> None:
+    client = replay(make_app, NOW, *TAPE)
+
+    quiet = ["36990"] * 4 + ["0", 0, "0", 0, "0", "0"]  # at the close before it
+    assert klines(client, interval="1m") == [
+        [T0, "37000", "37010.5", "36990", "36990", "1.7", 0, "62892.1", 3, "1.5", "55490"],
+        [T0 + MINUTE, *quiet],
+        [T0 + 2 * MINUTE, "37020", "37020", "37020", "37020", "0.1", 0, "3702", 1, "0", "0"],
+    ]  # the minute forming at now shows once it has closed, as a stored minute bar does
+
+
+@pytest.mark.parametrize(("now_ms", "last_open"), [(4 * MINUTE - 1, 2 * MINUTE), (4 * MINUTE, 3 * MINUTE)])
+def test_a_minute_of_trades_shows_once_it_has_closed(make_app: Any, now_ms: int, last_open: int) -> None:
+    client = replay(make_app, T0 + now_ms, *TAPE)
+
+    assert klines(client, interval="1m")[-1][0] == T0 + last_open
+
+
+def test_a_start_before_the_first_trade_begins_at_its_minute(make_app: Any) -> None:
+    client = replay(make_app, NOW, *TAPE)
+
+    body = klines(client, interval="1m", startTime=T0 - 10 * MINUTE, limit=2)
+
+    assert [bar[0] for bar in body] == [T0, T0 + MINUTE]
+    assert body[1][1:5] == ["36990"] * 4  # quiet
+
+
+def test_longer_bars_are_rolled_up_from_the_minutes_of_trades(make_app: Any) -> None:
+    client = replay(make_app, NOW, *TAPE)
+
+    assert klines(client, interval="5m") == [
+        [T0, "37000", "37020", "36990", "37020", "1.8", 0, "66594.1", 4, "1.5", "55490"]
+    ]
+
+
+def test_the_24_hour_ticker_spans_the_trades(make_app: Any) -> None:
+    client = replay(make_app, NOW, *TAPE)
+
+    (ticker,) = client.get("/quote/v1/ticker/24hr", query_string={"symbol": "BTCUSDT"}).get_json()
+
+    # the three complete minutes, and the last print (in the minute still forming)
+    assert {name: ticker[name] for name in ("o", "h", "l", "c", "v", "qv")} == {
+        "o": "37000",
+        "h": "37030",
+        "l": "36990",
+        "c": "37030",
+        "v": "1.8",
+        "qv": "66594.1",
+    }
+
+
+def test_recorded_bars_answer_rather_than_trades(make_app: Any) -> None:
+    bar = Kline("BTCUSDT", "1m", T0, T0 + MINUTE - 1, D("1"), D("2"), D("1"), D("2"), D("9"))
+    client = replay(make_app, NOW, *TAPE, bar)
+
+    assert klines(client, interval="1m") == [[T0, "1", "2", "1", "2", "9", 0, "0", 0, "0", "0"]]
+
+
+def test_a_symbol_without_trades_or_bars_has_no_klines(make_app: Any) -> None:
+    client = replay(make_app, NOW, *TAPE)
+
+    body = client.get("/quote/v1/klines", query_string={"symbol": "ETHUSDT", "interval": "1m"}).get_json()
+
+    assert body == []
+
+
+def test_in_live_mode_a_minute_holds_the_trades_of_two_loops(make_app: Any) -> None:
+    """A 30 s recording from 40 s into a minute loops every minute: every market minute holds the last
+    trade of one loop (at 10 s) and the first two of the next (at 40 s and 50 s), made into one bar."""
+    start = 1_600_000_000_000  # 40 s into a minute
+    minute = start - 40_000
+    wall = minute + 11 * MINUTE
+    with freeze_time(datetime.fromtimestamp(wall // 1000, UTC)):
+        app = make_app(clock_mode="live", rate_limits=False)
+        record(
+            app,
+            trade(start, "1", "1"),
+            trade(start + 10_000, "2", "1", buyer_is_maker=True),
+            trade(start + 30_000, "3", "1"),
+        )
+
+        body = klines(app.test_client(), interval="1m", limit=2)
+
+    looped = ["3", "3", "1", "2", "3", 0, "6", 3, "2", "4"]
+    assert body == [[minute + 9 * MINUTE, *looped], [minute + 10 * MINUTE, *looped]]
+
+
+def real_trades() -> list[list[str]]:
+    return list(csv.reader(real_file(REAL_TRADES).read_text().splitlines()))
+
+
+def minute_bars_of(rows: Iterable[list[str]]) -> list[list[Any]]:
+    """The rows (id, price, qty, quote qty, time, buyer is maker, best match) as the venue's minute klines,
+    added up here cell by cell; Binance's own quote quantity is the price x quantity of each trade."""
+    minutes: dict[int, list[list[str]]] = {}
+    for row in rows:
+        minutes.setdefault(int(row[4]) - int(row[4]) % MINUTE, []).append(row)
+    bars = []
+    for opened, of in minutes.items():
+        prices = [D(row[1]) for row in of]
+        bought = [row for row in of if row[5] == "False"]
+        figures = [
+            prices[0],
+            max(prices),
+            min(prices),
+            prices[-1],
+            sum(D(row[2]) for row in of),
+            0,
+            sum(D(row[3]) for row in of),
+            len(of),
+            sum((D(row[2]) for row in bought), D(0)),
+            sum((D(row[3]) for row in bought), D(0)),
+        ]
+        bars.append(
+            [opened, *(f"{value.normalize():f}" if isinstance(value, D) else value for value in figures)]
+        )
+    return bars
+
+
+def test_minute_bars_of_a_real_recording(make_app: Any) -> None:
+    """Binance's public BTCUSDT trades of 2024-08-08 (about six minutes): every minute that ended before now
+    is the minute its trades make, Binance's own quote quantities adding up to its quote volume."""
+    rows = real_trades()
+    now = int(rows[-1][4]) + 1
+    client = replay(
+        make_app, now, *(Trade("BTCUSDT", int(r[4]), D(r[1]), D(r[2]), r[5] == "True", r[0]) for r in rows)
+    )
+    ended = [row for row in rows if int(row[4]) - int(row[4]) % MINUTE + MINUTE <= now]
+
+    answered = klines(client, interval="1m")
+
+    assert len(answered) >= 5
+    assert answered == minute_bars_of(ended)
+
+
+# ---- kept as rolled-up bars are ---------------------------------------------------------------------------
+
+HOUR = 60 * MINUTE
+DAY = 24 * HOUR
+START = 1_704_067_200_000  # 2024-01-01 00:00 UTC, a Monday
+DAYS = 10
+INTERVALS = ["1m", "5m", "1h", "4h", "1d", "1w", "1M"]
+
+
+def long_tape() -> list[Trade]:
+    """A trade every 37 s or so over ten days, with quiet stretches, prices and sides varying."""
+    trades = []
+    for number, at in enumerate(range(START, START + DAYS * DAY, 37_001)):
+        if number % 97 < 9:
+            continue  # a few quiet minutes
+        price = D(30_000) + D(number * 7919 % 5000) / 10
+        trades.append(trade(at, str(price), f"0.{number % 89 + 1:03d}", buyer_is_maker=number % 3 == 0))
+    return trades
+
+
+TRADES = long_tape()
+
+
+def answers(app: Flask, **query: Any) -> dict[str, Any]:
+    client = app.test_client()
+    return {interval: klines(client, interval=interval, **query) for interval in INTERVALS}
+
+
+def advance(app: Flask, ms: int) -> None:
+    response = app.test_client().post("/sim/v1/clock", json={"advanceMs": ms}, headers=admin_headers())
+    assert response.status_code == 200, response.get_json()
+
+
+def replay_app(make_app: Any, now_ms: int, recorded: bool) -> Flask:
+    """An app on the one test database at `now_ms` (the clock is in the database: every app shares it)."""
+    app = make_app(clock_mode="replay", clock_start=now_ms, clock_speed=D(0), rate_limits=False)
+    if not recorded:
+        record(app, *TRADES)
+    return app
+
+
+def test_kept_bars_of_trades_answer_as_a_fresh_roll_up_as_the_clock_moves(make_app: Any) -> None:
+    now = START + 2 * DAY + 7 * HOUR + 13 * MINUTE + 5_000
+    warm = replay_app(make_app, now, recorded=False)
+    answers(warm)
+    for step in (50 * MINUTE, 3 * HOUR, 2 * DAY + 1, 9 * DAY):  # within an hour, ..., past the data's end
+        advance(warm, step)
+        now += step
+        kept = answers(warm)
+
+        assert kept == answers(replay_app(make_app, now, recorded=True))  # a new app: a fresh roll-up
+        assert kept["1h"] and kept["1d"]
+
+
+def test_in_live_mode_kept_bars_of_trades_answer_as_a_fresh_roll_up(make_app: Any) -> None:
+    """The ten days loop; later requests, in this loop and the next, answer as a new app does."""
+    wall = START + 300 * DAY + 11 * HOUR + 7 * MINUTE
+
+    def at(wall_ms: int) -> Any:
+        return freeze_time(datetime.fromtimestamp(wall_ms / 1000, UTC))
+
+    with at(wall):
+        warm = make_app(rate_limits=False)
+        record(warm, *TRADES)
+        answers(warm)
+    for later in (wall + 5 * HOUR, wall + 11 * DAY):
+        with at(later):
+            kept = answers(warm)
+            assert kept == answers(make_app(rate_limits=False))
+            assert len(kept["1d"]) == 30  # a month of looped days is served
+
+
+@pytest.mark.parametrize(
+    "now",
+    [START + 5 * DAY + 7 * HOUR + 13 * MINUTE + 5_000, START + 6 * DAY, START + DAYS * DAY - 1],
+    ids=["inside-an-hour", "on-the-hour", "at-the-data-end"],
+)
+def test_the_24_hour_figures_are_those_of_the_trades(make_app: Any, now: int) -> None:
+    """The trades of the minutes that closed within the last 24 hours: the whole hours rolled up and kept,
+    the whole minutes of the part hours too, the part minutes read."""
+    app = replay_app(make_app, now, recorded=False)
+    day = [t for t in TRADES if now - DAY <= t.time - t.time % MINUTE <= now - MINUTE]  # their minutes
+
+    for _ in range(2):  # as rolled up, then as kept
+        (ticker,) = (
+            app.test_client().get("/quote/v1/ticker/24hr", query_string={"symbol": "BTCUSDT"}).get_json()
+        )
+        close = D(ticker["c"])
+        assert (D(ticker["o"]), D(ticker["h"]), D(ticker["l"])) == (
+            day[0].price,
+            max(close, *(t.price for t in day)),
+            min(close, *(t.price for t in day)),
+        )
+        assert (D(ticker["v"]), D(ticker["qv"])) == (
+            sum(t.qty for t in day),
+            sum(t.price * t.qty for t in day),
+        )
+
+
+def test_a_second_request_reads_only_the_trades_of_the_minute_still_forming(
+    make_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = replay_app(make_app, START + 8 * DAY + 5 * HOUR + 17 * MINUTE + 20_000, recorded=False)
+    first = answers(app)
+    spans: list[int] = []
+    real = store.iter_trades_between
+
+    def counting(db: Any, symbol: str, t0: int, t1: int) -> Any:
+        spans.append(t1 - t0)
+        return real(db, symbol, t0, t1)
+
+    monkeypatch.setattr(store, "iter_trades_between", counting)
+    second = answers(app)
+
+    assert second == first
+    assert spans and max(spans) <= MINUTE
