@@ -16,22 +16,13 @@ from freezegun import freeze_time
 
 from simulator.marketdata import store
 from simulator.marketdata.records import Kline, Trade
-from simulator.marketdata.writer import StoreWriter, source_id
 from tests.conftest import admin_headers
+from tests.http.test_quote_klines import record
 from tests.marketdata.conftest import real_file
 
 MINUTE = 60_000
 T0 = 1_699_999_800_000  # five minutes' open
 REAL_TRADES = "binance/derived_binance_vision_trades_BTCUSDT_2024-08-08.csv"
-
-
-def record(app: Flask, *records: Any) -> None:
-    database = app.extensions["hashkey_sim"].database
-    with database.engine.begin() as connection:
-        writer = StoreWriter(connection, source_id(connection, "test", "klines-of-trades"), "test")
-        for item in records:
-            writer.add(item)
-        writer.flush()
 
 
 def trade(at_ms: int, price: str, qty: str, buyer_is_maker: bool = False) -> Trade:
