@@ -89,15 +89,14 @@ class Series:
     end: int
 
 
-def source_interval(
+def source_series(
     target: str, stored: Iterable[Series], shifts_align: bool, window: tuple[int, int]
-) -> str | None:
+) -> Series | None:
     """Which stored series answers `target` over `window` (from, until: ms): of the series itself (when its
     bars land on the target's grid: `shifts_align`, replay mode or a live loop whose period is a whole
     number of target bars) and those that tile the target, the one whose bars span the most of the window,
     then the series itself, then the finest. So a short stretch of finer bars beside a long series does not
     cut the history short. None when none can."""
-    start, until = window
 
     def usable(series: Series) -> bool:
         if series.interval == target:
@@ -105,11 +104,15 @@ def source_interval(
         return series.interval in INTERVAL_MS and divides(series.interval, target)
 
     def preference(series: Series) -> tuple[int, bool, int]:
-        spanned = max(0, min(series.end, until) - max(series.first_open, start))
-        return -spanned, series.interval != target, INTERVAL_MS.get(series.interval, 0)
+        return -spanned(series, window), series.interval != target, INTERVAL_MS.get(series.interval, 0)
 
-    found = min(filter(usable, stored), key=preference, default=None)
-    return None if found is None else found.interval
+    return min(filter(usable, stored), key=preference, default=None)
+
+
+def spanned(series: Series, window: tuple[int, int]) -> int:
+    """How much of `window` (from, until: ms) lies between the series' first bar and its last one's end."""
+    start, until = window
+    return max(0, min(series.end, until) - max(series.first_open, start))
 
 
 class _Opening(Protocol):

@@ -396,14 +396,18 @@ class _Source:
     of_trades: bool = False
 
 
-def _series(session: Session, symbol: str) -> tuple[list[quotes.Series], bool]:
-    """The series klines of `symbol` may be read from, and whether they are minutes of trades: the stored
-    series; for a symbol with none, the minute bars of its recorded trades (none without trades either)."""
-    stored = _stored_series(session, symbol)
-    opens = None if stored else _trade_bar_opens(session, symbol, -ALL_TIME, ALL_TIME)
-    if opens is None:
-        return stored, False
-    return [quotes.Series(TRADE_BARS, opens[0], quotes.next_open(TRADE_BARS, opens[1]))], True
+def _or_trades(
+    session: Session, symbol: str, stored: quotes.Series | None, window: tuple[int, int]
+) -> _Source | None:
+    """The `stored` series chosen to answer, or the minute bars of the recorded trades when these span more
+    of `window` (from, until: recording time): a recording of trades alone beside stored bars of another
+    time (the demo's, say) answers with its trades. Made in market time, they suit every live loop."""
+    opens = _trade_bar_opens(session, symbol, window[0] - 1, window[1] - 1)
+    if opens is not None:
+        trades = quotes.Series(TRADE_BARS, opens[0], quotes.next_open(TRADE_BARS, opens[1]))
+        if stored is None or quotes.spanned(trades, window) > quotes.spanned(stored, window):
+            return _Source(TRADE_BARS, of_trades=True)
+    return None if stored is None else _Source(stored.interval)
 
 
 def _open_times(session: Session, symbol: str, source: _Source, t0: int, t1: int) -> tuple[int, int] | None:
@@ -427,7 +431,7 @@ def _trade_bar_opens(session: Session, symbol: str, t0: int, t1: int) -> tuple[i
 def _trades_of_bars(t0: int, t1: int) -> tuple[int, int]:
     """(after, until): the trades with after < time <= until are those of the bars opening in (t0, t1]."""
     first, last = quotes.first_open_from(TRADE_BARS, t0 + 1), quotes.bucket_open(TRADE_BARS, t1)
-    return first - 1, min(quotes.next_open(TRADE_BARS, last) - 1, ALL_TIME)
+    return max(first - 1, -ALL_TIME - 1), min(quotes.next_open(TRADE_BARS, last) - 1, ALL_TIME)
 
 
 def _trade_bars(session: Session, symbol: str, timeline: Timeline, t0: int, t1: int) -> list[Kline]:
@@ -528,22 +532,18 @@ def _klines(
 ) -> list[Kline]:
     start, end = window
     end = now_ms if end is None else min(end, now_ms)
-    series, of_trades = _series(session, symbol)
-    chosen = quotes.source_interval(
-        interval,
-        series,
-        of_trades or _shifts_align(timeline, interval),  # minutes of trades are made in market time
-        _nominal_window(interval, timeline, (start, end), limit),
-    )
-    if chosen is None or (start is not None and start > end):
+    nominal = _nominal_window(interval, timeline, (start, end), limit)
+    stored = _stored_series(session, symbol)
+    chosen = quotes.source_series(interval, stored, _shifts_align(timeline, interval), nominal)
+    source = _or_trades(session, symbol, chosen, nominal)
+    if source is None or (start is not None and start > end):
         return []
-    source = _Source(chosen, of_trades)
     covered = _kline_span(session, symbol, (interval, source), timeline, now_ms, (start, end), limit)
     if covered is None:
         return []
     first_open, last_open, previous = covered
     read_until = min(quotes.next_open(interval, last_open) - 1, now_ms - 1)
-    if chosen == interval and not of_trades:
+    if source.interval == interval and not source.of_trades:
         bars = _bars(session, symbol, source, timeline, first_open - 1, read_until, now_ms)
     else:
         bars = _rolled_up(session, symbol, (interval, source), timeline, (first_open, read_until), now_ms)
@@ -651,12 +651,11 @@ def _day_bars(session: Session, symbol: str, now_ms: int, timeline: Timeline) ->
     (`kline_rollups`), and so is each whole minute of the part hours at the ends when the source is finer:
     a request reads the source bars of the part intervals at the ends only (every symbol's ticker at once
     read 1,440 minute bars each, and a symbol recorded as trades alone a day of trades)."""
-    finest = _finest_interval(_stored_intervals(session, symbol))
-    if finest is not None:
-        source = _Source(finest)
-    elif _trade_bar_opens(session, symbol, -ALL_TIME, ALL_TIME) is not None:
-        source = _Source(TRADE_BARS, of_trades=True)
-    else:
+    stored = _stored_series(session, symbol)
+    finest = _finest_interval([series.interval for series in stored])
+    day = (now_ms - DAY_MS, now_ms) if timeline.is_identity else (-ALL_TIME, ALL_TIME)
+    source = _or_trades(session, symbol, next((s for s in stored if s.interval == finest), None), day)
+    if source is None:
         return []
     reader = _stored_bars(session, symbol, source, timeline)
 

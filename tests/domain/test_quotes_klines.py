@@ -115,7 +115,8 @@ def spans(*intervals: str, first: int = T, end: int = T + 30 * DAY) -> list[quot
     ],
 )
 def test_source_interval(target: str, stored: list[quotes.Series], aligned: bool, source: str | None) -> None:
-    assert quotes.source_interval(target, stored, aligned, (T, T + 30 * DAY)) == source
+    chosen = quotes.source_series(target, stored, aligned, (T, T + 30 * DAY))
+    assert (chosen and chosen.interval) == source
 
 
 @pytest.mark.parametrize(
@@ -129,7 +130,8 @@ def test_source_interval(target: str, stored: list[quotes.Series], aligned: bool
 )
 def test_the_series_spanning_more_of_the_window_answers(window: tuple[int, int], source: str) -> None:
     stored = [*spans("1m"), *spans("1h", first=T + 20 * DAY)]
-    assert quotes.source_interval("1h", stored, True, window) == source
+    chosen = quotes.source_series("1h", stored, True, window)
+    assert chosen is not None and chosen.interval == source
 
 
 def test_aggregate_rolls_bars_up_by_interval() -> None:

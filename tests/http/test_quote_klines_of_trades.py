@@ -21,6 +21,7 @@ from tests.http.test_quote_klines import record
 from tests.marketdata.conftest import real_file
 
 MINUTE = 60_000
+DAY = 24 * 60 * MINUTE
 T0 = 1_699_999_800_000  # five minutes' open
 REAL_TRADES = "binance/derived_binance_vision_trades_BTCUSDT_2024-08-08.csv"
 
@@ -103,11 +104,33 @@ def test_the_24_hour_ticker_spans_the_trades(make_app: Any) -> None:
     }
 
 
-def test_recorded_bars_answer_rather_than_trades(make_app: Any) -> None:
-    bar = Kline("BTCUSDT", "1m", T0, T0 + MINUTE - 1, D("1"), D("2"), D("1"), D("2"), D("9"))
-    client = replay(make_app, NOW, *TAPE, bar)
+def minute_bar(opened: int, price: str) -> Kline:
+    return Kline("BTCUSDT", "1m", opened, opened + MINUTE - 1, *[D(price)] * 4, D("9"))
 
-    assert klines(client, interval="1m") == [[T0, "1", "2", "1", "2", "9", 0, "0", 0, "0", "0"]]
+
+def test_stored_bars_spanning_as_much_as_the_trades_answer(make_app: Any) -> None:
+    """The minutes the trades are in, stored: the stored bars answer (a venue's own bars hold trades the
+    recording may lack)."""
+    bars = [minute_bar(T0 + m * MINUTE, "1") for m in range(4)]
+    client = replay(make_app, NOW, *TAPE, *bars)
+
+    assert klines(client, interval="1m") == [
+        [T0 + m * MINUTE, *["1"] * 4, "9", 0, "0", 0, "0", "0"] for m in range(3)
+    ]
+
+
+def test_trades_answer_beside_stored_bars_of_another_time(make_app: Any) -> None:
+    """Stored bars of the day before (the demo recording's, say): the trades span more of the stretch asked
+    about, and of the last 24 hours."""
+    bars = [minute_bar(T0 - DAY + m * MINUTE, "1") for m in range(4)]
+    client = replay(make_app, NOW, *TAPE, *bars)
+
+    assert [bar[1] for bar in klines(client, interval="1m")] == ["37000", "36990", "37020"]
+    (ticker,) = client.get("/quote/v1/ticker/24hr", query_string={"symbol": "BTCUSDT"}).get_json()
+    assert (ticker["v"], ticker["qv"]) == ("1.8", "66594.1")
+    assert [bar[0] for bar in klines(client, interval="1m", endTime=T0 - DAY + 3 * MINUTE)] == [
+        T0 - DAY + m * MINUTE for m in range(4)
+    ]  # a stretch the stored bars span more of
 
 
 def test_a_symbol_without_trades_or_bars_has_no_klines(make_app: Any) -> None:
@@ -190,7 +213,6 @@ def test_minute_bars_of_a_real_recording(make_app: Any) -> None:
 # ---- kept as rolled-up bars are ---------------------------------------------------------------------------
 
 HOUR = 60 * MINUTE
-DAY = 24 * HOUR
 START = 1_704_067_200_000  # 2024-01-01 00:00 UTC, a Monday
 DAYS = 10
 INTERVALS = ["1m", "5m", "1h", "4h", "1d", "1w", "1M"]
