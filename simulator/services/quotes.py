@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -397,17 +397,33 @@ class _Source:
 
 
 def _or_trades(
-    session: Session, symbol: str, stored: quotes.Series | None, window: tuple[int, int]
+    session: Session,
+    symbol: str,
+    stored: quotes.Series | None,
+    window: tuple[int, int],
+    timeline: Timeline,
+    now_ms: int,
 ) -> _Source | None:
-    """The `stored` series chosen to answer, or the minute bars of the recorded trades when these span more
-    of `window` (from, until: recording time): a recording of trades alone beside stored bars of another
-    time (the demo's, say) answers with its trades. Made in market time, they suit every live loop."""
+    """The `stored` series chosen to answer, or the minute bars of the recorded trades when their closed
+    bars span more of `window` (from, until: recording time): a recording of trades alone beside stored
+    bars of another time (the demo's, say) answers with its trades. Made in market time, they suit every
+    live loop."""
     opens = _trade_bar_opens(session, symbol, window[0] - 1, window[1] - 1)
     if opens is not None:
         trades = quotes.Series(TRADE_BARS, opens[0], quotes.next_open(TRADE_BARS, opens[1]))
-        if stored is None or quotes.spanned(trades, window) > quotes.spanned(stored, window):
+        if stored is None or quotes.spanned(_closed(trades, timeline, now_ms), window) > quotes.spanned(
+            _closed(stored, timeline, now_ms), window
+        ):
             return _Source(TRADE_BARS, of_trades=True)
     return None if stored is None else _Source(stored.interval)
+
+
+def _closed(series: quotes.Series, timeline: Timeline, now_ms: int) -> quotes.Series:
+    """The part of `series` whose bars have closed by now: in replay mode a recording goes on after now, and
+    a bar shows once it has closed (in live mode every loop plays all of it)."""
+    if not timeline.is_identity:
+        return series
+    return replace(series, end=min(series.end, quotes.bucket_open(series.interval, now_ms)))
 
 
 def _open_times(session: Session, symbol: str, source: _Source, t0: int, t1: int) -> tuple[int, int] | None:
@@ -535,7 +551,7 @@ def _klines(
     nominal = _nominal_window(interval, timeline, (start, end), limit)
     stored = _stored_series(session, symbol)
     chosen = quotes.source_series(interval, stored, _shifts_align(timeline, interval), nominal)
-    source = _or_trades(session, symbol, chosen, nominal)
+    source = _or_trades(session, symbol, chosen, nominal, timeline, now_ms)
     if source is None or (start is not None and start > end):
         return []
     covered = _kline_span(session, symbol, (interval, source), timeline, now_ms, (start, end), limit)
@@ -654,7 +670,8 @@ def _day_bars(session: Session, symbol: str, now_ms: int, timeline: Timeline) ->
     stored = _stored_series(session, symbol)
     finest = _finest_interval([series.interval for series in stored])
     day = (now_ms - DAY_MS, now_ms) if timeline.is_identity else (-ALL_TIME, ALL_TIME)
-    source = _or_trades(session, symbol, next((s for s in stored if s.interval == finest), None), day)
+    finest_series = next((series for series in stored if series.interval == finest), None)
+    source = _or_trades(session, symbol, finest_series, day, timeline, now_ms)
     if source is None:
         return []
     reader = _stored_bars(session, symbol, source, timeline)

@@ -133,6 +133,20 @@ def test_trades_answer_beside_stored_bars_of_another_time(make_app: Any) -> None
     ]  # a stretch the stored bars span more of
 
 
+@pytest.mark.parametrize("limit", [1, 2])
+def test_trades_of_the_minute_still_forming_do_not_outweigh_the_stored_bars(
+    make_app: Any, limit: int
+) -> None:
+    """Stored bars up to the minute forming at now, and trades in it alone: asked about the last minutes,
+    the stored bars answer (the forming minute shows nothing either way)."""
+    bars = [minute_bar(T0 + m * MINUTE, "1") for m in range(3)]
+    client = replay(make_app, NOW, *bars, TAPE[-1])  # the trade at 3m10s, now at 3m20s
+
+    assert [bar[0] for bar in klines(client, interval="1m", limit=limit)] == [
+        T0 + m * MINUTE for m in range(3 - limit, 3)
+    ]
+
+
 def test_a_symbol_without_trades_or_bars_has_no_klines(make_app: Any) -> None:
     client = replay(make_app, NOW, *TAPE)
 
