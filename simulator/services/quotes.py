@@ -397,33 +397,45 @@ class _Source:
 
 
 def _or_trades(
-    session: Session,
-    symbol: str,
-    stored: quotes.Series | None,
-    window: tuple[int, int],
-    timeline: Timeline,
-    now_ms: int,
+    session: Session, symbol: str, stored: quotes.Series | None, window: tuple[int, int], now: int | None
 ) -> _Source | None:
-    """The `stored` series chosen to answer, or the minute bars of the recorded trades when their closed
-    bars span more of `window` (from, until: recording time): a recording of trades alone beside stored
-    bars of another time (the demo's, say) answers with its trades. Made in market time, they suit every
-    live loop."""
+    """The `stored` series chosen to answer, or the minute bars of the recorded trades when their bars that
+    closed by `now` (None: in live mode, where a loop plays all of the recording) span more of `window`
+    (from, until: recording time). So a recording of trades alone beside stored bars of another time (the
+    demo's, say) answers with its trades. When neither spans any of it (a stretch in a gap, or the minute
+    forming at now alone: ccxt's fetch_ohlcv with limit 1), the one with the later closed bar before it
+    answers: its close is the price of quiet intervals, its bar the last one shown. Without stored bars the
+    trades answer wherever they are. Made in market time, the trades' minutes suit every live loop."""
+    trades = _Source(TRADE_BARS, of_trades=True)
     opens = _trade_bar_opens(session, symbol, window[0] - 1, window[1] - 1)
+    if stored is None:
+        return trades if opens or _trade_bar_opens(session, symbol, -ALL_TIME, ALL_TIME) else None
+    chosen = _Source(stored.interval)
+    traded = 0
     if opens is not None:
-        trades = quotes.Series(TRADE_BARS, opens[0], quotes.next_open(TRADE_BARS, opens[1]))
-        if stored is None or quotes.spanned(_closed(trades, timeline, now_ms), window) > quotes.spanned(
-            _closed(stored, timeline, now_ms), window
-        ):
-            return _Source(TRADE_BARS, of_trades=True)
-    return None if stored is None else _Source(stored.interval)
+        minutes = quotes.Series(TRADE_BARS, opens[0], quotes.next_open(TRADE_BARS, opens[1]))
+        traded = quotes.spanned(_closed(minutes, now), window)
+    barred = quotes.spanned(_closed(stored, now), window)
+    if traded == barred == 0:
+        before = window[1] if now is None else min(window[1], now)
+        latest = [_last_closed_open(session, symbol, source, before) for source in (trades, chosen)]
+        return trades if latest[0] > latest[1] else chosen
+    return trades if traded > barred else chosen
 
 
-def _closed(series: quotes.Series, timeline: Timeline, now_ms: int) -> quotes.Series:
-    """The part of `series` whose bars have closed by now: in replay mode a recording goes on after now, and
-    a bar shows once it has closed (in live mode every loop plays all of it)."""
-    if not timeline.is_identity:
+def _closed(series: quotes.Series, now: int | None) -> quotes.Series:
+    """The part of `series` whose bars have closed by `now` (None: all of it)."""
+    if now is None:
         return series
-    return replace(series, end=min(series.end, quotes.bucket_open(series.interval, now_ms)))
+    return replace(series, end=min(series.end, quotes.bucket_open(series.interval, now)))
+
+
+def _last_closed_open(session: Session, symbol: str, source: _Source, before: int) -> int:
+    """The open time of the last bar of `source` that closed by `before` (recording time); -ALL_TIME when
+    none did."""
+    until = before if before >= ALL_TIME else quotes.bucket_open(source.interval, before)
+    found = _open_times(session, symbol, source, -ALL_TIME, until - 1)
+    return -ALL_TIME if found is None else found[1]
 
 
 def _open_times(session: Session, symbol: str, source: _Source, t0: int, t1: int) -> tuple[int, int] | None:
@@ -551,7 +563,7 @@ def _klines(
     nominal = _nominal_window(interval, timeline, (start, end), limit)
     stored = _stored_series(session, symbol)
     chosen = quotes.source_series(interval, stored, _shifts_align(timeline, interval), nominal)
-    source = _or_trades(session, symbol, chosen, nominal, timeline, now_ms)
+    source = _or_trades(session, symbol, chosen, nominal, now_ms if timeline.is_identity else None)
     if source is None or (start is not None and start > end):
         return []
     covered = _kline_span(session, symbol, (interval, source), timeline, now_ms, (start, end), limit)
@@ -671,7 +683,7 @@ def _day_bars(session: Session, symbol: str, now_ms: int, timeline: Timeline) ->
     finest = _finest_interval([series.interval for series in stored])
     day = (now_ms - DAY_MS, now_ms) if timeline.is_identity else (-ALL_TIME, ALL_TIME)
     finest_series = next((series for series in stored if series.interval == finest), None)
-    source = _or_trades(session, symbol, finest_series, day, timeline, now_ms)
+    source = _or_trades(session, symbol, finest_series, day, now_ms if timeline.is_identity else None)
     if source is None:
         return []
     reader = _stored_bars(session, symbol, source, timeline)

@@ -147,6 +147,35 @@ def test_trades_of_the_minute_still_forming_do_not_outweigh_the_stored_bars(
     ]
 
 
+@pytest.mark.parametrize("beside", [[], [minute_bar(T0 - DAY + m * MINUTE, "1") for m in range(4)]])
+@pytest.mark.parametrize(
+    ("now_ms", "query", "shown"),
+    [
+        # a stretch in the gap: the quiet minute at the close before it
+        (
+            NOW,
+            {"endTime": T0 + MINUTE + 5_000, "limit": 1},
+            [[T0 + MINUTE, *["36990"] * 4, "0", 0, "0", 0, "0", "0"]],
+        ),
+        # the minute forming at now alone (ccxt's fetch_ohlcv, limit 1): the last minute that closed
+        (
+            T0 + 4 * MINUTE,
+            {"limit": 1},
+            [[T0 + 3 * MINUTE, *["37030"] * 4, "0.3", 0, "11109", 1, "0.3", "11109"]],
+        ),
+    ],
+    ids=["gap", "forming-minute"],
+)
+def test_a_stretch_without_trades_shows_what_a_stored_series_would(
+    make_app: Any, beside: list[Kline], now_ms: int, query: dict[str, Any], shown: list[Any]
+) -> None:
+    """With stored bars of another day beside them or not: neither spans the stretch, and the trades have
+    the later minute before it."""
+    client = replay(make_app, now_ms, *TAPE, *beside)
+
+    assert klines(client, interval="1m", **query) == shown
+
+
 def test_a_symbol_without_trades_or_bars_has_no_klines(make_app: Any) -> None:
     client = replay(make_app, NOW, *TAPE)
 
