@@ -7,10 +7,10 @@ interval has ended and whose stored bars have all closed cannot change while the
 recorded bars, or bars made of recorded trades: no simulated trade is in one), so it is combined once and
 kept, keyed by the store's version and by the timeline that moves recorded bars to market time, with the
 moment it became final (a replay clock set back before it does not use it). A request reads only the stored
-bars of intervals it has not kept, and of the one still forming. A long interval is rolled up in steps, each
-kept (`STEPS`: a month of days, a day of hours, an hour of minutes), so that the one still forming is a few
-kept bars and a few stored ones, not a month of minutes. Minute bars made of trades, costly to read, are
-kept as a step of their own (`source_kept`).
+bars of intervals it has not kept, and of the one still forming. A long interval is rolled up in steps
+(`STEPS`: a month of days, a day of hours, an hour of minutes), those of the interval still forming kept
+too, so that it is a few kept bars and a few stored ones, not a month of minutes. Minute bars made of
+trades, costly to read, are kept as a step of their own (`source_kept`).
 """
 
 from __future__ import annotations
@@ -118,23 +118,29 @@ class _Request:
     source_kept: bool
 
 
-def _rolled(request: _Request, intervals: tuple[str, str], opens: tuple[int, int]) -> list[Part]:
+def _rolled(
+    request: _Request, intervals: tuple[str, str], opens: tuple[int, int], keep: bool = True
+) -> list[Part]:
+    """The parts of the `interval` bars opening from `opens[0]` to `opens[1]`, those that ended kept when
+    `keep`. The steps of an interval that ended are not kept: it is, and they would only fill the keeping
+    (a 1h request over 320 hours of minutes made of trades kept 19,200 minutes); those of the interval still
+    forming are, so that the next request reads only what has formed since."""
     interval, source = intervals
     step = _step_between(interval, source, request.source_kept)
     now_ms = request.now_ms
 
-    def combined(t0: int, t1: int) -> dict[int, Part]:
+    def combined(t0: int, t1: int, keep_steps: bool) -> dict[int, Part]:
         """The parts of the intervals opening in (t0, t1], each made of stored bars or of `step` parts."""
         if step is None:
             return _of_stored(interval, request.read(t0, t1), now_ms)
         steps = (quotes.first_open_from(step, t0 + 1), quotes.bucket_open(step, t1))
-        return _of_parts(interval, _rolled(request, (step, source), steps))
+        return _of_parts(interval, _rolled(request, (step, source), steps, keep_steps))
 
     first, last = opens
     until = min(quotes.next_open(interval, last) - 1, now_ms - 1)  # a bar opening at now has not closed
     every = list(islice(_opens(interval, first, min(last, until)), MAX_INTERVALS + 1))
     if len(every) > MAX_INTERVALS:
-        return list(combined(first - 1, until).values())
+        return list(combined(first - 1, until, keep_steps=False).values())
     ended = [opened for opened in every if quotes.next_open(interval, opened) <= now_ms]
     key = (request.symbol, interval, source, request.timeline.first_ms, request.timeline.period_ms)
     keeping = request.keeping
@@ -144,17 +150,18 @@ def _rolled(request: _Request, intervals: tuple[str, str], opens: tuple[int, int
             opened: kept[opened] for opened in ended if opened in kept and kept[opened].final_at <= now_ms
         }
     for run_first, run_last in _runs(interval, [opened for opened in ended if opened not in found]):
-        run = combined(run_first - 1, quotes.next_open(interval, run_last) - 1)
+        run = combined(run_first - 1, quotes.next_open(interval, run_last) - 1, keep_steps=False)
         fresh = {
             opened: run.get(opened, _nothing(interval, opened))
             for opened in _opens(interval, run_first, run_last)
         }
         found.update(fresh)
-        with _LOCK:
-            kept.update({opened: part for opened, part in fresh.items() if part.final_at <= now_ms})
-            keeping.trim()
+        if keep:
+            with _LOCK:
+                kept.update({opened: part for opened, part in fresh.items() if part.final_at <= now_ms})
+                keeping.trim()
     forming_from = quotes.next_open(interval, ended[-1]) if ended else first
-    forming = combined(forming_from - 1, until) if forming_from <= until else {}
+    forming = combined(forming_from - 1, until, keep_steps=keep) if forming_from <= until else {}
     return [found[opened] for opened in ended] + list(forming.values())
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal as D
 from typing import Any
@@ -16,6 +17,7 @@ from freezegun import freeze_time
 
 from simulator.marketdata import store
 from simulator.marketdata.records import Kline, Trade
+from simulator.services import kline_rollups
 from tests.conftest import admin_headers
 from tests.http.test_quote_klines import record
 from tests.marketdata.conftest import real_file
@@ -367,4 +369,32 @@ def test_a_second_request_reads_only_the_trades_of_the_minute_still_forming(
     second = answers(app)
 
     assert second == first
+    assert spans and max(spans) <= MINUTE
+
+
+def test_three_symbols_of_trades_stay_kept_within_little_room(
+    make_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An hour over minutes of trades keeps its hours, and the minutes of the hour still forming: not every
+    minute it was made of, which would crowd the other symbols out (each request reading every trade)."""
+    monkeypatch.setattr(kline_rollups, "MAX_KEPT_BARS", 500)
+    symbols = ("BTCUSDT", "ETHUSDT", "SOLUSDT")
+    app = make_app(clock_mode="replay", clock_start=START + 3 * DAY + 20 * MINUTE, clock_speed=D(0))
+    record(app, *(replace(trade, symbol=symbol) for symbol in symbols for trade in TRADES))
+    client = app.test_client()
+
+    def hours() -> list[Any]:
+        return [klines(client, symbol=symbol, interval="1h", limit=48) for symbol in symbols]
+
+    first = hours()
+    spans: list[int] = []
+    real = store.iter_trades_between
+
+    def counting(db: Any, symbol: str, t0: int, t1: int) -> Any:
+        spans.append(t1 - t0)
+        return real(db, symbol, t0, t1)
+
+    monkeypatch.setattr(store, "iter_trades_between", counting)
+
+    assert hours() == first
     assert spans and max(spans) <= MINUTE
