@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import csv
+import random
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from freezegun import freeze_time
 
+from simulator.domain import quotes
 from simulator.marketdata import store
 from simulator.marketdata.records import Kline, Trade
 from simulator.services import kline_rollups
@@ -398,3 +400,87 @@ def test_three_symbols_of_trades_stay_kept_within_little_room(
 
     assert hours() == first
     assert spans and max(spans) <= MINUTE
+
+
+# ---- against the same minutes stored -----------------------------------------------------------------------
+
+
+def random_tape(rng: random.Random) -> list[Trade]:
+    """Some hundreds of trades over six hours: bursts, quiet stretches of minutes to an hour, several in one
+    millisecond, on minute edges, every side (None: a venue that does not say)."""
+    trades: list[Trade] = []
+    at, price = START + rng.randrange(MINUTE), D(500)
+    while at < START + 6 * HOUR:
+        at += rng.choice([0, 1, 999, 13_000, 59_999, 60_000, 5 * MINUTE, 47 * MINUTE])
+        at += -at % MINUTE if rng.random() < 0.1 else 0  # on to the next minute's edge
+        price = max(D("0.5"), price + D(rng.randrange(-300, 301)) / 100)
+        side = rng.choice([True, False, None])
+        trades.append(trade(at, str(price), str(D(rng.randrange(1, 5000)) / 1000), side))
+    return [replace(t, trade_id=f"{number:06d}") for number, t in enumerate(trades)]
+
+
+def stored_minutes(trades: list[Trade]) -> list[Kline]:
+    """The minute bars of the trades as a venue would store them, added up here by plain code."""
+    minutes: dict[int, list[Trade]] = {}
+    for t in trades:
+        minutes.setdefault(t.time - t.time % MINUTE, []).append(t)
+    bars = []
+    for opened, of in minutes.items():
+        said = [t for t in of if t.buyer_is_maker is not None]
+        bought = [t for t in said if not t.buyer_is_maker]
+        prices = [t.price for t in of]
+        bars.append(
+            Kline(
+                "BTCUSDT",
+                "1m",
+                opened,
+                opened + MINUTE - 1,
+                prices[0],
+                max(prices),
+                min(prices),
+                prices[-1],
+                sum(t.qty for t in of),
+                sum(t.price * t.qty for t in of),
+                len(of),
+                sum((t.qty for t in bought), D(0)) if said else None,
+                sum((t.price * t.qty for t in bought), D(0)) if said else None,
+            )
+        )
+    return bars
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_klines_of_trades_are_those_of_the_same_minutes_stored(
+    make_app: Any, tmp_path: Any, seed: int
+) -> None:
+    """Every interval and window, as the clock moves forward and back: the trades answer as their minute
+    bars stored would (kept bars included)."""
+    rng = random.Random(seed)
+    tape = random_tape(rng)
+    now = START + rng.randrange(6 * HOUR)
+    of_trades = make_app(clock_mode="replay", clock_start=now, clock_speed=D(0), rate_limits=False)
+    of_bars = make_app(
+        db=f"sqlite:///{tmp_path}/bars.db",
+        clock_mode="replay",
+        clock_start=now,
+        clock_speed=D(0),
+        rate_limits=False,
+    )
+    record(of_trades, *tape)
+    record(of_bars, *stored_minutes(tape))
+    for _ in range(6):
+        for _ in range(15):
+            query: dict[str, Any] = {
+                "interval": rng.choice(quotes.KLINE_INTERVALS),
+                "limit": rng.choice([1, 2, 7, 1000]),
+            }
+            if rng.random() < 0.5:
+                query["startTime"] = START + rng.randrange(-HOUR, 7 * HOUR)
+            if rng.random() < 0.5:
+                query["endTime"] = START + rng.randrange(-HOUR, 7 * HOUR)
+            assert klines(of_trades.test_client(), **query) == klines(of_bars.test_client(), **query), query
+        now += rng.choice([-2 * HOUR, -MINUTE, 1, 59_999, 17 * MINUTE, 3 * HOUR])
+        for app in (of_trades, of_bars):
+            clock = {"mode": "replay", "time": now, "speed": "0"}
+            response = app.test_client().post("/sim/v1/clock", json=clock, headers=admin_headers())
+            assert response.status_code == 200, response.get_json()
