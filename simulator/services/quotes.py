@@ -457,9 +457,11 @@ def _trade_bar_opens(session: Session, symbol: str, t0: int, t1: int) -> tuple[i
 
 
 def _trades_of_bars(t0: int, t1: int) -> tuple[int, int]:
-    """(after, until): the trades with after < time <= until are those of the bars opening in (t0, t1]."""
+    """(after, until): the trades with after < time <= until are those of the bars opening in (t0, t1],
+    both within what the database's integers hold (a startTime of 2**63 - 1 is a request like another)."""
     first, last = quotes.first_open_from(TRADE_BARS, t0 + 1), quotes.bucket_open(TRADE_BARS, t1)
-    return max(first - 1, -ALL_TIME - 1), min(quotes.next_open(TRADE_BARS, last) - 1, ALL_TIME)
+    after, until = first - 1, quotes.next_open(TRADE_BARS, last) - 1
+    return min(max(after, -ALL_TIME - 1), ALL_TIME), min(max(until, -ALL_TIME - 1), ALL_TIME)
 
 
 def _trade_bars(session: Session, symbol: str, timeline: Timeline, t0: int, t1: int) -> list[Kline]:

@@ -484,3 +484,36 @@ def test_klines_of_trades_are_those_of_the_same_minutes_stored(
             clock = {"mode": "replay", "time": now, "speed": "0"}
             response = app.test_client().post("/sim/v1/clock", json=clock, headers=admin_headers())
             assert response.status_code == 200, response.get_json()
+
+
+@pytest.mark.parametrize("interval", ["1m", "1M"])
+def test_times_at_the_ends_of_the_integers_answer_as_the_stored_minutes_do(
+    make_app: Any, tmp_path: Any, interval: str
+) -> None:
+    of_trades = make_app(clock_mode="replay", clock_start=NOW, clock_speed=D(0), rate_limits=False)
+    of_bars = make_app(
+        db=f"sqlite:///{tmp_path}/bars.db",
+        clock_mode="replay",
+        clock_start=NOW,
+        clock_speed=D(0),
+        rate_limits=False,
+    )
+    record(of_trades, *TAPE)
+    record(of_bars, *stored_minutes(TAPE))
+    ends = [None, 0, -1, 2**62, 2**63 - 1, 2**63, -(2**63)]
+    for start in ends:
+        for end in ends:
+            query = {
+                "symbol": "BTCUSDT",
+                "interval": interval,
+                "limit": 3,
+                "startTime": start,
+                "endTime": end,
+            }
+            query = {name: value for name, value in query.items() if value is not None}
+            answers = [
+                app.test_client().get("/quote/v1/klines", query_string=query) for app in (of_trades, of_bars)
+            ]
+
+            assert answers[0].status_code in (200, 400), (query, answers[0].get_json())
+            assert answers[0].get_json() == answers[1].get_json(), query
