@@ -449,6 +449,25 @@ def stored_minutes(trades: list[Trade]) -> list[Kline]:
     return bars
 
 
+def trades_and_their_minutes(
+    make_app: Any, tmp_path: Any, now_ms: int, tape: list[Trade]
+) -> tuple[Flask, Flask]:
+    """Two apps replaying at `now_ms`: one on the trades, one (its own database) on their minutes stored."""
+    apps = (
+        make_app(clock_mode="replay", clock_start=now_ms, clock_speed=D(0), rate_limits=False),
+        make_app(
+            db=f"sqlite:///{tmp_path}/bars.db",
+            clock_mode="replay",
+            clock_start=now_ms,
+            clock_speed=D(0),
+            rate_limits=False,
+        ),
+    )
+    record(apps[0], *tape)
+    record(apps[1], *stored_minutes(tape))
+    return apps
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_klines_of_trades_are_those_of_the_same_minutes_stored(
     make_app: Any, tmp_path: Any, seed: int
@@ -456,18 +475,8 @@ def test_klines_of_trades_are_those_of_the_same_minutes_stored(
     """Every interval and window, as the clock moves forward and back: the trades answer as their minute
     bars stored would (kept bars included)."""
     rng = random.Random(seed)
-    tape = random_tape(rng)
     now = START + rng.randrange(6 * HOUR)
-    of_trades = make_app(clock_mode="replay", clock_start=now, clock_speed=D(0), rate_limits=False)
-    of_bars = make_app(
-        db=f"sqlite:///{tmp_path}/bars.db",
-        clock_mode="replay",
-        clock_start=now,
-        clock_speed=D(0),
-        rate_limits=False,
-    )
-    record(of_trades, *tape)
-    record(of_bars, *stored_minutes(tape))
+    of_trades, of_bars = trades_and_their_minutes(make_app, tmp_path, now, random_tape(rng))
     for _ in range(6):
         for _ in range(15):
             query: dict[str, Any] = {
@@ -490,16 +499,7 @@ def test_klines_of_trades_are_those_of_the_same_minutes_stored(
 def test_times_at_the_ends_of_the_integers_answer_as_the_stored_minutes_do(
     make_app: Any, tmp_path: Any, interval: str
 ) -> None:
-    of_trades = make_app(clock_mode="replay", clock_start=NOW, clock_speed=D(0), rate_limits=False)
-    of_bars = make_app(
-        db=f"sqlite:///{tmp_path}/bars.db",
-        clock_mode="replay",
-        clock_start=NOW,
-        clock_speed=D(0),
-        rate_limits=False,
-    )
-    record(of_trades, *TAPE)
-    record(of_bars, *stored_minutes(TAPE))
+    of_trades, of_bars = trades_and_their_minutes(make_app, tmp_path, NOW, TAPE)
     ends = [None, 0, -1, 2**62, 2**63 - 1, 2**63, -(2**63)]
     for start in ends:
         for end in ends:
