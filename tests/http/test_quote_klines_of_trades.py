@@ -355,11 +355,8 @@ def test_the_24_hour_figures_are_those_of_the_trades(make_app: Any, now: int) ->
         )
 
 
-def test_a_second_request_reads_only_the_trades_of_the_minute_still_forming(
-    make_app: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    app = replay_app(make_app, START + 8 * DAY + 5 * HOUR + 17 * MINUTE + 20_000, recorded=False)
-    first = answers(app)
+def trade_spans_read(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """From now on, the span (t1 - t0) of every read of the recorded trades of a stretch."""
     spans: list[int] = []
     real = store.iter_trades_between
 
@@ -368,6 +365,15 @@ def test_a_second_request_reads_only_the_trades_of_the_minute_still_forming(
         return real(db, symbol, t0, t1)
 
     monkeypatch.setattr(store, "iter_trades_between", counting)
+    return spans
+
+
+def test_a_second_request_reads_only_the_trades_of_the_minute_still_forming(
+    make_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = replay_app(make_app, START + 8 * DAY + 5 * HOUR + 17 * MINUTE + 20_000, recorded=False)
+    first = answers(app)
+    spans = trade_spans_read(monkeypatch)
     second = answers(app)
 
     assert second == first
@@ -389,14 +395,7 @@ def test_three_symbols_of_trades_stay_kept_within_little_room(
         return [klines(client, symbol=symbol, interval="1h", limit=48) for symbol in symbols]
 
     first = hours()
-    spans: list[int] = []
-    real = store.iter_trades_between
-
-    def counting(db: Any, symbol: str, t0: int, t1: int) -> Any:
-        spans.append(t1 - t0)
-        return real(db, symbol, t0, t1)
-
-    monkeypatch.setattr(store, "iter_trades_between", counting)
+    spans = trade_spans_read(monkeypatch)
 
     assert hours() == first
     assert spans and max(spans) <= MINUTE
