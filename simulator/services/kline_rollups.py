@@ -10,7 +10,7 @@ moment it became final (a replay clock set back before it does not use it). A re
 bars of intervals it has not kept, and of the one still forming. A long interval is rolled up in steps
 (`STEPS`: a month of days, a day of hours, an hour of minutes), those of the interval still forming kept
 too, so that it is a few kept bars and a few stored ones, not a month of minutes. Minute bars made of
-trades, costly to read, are kept as a step of their own (`source_kept`).
+trades, costly to read, are kept as a step of their own (`kept_source`).
 """
 
 from __future__ import annotations
@@ -51,8 +51,8 @@ class Part(NamedTuple):
 
 # every stored bar opening in (t0, t1] (market time), closed or not, oldest first
 BarReader = Callable[[int, int], list[Kline]]
-# (symbol, interval, source interval, timeline first_ms, timeline period_ms)
-SeriesKey = tuple[str, str, str, int | None, int | None]
+# (symbol, interval, source interval, kept source's name, timeline first_ms, timeline period_ms)
+SeriesKey = tuple[str, str, str, str | None, int | None, int | None]
 
 
 class _Kept:
@@ -91,18 +91,19 @@ def rolled_up(
     now_ms: int,
     read: BarReader,
     *,
-    source_kept: bool = False,
+    kept_source: str | None = None,
 ) -> list[Kline]:
     """The `interval` bars rolled up from `source` bars (`intervals`), of the intervals opening from
     `opens[0]` to `opens[1]` (both bar open times), oldest first, as they show at `now_ms`: of the stored
     bars those that closed; an interval without any has none. `read` gives every stored bar of a stretch.
-    Final bars are combined once per process and kept. With `source_kept` the source bars are kept too, as
+    Final bars are combined once per process and kept. With `kept_source` (its name, which tells it apart
+    from stored bars of the same interval in what is kept) the source bars are kept too, as
     the last step (bars made of trades: reading them reads every trade), so that an interval still forming
     reads only the source bars of its last step still forming."""
     version = store.version(session)  # read once, outside the lock: the store may be written meanwhile
     with _LOCK:
         keeping = _keeping(session, version)
-    request = _Request(keeping, symbol, timeline, now_ms, read, source_kept)
+    request = _Request(keeping, symbol, timeline, now_ms, read, kept_source)
     return [part.bar for part in _rolled(request, intervals, opens) if part.bar is not None]
 
 
@@ -115,7 +116,7 @@ class _Request:
     timeline: Timeline
     now_ms: int
     read: BarReader
-    source_kept: bool
+    kept_source: str | None
 
 
 def _rolled(
@@ -126,7 +127,7 @@ def _rolled(
     (a 1h request over 320 hours of minutes made of trades kept 19,200 minutes); those of the interval still
     forming are, so that the next request reads only what has formed since."""
     interval, source = intervals
-    step = _step_between(interval, source, request.source_kept)
+    step = _step_between(interval, source, request.kept_source is not None)
     now_ms = request.now_ms
 
     def combined(t0: int, t1: int, keep_steps: bool) -> dict[int, Part]:
@@ -142,7 +143,8 @@ def _rolled(
     if len(every) > MAX_INTERVALS:
         return list(combined(first - 1, until, keep_steps=False).values())
     ended = [opened for opened in every if quotes.next_open(interval, opened) <= now_ms]
-    key = (request.symbol, interval, source, request.timeline.first_ms, request.timeline.period_ms)
+    timeline = request.timeline
+    key = (request.symbol, interval, source, request.kept_source, timeline.first_ms, timeline.period_ms)
     keeping = request.keeping
     with _LOCK:
         kept = keeping.parts_of(key)

@@ -395,6 +395,12 @@ class _Source:
     interval: str
     of_trades: bool = False
 
+    @property
+    def kept_as(self) -> str | None:
+        """The name `kline_rollups` keeps this source's own bars under (bars made of trades cost every trade
+        to read), apart from stored bars of the interval; None: stored bars, not kept."""
+        return "trades" if self.of_trades else None
+
 
 def _or_trades(
     session: Session, symbol: str, stored: quotes.Series | None, window: tuple[int, int], now: int | None
@@ -618,7 +624,7 @@ def _rolled_up(
         (first_open, quotes.bucket_open(interval, until)),
         now_ms,
         _stored_bars(session, symbol, source, timeline),
-        source_kept=source.of_trades,
+        kept_source=source.kept_as,
     )
 
 
@@ -707,7 +713,7 @@ def _day_bars(session: Session, symbol: str, now_ms: int, timeline: Timeline) ->
             (first, last),
             now_ms,
             reader,
-            source_kept=source.of_trades,
+            kept_source=source.kept_as,
         )
         return spanning(t0, first - 1, finer) + whole + spanning(after - 1, t1, finer)
 

@@ -516,3 +516,31 @@ def test_times_at_the_ends_of_the_integers_answer_as_the_stored_minutes_do(
 
             assert answers[0].status_code in (200, 400), (query, answers[0].get_json())
             assert answers[0].get_json() == answers[1].get_json(), query
+
+
+def test_what_is_kept_of_trades_is_not_taken_for_stored_bars_of_the_same_interval(
+    make_app: Any, tmp_path: Any
+) -> None:
+    """A month the trades answer for, then a day of it the stored bars answer for: each from its own source,
+    as a new app answers (both are minutes, kept apart)."""
+    day = 1_736_035_200_000  # 2025-01-05 00:00 UTC
+    bars = [minute_bar(day + m * MINUTE, str(100 + m % 7)) for m in range(180)]
+    tape = [trade(day + HOUR, "90", "1")] + [
+        trade(day + 15 * DAY + s * 1000, "80", "2") for s in range(0, 7200, 30)
+    ]
+    now = day + 15 * DAY + 3 * HOUR
+
+    def app_of(name: str) -> Flask:
+        app = make_app(
+            db=f"sqlite:///{tmp_path}/{name}.db", clock_mode="replay", clock_start=now, clock_speed=D(0)
+        )
+        record(app, *bars, *tape)
+        return app
+
+    warm, fresh = app_of("warm"), app_of("fresh")
+    month = klines(warm.test_client(), interval="1M", limit=1)
+    the_day = {"interval": "1d", "endTime": day, "limit": 1}
+
+    assert month[0][1] == "90" and month[0][4] == "80"  # the trades' month: their first and last price
+    assert klines(warm.test_client(), **the_day) == klines(fresh.test_client(), **the_day)
+    assert klines(fresh.test_client(), **the_day)[0][5] == "1620"  # 180 stored minutes of 9
