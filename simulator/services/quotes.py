@@ -344,6 +344,14 @@ def _last_complete_bar(
         source = _Source(finest)
     if source.of_trades:
         return _last_complete_trade_bar(session, symbol, before_ms, timeline)
+    if source.with_trades:
+        stored = _last_complete_bar(session, symbol, before_ms, timeline, _Source(source.interval))
+        traded = _last_complete_trade_bar(session, symbol, before_ms, timeline)
+        return (
+            traded
+            if stored is None or (traded is not None and traded.open_time > stored.open_time)
+            else stored
+        )
     for segment in reversed(_recent_segments(timeline, before_ms)):
         bar = store.last_complete_bar(session, symbol, source.interval, segment.r1)
         if bar is not None and bar.open_time > segment.r0:
@@ -394,12 +402,15 @@ class _Source:
 
     interval: str
     of_trades: bool = False
+    with_trades: bool = False  # stored minutes, and minutes of trades where none is stored
 
     @property
     def kept_as(self) -> str | None:
         """The name `kline_rollups` keeps this source's own bars under (bars made of trades cost every trade
-        to read), apart from stored bars of the interval; None: stored bars, not kept."""
-        return "trades" if self.of_trades else None
+        to read), apart from stored bars of the interval; None: stored bars alone, not kept."""
+        if self.of_trades:
+            return "trades"
+        return "stored and trades" if self.with_trades else None
 
 
 def _or_trades(
@@ -411,11 +422,14 @@ def _or_trades(
     demo's, say) answers with its trades. When neither spans any of it (a stretch in a gap, or the minute
     forming at now alone: ccxt's fetch_ohlcv with limit 1), the one with the later closed bar before it
     answers: its close is the price of quiet intervals, its bar the last one shown. Without stored bars the
-    trades answer wherever they are. Made in market time, the trades' minutes suit every live loop."""
+    trades answer wherever they are; beside stored minutes, in the minutes without a stored bar. Made in
+    market time, the trades' minutes suit every live loop."""
     trades = _Source(TRADE_BARS, of_trades=True)
     opens = _trade_bar_opens(session, symbol, window[0] - 1, window[1] - 1)
-    if stored is None:
-        return trades if opens or _trade_bar_opens(session, symbol, -ALL_TIME, ALL_TIME) else None
+    if stored is None or stored.interval == TRADE_BARS:
+        if opens is None and _trade_bar_opens(session, symbol, -ALL_TIME, ALL_TIME) is None:
+            return None if stored is None else _Source(stored.interval)
+        return trades if stored is None else _Source(TRADE_BARS, with_trades=True)
     chosen = _Source(stored.interval)
     traded = 0
     if opens is not None:
@@ -448,7 +462,11 @@ def _open_times(session: Session, symbol: str, source: _Source, t0: int, t1: int
     """The open times of the first and the last bar of `source` opening in recording time (t0, t1]."""
     if source.of_trades:
         return _trade_bar_opens(session, symbol, t0, t1)
-    return store.kline_open_times(session, symbol, source.interval, t0, t1)
+    stored = store.kline_open_times(session, symbol, source.interval, t0, t1)
+    traded = _trade_bar_opens(session, symbol, t0, t1) if source.with_trades else None
+    if stored is None or traded is None:
+        return stored or traded
+    return min(stored[0], traded[0]), max(stored[1], traded[1])
 
 
 def _trade_bar_opens(session: Session, symbol: str, t0: int, t1: int) -> tuple[int, int] | None:
@@ -487,6 +505,22 @@ def _trade_bars(session: Session, symbol: str, timeline: Timeline, t0: int, t1: 
     return found
 
 
+def _with_trade_minutes(session: Session, symbol: str, timeline: Timeline, t0: int, t1: int) -> list[Kline]:
+    """The stored minute bars opening in market time (t0, t1], closed or not, and between and around them
+    the bars of the recorded trades in minutes that have no stored bar, oldest first: so trades recorded
+    beside stored minutes of another time (the demo's, say) show at their time, in one request too."""
+    found: list[Kline] = []
+    uncovered = quotes.first_open_from(TRADE_BARS, t0 + 1)  # the first minute no stored bar stands for
+    for bar in _bars(session, symbol, _Source(TRADE_BARS), timeline, t0, t1, ALL_TIME):
+        if uncovered < bar.open_time:
+            found += _trade_bars(session, symbol, timeline, uncovered - 1, bar.open_time - 1)
+        found.append(bar)
+        uncovered = max(uncovered, quotes.next_open(TRADE_BARS, bar.open_time))
+    if uncovered <= t1:
+        found += _trade_bars(session, symbol, timeline, uncovered - 1, t1)
+    return found
+
+
 def _last_complete_trade_bar(
     session: Session, symbol: str, before_ms: int, timeline: Timeline
 ) -> Kline | None:
@@ -516,6 +550,9 @@ def _bars(
     oldest first."""
     if source.of_trades:
         return [bar for bar in _trade_bars(session, symbol, timeline, t0, t1) if bar.close_time < now_ms]
+    if source.with_trades:
+        bars = _with_trade_minutes(session, symbol, timeline, t0, t1)
+        return [bar for bar in bars if bar.close_time < now_ms]
     interval = source.interval
     found: list[Kline] = []
     read: dict[tuple[int, int], list[Kline]] = {}  # every whole loop is the same stretch: read it once
@@ -579,7 +616,7 @@ def _klines(
         return []
     first_open, last_open, previous = covered
     read_until = min(quotes.next_open(interval, last_open) - 1, now_ms - 1)
-    if source.interval == interval and not source.of_trades:
+    if source.interval == interval and source.kept_as is None:
         bars = _bars(session, symbol, source, timeline, first_open - 1, read_until, now_ms)
     else:
         bars = _rolled_up(session, symbol, (interval, source), timeline, (first_open, read_until), now_ms)
@@ -720,6 +757,6 @@ def _day_bars(session: Session, symbol: str, now_ms: int, timeline: Timeline) ->
     steps = tuple(
         step
         for step in (HOUR, MINUTE)
-        if quotes.divides(source.interval, step) and (step != source.interval or source.of_trades)
+        if quotes.divides(source.interval, step) and (step != source.interval or source.kept_as is not None)
     )
     return spanning(now_ms - DAY_MS - 1, now_ms - 1, steps)  # opened in (now - 24h - 1, now - 1]

@@ -123,18 +123,24 @@ def test_stored_bars_spanning_as_much_as_the_trades_answer(make_app: Any) -> Non
     ]
 
 
-def test_trades_answer_beside_stored_bars_of_another_time(make_app: Any) -> None:
-    """Stored bars of the day before (the demo recording's, say): the trades span more of the stretch asked
-    about, and of the last 24 hours."""
+def test_trades_show_beside_stored_minutes_of_another_time(make_app: Any) -> None:
+    """Stored minutes of the day before (the demo recording's, say): the trades' minutes stand in the minutes
+    without a stored bar, so one request shows both, quiet minutes between them at the close before."""
     bars = [minute_bar(T0 - DAY + m * MINUTE, "1") for m in range(4)]
     client = replay(make_app, NOW, *TAPE, *bars)
 
-    assert [bar[1] for bar in klines(client, interval="1m")] == ["37000", "36990", "37020"]
-    (ticker,) = client.get("/quote/v1/ticker/24hr", query_string={"symbol": "BTCUSDT"}).get_json()
-    assert (ticker["v"], ticker["qv"]) == ("1.8", "66594.1")
-    assert [bar[0] for bar in klines(client, interval="1m", endTime=T0 - DAY + 3 * MINUTE)] == [
+    assert [bar[0] for bar in klines(client, interval="1m", startTime=T0 - DAY, limit=4)] == [
         T0 - DAY + m * MINUTE for m in range(4)
-    ]  # a stretch the stored bars span more of
+    ]
+    latest = klines(client, interval="1m")
+    assert {(bar[1], bar[5]) for bar in latest[:-3]} == {("1", "0")}  # quiet, at the stored close
+    assert [bar[:2] for bar in latest[-3:]] == [
+        [T0, "37000"],
+        [T0 + MINUTE, "36990"],
+        [T0 + 2 * MINUTE, "37020"],
+    ]
+    (ticker,) = client.get("/quote/v1/ticker/24hr", query_string={"symbol": "BTCUSDT"}).get_json()
+    assert (ticker["v"], ticker["qv"]) == ("1.8", "66594.1")  # the stored minutes are more than 24 h old
 
 
 @pytest.mark.parametrize("limit", [1, 2])
@@ -521,10 +527,15 @@ def test_times_at_the_ends_of_the_integers_answer_as_the_stored_minutes_do(
 def test_what_is_kept_of_trades_is_not_taken_for_stored_bars_of_the_same_interval(
     make_app: Any, tmp_path: Any
 ) -> None:
-    """A month the trades answer for, then a day of it the stored bars answer for: each from its own source,
-    as a new app answers (both are minutes, kept apart)."""
+    """A month the trades' minutes answer for (they span more of it than the stored hours), then a day of it
+    the stored minutes answer for: each from its own source, as a new app answers (both are minutes,
+    kept apart)."""
     day = 1_736_035_200_000  # 2025-01-05 00:00 UTC
-    bars = [minute_bar(day + m * MINUTE, str(100 + m % 7)) for m in range(180)]
+    hours = [
+        Kline("BTCUSDT", "1h", t, t + HOUR - 1, *[D(70)] * 4, D(1))
+        for t in range(day - 4 * DAY, day - 2 * DAY, HOUR)
+    ]
+    minutes = [minute_bar(day + m * MINUTE, str(100 + m % 7)) for m in range(180)]
     tape = [trade(day + HOUR, "90", "1")] + [
         trade(day + 15 * DAY + s * 1000, "80", "2") for s in range(0, 7200, 30)
     ]
@@ -534,12 +545,12 @@ def test_what_is_kept_of_trades_is_not_taken_for_stored_bars_of_the_same_interva
         app = make_app(
             db=f"sqlite:///{tmp_path}/{name}.db", clock_mode="replay", clock_start=now, clock_speed=D(0)
         )
-        record(app, *bars, *tape)
+        record(app, *hours, *minutes, *tape)
         return app
 
     warm, fresh = app_of("warm"), app_of("fresh")
     month = klines(warm.test_client(), interval="1M", limit=1)
-    the_day = {"interval": "1d", "endTime": day, "limit": 1}
+    the_day = {"interval": "1d", "startTime": day, "limit": 1}
 
     assert month[0][1] == "90" and month[0][4] == "80"  # the trades' month: their first and last price
     assert klines(warm.test_client(), **the_day) == klines(fresh.test_client(), **the_day)
