@@ -397,8 +397,9 @@ def _stored_series(session: Session, symbol: str) -> list[quotes.Series]:
 
 @dataclass(frozen=True)
 class _Source:
-    """The bars a klines request or a 24-hour ticker reads: a stored series, or, for a symbol without one
-    (trades and books recorded alone), minute bars made of its recorded trades in market time."""
+    """The bars a klines request or a 24-hour ticker reads: a stored series; minute bars made of the
+    recorded trades, in market time (`of_trades`: a symbol without stored bars, trades and books recorded
+    alone); or stored minutes and, in the minutes without one, those of the trades (`with_trades`)."""
 
     interval: str
     of_trades: bool = False
@@ -413,17 +414,17 @@ class _Source:
         return "stored and trades" if self.with_trades else None
 
 
-def _or_trades(
+def _source(
     session: Session, symbol: str, stored: quotes.Series | None, window: tuple[int, int], now: int | None
 ) -> _Source | None:
-    """The `stored` series chosen to answer, or the minute bars of the recorded trades when their bars that
-    closed by `now` (None: in live mode, where a loop plays all of the recording) span more of `window`
-    (from, until: recording time). So a recording of trades alone beside stored bars of another time (the
-    demo's, say) answers with its trades. When neither spans any of it (a stretch in a gap, or the minute
-    forming at now alone: ccxt's fetch_ohlcv with limit 1), the one with the later closed bar before it
-    answers: its close is the price of quiet intervals, its bar the last one shown. Without stored bars the
-    trades answer wherever they are; beside stored minutes, in the minutes without a stored bar. Made in
-    market time, the trades' minutes suit every live loop."""
+    """What answers for `window` (from, until: recording time) given the `stored` series chosen for it, once
+    the recorded trades are counted in; None: nothing. Without stored bars, the trades' minutes; beside
+    stored minutes, both (a recording of trades beside the demo's bars of another time shows at its time).
+    Beside a coarser stored series, the one whose bars closed by `now` (None: in live mode, where a loop
+    plays all of the recording) span more of the window, the stored one on a tie; when neither spans any of
+    it (a stretch in a gap, or the minute forming at now alone: ccxt's fetch_ohlcv with limit 1), the one
+    whose last closed bar before it opened later (its close is the price of quiet intervals). Made in market
+    time, the trades' minutes suit every live loop."""
     trades = _Source(TRADE_BARS, of_trades=True)
     opens = _trade_bar_opens(session, symbol, window[0] - 1, window[1] - 1)
     if stored is None or stored.interval == TRADE_BARS:
@@ -608,7 +609,7 @@ def _klines(
     nominal = _nominal_window(interval, timeline, (start, end), limit)
     stored = _stored_series(session, symbol)
     chosen = quotes.source_series(interval, stored, _shifts_align(timeline, interval), nominal)
-    source = _or_trades(session, symbol, chosen, nominal, now_ms if timeline.is_identity else None)
+    source = _source(session, symbol, chosen, nominal, now_ms if timeline.is_identity else None)
     if source is None or (start is not None and start > end):
         return []
     covered = _kline_span(session, symbol, (interval, source), timeline, now_ms, (start, end), limit)
@@ -728,7 +729,7 @@ def _day_bars(session: Session, symbol: str, now_ms: int, timeline: Timeline) ->
     finest = _finest_interval([series.interval for series in stored])
     day = (now_ms - DAY_MS, now_ms) if timeline.is_identity else (-ALL_TIME, ALL_TIME)
     finest_series = next((series for series in stored if series.interval == finest), None)
-    source = _or_trades(session, symbol, finest_series, day, now_ms if timeline.is_identity else None)
+    source = _source(session, symbol, finest_series, day, now_ms if timeline.is_identity else None)
     if source is None:
         return []
     reader = _stored_bars(session, symbol, source, timeline)
