@@ -422,8 +422,8 @@ def _source(
     stored minutes, both (a recording of trades beside the demo's bars of another time shows at its time).
     Beside a coarser stored series, the one whose bars closed by `now` (None: in live mode, where a loop
     plays all of the recording) span more of the window, the stored one on a tie; when neither spans any of
-    it (a stretch in a gap, or the minute forming at now alone: ccxt's fetch_ohlcv with limit 1), the one
-    whose last closed bar before it opened later (its close is the price of quiet intervals). Made in market
+    it (a stretch in a gap, or the hour forming at now alone), the one whose last bar before it closed
+    later (its close is the price of quiet intervals). Made in market
     time, the trades' minutes suit every live loop."""
     trades = _Source(TRADE_BARS, of_trades=True)
     opens = _trade_bar_opens(session, symbol, window[0] - 1, window[1] - 1)
@@ -439,8 +439,8 @@ def _source(
     barred = quotes.spanned(_closed(stored, now), window)
     if traded == barred == 0:
         before = window[1] if now is None else min(window[1], now)
-        latest = [_last_closed_open(session, symbol, source, before) for source in (trades, chosen)]
-        return trades if latest[0] > latest[1] else chosen
+        last_closes = [_last_close(session, symbol, source, before) for source in (trades, chosen)]
+        return trades if last_closes[0] > last_closes[1] else chosen
     return trades if traded > barred else chosen
 
 
@@ -451,12 +451,19 @@ def _closed(series: quotes.Series, now: int | None) -> quotes.Series:
     return replace(series, end=min(series.end, quotes.bucket_open(series.interval, now)))
 
 
-def _last_closed_open(session: Session, symbol: str, source: _Source, before: int) -> int:
-    """The open time of the last bar of `source` that closed by `before` (recording time); -ALL_TIME when
-    none did."""
-    until = before if before >= ALL_TIME else quotes.bucket_open(source.interval, before)
-    found = _open_times(session, symbol, source, -ALL_TIME, until - 1)
-    return -ALL_TIME if found is None else found[1]
+def _last_close(session: Session, symbol: str, source: _Source, before: int) -> int:
+    """When the last bar of `source` (stored, or of trades) that closed before `before` (recording time)
+    closed; -ALL_TIME when none did."""
+    if source.of_trades:
+        until = before - 1 if before >= ALL_TIME else quotes.bucket_open(TRADE_BARS, before) - 1
+        last = store.last_trade(session, symbol, -ALL_TIME, until)
+        return (
+            -ALL_TIME
+            if last is None
+            else quotes.next_open(TRADE_BARS, quotes.bucket_open(TRADE_BARS, last[0])) - 1
+        )
+    bar = store.last_complete_bar(session, symbol, source.interval, before)
+    return -ALL_TIME if bar is None else bar.close_time
 
 
 def _open_times(session: Session, symbol: str, source: _Source, t0: int, t1: int) -> tuple[int, int] | None:

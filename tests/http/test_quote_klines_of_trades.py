@@ -25,7 +25,8 @@ from tests.http.test_quote_klines import record
 from tests.marketdata.conftest import real_file
 
 MINUTE = 60_000
-DAY = 24 * 60 * MINUTE
+HOUR = 60 * MINUTE
+DAY = 24 * HOUR
 T0 = 1_699_999_800_000  # five minutes' open
 REAL_TRADES = "binance/derived_binance_vision_trades_BTCUSDT_2024-08-08.csv"
 
@@ -186,6 +187,29 @@ def test_a_stretch_without_trades_shows_what_a_stored_series_would(
     assert klines(client, interval="1m", **query) == shown
 
 
+@pytest.mark.parametrize(
+    ("end", "quiet_at"),
+    [(T0 - 15 * HOUR, "70"), (T0 + 5 * HOUR, "37030")],
+    ids=["in-a-gap-of-the-stored-hours", "in-a-gap-of-the-trades"],
+)
+def test_beside_stored_hours_a_stretch_neither_spans_goes_to_the_one_that_closed_later(
+    make_app: Any, end: int, quiet_at: str
+) -> None:
+    """Stored hours before T0 (with a gap of hours), trades at T0 and ten hours later: an hour in the stored
+    hours' gap is theirs (they span it); one in the trades' gap neither spans (a span is counted from a
+    series' bars within the stretch, or from its first to its last bar for stored series), and the trades,
+    whose last bar before it closed later, show it quiet at their close."""
+    hours = [
+        Kline("BTCUSDT", "1h", t, t + HOUR - 1, *[D(70)] * 4, D(1))
+        for t in [*range(T0 - DAY, T0 - 20 * HOUR, HOUR), T0 - 10 * HOUR, T0 - 9 * HOUR]
+    ]
+    client = replay(make_app, T0 + 12 * HOUR, *TAPE, trade(T0 + 10 * HOUR, "38000", "1"), *hours)
+
+    (bar,) = klines(client, interval="1h", endTime=end, limit=1)
+
+    assert (bar[0], bar[1:5], bar[5]) == (end - end % HOUR, [quiet_at] * 4, "0")
+
+
 def test_a_symbol_without_trades_or_bars_has_no_klines(make_app: Any) -> None:
     client = replay(make_app, NOW, *TAPE)
 
@@ -265,7 +289,6 @@ def test_minute_bars_of_a_real_recording(make_app: Any) -> None:
 
 # ---- kept as rolled-up bars are ---------------------------------------------------------------------------
 
-HOUR = 60 * MINUTE
 START = 1_704_067_200_000  # 2024-01-01 00:00 UTC, a Monday
 DAYS = 10
 INTERVALS = ["1m", "5m", "1h", "4h", "1d", "1w", "1M"]
