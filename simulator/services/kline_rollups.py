@@ -97,9 +97,9 @@ def rolled_up(
     `opens[0]` to `opens[1]` (both bar open times), oldest first, as they show at `now_ms`: of the stored
     bars those that closed; an interval without any has none. `read` gives every stored bar of a stretch.
     Final bars are combined once per process and kept. With `kept_source` (its name, which tells it apart
-    from stored bars of the same interval in what is kept) the source bars are kept too, as
-    the last step (bars made of trades: reading them reads every trade), so that an interval still forming
-    reads only the source bars of its last step still forming."""
+    from stored bars of the same interval in what is kept) the source bars are kept too, as the last step
+    (bars made of trades: reading them reads every trade), so that an interval still forming reads only the
+    source bars of its last step still forming."""
     version = store.version(session)  # read once, outside the lock: the store may be written meanwhile
     with _LOCK:
         keeping = _keeping(session, version)
