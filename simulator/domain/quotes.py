@@ -160,7 +160,7 @@ def combine(interval: str, opened: int, members: Sequence[Kline]) -> Kline:
 
 
 def bars_of_trades(interval: str, trades: Iterable[Trade]) -> list[Kline]:
-    """`interval` bars made of trades (oldest first), oldest first, as a venue makes its own: the first
+    """`interval` bars, oldest first, made of trades (oldest first) as a venue makes its own: the first
     trade's price opens and the last one's closes, the extremes are the highest and lowest price,
     volumes are the sums of quantity and price x quantity, and the taker-buy figures those of the trades
     whose buyer took (of the trades whose venue says who took; unknown when none does). An interval without

@@ -387,12 +387,16 @@ def _nominal_window(
 
 def _stored_series(session: Session, symbol: str) -> list[quotes.Series]:
     """The kline series stored for `symbol` with the span of their bars (two index seeks each)."""
-    found = []
-    for interval in _stored_intervals(session, symbol):
-        opens = store.kline_open_times(session, symbol, interval, -ALL_TIME, ALL_TIME)
-        if opens is not None:
-            found.append(quotes.Series(interval, opens[0], quotes.next_open(interval, opens[1])))
-    return found
+    every = (_series_of(session, symbol, interval) for interval in _stored_intervals(session, symbol))
+    return [series for series in every if series is not None]
+
+
+def _series_of(session: Session, symbol: str, interval: str | None) -> quotes.Series | None:
+    """The stored `interval` series of `symbol` with the span of its bars; None when it has none."""
+    if interval is None:
+        return None
+    opens = store.kline_open_times(session, symbol, interval, -ALL_TIME, ALL_TIME)
+    return None if opens is None else quotes.Series(interval, opens[0], quotes.next_open(interval, opens[1]))
 
 
 @dataclass(frozen=True)
@@ -732,11 +736,9 @@ def _day_bars(session: Session, symbol: str, now_ms: int, timeline: Timeline) ->
     (`kline_rollups`), and so is each whole minute of the part hours at the ends when the source is finer:
     a request reads the source bars of the part intervals at the ends only (every symbol's ticker at once
     read 1,440 minute bars each, and a symbol recorded as trades alone a day of trades)."""
-    stored = _stored_series(session, symbol)
-    finest = _finest_interval([series.interval for series in stored])
+    finest = _series_of(session, symbol, _finest_interval(_stored_intervals(session, symbol)))
     day = (now_ms - DAY_MS, now_ms) if timeline.is_identity else (-ALL_TIME, ALL_TIME)
-    finest_series = next((series for series in stored if series.interval == finest), None)
-    source = _source(session, symbol, finest_series, day, now_ms if timeline.is_identity else None)
+    source = _source(session, symbol, finest, day, now_ms if timeline.is_identity else None)
     if source is None:
         return []
     reader = _stored_bars(session, symbol, source, timeline)
