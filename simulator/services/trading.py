@@ -433,8 +433,10 @@ def _match(
             if not arriving:
                 raise errors.InsufficientAsset()
             return _reject(session, row, now_ms)
+    owed = _Owed(row, order.side, rules, now_ms)
     for fill in result.fills:
-        _settle_match(session, rules, row, order, fill, makers, now_ms)
+        _settle_match(session, rules, row, order, fill, makers, owed)
+    _settle(session, owed)
     if book.time is not None:
         _remember_taken(session, order.symbol, book.source.value, book.time, result.taken)
     for maker in result.expired_makers:
@@ -706,9 +708,11 @@ def _settle_resting_fill(
     session: Session, rules: InstrumentRules, row: OrderRecord, fill: MakerFill, printed: int
 ) -> None:
     ticket = next_id(session)
+    owed = _Owed(row, fill.order.side, rules, fill.time)
     _settle_side(
-        session, rules, row, fill.order, fill.price, fill.qty, _Role(True, printed), ticket, None, fill.time
+        session, rules, row, fill.order, fill.price, fill.qty, _Role(True, printed), ticket, None, owed
     )
+    _settle(session, owed)
     _after_maker_fill(session, row, fill.order)
 
 
@@ -871,17 +875,20 @@ def _settle_match(
     taker: Order,
     fill: Fill,
     makers: dict[str, tuple[OrderRecord, Order]],
-    now_ms: int,
+    owed: _Owed,
 ) -> None:
-    """Both sides of one fill: the taker, and the simulated maker if it hit one (same ticket id)."""
+    """Both sides of one fill: the taker's into what it owes (`owed`, settled after its last fill), and the
+    simulated maker's, if it hit one (same ticket id), settled at once."""
     ticket = next_id(session)
     maker_id = fill.maker.order_id if fill.maker is not None else None
-    _settle_side(session, rules, taker_row, taker, fill.price, fill.qty, _TAKER, ticket, maker_id, now_ms)
+    _settle_side(session, rules, taker_row, taker, fill.price, fill.qty, _TAKER, ticket, maker_id, owed)
     if fill.maker is not None:
         maker_row, maker = makers[fill.maker.order_id]
+        maker_owed = _Owed(maker_row, maker.side, rules, owed.time)
         _settle_side(
-            session, rules, maker_row, maker, fill.price, fill.qty, _MAKER, ticket, taker.order_id, now_ms
+            session, rules, maker_row, maker, fill.price, fill.qty, _MAKER, ticket, taker.order_id, maker_owed
         )
+        _settle(session, maker_owed)
         _after_maker_fill(session, maker_row, maker)
 
 
@@ -897,6 +904,23 @@ _TAKER = _Role(is_maker=False, printed=1)
 _MAKER = _Role(is_maker=True, printed=0)  # of a simulated taker's ticket: the taker's fill prints it
 
 
+class _Owed:
+    """What one order's fills of one moment move, settled together (`_settle`): one balance change and
+    ledger entry per asset and flow — paid out of its lock, received, the fee — rather than three per fill.
+    A MARKET order walking 20 levels writes 3 ledger entries, not 60; each fill keeps its own row (fee
+    included) for account/trades. The balances change only when settled: until then the lock still holds
+    what the fills pay."""
+
+    __slots__ = ("row", "time", "paid_asset", "received_asset", "paid", "received", "fee", "fee_from_lock")
+
+    def __init__(self, row: OrderRecord, side: Side, rules: InstrumentRules, time: int) -> None:
+        self.row, self.time = row, time
+        buy = side is Side.BUY
+        self.paid_asset = rules.quote_asset if buy else rules.base_asset
+        self.received_asset = rules.base_asset if buy else rules.quote_asset
+        self.paid = self.received = self.fee = self.fee_from_lock = Decimal(0)
+
+
 def _settle_side(
     session: Session,
     rules: InstrumentRules,
@@ -907,9 +931,9 @@ def _settle_side(
     role: _Role,
     ticket: str,
     counter_order_id: str | None,
-    now_ms: int,
+    owed: _Owed,
 ) -> None:
-    """One order's side of a fill: pay from its locked funds, receive, pay the fee; a fill row."""
+    """One order's side of a fill: what it pays, receives and owes in fees added to `owed`; a fill row."""
     quote = price * qty
     rates = fee_rates(session, row.account_id, row.symbol)
     fee = fill_fee(
@@ -922,17 +946,18 @@ def _settle_side(
         rules.fiat_quote,
     )
     if order.side is Side.BUY:
-        paid, received = (rules.quote_asset, quote), (rules.base_asset, qty)
+        owed.paid += quote
+        owed.received += qty
     else:
-        paid, received = (rules.base_asset, qty), (rules.quote_asset, quote)
+        owed.paid += qty
+        owed.received += quote
     on_top = bool(fee.amount) and fee_on_top(order.side, rules.fiat_quote)
-    fee_from_lock = on_top and _holds_its_fees(session, rules, row)  # before this fill pays anything
-    _pay_from_locked(session, row, paid[1], now_ms)
-    change_balance(session, row.account_id, received[0], received[1], FlowType.TRADE, now_ms, row.order_id)
-    if on_top:
-        fee = replace(fee, amount=_pay_fee_on_top(session, row, fee.amount, fee_from_lock, now_ms))
-    elif fee.amount:
-        change_balance(session, row.account_id, fee.asset, -fee.amount, FlowType.FEE, now_ms, row.order_id)
+    if not on_top:
+        owed.fee += fee.amount  # in what the fills receive
+    elif _holds_its_fees(session, rules, row):  # asked before its first fill of the transaction pays anything
+        owed.fee_from_lock += fee.amount
+    else:
+        fee = replace(fee, amount=_pay_fee_from_free(session, row, fee.amount, owed.time))
     fill = {
         "id": next_id(session),
         "ticket_id": ticket,
@@ -947,23 +972,36 @@ def _settle_side(
         "fee_asset": fee.asset,
         "fee_amount": fee.amount,
         "counter_order_id": counter_order_id,
-        "time": now_ms,
+        "time": owed.time,
         "printed": role.printed,
     }
     pending.add_row(session, tables.Fill.__table__, fill)
     _outbox_trade(session, row.account_id, fill)
-    _outbox_balances(session, row.account_id, (paid[0], received[0], fee.asset), now_ms)
 
 
-def _pay_fee_on_top(
-    session: Session, row: OrderRecord, fee: Decimal, from_lock: bool, now_ms: int
-) -> Decimal:
-    """A Token-Fiat buy's fee, from what the order locked for it; the fee charged. An order whose lock does
-    not hold its fees (`_holds_its_fees`) keeps its lock for what its fills cost and pays the fee from the
-    free balance, as much of it as there is: a fill never fails."""
-    if from_lock:
-        _pay_from_locked(session, row, fee, now_ms, FlowType.FEE)
-        return fee
+def _settle(session: Session, owed: _Owed) -> None:
+    """The balance changes of `owed`, each with its ledger entry: paid out of the lock, received, the fee
+    (out of what was received, or a Token-Fiat buy's out of its lock)."""
+    row, time = owed.row, owed.time
+    if owed.paid:
+        _pay_from_locked(session, row, owed.paid, time)
+    if owed.received:
+        change_balance(
+            session, row.account_id, owed.received_asset, owed.received, FlowType.TRADE, time, row.order_id
+        )
+    if owed.fee_from_lock:
+        _pay_from_locked(session, row, owed.fee_from_lock, time, FlowType.FEE)
+    if owed.fee:
+        change_balance(
+            session, row.account_id, owed.received_asset, -owed.fee, FlowType.FEE, time, row.order_id
+        )
+    _outbox_balances(session, row.account_id, (owed.paid_asset, owed.received_asset), time)
+
+
+def _pay_fee_from_free(session: Session, row: OrderRecord, fee: Decimal, now_ms: int) -> Decimal:
+    """A Token-Fiat buy's fee when its lock does not hold its fees (`_holds_its_fees`): it keeps its lock for
+    what its fills cost and pays the fee from the free balance, at once, as much of it as there is (a fill
+    never fails); the fee charged."""
     charged = min(fee, max(_balance_row(session, row.account_id, row.locked_asset).free, Decimal(0)))
     if charged:
         change_balance(

@@ -205,36 +205,50 @@ def test_a_user_reads_only_its_own_accounts(client, signer, account, create_acco
 # ---- trades and fees --------------------------------------------------------------------------------
 
 
-def test_a_market_orders_trades_and_fees_are_listed(client, signer, account):
+def test_a_market_orders_fills_are_one_trade_entry_per_asset_and_one_fee_entry(client, signer, account):
     place(client, signer, side="BUY", type="MARKET", quantity="0.02")  # 0.01 at 36010, 0.01 at 36020
 
     trades = flow(client, signer, flowType=1)
     fees = flow(client, signer, flowType=2)
 
-    assert summary(trades) == [
-        ("TRADE", "BTC", "0.01", "0.519988"),
-        ("TRADE", "USDT", "-360.2", "279.7"),
-        ("TRADE", "BTC", "0.01", "0.51"),
-        ("TRADE", "USDT", "-360.1", "639.9"),
-    ]
-    assert summary(fees) == [("FEE", "BTC", "-0.000012", "0.519976"), ("FEE", "BTC", "-0.000012", "0.509988")]
-    assert [e["flowTypeValue"] for e in trades + fees] == [1, 1, 1, 1, 2, 2]
+    assert summary(trades) == [("TRADE", "BTC", "0.02", "0.52"), ("TRADE", "USDT", "-720.3", "279.7")]
+    assert summary(fees) == [("FEE", "BTC", "-0.000024", "0.519976")]
+    assert [e["flowTypeValue"] for e in trades + fees] == [1, 1, 2]
     everything = flow(client, signer)
     ids_in_order = [int(e["id"]) for e in everything]
     assert ids_in_order == sorted(ids_in_order, reverse=True)  # one millisecond: newest id first
     assert {e["created"] for e in everything} == {str(T0)}
+    status, fills = call(client, signer, "GET", "/api/v1/account/trades", symbol="BTCUSDT")
+    assert status == 200, fills
+    assert sorted((f["price"], f["qty"], f["commission"]) for f in fills) == [  # every fill still listed
+        ("36010", "0.01", "0.000012"),
+        ("36020", "0.01", "0.000012"),
+    ]
+
+
+def test_each_entrys_total_is_the_last_total_plus_its_change(client, signer, account, wall):
+    accounts_ = ids(account)
+    place(client, signer, side="BUY", type="MARKET", quantity="0.02")
+    place(client, signer, side="SELL", type="MARKET", quantity="0.015")
+    transfer(client, signer, wall, accounts_["main"], accounts_["custody"], "10")
+
+    oldest_first = flow(client, signer)[::-1]
+
+    last_total: dict[str, D] = {}
+    for entry in oldest_first:
+        change, total = D(entry["change"]), D(entry["total"])
+        assert total == last_total.get(entry["coin"], D(0)) + change, entry
+        last_total[entry["coin"]] = total
+    assert len(oldest_first) == 2 + 3 + 3 + 1  # opening balances, each order's 3, the transfer's debit
 
 
 def test_limit_keeps_the_newest_entries(client, signer, account):
     place(client, signer, side="BUY", type="MARKET", quantity="0.02")
 
     everything = flow(client, signer)
-    assert len(everything) == 8  # 2 opening balances, 4 trades, 2 fees
+    assert len(everything) == 5  # 2 opening balances, 2 trades, 1 fee
     assert flow(client, signer, limit=3) == everything[:3]
     assert flow(client, signer, limit=500) == everything
-
-
-# ---- windows ----------------------------------------------------------------------------------------
 
 
 def test_trades_and_fees_are_kept_7_days_and_transfers_30(client, signer, account, wall):
@@ -244,8 +258,8 @@ def test_trades_and_fees_are_kept_7_days_and_transfers_30(client, signer, accoun
 
     move_market(client, T0 + 7 * DAY_MS)
     window = {"start": T0, "end": T0 + 7 * DAY_MS}
-    assert len(flow(client, signer, flowType=1, **window)) == 4  # exactly 7 days old: still recent
-    assert len(flow(client, signer, flowType=2, **window)) == 2
+    assert len(flow(client, signer, flowType=1, **window)) == 2  # exactly 7 days old: still recent
+    assert len(flow(client, signer, flowType=2, **window)) == 1
 
     move_market(client, T0 + 7 * DAY_MS + 1)
     assert flow(client, signer, flowType=1, **window) == []

@@ -106,8 +106,10 @@ def check(database) -> None:
     with database.read() as session:
         balances = list(session.scalars(select(tables.Balance)))
         ledger = defaultdict(D)
-        for entry in session.scalars(select(tables.LedgerEntry)):
+        entries = session.scalars(select(tables.LedgerEntry).order_by(tables.LedgerEntry.id))
+        for entry in entries:  # each entry's total is the balance after it: the last total plus its change
             ledger[(entry.account_id, entry.asset)] += entry.change
+            assert entry.total == ledger[(entry.account_id, entry.asset)], entry.id
         held = defaultdict(D)
         for order in session.scalars(select(tables.Order)):
             held[(order.account_id, order.locked_asset)] += order.locked_left
