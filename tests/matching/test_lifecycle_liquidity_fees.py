@@ -533,6 +533,34 @@ def test_taken_matches_a_price_however_it_is_written() -> None:
     assert book.bids == (Level(D("100"), D("1")),)
 
 
+@PROPERTIES
+@given(
+    st.lists(st.integers(1, 40), min_size=0, max_size=12),
+    st.dictionaries(st.tuples(st.sampled_from(Side), st.integers(90, 112)), st.integers(1, 45), max_size=10),
+)
+def test_taken_liquidity_is_each_levels_size_less_what_was_taken_from_it(
+    sizes: list[int], taken_units: dict[tuple[Side, int], int]
+) -> None:
+    """Against the rule written out level by level: taken prices anywhere (in the book or not, the first
+    levels or deeper, leaving less than a step or more), the levels untouched kept in their order."""
+    quarter = STEP / 4
+    bids = [(D(100 - n), quarter * size) for n, size in enumerate(sizes)]
+    asks = [(D(101 + n), quarter * size) for n, size in enumerate(sizes)]
+    taken = {(side, D(price)): quarter * units for (side, price), units in taken_units.items()}
+
+    book = book_at(
+        depth_=depth(NOW, [(f"{p}", f"{q}") for p, q in bids], [(f"{p}", f"{q}") for p, q in asks]),
+        taken=taken,
+    )
+
+    def expected(side: Side, side_levels: list[tuple[Decimal, Decimal]]) -> tuple[Level, ...]:
+        left = [(price, qty - taken.get((side, price), D(0))) for price, qty in side_levels]
+        return tuple(Level(price, qty) for price, qty in left if qty >= STEP)
+
+    assert book.bids == expected(Side.BUY, bids)
+    assert book.asks == expected(Side.SELL, asks)
+
+
 def test_taken_applies_to_a_bbo_and_to_synthetic_levels() -> None:
     from_bbo = book_at(bbo_=bbo(NOW), taken={(Side.SELL, D("101")): D("3"), (Side.BUY, D("99")): D("0.5")})
     assert (from_bbo.bids, from_bbo.asks) == (levels(("99", "1.5")), ())

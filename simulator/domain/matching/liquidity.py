@@ -220,11 +220,23 @@ def less_crossed(book: RecordedBook, best_bid: Decimal | None, best_ask: Decimal
 
 
 def _side_less_taken(levels: tuple[Level, ...], side: Side, taken: Taken, step: Decimal) -> tuple[Level, ...]:
-    result = []
-    for level in levels:
-        left = level.qty - taken.get((side, level.price), Decimal(0))
-        if left >= step:
-            result.append(Level(level.price, left))
+    """The levels as they are (each holds a step at least, as `recorded_book` makes them), but those takers
+    took from. Takers take from the best, usually the first few levels of a deep side: once every taken
+    price has been met, the rest are kept as they are without a look."""
+    of_side = {price: qty for (taken_side, price), qty in taken.items() if taken_side is side}
+    if not of_side:
+        return levels
+    result: list[Level] = []
+    for n, level in enumerate(levels):
+        qty = of_side.pop(level.price, None)
+        if qty is None:
+            result.append(level)
+            continue
+        if level.qty - qty >= step:
+            result.append(Level(level.price, level.qty - qty))
+        if not of_side:
+            result.extend(levels[n + 1 :])
+            break
     return tuple(result)
 
 
