@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from simulator import errors
 from simulator.domain.matching.fees import fee_asset
 from simulator.domain.matching.orders import Side
-from simulator.services import trading
+from simulator.services import trade_volume, trading
 from simulator.storage import tables
 
 THIRTY_DAYS_MS = 30 * 24 * 60 * 60 * 1000
@@ -208,14 +208,10 @@ def _trade_volume(
     prices: _UsdPrices,
     now_ms: int,
 ) -> Decimal:
-    fill = tables.Fill
-    rows = session.execute(
-        select(fill.symbol, fill.quote)
-        .join(tables.Account, tables.Account.id == fill.account_id)
-        .where(tables.Account.user_id == user_id, fill.time >= now_ms - THIRTY_DAYS_MS, fill.time <= now_ms)
-    )
+    """The quote amounts of the user's fills of the last 30 days, valued in USD (each asset summed first)."""
+    account_ids = session.scalars(select(tables.Account.id).where(tables.Account.user_id == user_id))
     quote_by_asset: dict[str, Decimal] = {}
-    for symbol, quote in rows:
+    for symbol, quote in trade_volume.traded(session, account_ids, now_ms - THIRTY_DAYS_MS, now_ms).items():
         asset = instruments[symbol].quote_asset
         quote_by_asset[asset] = quote_by_asset.get(asset, Decimal(0)) + quote
     return sum((prices.value(asset, amount) for asset, amount in quote_by_asset.items()), Decimal(0))

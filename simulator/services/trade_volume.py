@@ -1,0 +1,140 @@
+"""What a user's accounts traded in a stretch of market time, per quote asset: vipInfo's 30-day volume.
+
+Summing 30 days of fills on every request took half a second at 300,000 fills. Instead each process keeps,
+per database and account, the quote amounts of its fills per hour of market time, and a request reads only
+the fills committed since the last one, the hours the window newly reaches back to, and the fills of the
+window's two partial hours at its ends, exactly.
+
+What is kept stays right because fills are never changed or deleted, and their ids grow in the order they
+are committed (they are drawn inside the write lock): the fills with an id above the last one kept are
+exactly the new ones. An account's kept hours hold exactly its fills with an id up to `last_id` and a time
+from `since_ms` on.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session
+
+from simulator.storage import statements, tables
+
+HOUR_MS = 60 * 60 * 1000
+
+_fill = tables.Fill.__table__.c
+_NEWER = statements.prepare(
+    select(_fill.id, _fill.symbol, _fill.quote, _fill.time)
+    .where(_fill.account_id == bindparam("account_id"), _fill.id > bindparam("after_id"))
+    .order_by(_fill.id)
+)
+_LAST_ID = statements.prepare(select(func.max(_fill.id)).where(_fill.account_id == bindparam("account_id")))
+_BETWEEN = statements.prepare(
+    select(_fill.symbol, _fill.quote, _fill.time).where(
+        _fill.account_id == bindparam("account_id"),
+        _fill.time >= bindparam("start_ms"),
+        _fill.time <= bindparam("end_ms"),
+        _fill.id <= bindparam("until_id"),
+    )
+)
+_NO_ID = ""  # below every id (ids are 19 digits)
+_ANY_ID = "9" * 19  # at or above every id
+_END_OF_TIME = 2**63 - 1
+
+
+def traded(session: Session, account_ids: Iterable[str], start_ms: int, end_ms: int) -> dict[str, Decimal]:
+    """The quote amounts of the accounts' fills with a time from `start_ms` to `end_ms` (inclusive), per
+    symbol, as of the session's snapshot (or a little later: another request may have kept newer fills)."""
+    kept = _kept_of(session)
+    total: dict[str, Decimal] = {}
+    for account_id in account_ids:
+        with kept.lock:
+            account = kept.accounts.setdefault(account_id, _Account())
+            _add(total, account.traded(session, account_id, start_ms, end_ms))
+    return total
+
+
+class _Account:
+    """One account's quote amounts per hour (the hour's start, ms) and symbol."""
+
+    def __init__(self) -> None:
+        self.hours: dict[int, dict[str, Decimal]] = {}
+        self.last_id: str | None = None  # None: nothing kept yet
+        self.since_ms = 0
+
+    def traded(self, session: Session, account_id: str, start_ms: int, end_ms: int) -> dict[str, Decimal]:
+        first_hour = -(-start_ms // HOUR_MS) * HOUR_MS  # the first whole hour inside the window
+        last_hour = (end_ms + 1) // HOUR_MS * HOUR_MS  # the hour after the last whole one
+        if first_hour >= last_hour:  # no whole hour inside: read it all
+            return _amounts(_between(session, account_id, start_ms, end_ms, _ANY_ID))
+        self._keep(session, account_id, first_hour)
+        total: dict[str, Decimal] = {}
+        for hour in range(first_hour, last_hour, HOUR_MS):
+            _add(total, self.hours.get(hour, {}))
+        _add(total, _amounts(_between(session, account_id, start_ms, first_hour - 1, _ANY_ID)))
+        _add(total, _amounts(_between(session, account_id, last_hour, end_ms, _ANY_ID)))
+        return total
+
+    def _keep(self, session: Session, account_id: str, since_ms: int) -> None:
+        """The hours from `since_ms` on kept, with every fill committed so far."""
+        if self.last_id is None:
+            self.last_id = statements.run(session, _LAST_ID, {"account_id": account_id}).scalar() or _NO_ID
+            self.since_ms = since_ms
+            self._fold(_between(session, account_id, since_ms, _END_OF_TIME, self.last_id))
+            return
+        if since_ms < self.since_ms:  # reaching back: the older hours of the fills already kept
+            self._fold(_between(session, account_id, since_ms, self.since_ms - 1, self.last_id))
+            self.since_ms = since_ms
+        newer = statements.run(session, _NEWER, {"account_id": account_id, "after_id": self.last_id})
+        if newer:
+            self.last_id = newer[-1].id
+            self._fold((row.symbol, row.quote, row.time) for row in newer if row.time >= self.since_ms)
+
+    def _fold(self, rows: Iterable[Any]) -> None:
+        for symbol, quote, time in rows:
+            hour = self.hours.setdefault(time // HOUR_MS * HOUR_MS, {})
+            hour[symbol] = hour.get(symbol, Decimal(0)) + quote
+
+
+def _between(session: Session, account_id: str, start_ms: int, end_ms: int, until_id: str) -> list[Any]:
+    """(symbol, quote, time) of the account's fills from `start_ms` to `end_ms`, ids up to `until_id`."""
+    if start_ms > end_ms:
+        return []
+    params = {"account_id": account_id, "start_ms": start_ms, "end_ms": end_ms, "until_id": until_id}
+    return statements.run(session, _BETWEEN, params)
+
+
+def _amounts(rows: Iterable[Any]) -> dict[str, Decimal]:
+    total: dict[str, Decimal] = {}
+    for symbol, quote, _ in rows:
+        total[symbol] = total.get(symbol, Decimal(0)) + quote
+    return total
+
+
+def _add(total: dict[str, Decimal], amounts: dict[str, Decimal]) -> None:
+    for symbol, amount in amounts.items():
+        total[symbol] = total.get(symbol, Decimal(0)) + amount
+
+
+class _Kept:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.accounts: dict[str, _Account] = {}
+
+
+_KEPT: weakref.WeakKeyDictionary[Any, _Kept] = weakref.WeakKeyDictionary()
+_KEPT_LOCK = threading.Lock()
+
+
+def _kept_of(session: Session) -> _Kept:
+    """What this process keeps for the session's database (every database has its own accounts)."""
+    engine = session.get_bind()
+    with _KEPT_LOCK:
+        kept = _KEPT.get(engine)
+        if kept is None:
+            kept = _KEPT[engine] = _Kept()
+        return kept

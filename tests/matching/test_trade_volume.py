@@ -1,0 +1,129 @@
+"""vipInfo's traded volume (`services.trade_volume`): the hourly amounts a process keeps give the same sums
+as adding up every fill of the window, whatever the order of fills and requests — the clock moving forward
+and back, fills landing in hours already kept or before them, windows shorter than an hour."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from simulator.domain.matching.orders import OrderType, Side, TimeInForce
+from simulator.services import trade_volume
+from simulator.storage import tables
+from simulator.storage.db import Database
+from simulator.storage.ids import next_id
+from tests.matching.test_engine_service import T0, account, place
+
+HOUR_MS = 60 * 60 * 1000
+SYMBOLS = ("BTCUSDT", "ETHBTC")
+
+fill_times = st.integers(T0 - 50 * HOUR_MS, T0 + 50 * HOUR_MS)
+steps = st.lists(
+    st.one_of(
+        st.tuples(st.just("fills"), st.integers(0, 1), st.lists(fill_times, min_size=1, max_size=6)),
+        st.tuples(st.just("ask"), fill_times, st.integers(0, 30 * HOUR_MS)),
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+def accounts_with_an_order(db: Database) -> list[tuple[str, str]]:
+    """Two accounts, each with an order its fills can belong to."""
+    found = []
+    for _ in range(2):
+        account_id = account(db, USDT="10")
+        order = place(
+            db,
+            T0,
+            account_id,
+            Side.BUY,
+            OrderType.LIMIT,
+            time_in_force=TimeInForce.GTC,
+            price=D("1"),
+            quantity=D("1"),
+        )
+        found.append((account_id, order.order_id))
+    return found
+
+
+def add_fills(db: Database, account_id: str, order_id: str, times: list[int]) -> None:
+    with db.write() as session:
+        for n, time in enumerate(times):
+            quote = D(time % 997) + D(n) / 1000
+            fill = tables.Fill(
+                id=next_id(session),
+                ticket_id=next_id(session),
+                order_id=order_id,
+                account_id=account_id,
+                symbol=SYMBOLS[time % 2],
+                side="BUY",
+                price=quote,
+                qty=D(1),
+                quote=quote,
+                is_maker=0,
+                fee_asset="BTC",
+                fee_amount=D(0),
+                counter_order_id=None,
+                time=time,
+                printed=1,
+            )
+            session.add(fill)
+
+
+def every_fill_added_up(db: Database, account_ids: list[str], start_ms: int, end_ms: int) -> dict[str, D]:
+    with db.read() as session:
+        rows = session.execute(
+            select(tables.Fill.symbol, tables.Fill.quote).where(
+                tables.Fill.account_id.in_(account_ids), tables.Fill.time.between(start_ms, end_ms)
+            )
+        )
+        total: dict[str, D] = {}
+        for symbol, quote in rows:
+            total[symbol] = total.get(symbol, D(0)) + quote
+        return total
+
+
+def traded(db: Database, account_ids: list[str], start_ms: int, end_ms: int) -> dict[str, D]:
+    with db.read() as session:
+        return {s: q for s, q in trade_volume.traded(session, account_ids, start_ms, end_ms).items() if q}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=steps)
+def test_the_kept_hours_add_up_to_every_fill_of_the_window(db, steps) -> None:
+    accounts = accounts_with_an_order(db)
+    account_ids = [account_id for account_id, _ in accounts]
+    for step in steps:
+        if step[0] == "fills":
+            _, which, times = step
+            add_fills(db, *accounts[which], times)
+        else:
+            _, end_ms, length = step
+            expected = {
+                s: q for s, q in every_fill_added_up(db, account_ids, end_ms - length, end_ms).items() if q
+            }
+            assert traded(db, account_ids, end_ms - length, end_ms) == expected
+            assert traded(db, account_ids[:1], end_ms - length, end_ms) == {
+                s: q
+                for s, q in every_fill_added_up(db, account_ids[:1], end_ms - length, end_ms).items()
+                if q
+            }
+
+
+def test_fills_of_an_hour_already_kept_and_of_the_hours_before_are_counted_once(db) -> None:
+    (account_id, order_id), _ = accounts_with_an_order(db)
+    add_fills(db, account_id, order_id, [T0 + 10])
+    window = (T0 - 3 * HOUR_MS, T0 + 2 * HOUR_MS)
+    assert traded(db, [account_id], *window) == every_fill_added_up(db, [account_id], *window)
+
+    add_fills(db, account_id, order_id, [T0 + 20, T0 - 5 * HOUR_MS])  # a kept hour, and before them all
+    assert traded(db, [account_id], *window) == every_fill_added_up(db, [account_id], *window)
+    earlier = (T0 - 6 * HOUR_MS, T0 + 2 * HOUR_MS)  # the window reaches back over the second
+    assert traded(db, [account_id], *earlier) == every_fill_added_up(db, [account_id], *earlier)
+    assert sum(traded(db, [account_id], *earlier).values()) == sum(
+        D(t % 997) + D(n) / 1000 for n, t in [(0, T0 + 10), (0, T0 + 20), (1, T0 - 5 * HOUR_MS)]
+    )
