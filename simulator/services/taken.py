@@ -2,7 +2,8 @@
 the same displayed size.
 
 Kept per symbol for the snapshot takers last used (`tables.TakenLiquidity`), its levels as one text: an
-order walking 20 levels changes one row. Texts are decoded once per process (`_DECODED`); a text is its own
+order walking 20 levels changes one row, appending its levels to the text (a level taken twice is listed
+twice and read as the sum). Texts are decoded once per process (`_DECODED`); a text is its own
 cache key, so every worker process agrees on what it means."""
 
 from __future__ import annotations
@@ -41,10 +42,14 @@ def remember(session: Session, symbol: str, source: str, snapshot_time: int, tak
         record = TakenRecord(symbol, source, snapshot_time, "")
         pending.track(session, record, new=True)
         transaction_cache(session)[_KEY, symbol] = record
-    merged = dict(taken_from(session, symbol, source, snapshot_time))
+    before = taken_from(session, symbol, source, snapshot_time)
+    merged = dict(before)
     for level, qty in taken.items():
         merged[level] = merged.get(level, Decimal(0)) + qty
-    record.source, record.snapshot_time, record.levels = source, snapshot_time, encode(merged)
+    # appended to the snapshot's text (a level taken again is listed again: `decode` adds them up), not
+    # written out whole: a walk encodes its own levels, not every level taken from the snapshot so far
+    levels = f"{record.levels}{_LEVELS}{encode(taken)}" if before else encode(taken)
+    record.source, record.snapshot_time, record.levels = source, snapshot_time, levels
     _remember_decoded(record.levels, merged)
 
 
@@ -62,7 +67,8 @@ def decode(levels: str) -> Taken:
     taken: dict[tuple[Side, Decimal], Decimal] = {}
     for level in levels.split(_LEVELS) if levels else ():
         side, price, qty = level.split(_FIELDS)
-        taken[(Side(side), Decimal(price))] = Decimal(qty)
+        key = (Side(side), Decimal(price))
+        taken[key] = taken.get(key, Decimal(0)) + Decimal(qty)
     _remember_decoded(levels, taken)
     return taken
 

@@ -23,14 +23,21 @@ def taken_rows(database) -> list[tuple[str, str, int, str]]:
         return [(r.symbol, r.source, r.snapshot_time, r.levels) for r in rows.scalars()]
 
 
-def test_a_walk_is_one_row_for_the_symbol_merged_by_later_orders_and_replaced_by_a_newer_snapshot(db):
+def test_a_walk_is_one_row_for_the_symbol_added_to_by_later_orders_and_replaced_by_a_newer_snapshot(db):
     record(db, BOOK)
     buyer, seller = account(db, USDT="10000"), account(db, BTC="10")
     place(db, T0 + 10, buyer, Side.BUY, OrderType.MARKET, quantity=D("1.5"))
     assert taken_rows(db) == [("BTCUSDT", "depth", T0, "SELL 101 1;SELL 102 0.5")]
     place(db, T0 + 20, buyer, Side.BUY, OrderType.MARKET, quantity=D("1"))
     place(db, T0 + 30, seller, Side.SELL, OrderType.MARKET, quantity=D("0.25"))
-    assert taken_rows(db) == [("BTCUSDT", "depth", T0, "SELL 101 1;SELL 102 1.5;BUY 100 0.25")]
+    # each walk appends its levels: 102 is listed twice and read as 1.5
+    assert taken_rows(db) == [("BTCUSDT", "depth", T0, "SELL 101 1;SELL 102 0.5;SELL 102 1;BUY 100 0.25")]
+    taken._DECODED.clear()  # as in another worker process
+    assert taken.decode(taken_rows(db)[0][3]) == {
+        (Side.SELL, D("101")): D("1"),
+        (Side.SELL, D("102")): D("1.5"),
+        (Side.BUY, D("100")): D("0.25"),
+    }
     record(db, Depth("BTCUSDT", T0 + 1000, BOOK.bids, BOOK.asks))
     place(db, T0 + 1010, buyer, Side.BUY, OrderType.MARKET, quantity=D("1"))
     assert taken_rows(db) == [("BTCUSDT", "depth", T0 + 1000, "SELL 101 1")]
