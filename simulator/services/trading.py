@@ -981,10 +981,12 @@ def _settle_side(
 
 def _settle(session: Session, owed: _Owed) -> None:
     """The balance changes of `owed`, each with its ledger entry: paid out of the lock, received, the fee
-    (out of what was received, or a Token-Fiat buy's out of its lock)."""
+    (out of what was received, or a Token-Fiat buy's out of its lock). Nothing, for an order that did not
+    fill: no balance is touched (nor made, for an asset the account never held)."""
     row, time = owed.row, owed.time
-    if owed.paid:
-        _pay_from_locked(session, row, owed.paid, time)
+    if not owed.paid:  # every fill pays something
+        return
+    _pay_from_locked(session, row, owed.paid, time)
     if owed.received:
         change_balance(
             session, row.account_id, owed.received_asset, owed.received, FlowType.TRADE, time, row.order_id

@@ -140,6 +140,41 @@ def test_a_zero_fee_writes_no_fee_entry(db):
     assert [e[2] for e in ledger(db, taker) if e[1] == 2] == [D("-0.0012")]  # the taker's 0.12 %, in BTC
 
 
+def test_an_order_that_fills_nothing_touches_no_balance_it_does_not_lock(db):
+    """A LIMIT buy that rests and an IOC buy that expires unfilled: no BTC balance appears for an account
+    that never held any, and the streams hear only of the USDT locked and released."""
+    record(db, BOOK)
+    buyer = account(db, USDT="1000")
+    place(
+        db,
+        T0 + 10,
+        buyer,
+        Side.BUY,
+        OrderType.LIMIT,
+        time_in_force=TimeInForce.GTC,
+        price=D("99.5"),
+        quantity=D("1"),
+    )
+    place(
+        db,
+        T0 + 20,
+        buyer,
+        Side.BUY,
+        OrderType.LIMIT,
+        time_in_force=TimeInForce.IOC,
+        price=D("99.5"),
+        quantity=D("1"),
+    )
+
+    with db.read() as session:
+        assert session.get(tables.Balance, (buyer, "BTC")) is None
+        balance_events = session.scalars(
+            select(tables.OutboxEvent.payload).where(tables.OutboxEvent.kind == "balance")
+        )
+        assert {json.loads(payload)["asset"] for payload in balance_events} <= {"USDT"}
+    assert [e for e in ledger(db, buyer) if e[1] in (1, 2)] == []
+
+
 def test_liquidity_taken_from_a_snapshot_stays_taken_until_the_next_snapshot(db):
     record(db, BOOK)
     buyer = account(db, USDT="10000")
