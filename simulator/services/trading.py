@@ -905,7 +905,7 @@ _MAKER = _Role(is_maker=True, printed=0)  # of a simulated taker's ticket: the t
 
 
 class _Owed:
-    """What one order's fills of one moment move, settled together (`_settle`): one balance change and
+    """What one order's fills of one match move, settled together (`_settle`): one balance change and
     ledger entry per asset and flow — paid out of its lock, received, the fee — rather than three per fill.
     A MARKET order walking 20 levels writes 3 ledger entries, not 60; each fill keeps its own row (fee
     included) for account/trades. The balances change only when settled: until then the lock still holds
