@@ -145,26 +145,9 @@ def test_an_order_that_fills_nothing_touches_no_balance_it_does_not_lock(db):
     that never held any, and the streams hear only of the USDT locked and released."""
     record(db, BOOK)
     buyer = account(db, USDT="1000")
-    place(
-        db,
-        T0 + 10,
-        buyer,
-        Side.BUY,
-        OrderType.LIMIT,
-        time_in_force=TimeInForce.GTC,
-        price=D("99.5"),
-        quantity=D("1"),
-    )
-    place(
-        db,
-        T0 + 20,
-        buyer,
-        Side.BUY,
-        OrderType.LIMIT,
-        time_in_force=TimeInForce.IOC,
-        price=D("99.5"),
-        quantity=D("1"),
-    )
+    for at, time_in_force in ((T0 + 10, TimeInForce.GTC), (T0 + 20, TimeInForce.IOC)):
+        limit = {"time_in_force": time_in_force, "price": D("99.5"), "quantity": D("1")}
+        place(db, at, buyer, Side.BUY, OrderType.LIMIT, **limit)
 
     with db.read() as session:
         assert session.get(tables.Balance, (buyer, "BTC")) is None
