@@ -1342,7 +1342,7 @@ def _fill_json(fill: dict[str, Any]) -> dict[str, Any]:
 
 def _outbox_balances(session: Session, account_id: str, assets: Iterable[str], time: int) -> None:
     """Balances changed: one event per account and asset is written with the transaction's other rows,
-    showing the balance as the transaction left it (not one per fill: a 20-fill order would send 60)."""
+    showing the balance as the transaction left it (not one per balance change)."""
     touched = transaction_cached(session, _BALANCES_TOUCHED, dict)
     if not touched:
         pending.before_write(session, _BALANCES_TOUCHED, _outbox_balances_touched)

@@ -1,7 +1,8 @@
 """Append-only rows (ledger entries, fills, outbox events, taken liquidity) written in one multi-row INSERT
-per table rather than one ORM object and statement each: a market order walking 20 levels writes about
-150 of them. They stay in the transaction: they are written before its commit, and before any other ORM
-statement of the transaction runs, so a query inside it still sees them (see `install`).
+per table rather than one ORM object and statement each: a market order walking 20 levels writes some 30
+of them (its fills, three ledger entries, its outbox events). They stay in the transaction: they are
+written before its commit, and before any other ORM statement of the transaction runs, so a query inside
+it still sees them (see `install`).
 
 Records (`storage.records`) registered with `track` are written back at the same moments, when changed.
 
