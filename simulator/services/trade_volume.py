@@ -7,8 +7,10 @@ window's two partial hours at its ends, exactly.
 
 What is kept stays right because fills are never changed or deleted, and their ids grow in the order they
 are committed (they are drawn inside the write lock): the fills with an id above the last one kept are
-exactly the new ones. An account's kept hours hold exactly its fills with an id up to `last_id` and a time
-from `since_ms` on.
+exactly the new ones, and a snapshot that sees a fill sees every fill with a lower id. An account's kept
+hours hold exactly its fills with an id up to `last_id` and a time from `since_ms` on; only a request whose
+snapshot sees the fill `last_id` changes them (one begun earlier, while another kept newer fills, reads
+what it needs itself).
 """
 
 from __future__ import annotations
@@ -28,9 +30,9 @@ HOUR_MS = 60 * 60 * 1000
 
 _fill = tables.Fill.__table__.c
 _NEWER = statements.prepare(
-    select(_fill.id, _fill.symbol, _fill.quote, _fill.time)
-    .where(_fill.account_id == bindparam("account_id"), _fill.id > bindparam("after_id"))
-    .order_by(_fill.id)
+    select(_fill.symbol, _fill.quote, _fill.time).where(
+        _fill.account_id == bindparam("account_id"), _fill.id > bindparam("after_id")
+    )
 )
 _LAST_ID = statements.prepare(select(func.max(_fill.id)).where(_fill.account_id == bindparam("account_id")))
 _BETWEEN = statements.prepare(
@@ -71,7 +73,13 @@ class _Account:
         last_hour = (end_ms + 1) // HOUR_MS * HOUR_MS  # the hour after the last whole one
         if first_hour >= last_hour:  # no whole hour inside: read it all
             return _amounts(_between(session, account_id, start_ms, end_ms, _ANY_ID))
-        self._keep(session, account_id, first_hour)
+        newest = statements.run(session, _LAST_ID, {"account_id": account_id}).scalar() or _NO_ID
+        if self.last_id is None or newest >= self.last_id:
+            self._keep(session, account_id, first_hour, newest)
+        elif first_hour < self.since_ms:
+            # A snapshot older than what is kept (another request kept fills committed since it began):
+            # it cannot add the hours before them, as it does not see every fill up to `last_id`.
+            return _amounts(_between(session, account_id, start_ms, end_ms, _ANY_ID))
         total: dict[str, Decimal] = {}
         for hour in range(first_hour, last_hour, HOUR_MS):
             _add(total, self.hours.get(hour, {}))
@@ -79,20 +87,20 @@ class _Account:
         _add(total, _amounts(_between(session, account_id, last_hour, end_ms, _ANY_ID)))
         return total
 
-    def _keep(self, session: Session, account_id: str, since_ms: int) -> None:
-        """The hours from `since_ms` on kept, with every fill committed so far."""
+    def _keep(self, session: Session, account_id: str, since_ms: int, newest: str) -> None:
+        """The hours from `since_ms` on kept, with every fill up to `newest`, the account's last in the
+        session's snapshot; that snapshot sees every fill up to `last_id` (ids grow in commit order)."""
         if self.last_id is None:
-            self.last_id = statements.run(session, _LAST_ID, {"account_id": account_id}).scalar() or _NO_ID
-            self.since_ms = since_ms
-            self._fold(_between(session, account_id, since_ms, _END_OF_TIME, self.last_id))
+            self.last_id, self.since_ms = newest, since_ms
+            self._fold(_between(session, account_id, since_ms, _END_OF_TIME, newest))
             return
         if since_ms < self.since_ms:  # reaching back: the older hours of the fills already kept
             self._fold(_between(session, account_id, since_ms, self.since_ms - 1, self.last_id))
             self.since_ms = since_ms
-        newer = statements.run(session, _NEWER, {"account_id": account_id, "after_id": self.last_id})
-        if newer:
-            self.last_id = newer[-1].id
-            self._fold((row.symbol, row.quote, row.time) for row in newer if row.time >= self.since_ms)
+        if newest > self.last_id:
+            newer = statements.run(session, _NEWER, {"account_id": account_id, "after_id": self.last_id})
+            self.last_id = newest
+            self._fold(row for row in newer if row.time >= self.since_ms)
 
     def _fold(self, rows: Iterable[Any]) -> None:
         for symbol, quote, time in rows:

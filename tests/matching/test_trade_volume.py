@@ -127,3 +127,20 @@ def test_fills_of_an_hour_already_kept_and_of_the_hours_before_are_counted_once(
     assert sum(traded(db, [account_id], *earlier).values()) == sum(
         D(t % 997) + D(n) / 1000 for n, t in [(0, T0 + 10), (0, T0 + 20), (1, T0 - 5 * HOUR_MS)]
     )
+
+
+def test_a_request_begun_before_fills_that_another_kept_cannot_lose_them(db) -> None:
+    """One request's snapshot is taken; a fill commits; a later request (the clock 31 days on) keeps the
+    account past that fill without folding it (it is before its window); the first request then reaches
+    back over the fill's hour. It must not fold that hour from its snapshot, which lacks the fill: the
+    fill would be lost to every later request."""
+    (account_id, order_id), _ = accounts_with_an_order(db)
+    days = 24 * HOUR_MS
+    with db.read() as early:
+        early.execute(select(tables.Fill.id)).all()  # the snapshot is taken
+        add_fills(db, account_id, order_id, [T0])
+        traded(db, [account_id], T0 + days, T0 + 31 * days)
+        assert trade_volume.traded(early, [account_id], T0 - 30 * days, T0) == {}  # it began before the fill
+
+    window = (T0 - 30 * days, T0 + 2 * HOUR_MS)  # the fill's hour whole inside
+    assert traded(db, [account_id], *window) == every_fill_added_up(db, [account_id], *window) != {}
