@@ -18,12 +18,13 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Iterable
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
+from simulator.domain.money import EXACT_DIGITS
 from simulator.storage import statements, tables
 
 HOUR_MS = 60 * 60 * 1000
@@ -31,7 +32,9 @@ HOUR_MS = 60 * 60 * 1000
 _fill = tables.Fill.__table__.c
 _NEWER = statements.prepare(
     select(_fill.symbol, _fill.quote, _fill.time).where(
-        _fill.account_id == bindparam("account_id"), _fill.id > bindparam("after_id")
+        _fill.account_id == bindparam("account_id"),
+        _fill.id > bindparam("after_id"),
+        _fill.id <= bindparam("until_id"),
     )
 )
 _LAST_ID = statements.prepare(select(func.max(_fill.id)).where(_fill.account_id == bindparam("account_id")))
@@ -53,10 +56,11 @@ def traded(session: Session, account_ids: Iterable[str], start_ms: int, end_ms: 
     symbol, as of the session's snapshot (or a little later: another request may have kept newer fills)."""
     kept = _kept_of(session)
     total: dict[str, Decimal] = {}
-    for account_id in account_ids:
-        with kept.lock:
-            account = kept.accounts.setdefault(account_id, _Account())
-            _add(total, account.traded(session, account_id, start_ms, end_ms))
+    with localcontext(prec=EXACT_DIGITS):  # what is kept is added to for as long as the process runs
+        for account_id in account_ids:
+            account = kept.account(account_id)
+            with account.lock:  # one request at a time changes an account's hours (others wait for it)
+                _add(total, account.traded(session, account_id, start_ms, end_ms))
     return total
 
 
@@ -64,6 +68,7 @@ class _Account:
     """One account's quote amounts per hour (the hour's start, ms) and symbol."""
 
     def __init__(self) -> None:
+        self.lock = threading.Lock()
         self.hours: dict[int, dict[str, Decimal]] = {}
         self.last_id: str | None = None  # None: nothing kept yet
         self.since_ms = 0
@@ -81,26 +86,33 @@ class _Account:
             # it cannot add the hours before them, as it does not see every fill up to `last_id`.
             return _amounts(_between(session, account_id, start_ms, end_ms, _ANY_ID))
         total: dict[str, Decimal] = {}
-        for hour in range(first_hour, last_hour, HOUR_MS):
-            _add(total, self.hours.get(hour, {}))
+        for hour, amounts in self.hours.items():
+            if first_hour <= hour < last_hour:
+                _add(total, amounts)
         _add(total, _amounts(_between(session, account_id, start_ms, first_hour - 1, _ANY_ID)))
         _add(total, _amounts(_between(session, account_id, last_hour, end_ms, _ANY_ID)))
         return total
 
     def _keep(self, session: Session, account_id: str, since_ms: int, newest: str) -> None:
-        """The hours from `since_ms` on kept, with every fill up to `newest`, the account's last in the
-        session's snapshot; that snapshot sees every fill up to `last_id` (ids grow in commit order)."""
+        """The hours from `since_ms` on kept (and none before: a window moves on, and what it left behind
+        is read again if one reaches back), with every fill up to `newest`, the account's last in the
+        session's snapshot; that snapshot sees every fill up to `last_id` (ids grow in commit order).
+        The statements are bounded by `newest` too, so no fill is counted twice where each statement reads
+        the database afresh (PostgreSQL's read committed)."""
         if self.last_id is None:
-            self.last_id, self.since_ms = newest, since_ms
             self._fold(_between(session, account_id, since_ms, _END_OF_TIME, newest))
+            self.last_id, self.since_ms = newest, since_ms  # only once read: a failed read keeps nothing
             return
         if since_ms < self.since_ms:  # reaching back: the older hours of the fills already kept
             self._fold(_between(session, account_id, since_ms, self.since_ms - 1, self.last_id))
-            self.since_ms = since_ms
+        elif since_ms > self.since_ms:
+            self.hours = {hour: amounts for hour, amounts in self.hours.items() if hour >= since_ms}
+        self.since_ms = since_ms
         if newest > self.last_id:
-            newer = statements.run(session, _NEWER, {"account_id": account_id, "after_id": self.last_id})
-            self.last_id = newest
+            params = {"account_id": account_id, "after_id": self.last_id, "until_id": newest}
+            newer = statements.run(session, _NEWER, params)
             self._fold(row for row in newer if row.time >= self.since_ms)
+            self.last_id = newest
 
     def _fold(self, rows: Iterable[Any]) -> None:
         for symbol, quote, time in rows:
@@ -130,8 +142,12 @@ def _add(total: dict[str, Decimal], amounts: dict[str, Decimal]) -> None:
 
 class _Kept:
     def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.accounts: dict[str, _Account] = {}
+        self._lock = threading.Lock()
+        self._accounts: dict[str, _Account] = {}
+
+    def account(self, account_id: str) -> _Account:
+        with self._lock:
+            return self._accounts.setdefault(account_id, _Account())
 
 
 _KEPT: weakref.WeakKeyDictionary[Any, _Kept] = weakref.WeakKeyDictionary()

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from simulator.domain.matching.orders import OrderType, Side, TimeInForce
 from simulator.services import trade_volume
@@ -143,4 +145,22 @@ def test_a_request_begun_before_fills_that_another_kept_cannot_lose_them(db) -> 
         assert trade_volume.traded(early, [account_id], T0 - 30 * days, T0) == {}  # it began before the fill
 
     window = (T0 - 30 * days, T0 + 2 * HOUR_MS)  # the fill's hour whole inside
+    assert traded(db, [account_id], *window) == every_fill_added_up(db, [account_id], *window) != {}
+
+
+def test_a_first_read_that_fails_keeps_nothing(db, monkeypatch) -> None:
+    (account_id, order_id), _ = accounts_with_an_order(db)
+    add_fills(db, account_id, order_id, [T0 - 5 * HOUR_MS, T0 - 10])
+    window = (T0 - 30 * 24 * HOUR_MS, T0)
+    read_fills = trade_volume._between
+    failures = iter([OperationalError("SELECT", {}, Exception("disk I/O error"))])
+
+    def failing_once(*args):
+        for failure in failures:
+            raise failure
+        return read_fills(*args)
+
+    monkeypatch.setattr(trade_volume, "_between", failing_once)
+    with pytest.raises(OperationalError):
+        traded(db, [account_id], *window)
     assert traded(db, [account_id], *window) == every_fill_added_up(db, [account_id], *window) != {}
