@@ -1,4 +1,4 @@
-"""What a user's accounts traded in a stretch of market time, per quote asset: vipInfo's 30-day volume.
+"""What a user's accounts traded in a stretch of market time, per symbol: vipInfo's 30-day volume.
 
 Summing 30 days of fills on every request took half a second at 300,000 fills. Instead each process keeps,
 per database and account, the quote amounts of its fills per hour of market time, and a request reads only
