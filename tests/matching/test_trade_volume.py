@@ -36,18 +36,10 @@ steps = st.lists(
 def accounts_with_an_order(db: Database) -> list[tuple[str, str]]:
     """Two accounts, each with an order its fills can belong to."""
     found = []
+    resting = {"time_in_force": TimeInForce.GTC, "price": D("1"), "quantity": D("1")}
     for _ in range(2):
         account_id = account(db, USDT="10")
-        order = place(
-            db,
-            T0,
-            account_id,
-            Side.BUY,
-            OrderType.LIMIT,
-            time_in_force=TimeInForce.GTC,
-            price=D("1"),
-            quantity=D("1"),
-        )
+        order = place(db, T0, account_id, Side.BUY, OrderType.LIMIT, **resting)
         found.append((account_id, order.order_id))
     return found
 
