@@ -560,11 +560,9 @@ def _bars(
 ) -> list[Kline]:
     """Bars of `source` whose market open time is in (t0, t1] and that closed before now, in market time,
     oldest first."""
-    if source.of_trades:
-        return [bar for bar in _trade_bars(session, symbol, timeline, t0, t1) if bar.close_time < now_ms]
-    if source.with_trades:
-        bars = _with_trade_minutes(session, symbol, timeline, t0, t1)
-        return [bar for bar in bars if bar.close_time < now_ms]
+    if source.kept_as is not None:  # minutes made of trades, alone or between stored ones
+        made = _trade_bars if source.of_trades else _with_trade_minutes
+        return [bar for bar in made(session, symbol, timeline, t0, t1) if bar.close_time < now_ms]
     interval = source.interval
     found: list[Kline] = []
     read: dict[tuple[int, int], list[Kline]] = {}  # every whole loop is the same stretch: read it once
