@@ -26,7 +26,7 @@ from simulator.http.auth import Tx, signed
 from simulator.http.order_params import new_order, params_of
 from simulator.http.params import Params, json_body
 from simulator.http.state import caught_up, current_sim
-from simulator.services import accounts, market, orders, trading
+from simulator.services import accounts, instruments, market, orders, trading
 from simulator.services.clock import read_clock
 from simulator.storage import tables
 from simulator.storage.db import DatabaseBusy
@@ -173,7 +173,7 @@ def cancel_symbol_orders() -> dict[str, Any]:
     symbol = params.required_text("symbol")
     page = orders.Page(symbol=symbol, side=_side(params), limit=MAX_CANCEL_ALL)
     session, now_ms, engine = _in_write()
-    trading.instrument_rules(session, symbol)
+    instruments.instrument_rules(session, symbol)
     orders.cancel_open(session, g.signed.identity.account_id, page, now_ms, engine)
     return {"success": True}
 
@@ -191,7 +191,7 @@ def cancel_all_orders() -> dict[str, Any]:
     )
     session, now_ms, engine = _in_write()
     if page.symbol is not None:
-        trading.instrument_rules(session, page.symbol)
+        instruments.instrument_rules(session, page.symbol)
     cancelled = orders.cancel_open(session, g.signed.identity.account_id, page, now_ms, engine)
     last = int(cancelled[-1].order_id) if cancelled else 0
     return {"code": "0000", "message": "success", "timestamp": now_ms, "lastOrderId": last}
@@ -286,7 +286,7 @@ def list_trade_orders(
 def _require_listed(symbol: str | None) -> None:
     """0201 for a symbol the venue does not list, as the cancels and account/trades answer."""
     if symbol is not None:
-        trading.instrument_row(g.read_session, symbol)
+        instruments.instrument_row(g.read_session, symbol)
 
 
 def listed_orders(
@@ -300,7 +300,7 @@ def _average_prices(session: Session, rows: list[tables.Order]) -> dict[str, Dec
     """Each order's average fill price, rounded to its symbol's quote precision."""
     precision: dict[str, Decimal] = {}
     for symbol in {row.symbol for row in rows}:
-        precision[symbol] = trading.instrument_rules(session, symbol).quote_precision
+        precision[symbol] = instruments.instrument_rules(session, symbol).quote_precision
     return {row.order_id: orders.average_price(row, precision[row.symbol]) for row in rows}
 
 

@@ -17,8 +17,8 @@ from simulator.http.auth import signed
 from simulator.http.params import Params
 from simulator.http.state import current_sim
 from simulator.services import accounts, fills
+from simulator.services.instruments import instrument_rules
 from simulator.services.market import catch_up
-from simulator.services.trading import instrument_rules
 
 bp = Blueprint("trades", __name__)
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from simulator import errors
 from simulator.domain.matching.fees import fee_asset
 from simulator.domain.matching.orders import Side
-from simulator.services import trade_volume, trading
+from simulator.services import funds, instruments, trade_volume, trading
 from simulator.storage import tables
 
 THIRTY_DAYS_MS = 30 * 24 * 60 * 60 * 1000
@@ -188,8 +188,8 @@ def vip_summary(
 
 def _symbol_fees(session: Session, account_id: str, instrument: tables.Instrument) -> SymbolFees:
     # The engine's own fee rule and rates, so that what vipInfo says is what fills charge.
-    rules = trading.instrument_rules(session, instrument.symbol)
-    rates = trading.fee_rates(session, account_id, instrument.symbol)
+    rules = instruments.instrument_rules(session, instrument.symbol)
+    rates = funds.fee_rates(session, account_id, instrument.symbol)
     return SymbolFees(
         symbol=instrument.symbol,
         # Token-Fiat when the quote asset is a fiat currency, else Token-Token (no security tokens here)

@@ -18,7 +18,7 @@ from simulator.domain.clock import ClockMode, MarketClock
 from simulator.domain.matching.model import FillModel
 from simulator.domain.timeline import Timeline
 from simulator.marketdata import store
-from simulator.services import trading, wallet
+from simulator.services import instruments, trading, wallet
 from simulator.services.clock import read_clock, write_clock
 from simulator.settings import Settings
 from simulator.storage.db import Database
@@ -101,7 +101,7 @@ def catch_up(
     InstrumentNotFound before anything is written."""
     with database.read() as session:
         for symbol in symbols or ():
-            trading.instrument_row(session, symbol)
+            instruments.instrument_row(session, symbol)
         clock = read_clock(session)
         now = clock.now_ms(transport_now_ms)
         built = engine(session, settings, clock)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from simulator import errors
 from simulator.domain.filters import SymbolFilters, check_order
 from simulator.domain.matching.orders import WORKING, OrderStatus, OrderType, Side
-from simulator.services import trading
+from simulator.services import instruments, trading
 from simulator.storage import statements, tables
 from simulator.storage.db import locked
 from simulator.storage.records import OrderRecord
@@ -44,7 +44,7 @@ class Page:
 def place(session: Session, new: trading.NewOrder, now_ms: int, engine: trading.Engine) -> OrderRecord:
     """Check `new` as the venue would, then place it. Raises the venue's error (and the caller's
     transaction rolls back: nothing is written) for a refused order."""
-    instrument = trading.instrument_row(session, new.symbol)
+    instrument = instruments.instrument_row(session, new.symbol)
     driver = statements.connection(session, flush=False)
     if driver.takes_row_locks:  # one order of an account at a time
         driver.execute(_LOCK_ACCOUNT, {"account_id": new.account_id})

@@ -29,7 +29,7 @@ from simulator.domain.quotes import DAY_MS, DayStats, Level, Print
 from simulator.domain.timeline import Segment, Timeline
 from simulator.marketdata import store
 from simulator.marketdata.records import INTERVAL_MS, MONTH, Kline, PriceLevel
-from simulator.services import kline_rollups, market, trading
+from simulator.services import instruments, kline_rollups, market, trading
 from simulator.services.clock import read_clock
 from simulator.settings import Settings
 from simulator.storage import tables
@@ -117,7 +117,7 @@ def order_book(database: Database, settings: Settings, transport_ms: int, symbol
     """GET /quote/v1/depth and /quote/v1/depth/merged: the whole book at now."""
     now = market.catch_up(database, settings, transport_ms, [symbol])
     with database.read() as session:
-        rules = trading.instrument_rules(session, symbol)
+        rules = instruments.instrument_rules(session, symbol)
         bids, asks = _merged_book(session, symbol, now.now_ms, now.engine)
     return Book(now.now_ms, bids, asks, rules.tick_size)
 
@@ -129,7 +129,7 @@ def recent_trades(
     tick grid (`quotes.on_tick`)."""
     now = market.catch_up(database, settings, transport_ms, [symbol])  # 0201 for an unlisted symbol
     with database.read() as session:
-        tick = trading.instrument_rules(session, symbol).tick_size
+        tick = instruments.instrument_rules(session, symbol).tick_size
         prints = _latest_prints(session, symbol, now.now_ms, now.engine.timeline, limit)
         return [quotes.print_on_tick(trade, tick) for trade in prints]
 
@@ -149,7 +149,7 @@ def klines(
     shows only what completed before now: a bar of the stored interval once it closed; a longer bar, the
     stored bars of it that closed (the current one is still forming)."""
     with database.read() as session:
-        tick = trading.instrument_rules(session, symbol).tick_size
+        tick = instruments.instrument_rules(session, symbol).tick_size
         clock = read_clock(session)
         now = clock.now_ms(transport_ms)
         timeline = market.engine(session, settings, clock).timeline
@@ -168,7 +168,7 @@ def tickers_24h(
             bids, asks = _merged_book(session, name, now.now_ms, now.engine)
             bars = _day_bars(session, name, now.now_ms, now.engine.timeline)
             last = _last_price(session, name, now.now_ms, now.engine.timeline)
-            tick = trading.instrument_rules(session, name).tick_size
+            tick = instruments.instrument_rules(session, name).tick_size
             stats = quotes.prices_on_tick(quotes.day_stats(bars, last), tick)
             found.append(Ticker(name, now.now_ms, stats, _best_price(bids), _best_price(asks)))
         return found
@@ -183,7 +183,7 @@ def last_prices(
         found: list[tuple[str, Decimal | None]] = []
         for name in _symbols(session, symbol):
             last = _last_price(session, name, now.now_ms, now.engine.timeline)
-            tick = trading.instrument_rules(session, name).tick_size
+            tick = instruments.instrument_rules(session, name).tick_size
             found.append((name, None if last is None else quotes.on_tick(last, tick)))
         return found
 
@@ -226,7 +226,7 @@ def _merged_book(
     snapshot already gone) with the remaining quantity of every simulated resting limit order added.
     Recorded sizes show in whole steps of the symbol's stepSize, what an order can take of them (a venue
     with finer sizes than the step is shown on the step grid; a level under one step not at all)."""
-    step = trading.instrument_rules(session, symbol).step_size
+    step = instruments.instrument_rules(session, symbol).step_size
     recorded = trading.book_at(session, symbol, now_ms, engine)
     resting: dict[Side, list[Level]] = {Side.BUY: [], Side.SELL: []}
     for row in trading.resting_orders(session, symbol):

@@ -5,20 +5,15 @@ matching of one symbol is serialised across threads and processes. Before an ord
 the symbol is brought up to the market time (resting orders fill on the recording up to now first). Fills,
 balance changes with their ledger entries, and outbox events of a match are written in that transaction.
 
-Funds: a LIMIT order locks price x quantity of quote (BUY) or its quantity of base (SELL) when placed; a
-MARKET BUY by amount locks the amount; a MARKET order whose cost is known only after the walk (BUY by
-quantity, SELL by amount) locks exactly what its fills use. A BUY on a Token-Fiat pair locks its fees too
-(they are paid in the quote, on top: domain.matching.fees). Fills pay from the locked part; what is left
-when the order ends goes back to free.
+An order's funds (what it locks, pays from the lock and gives back) are `services.funds`; the events for the
+streams, `services.outbox`.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import and_, bindparam, exists, func, or_, select, update
@@ -27,7 +22,7 @@ from sqlalchemy.orm import Session
 from simulator import errors
 from simulator.domain.accounts import FlowType
 from simulator.domain.clock import ClockError
-from simulator.domain.matching.fees import FeeRates, fee_on_top, fill_fee
+from simulator.domain.matching.fees import fee_on_top, fill_fee
 from simulator.domain.matching.liquidity import (
     RecordedBook,
     Source,
@@ -52,19 +47,19 @@ from simulator.domain.matching.orders import (
 )
 from simulator.domain.matching.resting import MakerFill, RestingBook, queue_on_rest, taken_by_depth_fills
 from simulator.domain.matching.taking import Fill, TakeLimits, take
-from simulator.domain.money import wire_amount
 from simulator.domain.quotes import Print, last_traded_price
 from simulator.domain.timeline import Segment, Timeline
 from simulator.marketdata import store
 from simulator.marketdata.events import RANK_BAR, RANK_DEPTH, RANK_TRADE, MarketEvent, events_between
 from simulator.marketdata.records import Kline
-from simulator.services import coins
+from simulator.services import funds, outbox
 from simulator.services import taken as taken_liquidity
-from simulator.services.accounts import add_ledger_entry, balance_for_update, change_balance, ensure_balance
+from simulator.services.accounts import change_balance
+from simulator.services.instruments import InstrumentRules, instrument_rules
 from simulator.storage import pending, statements, tables
 from simulator.storage.db import locked
 from simulator.storage.ids import next_id
-from simulator.storage.records import BalanceRecord, OrderRecord, SymbolStateRecord
+from simulator.storage.records import OrderRecord, SymbolStateRecord
 from simulator.storage.transaction import transaction_cache, transaction_cached
 from simulator.storage.types import price_key
 
@@ -95,45 +90,6 @@ class NewOrder:
     stp_mode: StpMode = StpMode.EXPIRE_TAKER
 
 
-@dataclass(frozen=True)
-class InstrumentRules:
-    """What matching needs of an instrument's definition (the exchangeInfo symbol object)."""
-
-    symbol: str
-    base_asset: str
-    quote_asset: str
-    tick_size: Decimal
-    step_size: Decimal
-    base_precision: Decimal
-    quote_precision: Decimal
-    buy_up_rate: Decimal | None
-    sell_down_rate: Decimal | None
-    fiat_quote: bool  # a Token-Fiat pair: both sides pay their fee in the quote (domain.matching.fees)
-
-
-@lru_cache(maxsize=1024)
-def _rules_of(
-    symbol: str, base_asset: str, quote_asset: str, definition_text: str, quote_definition: str | None
-) -> InstrumentRules:
-    """Parsed once per definition, not on every order (keyed by its text, so a changed one is new)."""
-    definition = json.loads(definition_text)
-    quote_coin = json.loads(quote_definition) if quote_definition else {}
-    filters = {f["filterType"]: f for f in definition.get("filters", [])}
-    market = filters.get("MARKET_TRADING", {})
-    return InstrumentRules(
-        symbol=symbol,
-        base_asset=base_asset,
-        quote_asset=quote_asset,
-        tick_size=Decimal(filters["PRICE_FILTER"]["tickSize"]),
-        step_size=Decimal(filters["LOT_SIZE"]["stepSize"]),
-        base_precision=Decimal(definition["baseAssetPrecision"]),
-        quote_precision=Decimal(definition["quotePrecision"]),
-        buy_up_rate=_optional_rate(market.get("buyPriceUpRate")),
-        sell_down_rate=_optional_rate(market.get("sellPriceDownRate")),
-        fiat_quote=coins.is_fiat(quote_coin),
-    )
-
-
 # ---- entry points -----------------------------------------------------------------------------------
 
 
@@ -148,20 +104,20 @@ def place_order(session: Session, new: NewOrder, now_ms: int, engine: Engine) ->
     _advance_locked(session, state, now_ms, engine, resting)
     order = _received(session, new, now_ms)
     latency = engine.model.order_latency_ms
-    upfront = _upfront_lock(session, order, rules)
+    upfront = funds.upfront_lock(session, order, rules)
     if upfront is None and latency > 0:  # matched later against another book: lock what this one costs
         upfront = _estimated_lock(session, rules, state, order, resting, now_ms, engine)
     if upfront is not None:
-        _require_free(session, order.account_id, *upfront)
+        funds.require_free(session, order.account_id, *upfront)
     facing = resting.facing(order)  # before the order is written: the read need not wait for that write
     row = _insert_order(session, order, new.client_order_id, upfront)
     if upfront is not None:
-        _move_to_locked(session, order.account_id, *upfront)
+        funds.move_to_locked(session, order.account_id, *upfront)
     if latency > 0:
         order.apply(Event.ACCEPT, now_ms)
         _store_order(row, order)
         row.match_ms = now_ms + latency
-        _outbox_order(session, row)
+        outbox.order_update(session, row)
         return order
     return _match(session, rules, state, row, order, facing, now_ms, engine, arriving=False)
 
@@ -188,7 +144,7 @@ def cancel_order(session: Session, account_id: str, order_id: str, now_ms: int, 
         order.apply(Event.REQUEST_CANCEL, now_ms)
         row.cancel_ms = now_ms + latency
         _store_order(row, order)
-        _outbox_order(session, row)
+        outbox.order_update(session, row)
         return order
     order.apply(Event.CANCEL, now_ms, CancelReason.USER_CANCEL)
     _finish(session, row, order)
@@ -352,42 +308,6 @@ def next_scheduled_time(session: Session, after_ms: int) -> int | None:
     return min(found) if found else None
 
 
-def instrument_rules(session: Session, symbol: str) -> InstrumentRules:
-    row = instrument_row(session, symbol)
-    return _rules_of(row.symbol, row.base_asset, row.quote_asset, row.definition, row.quote_definition)
-
-
-def instrument_row(session: Session, symbol: str) -> Any:
-    """The instrument's columns; raises InstrumentNotFound. Instruments are written once, when the database
-    is seeded, so a row read is kept for as long as the process has the database open."""
-    row = statements.read_once(
-        session,
-        "instruments",
-        symbol,
-        lambda: statements.run(session, _INSTRUMENT, {"symbol": symbol}, flush=False).first(),
-    )
-    if row is None:
-        raise errors.InstrumentNotFound()
-    return row
-
-
-_instrument = tables.Instrument.__table__.c
-_coin = tables.Coin.__table__.c
-_INSTRUMENT = statements.prepare(
-    select(
-        _instrument.symbol,
-        _instrument.base_asset,
-        _instrument.quote_asset,
-        _instrument.definition,
-        _coin.definition.label("quote_definition"),
-    )
-    .select_from(
-        tables.Instrument.__table__.outerjoin(tables.Coin.__table__, _coin.coin_id == _instrument.quote_asset)
-    )
-    .where(_instrument.symbol == bindparam("symbol"))
-)
-
-
 def _received(session: Session, new: NewOrder, now_ms: int) -> Order:
     order_id = next_id(session)
     return Order(
@@ -427,9 +347,9 @@ def _match(
     limits = _take_limits(session, rules, state, book, engine, now_ms)
     opposite = [domain for _, domain in makers.values() if domain.side is not order.side]
     result = take(order, book, opposite, limits, now_ms)
-    if not _locks_upfront(order) and order.status is not OrderStatus.REJECTED:
+    if not funds.locks_upfront(order) and order.status is not OrderStatus.REJECTED:
         # what the fills cost is known only now: the lock (nothing, or the estimate) becomes exactly that
-        if not _relock(session, row, *_lock_for_fills(session, order, result.fills, rules)):
+        if not _relock(session, row, *funds.lock_for_fills(session, order, result.fills, rules)):
             if not arriving:
                 raise errors.InsufficientAsset()
             return _reject(session, row, now_ms)
@@ -448,12 +368,12 @@ def _match(
         order.apply(Event.REQUEST_CANCEL, now_ms)  # the cancel asked for meanwhile is still on its way
     _store_order(row, order)
     if order.is_final:
-        _release(session, row)
+        funds.release(session, row)
         row.cancel_ms = None
     if result.fills:
         state.last_price, state.last_price_ms = result.fills[-1].price, now_ms
     if not arriving or order.status is not OrderStatus.NEW:  # NEW was announced when it was received
-        _outbox_order(session, row)
+        outbox.order_update(session, row)
     return order
 
 
@@ -484,7 +404,7 @@ def _estimated_lock(
     opposite = [_to_domain(row) for row in resting.facing(order)]
     trial = replace(order, status=None, cancel_reason=None)
     result = take(trial, book, opposite, _take_limits(session, rules, state, book, engine, now_ms), now_ms)
-    return _lock_for_fills(session, trial, result.fills, rules)
+    return funds.lock_for_fills(session, trial, result.fills, rules)
 
 
 def _relock(session: Session, row: OrderRecord, asset: str, amount: Decimal) -> bool:
@@ -492,12 +412,12 @@ def _relock(session: Session, row: OrderRecord, asset: str, amount: Decimal) -> 
     back); False, changing nothing, when the free balance cannot cover the difference."""
     held = row.locked_left if row.locked_asset == asset else Decimal(0)
     extra = amount - held
-    if extra > 0 and not _has_free(session, row.account_id, asset, extra):
+    if extra > 0 and not funds.has_free(session, row.account_id, asset, extra):
         return False
     if extra > 0:
-        _move_to_locked(session, row.account_id, asset, extra)
+        funds.move_to_locked(session, row.account_id, asset, extra)
     elif extra < 0:
-        _unlock(session, row.account_id, asset, -extra)
+        funds.unlock(session, row.account_id, asset, -extra)
     row.locked_asset, row.locked_left = asset, amount
     return True
 
@@ -722,7 +642,7 @@ def _after_maker_fill(session: Session, row: OrderRecord, order: Order) -> None:
         _finish(session, row, order)
     else:
         _store_order(row, order)
-        _outbox_order(session, row)
+        outbox.order_update(session, row)
 
 
 def _shifted(record: Any, shift: int) -> Any:
@@ -935,7 +855,7 @@ def _settle_side(
 ) -> None:
     """One order's side of a fill: what it pays, receives and owes in fees added to `owed`; a fill row."""
     quote = price * qty
-    rates = fee_rates(session, row.account_id, row.symbol)
+    rates = funds.fee_rates(session, row.account_id, row.symbol)
     fee = fill_fee(
         order.side,
         qty,
@@ -954,10 +874,10 @@ def _settle_side(
     on_top = bool(fee.amount) and fee_on_top(order.side, rules.fiat_quote)
     if not on_top:
         owed.fee += fee.amount  # in what the fills receive
-    elif _holds_its_fees(session, rules, row):  # asked before its first fill of the transaction pays anything
+    elif funds.holds_its_fees(session, rules, row, order):  # asked before the fill pays anything
         owed.fee_from_lock += fee.amount
     else:
-        fee = replace(fee, amount=_pay_fee_from_free(session, row, fee.amount, owed.time))
+        fee = replace(fee, amount=funds.pay_fee_from_free(session, row, fee.amount, owed.time))
     fill = {
         "id": next_id(session),
         "ticket_id": ticket,
@@ -976,7 +896,7 @@ def _settle_side(
         "printed": role.printed,
     }
     pending.add_row(session, tables.Fill.__table__, fill)
-    _outbox_trade(session, row.account_id, fill)
+    outbox.trade(session, row.account_id, fill)
 
 
 def _settle(session: Session, owed: _Owed) -> None:
@@ -986,44 +906,18 @@ def _settle(session: Session, owed: _Owed) -> None:
     row, time = owed.row, owed.time
     if not owed.paid:  # every fill pays something
         return
-    _pay_from_locked(session, row, owed.paid, time)
+    funds.pay_from_locked(session, row, owed.paid, time)
     if owed.received:
         change_balance(
             session, row.account_id, owed.received_asset, owed.received, FlowType.TRADE, time, row.order_id
         )
     if owed.fee_from_lock:
-        _pay_from_locked(session, row, owed.fee_from_lock, time, FlowType.FEE)
+        funds.pay_from_locked(session, row, owed.fee_from_lock, time, FlowType.FEE)
     if owed.fee:
         change_balance(
             session, row.account_id, owed.received_asset, -owed.fee, FlowType.FEE, time, row.order_id
         )
-    _outbox_balances(session, row.account_id, (owed.paid_asset, owed.received_asset), time)
-
-
-def _pay_fee_from_free(session: Session, row: OrderRecord, fee: Decimal, now_ms: int) -> Decimal:
-    """A Token-Fiat buy's fee when its lock does not hold its fees (`_holds_its_fees`): it keeps its lock for
-    what its fills cost and pays the fee from the free balance, at once, as much of it as there is (a fill
-    never fails); the fee charged."""
-    charged = min(fee, max(_balance_row(session, row.account_id, row.locked_asset).free, Decimal(0)))
-    if charged:
-        change_balance(
-            session, row.account_id, row.locked_asset, -charged, FlowType.FEE, now_ms, row.order_id
-        )
-    return charged
-
-
-def _pay_from_locked(
-    session: Session, row: OrderRecord, amount: Decimal, now_ms: int, flow: FlowType = FlowType.TRADE
-) -> None:
-    balance = _balance_row(session, row.account_id, row.locked_asset)
-    if amount > row.locked_left or amount > balance.locked:
-        raise AssertionError(
-            f"order {row.order_id} pays {amount} but holds {row.locked_left}"
-        )  # a bug, not input
-    balance.locked -= amount
-    row.locked_left -= amount
-    total = balance.free + balance.locked
-    add_ledger_entry(session, row.account_id, row.locked_asset, flow, -amount, total, now_ms, row.order_id)
+    outbox.balances(session, row.account_id, (owed.paid_asset, owed.received_asset), time)
 
 
 def _finish(session: Session, row: OrderRecord, order: Order) -> None:
@@ -1031,142 +925,8 @@ def _finish(session: Session, row: OrderRecord, order: Order) -> None:
     _store_order(row, order)
     row.resting = 0
     row.match_ms = row.cancel_ms = None  # nothing is on its way to the matcher any more
-    _release(session, row)
-    _outbox_order(session, row)
-
-
-def _release(session: Session, row: OrderRecord) -> None:
-    if row.locked_left > 0:
-        _unlock(session, row.account_id, row.locked_asset, row.locked_left)
-        row.locked_left = Decimal(0)
-
-
-def _unlock(session: Session, account_id: str, asset: str, amount: Decimal) -> None:
-    balance = _balance_row(session, account_id, asset)
-    balance.locked -= amount
-    balance.free += amount
-
-
-def _locks_upfront(order: Order) -> bool:
-    """Whether an order locks its funds before it matches: all but a MARKET BUY by quantity and a MARKET
-    SELL by amount, whose fills alone tell what they cost."""
-    if order.type is not OrderType.MARKET:
-        return True
-    return order.by_amount if order.side is Side.BUY else not order.by_amount
-
-
-def _upfront_lock(session: Session, order: Order, rules: InstrumentRules) -> tuple[str, Decimal] | None:
-    """What an order locks before it matches (None: see `_locks_upfront`); a Token-Fiat buy's fee too."""
-    if not _locks_upfront(order):
-        return None
-    if order.side is Side.SELL:
-        assert order.quantity is not None
-        return rules.base_asset, order.quantity
-    if order.type is OrderType.MARKET:
-        assert order.amount is not None
-        return rules.quote_asset, _with_fee(session, order, rules, order.amount)
-    assert order.price is not None and order.quantity is not None
-    return rules.quote_asset, _with_fee(session, order, rules, order.price * order.quantity)
-
-
-def _lock_for_fills(
-    session: Session, order: Order, fills: Iterable[Fill], rules: InstrumentRules
-) -> tuple[str, Decimal]:
-    """What a MARKET order's fills use of its funds; a Token-Fiat buy's fees included."""
-    if order.side is Side.BUY:
-        costs = (_with_fee(session, order, rules, f.price * f.qty) for f in fills)
-        return rules.quote_asset, sum(costs, Decimal(0))
-    return rules.base_asset, sum((f.qty for f in fills), Decimal(0))
-
-
-def _with_fee(session: Session, order: Order, rules: InstrumentRules, cost: Decimal) -> Decimal:
-    """A buy's `cost` and, on a Token-Fiat pair, the most fee it can pay on top (as `fill_fee` reckons it)."""
-    if not fee_on_top(Side.BUY, rules.fiat_quote):
-        return cost
-    rate = _highest_rate(order.type, order.time_in_force, fee_rates(session, order.account_id, order.symbol))
-    fee = fill_fee(Side.BUY, Decimal(0), cost, rate, rules.base_asset, rules.quote_asset, rules.fiat_quote)
-    return cost + fee.amount
-
-
-def _highest_rate(type_: OrderType, time_in_force: TimeInForce, rates: FeeRates) -> Decimal:
-    """The dearest rate an order's fills can pay: a MARKET, IOC or FOK order only takes, a LIMIT_MAKER only
-    makes, a GTC LIMIT may do either."""
-    if type_ is OrderType.LIMIT_MAKER:
-        return rates.maker
-    if type_ is OrderType.MARKET or time_in_force is not TimeInForce.GTC:
-        return rates.taker
-    return max(rates.maker, rates.taker)
-
-
-def _holds_its_fees(session: Session, rules: InstrumentRules, row: OrderRecord) -> bool:
-    """Whether a Token-Fiat buy's lock holds the fees of what it has yet to fill, as `_upfront_lock` makes
-    it. One resting since a version that locked no fees does not (nor one whose rates rose since). Asked
-    at its first fill in a transaction, before that fill pays anything, while its lock and executed quantity
-    still agree."""
-    key = ("holds_its_fees", row.order_id)
-    cache = transaction_cache(session)
-    if key not in cache:
-        if row.amount is not None:  # a MARKET buy by amount
-            unfilled_cost = row.amount - row.executed_quote
-        elif row.price is not None and row.quantity is not None:
-            unfilled_cost = row.price * (row.quantity - row.executed_qty)
-        else:  # a MARKET buy by quantity: locked exactly for its fills, fees included, once they are known
-            return True
-        wanted = _with_fee(session, _to_domain(row), rules, unfilled_cost)
-        cache[key] = row.locked_left >= wanted
-    return bool(cache[key])
-
-
-def _require_free(session: Session, account_id: str, asset: str, amount: Decimal) -> None:
-    if not _has_free(session, account_id, asset, amount):
-        raise errors.InsufficientAsset()
-
-
-def _has_free(session: Session, account_id: str, asset: str, amount: Decimal) -> bool:
-    balance = balance_for_update(session, account_id, asset)
-    return amount <= 0 or (balance is not None and balance.free >= amount)
-
-
-def _move_to_locked(session: Session, account_id: str, asset: str, amount: Decimal) -> None:
-    if amount <= 0:
-        return
-    balance = _balance_row(session, account_id, asset)
-    balance.free -= amount
-    balance.locked += amount
-
-
-def _balance_row(session: Session, account_id: str, asset: str) -> BalanceRecord:
-    return ensure_balance(session, account_id, asset)
-
-
-def fee_rates(session: Session, account_id: str, symbol: str) -> FeeRates:
-    """The account's maker and taker rates for `symbol`, looked up once per transaction (every fill asks)."""
-    return transaction_cached(
-        session, ("fee_rates", account_id, symbol), lambda: _read_fee_rates(session, account_id, symbol)
-    )
-
-
-def _read_fee_rates(session: Session, account_id: str, symbol: str) -> FeeRates:
-    definition = statements.run(session, _FEE_TIER, {"account_id": account_id}, flush=False).scalar()
-    if definition is None:
-        return FeeRates(Decimal(0), Decimal(0))
-    return _rates_in_tier(definition, symbol)
-
-
-_FEE_TIER = statements.prepare(
-    select(tables.FeeTier.definition)
-    .join(tables.User, tables.User.vip_level == tables.FeeTier.vip_level)
-    .join(tables.Account, tables.Account.user_id == tables.User.id)
-    .where(tables.Account.id == bindparam("account_id"))
-)
-
-
-@lru_cache(maxsize=256)
-def _rates_in_tier(definition: str, symbol: str) -> FeeRates:
-    """A tier's rates for `symbol` (its own entry, else the tier's): parsed once, not on every fill."""
-    tier = json.loads(definition)
-    rates = tier.get("symbols", {}).get(symbol, tier)
-    return FeeRates(Decimal(rates["makerFeeRate"]), Decimal(rates["takerFeeRate"]))
+    funds.release(session, row)
+    outbox.order_update(session, row)
 
 
 # ---- rows <-> domain --------------------------------------------------------------------------------
@@ -1270,112 +1030,3 @@ def _to_domain(row: OrderRecord) -> Order:
         cancel_reason=CancelReason(row.cancel_reason) if row.cancel_reason else None,
         queue_ahead=row.queue_ahead,
     )
-
-
-# ---- outbox -----------------------------------------------------------------------------------------
-
-
-def _outbox_order(session: Session, row: OrderRecord) -> None:
-    _outbox_trades_of(session, row.order_id)  # the fills first, then the update they led to
-    _outbox(session, row.account_id, "order", row.updated_ms, order_json(row))
-
-
-def _outbox_trade(session: Session, account_id: str, fill: dict[str, Any]) -> None:
-    """A fill for the streams. An order's fills up to its next update in the transaction are one `trade`
-    event listing them in order: a 20-fill order writes one event, not twenty."""
-    waiting = transaction_cached(session, _TRADES_WAITING, dict)
-    if not waiting:  # the first since the last event: write the rest before the commit if none follows
-        pending.before_write(session, _TRADES_WAITING, _outbox_trades_waiting)
-    waiting.setdefault(fill["order_id"], (account_id, fill["time"], []))[2].append(_fill_json(fill))
-
-
-def _outbox_trades_of(session: Session, order_id: str) -> None:
-    waiting = transaction_cache(session).get(_TRADES_WAITING)
-    if waiting and order_id in waiting:
-        account_id, time, fills = waiting.pop(order_id)
-        _outbox(session, account_id, "trade", time, fills)
-
-
-def _outbox_trades_waiting(session: Session) -> None:
-    for order_id in list(transaction_cache(session).get(_TRADES_WAITING, ())):
-        _outbox_trades_of(session, order_id)
-
-
-_TRADES_WAITING = "trades_waiting"
-
-
-def order_json(row: OrderRecord) -> dict[str, Any]:
-    return {
-        "orderId": row.order_id,
-        "clientOrderId": row.client_order_id,
-        "symbol": row.symbol,
-        "side": row.side,
-        "type": row.type,
-        "timeInForce": row.time_in_force,
-        "price": _text(row.price),
-        "origQty": _text(row.quantity),
-        "reqAmount": _text(row.amount),
-        "executedQty": _text(row.executed_qty),
-        "cumulativeQuoteQty": _text(row.executed_quote),
-        "status": row.status,
-        "ordCxlReason": row.cancel_reason,
-        "time": row.created_ms,
-        "updateTime": row.updated_ms,
-    }
-
-
-def _fill_json(fill: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": fill["id"],
-        "ticketId": fill["ticket_id"],
-        "orderId": fill["order_id"],
-        "symbol": fill["symbol"],
-        "side": fill["side"],
-        "price": _text(fill["price"]),
-        "qty": _text(fill["qty"]),
-        "isMaker": bool(fill["is_maker"]),
-        "commission": _text(fill["fee_amount"]),
-        "commissionAsset": fill["fee_asset"],
-        "time": fill["time"],
-    }
-
-
-def _outbox_balances(session: Session, account_id: str, assets: Iterable[str], time: int) -> None:
-    """Balances changed: one event per account and asset is written with the transaction's other rows,
-    showing the balance as the transaction left it (not one per balance change)."""
-    touched = transaction_cached(session, _BALANCES_TOUCHED, dict)
-    if not touched:
-        pending.before_write(session, _BALANCES_TOUCHED, _outbox_balances_touched)
-    for asset in assets:
-        touched[(account_id, asset)] = max(time, touched.get((account_id, asset), time))
-
-
-def _outbox_balances_touched(session: Session) -> None:
-    for (account_id, asset), time in sorted(transaction_cache(session).pop(_BALANCES_TOUCHED, {}).items()):
-        balance = _balance_row(session, account_id, asset)
-        payload = {"asset": asset, "free": wire_amount(balance.free), "locked": wire_amount(balance.locked)}
-        _outbox(session, account_id, "balance", time, payload)
-
-
-_BALANCES_TOUCHED = "balances_touched"
-
-
-def _outbox(session: Session, account_id: str, kind: str, time: int, payload: Any) -> None:
-    values = {
-        "account_id": account_id,
-        "kind": kind,
-        "time": time,
-        "payload": json.dumps(payload, separators=(",", ":")),
-    }
-    pending.add_row(session, tables.OutboxEvent.__table__, values)
-
-
-def _text(value: Decimal | None) -> str:
-    return "0" if value is None else format(value, "f")
-
-
-def _optional_rate(text: str | None) -> Decimal | None:
-    if text is None:
-        return None
-    rate = Decimal(text)
-    return rate if rate > 0 else None
