@@ -267,7 +267,7 @@ class _UsdPrices:
     def _market_price(self, symbol: str) -> Decimal | None:
         if symbol not in self._instruments:
             return None
-        price = trading.book_at(self._session, symbol, self._now_ms, self._engine).mid
+        price = trading.book_at(self._session, symbol, self._now_ms, self._engine).recorded_mid
         if price is None:
             price = trading.last_trade_price(self._session, symbol, self._now_ms, self._engine)
         return price if price is not None and price > 0 else None

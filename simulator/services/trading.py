@@ -781,7 +781,7 @@ def _mark_price(
     session: Session, state: SymbolStateRecord, book: RecordedBook, engine: Engine, now_ms: int
 ) -> Decimal | None:
     """`mark_price`, reading the recording's last trade only when the book has no mid to give it."""
-    last = None if book.mid is not None else _last_price(session, state, engine, now_ms)
+    last = None if book.recorded_mid is not None else _last_price(session, state, engine, now_ms)
     return mark_price(book, last)
 
 

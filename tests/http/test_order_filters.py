@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
+from simulator.marketdata.records import Bbo
 from tests.conftest import fixtures_with
-from tests.http.test_orders import BOOK, T0, call, counts, funded_signer, place, record
+from tests.http.test_orders import BOOK, T0, call, counts, funded_signer, place, record, step
 
 # BOOK: best bid 36000, best ask 36010, so the mark is 36005 and the LIMIT_TRADING band (rate 0.1 each
 # side) runs from 32404.5 to 39605.5.
@@ -227,3 +228,30 @@ def test_every_limit_is_inclusive(filtered_client, changes, order):
     status, body = call(client, signer, "POST", "/api/v1.1/spot/order", symbol="BTCUSDT", **order)
 
     assert status == 200, body
+
+
+def test_a_resting_order_standing_through_the_recorded_best_offer_does_not_lift_the_band(make_app):
+    """The band is measured from the recorded book's mid: a resting bid that a newer best offer is below
+    hides that offer from takers and the book shown, but the mark price stays the recorded mid (it fell
+    back to the last trade, and without one there was no band: a buy at 45000 was accepted)."""
+    app = make_app(clock_mode="replay", clock_start=T0, clock_speed=D(0))
+    record(
+        app,
+        Bbo("BTCUSDT", T0 - 500, D("36000"), D("1"), D("36010"), D("1")),
+        Bbo("BTCUSDT", T0 + 500, D("35990"), D("1"), D("36003"), D("1")),  # its ask is below the bid below
+    )
+    client = app.test_client()
+    resting = funded_signer(client, USDT="1000000")
+    place(client, resting, side="BUY", type="LIMIT", price="36005", quantity="0.01")
+    step(app, 600)
+    assert client.get("/quote/v1/depth?symbol=BTCUSDT").get_json()["a"] == []
+    other = funded_signer(client, USDT="1000000")
+    before = counts(app)
+
+    status, body = call(
+        client, other, "POST", "/api/v1.1/spot/order", symbol="BTCUSDT", **{**LIMIT_BUY, "price": "45000"}
+    )
+
+    assert (status, body) == (400, {"code": "0207", "msg": "Invalid price"})  # mark 35996.5: band to 39596.15
+    assert counts(app) == before
+    assert place(client, other, **{**LIMIT_BUY, "price": "39596.15"})["status"] == "NEW"

@@ -653,6 +653,19 @@ def test_without_a_book_or_a_trade_there_is_no_mark_price() -> None:
     assert mark_price(EMPTY, last.price) == D("99.1")
 
 
+@pytest.mark.parametrize(("best_bid", "best_ask"), [("101.5", None), (None, "98.5"), ("101.5", "98.5")])
+def test_a_level_left_out_through_a_simulated_resting_order_keeps_its_place_in_the_mark_price(
+    best_bid: str | None, best_ask: str | None
+) -> None:
+    """Simulated resting orders do not move the mark: the recorded bbo's mid still sets the bands while a
+    resting order stands through one side of it (or both) and that side is not shown."""
+    crossed = less_crossed(book_at(bbo_=bbo(NOW)), best_bid and D(best_bid), best_ask and D(best_ask))
+
+    assert crossed.mid is None
+    assert mark_price(crossed, D("90")) == D("100")
+    assert mark_price(less_crossed(crossed, None, None), D("90")) == D("100")
+
+
 def test_the_mark_price_uses_what_is_left_after_taking() -> None:
     book = book_at(depth_=FRESH_DEPTH, taken={(Side.SELL, D("100.5")): D("2")})
     assert mark_price(book, D("99")) == D("99")

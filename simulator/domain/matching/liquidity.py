@@ -53,6 +53,9 @@ class RecordedBook:
     # A best bid/offer or synthetic book (one level a side): the (bid, ask) prices its levels stand for before
     # they were put on the tick grid, which `less_crossed` judges them by.
     unrounded: tuple[Decimal, Decimal] | None = None
+    # The mid before `less_crossed` left out levels standing through simulated resting orders (None: it left
+    # out none): the mark price's, which simulated resting orders do not move.
+    uncrossed_mid: Decimal | None = None
 
     def side(self, side: Side) -> tuple[Level, ...]:
         """The levels resting on `side` (BUY: bids, SELL: asks)."""
@@ -60,9 +63,16 @@ class RecordedBook:
 
     @property
     def mid(self) -> Decimal | None:
+        """The mid of the levels a taker meets."""
         if not self.bids or not self.asks:
             return None
         return (self.bids[0].price + self.asks[0].price) / TWO
+
+    @property
+    def recorded_mid(self) -> Decimal | None:
+        """The mid of the recorded levels less what takers took, whether or not a simulated resting order
+        stands through them (`less_crossed`): what the mark price follows."""
+        return self.uncrossed_mid if self.uncrossed_mid is not None else self.mid
 
 
 EMPTY = RecordedBook(Source.NONE, None, (), ())
@@ -122,8 +132,10 @@ def synthetic_book(bar: Kline, model: FillModel, tick_size: Decimal, step_size: 
 
 
 def mark_price(book: RecordedBook, last_trade_price: Decimal | None) -> Decimal | None:
-    """The price bands are measured against: the book's mid, else the last trade."""
-    return book.mid if book.mid is not None else last_trade_price
+    """The price bands are measured against: the recorded book's mid (`RecordedBook.recorded_mid`), else
+    the last trade."""
+    mid = book.recorded_mid
+    return mid if mid is not None else last_trade_price
 
 
 def on_grid(
@@ -216,7 +228,7 @@ def less_crossed(book: RecordedBook, best_bid: Decimal | None, best_ask: Decimal
         asks = tuple(level for level, price in zip(asks, ask_prices, strict=True) if price >= best_bid)
     if len(bids) == len(book.bids) and len(asks) == len(book.asks):
         return book
-    return replace(book, bids=bids, asks=asks)
+    return replace(book, bids=bids, asks=asks, uncrossed_mid=book.recorded_mid)
 
 
 def _side_less_taken(levels: tuple[Level, ...], side: Side, taken: Taken, step: Decimal) -> tuple[Level, ...]:
