@@ -5,7 +5,7 @@ by amount locks the amount; a MARKET order whose cost is known only after the wa
 amount) locks exactly what its fills use. A BUY on a Token-Fiat pair locks its fees too (they are paid in
 the quote, on top: domain.matching.fees). Fills pay from the locked part, each payment a ledger entry;
 what is left when the order ends goes back to free (a lock and its release move an amount within one
-balance and write no entry)."""
+balance and write no entry). Every change of a balance is announced to the streams (`services.outbox`)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from simulator.domain.accounts import FlowType
 from simulator.domain.matching.fees import FeeRates, fee_on_top, fill_fee
 from simulator.domain.matching.orders import Order, OrderType, Side, TimeInForce
 from simulator.domain.matching.taking import Fill
+from simulator.services import outbox
 from simulator.services.accounts import add_ledger_entry, balance_for_update, change_balance, ensure_balance
 from simulator.services.instruments import InstrumentRules
 from simulator.storage import statements, tables
@@ -55,16 +56,17 @@ def pay_from_locked(
     add_ledger_entry(session, row.account_id, row.locked_asset, flow, -amount, total, now_ms, row.order_id)
 
 
-def release(session: Session, row: OrderRecord) -> None:
+def release(session: Session, row: OrderRecord, now_ms: int) -> None:
     if row.locked_left > 0:
-        unlock(session, row.account_id, row.locked_asset, row.locked_left)
+        unlock(session, row.account_id, row.locked_asset, row.locked_left, now_ms)
         row.locked_left = Decimal(0)
 
 
-def unlock(session: Session, account_id: str, asset: str, amount: Decimal) -> None:
+def unlock(session: Session, account_id: str, asset: str, amount: Decimal, now_ms: int) -> None:
     balance = ensure_balance(session, account_id, asset)
     balance.locked -= amount
     balance.free += amount
+    outbox.balances(session, account_id, (asset,), now_ms)
 
 
 def locks_upfront(order: Order) -> bool:
@@ -147,12 +149,13 @@ def has_free(session: Session, account_id: str, asset: str, amount: Decimal) -> 
     return amount <= 0 or (balance is not None and balance.free >= amount)
 
 
-def move_to_locked(session: Session, account_id: str, asset: str, amount: Decimal) -> None:
+def move_to_locked(session: Session, account_id: str, asset: str, amount: Decimal, now_ms: int) -> None:
     if amount <= 0:
         return
     balance = ensure_balance(session, account_id, asset)
     balance.free -= amount
     balance.locked += amount
+    outbox.balances(session, account_id, (asset,), now_ms)
 
 
 def fee_rates(session: Session, account_id: str, symbol: str) -> FeeRates:

@@ -112,7 +112,7 @@ def place_order(session: Session, new: NewOrder, now_ms: int, engine: Engine) ->
     facing = resting.facing(order)  # before the order is written: the read need not wait for that write
     row = _insert_order(session, order, new.client_order_id, upfront)
     if upfront is not None:
-        funds.move_to_locked(session, order.account_id, *upfront)
+        funds.move_to_locked(session, order.account_id, *upfront, now_ms)
     if latency > 0:
         order.apply(Event.ACCEPT, now_ms)
         _store_order(row, order)
@@ -349,7 +349,7 @@ def _match(
     result = take(order, book, opposite, limits, now_ms)
     if not funds.locks_upfront(order) and order.status is not OrderStatus.REJECTED:
         # what the fills cost is known only now: the lock (nothing, or the estimate) becomes exactly that
-        if not _relock(session, row, *funds.lock_for_fills(session, order, result.fills, rules)):
+        if not _relock(session, row, *funds.lock_for_fills(session, order, result.fills, rules), now_ms):
             if not arriving:
                 raise errors.InsufficientAsset()
             return _reject(session, row, now_ms)
@@ -368,7 +368,7 @@ def _match(
         order.apply(Event.REQUEST_CANCEL, now_ms)  # the cancel asked for meanwhile is still on its way
     _store_order(row, order)
     if order.is_final:
-        funds.release(session, row)
+        funds.release(session, row, now_ms)
         row.cancel_ms = None
     if result.fills:
         state.last_price, state.last_price_ms = result.fills[-1].price, now_ms
@@ -407,7 +407,7 @@ def _estimated_lock(
     return funds.lock_for_fills(session, trial, result.fills, rules)
 
 
-def _relock(session: Session, row: OrderRecord, asset: str, amount: Decimal) -> bool:
+def _relock(session: Session, row: OrderRecord, asset: str, amount: Decimal, now_ms: int) -> bool:
     """Make the order's lock exactly `amount` of `asset` (more from the free balance, or the surplus
     back); False, changing nothing, when the free balance cannot cover the difference."""
     held = row.locked_left if row.locked_asset == asset else Decimal(0)
@@ -415,9 +415,9 @@ def _relock(session: Session, row: OrderRecord, asset: str, amount: Decimal) -> 
     if extra > 0 and not funds.has_free(session, row.account_id, asset, extra):
         return False
     if extra > 0:
-        funds.move_to_locked(session, row.account_id, asset, extra)
+        funds.move_to_locked(session, row.account_id, asset, extra, now_ms)
     elif extra < 0:
-        funds.unlock(session, row.account_id, asset, -extra)
+        funds.unlock(session, row.account_id, asset, -extra, now_ms)
     row.locked_asset, row.locked_left = asset, amount
     return True
 
@@ -925,7 +925,7 @@ def _finish(session: Session, row: OrderRecord, order: Order) -> None:
     _store_order(row, order)
     row.resting = 0
     row.match_ms = row.cancel_ms = None  # nothing is on its way to the matcher any more
-    funds.release(session, row)
+    funds.release(session, row, row.updated_ms)
     outbox.order_update(session, row)
 
 

@@ -297,6 +297,33 @@ def test_cancel_returns_the_funds_and_a_second_cancel_is_refused(db):
         trading.cancel_order(session, buyer, "1", T0 + 30, ENGINE)
 
 
+def outbox_events(database: Database, account_id: str) -> list[tuple[str, dict]]:
+    with database.read() as session:
+        rows = session.execute(
+            select(tables.OutboxEvent.kind, tables.OutboxEvent.payload)
+            .where(tables.OutboxEvent.account_id == account_id)
+            .order_by(tables.OutboxEvent.id)
+        ).all()
+    return [(kind, json.loads(payload)) for kind, payload in rows]
+
+
+def test_locking_and_releasing_funds_announce_the_balance_to_the_streams(db):
+    """What an order locks, and a cancel gives back, moves the balance between free and locked: the streams
+    hear of it as they hear of fills, the balance as the transaction left it."""
+    record(db, BOOK)
+    buyer = account(db, USDT="1000")
+    order = place(db, T0 + 10, buyer, Side.BUY, OrderType.LIMIT, price=D("90"), quantity=D("1"))
+    placed = outbox_events(db, buyer)
+    with db.write() as session:
+        trading.cancel_order(session, buyer, order.order_id, T0 + 20, ENGINE)
+
+    assert [(kind, p.get("status")) for kind, p in placed] == [("order", "NEW"), ("balance", None)]
+    assert placed[1][1] == {"asset": "USDT", "free": "910", "locked": "90"}
+    cancelled = outbox_events(db, buyer)[len(placed) :]
+    assert [(kind, p.get("status")) for kind, p in cancelled] == [("order", "CANCELED"), ("balance", None)]
+    assert cancelled[1][1] == {"asset": "USDT", "free": "1000", "locked": "0"}
+
+
 def test_limit_maker_that_would_take_is_rejected_and_locks_nothing(db):
     record(db, BOOK)
     buyer = account(db, USDT="1000")
