@@ -366,6 +366,12 @@ def test_a_parameter_the_order_reads_sent_twice_is_refused_one_it_does_not_read_
     doubled_stp = post_signed_form(
         client, signer, "/api/v1.1/spot/order", f"{market_buy}&stpMode=EXPIRE_TAKER&stpMode=EXPIRE_MAKER"
     )
+    doubled_time_in_force = post_signed_form(
+        client, signer, "/api/v1.1/spot/order", f"{market_buy}&timeInForce=IOC&timeInForce=IOC"
+    )
+    doubled_client_id = post_signed_form(
+        client, signer, "/api/v1.1/spot/order", f"{market_buy}&newClientOrderId=a&newClientOrderId=b"
+    )
     refused = counts(app)
     ignored = post_signed_form(
         client, signer, "/api/v1.1/spot/order", f"{market_buy}&price=1&price=2&foo=1&foo=2"
@@ -373,6 +379,9 @@ def test_a_parameter_the_order_reads_sent_twice_is_refused_one_it_does_not_read_
 
     assert doubled_quantity == (400, {"code": "0001", "msg": "Required field quantity missing or invalid"})
     assert doubled_stp == (400, {"code": "-1130", "msg": "Illegal parameter 'stpMode'"})
+    # two with codes of their own for a bad value, as the README's order of checks says
+    assert doubled_time_in_force == (400, {"code": "-1115", "msg": "Invalid timeInForce"})
+    assert doubled_client_id == (400, {"code": "-1123", "msg": "Invalid client order id"})
     assert refused == before
     assert (ignored[0], ignored[1]["status"], ignored[1]["origQty"]) == (200, "FILLED", "0.01")
 
