@@ -30,21 +30,24 @@ from simulator.storage import statements, tables
 HOUR_MS = 60 * 60 * 1000
 
 _fill = tables.Fill.__table__.c
-_NEWER = statements.prepare(
-    select(_fill.symbol, _fill.quote, _fill.time).where(
-        _fill.account_id == bindparam("account_id"),
-        _fill.id > bindparam("after_id"),
-        _fill.id <= bindparam("until_id"),
-    )
-)
 _LAST_ID = statements.prepare(select(func.max(_fill.id)).where(_fill.account_id == bindparam("account_id")))
-_BETWEEN = statements.prepare(
-    select(_fill.symbol, _fill.quote, _fill.time).where(
-        _fill.account_id == bindparam("account_id"),
-        _fill.time >= bindparam("start_ms"),
-        _fill.time <= bindparam("end_ms"),
-        _fill.id <= bindparam("until_id"),
-    )
+# The fills' quote amounts per symbol and hour, as the amounts' text joined by spaces: the database groups
+# them, and Python adds them up exactly. Reading every fill as a row (a Decimal and a tuple each) took 0.9 s
+# at 300,000 fills.
+_PER_HOUR = select(
+    _fill.symbol, (_fill.time // HOUR_MS).label("hour"), func.aggregate_strings(_fill.quote, " ")
+).group_by(_fill.symbol, "hour")
+_NEWER = _PER_HOUR.where(
+    _fill.account_id == bindparam("account_id"),
+    _fill.id > bindparam("after_id"),
+    _fill.id <= bindparam("until_id"),
+    _fill.time >= bindparam("since_ms"),
+)
+_BETWEEN = _PER_HOUR.where(
+    _fill.account_id == bindparam("account_id"),
+    _fill.time >= bindparam("start_ms"),
+    _fill.time <= bindparam("end_ms"),
+    _fill.id <= bindparam("until_id"),
 )
 _NO_ID = ""  # below every id (ids are 19 digits)
 _ANY_ID = "9" * 19  # at or above every id
@@ -109,30 +112,40 @@ class _Account:
             self.hours = {hour: amounts for hour, amounts in self.hours.items() if hour >= since_ms}
         self.since_ms = since_ms
         if newest > self.last_id:
-            params = {"account_id": account_id, "after_id": self.last_id, "until_id": newest}
-            newer = statements.run(session, _NEWER, params)
-            self._fold(row for row in newer if row.time >= self.since_ms)
+            params = {
+                "account_id": account_id,
+                "after_id": self.last_id,
+                "until_id": newest,
+                "since_ms": self.since_ms,
+            }
+            self._fold(statements.run(session, _NEWER, params))
             self.last_id = newest
 
     def _fold(self, rows: Iterable[Any]) -> None:
-        for symbol, quote, time in rows:
-            hour = self.hours.setdefault(time // HOUR_MS * HOUR_MS, {})
-            hour[symbol] = hour.get(symbol, Decimal(0)) + quote
+        for symbol, hour_number, quotes in rows:
+            hour = self.hours.setdefault(hour_number * HOUR_MS, {})
+            hour[symbol] = hour.get(symbol, Decimal(0)) + _sum(quotes)
 
 
 def _between(session: Session, account_id: str, start_ms: int, end_ms: int, until_id: str) -> list[Any]:
-    """(symbol, quote, time) of the account's fills from `start_ms` to `end_ms`, ids up to `until_id`."""
+    """(symbol, hour number, quote amounts) of the account's fills from `start_ms` to `end_ms`, ids up to
+    `until_id` (`_PER_HOUR`)."""
     if start_ms > end_ms:
         return []
     params = {"account_id": account_id, "start_ms": start_ms, "end_ms": end_ms, "until_id": until_id}
-    return statements.run(session, _BETWEEN, params)
+    return list(statements.run(session, _BETWEEN, params))
 
 
 def _amounts(rows: Iterable[Any]) -> dict[str, Decimal]:
     total: dict[str, Decimal] = {}
-    for symbol, quote, _ in rows:
-        total[symbol] = total.get(symbol, Decimal(0)) + quote
+    for symbol, _, quotes in rows:
+        total[symbol] = total.get(symbol, Decimal(0)) + _sum(quotes)
     return total
+
+
+def _sum(quotes: str) -> Decimal:
+    """The quote amounts `_PER_HOUR` joined, added up exactly (in the caller's context, `traded`'s)."""
+    return sum(map(Decimal, quotes.split()), Decimal(0))
 
 
 def _add(total: dict[str, Decimal], amounts: dict[str, Decimal]) -> None:

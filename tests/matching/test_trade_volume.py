@@ -22,11 +22,20 @@ from tests.matching.test_engine_service import T0, account, place
 HOUR_MS = 60 * 60 * 1000
 SYMBOLS = ("BTCUSDT", "ETHBTC")
 
-fill_times = st.integers(T0 - 50 * HOUR_MS, T0 + 50 * HOUR_MS)
+# Times as an hour near T0 and a place in it, the edges likely: fills share hours (the kept amounts add up
+# several) and windows begin and end on, just before and just after hour boundaries.
+T0_HOUR = T0 // HOUR_MS * HOUR_MS
+in_the_hour = st.one_of(st.sampled_from([0, 1, HOUR_MS // 2, HOUR_MS - 1]), st.integers(0, HOUR_MS - 1))
+hours = st.one_of(st.integers(-3, 3), st.integers(-50, 50))
+fill_times = st.builds(lambda hour, ms: T0_HOUR + hour * HOUR_MS + ms, hours, in_the_hour)
+window_lengths = st.one_of(
+    st.builds(lambda hours, ms: hours * HOUR_MS + ms, st.integers(0, 30), st.sampled_from([-1, 0, 1])),
+    st.integers(0, 30 * HOUR_MS),
+).filter(lambda length: length >= 0)
 steps = st.lists(
     st.one_of(
-        st.tuples(st.just("fills"), st.integers(0, 1), st.lists(fill_times, min_size=1, max_size=6)),
-        st.tuples(st.just("ask"), fill_times, st.integers(0, 30 * HOUR_MS)),
+        st.tuples(st.just("fills"), st.integers(0, 1), st.lists(fill_times, min_size=1, max_size=8)),
+        st.tuples(st.just("ask"), fill_times, window_lengths),
     ),
     min_size=1,
     max_size=12,
@@ -114,13 +123,15 @@ def test_fills_of_an_hour_already_kept_and_of_the_hours_before_are_counted_once(
     window = (T0 - 3 * HOUR_MS, T0 + 2 * HOUR_MS)
     assert traded(db, [account_id], *window) == every_fill_added_up(db, [account_id], *window)
 
-    add_fills(db, account_id, order_id, [T0 + 20, T0 - 5 * HOUR_MS])  # a kept hour, and before them all
+    # a kept hour; the hour just before the kept ones (the window's partial first hour, before its start);
+    # and before them all
+    before_the_window = window[0] - 1
+    add_fills(db, account_id, order_id, [T0 + 20, before_the_window, T0 - 5 * HOUR_MS])
     assert traded(db, [account_id], *window) == every_fill_added_up(db, [account_id], *window)
-    earlier = (T0 - 6 * HOUR_MS, T0 + 2 * HOUR_MS)  # the window reaches back over the second
+    earlier = (T0 - 6 * HOUR_MS, T0 + 2 * HOUR_MS)  # the window reaches back over the second and third
     assert traded(db, [account_id], *earlier) == every_fill_added_up(db, [account_id], *earlier)
-    assert sum(traded(db, [account_id], *earlier).values()) == sum(
-        D(t % 997) + D(n) / 1000 for n, t in [(0, T0 + 10), (0, T0 + 20), (1, T0 - 5 * HOUR_MS)]
-    )
+    added = [(0, T0 + 10), (0, T0 + 20), (1, before_the_window), (2, T0 - 5 * HOUR_MS)]
+    assert sum(traded(db, [account_id], *earlier).values()) == sum(D(t % 997) + D(n) / 1000 for n, t in added)
 
 
 def test_a_request_begun_before_fills_that_another_kept_cannot_lose_them(db) -> None:
