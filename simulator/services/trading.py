@@ -446,6 +446,7 @@ class _RestingRows:
 
     def changed(self) -> None:
         self._rows = None
+        _forget_books(self._session, self._symbol)  # a best bid/offer is judged against them (`less_crossed`)
 
     def facing(self, order: Order) -> list[OrderRecord]:
         """The resting rows `order` could meet: the other side, at its limit or better. Only these are
@@ -658,7 +659,8 @@ def _shifted(record: Any, shift: int) -> Any:
 
 
 def _book(session: Session, rules: InstrumentRules, now_ms: int, engine: Engine) -> RecordedBook:
-    """Read once per transaction (the mark price and the match both need it) until a taker changes it."""
+    """Read once per transaction (the mark price and the match both need it) until a taker or the resting
+    orders change it (`_forget_books`)."""
     key = ("book", rules.symbol, now_ms, engine)
     return transaction_cached(session, key, lambda: _read_book(session, rules, now_ms, engine))
 
@@ -698,14 +700,19 @@ def _best_resting(session: Session, symbol: str, side: Side) -> Decimal | None:
 
 
 def _remember_taken(session: Session, symbol: str, source: str, snapshot_time: int, taken: Taken) -> None:
-    """What an order took from a snapshot (market time) stays taken (`services.taken`); the transaction's
-    books of the symbol are read again."""
+    """What an order took from a snapshot (market time) stays taken (`services.taken`)."""
     if not taken:
         return
+    _forget_books(session, symbol)
+    taken_liquidity.remember(session, symbol, source, snapshot_time, taken)
+
+
+def _forget_books(session: Session, symbol: str) -> None:
+    """The transaction's books of `symbol` are read again: what takers took from the recording changed, or
+    the resting orders that a best bid/offer or synthetic level is judged against."""
     cache = transaction_cache(session)
     for key in [k for k in cache if k[0] == "book" and k[1] == symbol]:
         del cache[key]
-    taken_liquidity.remember(session, symbol, source, snapshot_time, taken)
 
 
 def _last_price(session: Session, state: SymbolStateRecord, engine: Engine, now_ms: int) -> Decimal | None:

@@ -14,8 +14,8 @@ from sqlalchemy import func, select, text
 from simulator import errors
 from simulator.domain.clock import MarketClock
 from simulator.domain.matching.model import FillModel
-from simulator.domain.matching.orders import OrderStatus, OrderType, Side
-from simulator.marketdata.records import Depth, Trade
+from simulator.domain.matching.orders import OrderStatus, OrderType, Side, TimeInForce
+from simulator.marketdata.records import Bbo, Depth, Trade
 from simulator.marketdata.writer import StoreWriter, source_id
 from simulator.services import market, trading
 from simulator.services.accounts import NewAccount, create_account
@@ -130,6 +130,46 @@ def test_an_order_meets_the_book_of_its_arrival_not_of_its_receipt(db):
     row = order_row(db, late.order_id)
     assert (row.status, row.resting, row.executed_qty) == ("NEW", 1, D("0"))  # at T0+120 the offer was gone
     assert order_updates(db, late.order_id) == ["NEW"]  # arriving and resting announces nothing new
+
+
+def test_an_order_arriving_in_the_same_millisecond_as_another_meets_the_book_that_one_left(db):
+    """A best offer through a simulated resting bid is left out of the book (`less_crossed`) until that bid
+    is gone. Here an IOC sell arriving first fills the bid; a MARKET buy arriving in the same millisecond
+    must then meet the offer, as it would placed without a latency (it met the book read before the sell,
+    found no offer and was cancelled)."""
+    record(
+        db,
+        Bbo("BTCUSDT", T0 - 500, D("100"), D("1"), D("101"), D("1")),
+        Bbo("BTCUSDT", T0 + 50, D("99"), D("1"), D("100.3"), D("1")),  # its ask is below the resting bid
+    )
+    resting = place(
+        db,
+        T0,
+        account(db, USDT="1000"),
+        Side.BUY,
+        OrderType.LIMIT,
+        engine=trading.Engine(),
+        price=D("100.5"),
+        quantity=D("0.01"),
+    )
+    seller, buyer = account(db, BTC="1"), account(db, USDT="1000")
+    sell = place(
+        db,
+        T0 + 60,
+        seller,
+        Side.SELL,
+        OrderType.LIMIT,
+        price=D("100.5"),
+        quantity=D("0.01"),
+        time_in_force=TimeInForce.IOC,
+    )
+    buy = place(db, T0 + 60, buyer, Side.BUY, OrderType.MARKET, quantity=D("0.01"))
+    advance(db, T0 + 60 + LATENCY)
+
+    assert order_row(db, resting.order_id).status == "FILLED"
+    assert order_row(db, sell.order_id).status == "FILLED"
+    row = order_row(db, buy.order_id)
+    assert (row.status, row.executed_qty, row.executed_quote) == ("FILLED", D("0.01"), D("1.003"))
 
 
 def test_placing_an_order_brings_earlier_orders_to_the_matcher_first(db):
