@@ -752,13 +752,25 @@ def _recorded_last_trade(
     before now, and its last bar of `fill_kline_interval` complete by now, in market time."""
     recording_now = engine.timeline.to_recording(now_ms)
     shift = now_ms - recording_now
-    after = recording_now - LAST_PRICE_LOOKBACK_MS if since_ms is None else since_ms - shift
+    after_ms = now_ms - LAST_PRICE_LOOKBACK_MS if since_ms is None else since_ms
     db = statements.connection(session, flush=False)  # the recording
-    found = store.last_trade(db, symbol, after, recording_now)
-    printed = None if found is None else Print(found[0] + shift, found[1], ZERO, False)
+    printed = _last_print(db, symbol, engine.timeline, after_ms, now_ms)
     interval = engine.model.kline_interval
     bar = _latest(engine.timeline, recording_now, lambda t: store.last_complete_bar(db, symbol, interval, t))
     return printed, None if bar is None else _shifted(bar, shift)
+
+
+def _last_print(db: Any, symbol: str, timeline: Timeline, after_ms: int, now_ms: int) -> Print | None:
+    """The recording's last print in market time (after_ms, now_ms]. In live mode that may be in the loop
+    before (the ticker shows it there too); never more than a loop back, since earlier loops only repeat
+    the last one."""
+    if timeline.period_ms is not None:
+        after_ms = max(after_ms, now_ms - timeline.period_ms)
+    for segment in reversed(timeline.segments(after_ms, now_ms)):
+        found = store.last_trade(db, symbol, segment.r0, segment.r1)
+        if found is not None:
+            return Print(segment.to_market(found[0]), found[1], ZERO, False)
+    return None
 
 
 def _latest(

@@ -4,12 +4,14 @@ and market time the service passes, the exact code and message, HTTP 400, and no
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal as D
 from typing import Any
 
 import pytest
+from freezegun import freeze_time
 
-from simulator.marketdata.records import Bbo
+from simulator.marketdata.records import Bbo, Trade
 from tests.conftest import fixtures_with
 from tests.http.test_orders import BOOK, T0, call, counts, funded_signer, place, record, step
 
@@ -255,3 +257,59 @@ def test_a_resting_order_standing_through_the_recorded_best_offer_does_not_lift_
     assert (status, body) == (400, {"code": "0207", "msg": "Invalid price"})  # mark 35996.5: band to 39596.15
     assert counts(app) == before
     assert place(client, other, **{**LIMIT_BUY, "price": "39596.15"})["status"] == "NEW"
+
+
+# A live-mode recording of one minute: ETHUSDT prints open and close it, BTCUSDT prints once, 50 s in, so
+# every loop's first 50 s find BTCUSDT's last print in the loop before.
+LOOP_START = 1_700_000_040_000  # a whole minute
+LOOPED = (
+    Trade("ETHUSDT", LOOP_START, D("2000"), D("1"), False, "e1"),
+    Trade("BTCUSDT", LOOP_START + 50_000, D("36000"), D("0.1"), False, "b1"),
+    Trade("ETHUSDT", LOOP_START + 59_999, D("2000"), D("1"), False, "e2"),
+)
+TEN_LOOPS_ON = LOOP_START + 10 * 60_000
+
+
+def at_wall_time(ms: int) -> Any:
+    return freeze_time(datetime.fromtimestamp(ms / 1000, tz=UTC))
+
+
+def band_answers(client, signer, prices: list[str]) -> list[tuple[int, Any]]:
+    """orderTest's answer to a LIMIT buy at each price."""
+    return [
+        call(client, signer, "POST", "/api/v1/spot/orderTest", symbol="BTCUSDT", **{**LIMIT_BUY, "price": p})
+        for p in prices
+    ]
+
+
+def test_in_live_mode_the_band_follows_the_last_print_of_the_loop_before(make_app):
+    """Without a book the mark is the last trade; 5 s into a loop, BTCUSDT's last print (15 s old, shown by
+    the ticker) is in the loop before. It was looked for in this loop only: no mark, so no band."""
+    with at_wall_time(TEN_LOOPS_ON + 60_000 + 5_000):  # the next loop, 5 s in
+        app = make_app(clock_mode="live")
+        record(app, *LOOPED)
+        client = app.test_client()
+        signer = funded_signer(client, USDT="1000000")
+
+        ticker = client.get("/quote/v1/ticker/price?symbol=BTCUSDT").get_json()
+        answers = band_answers(client, signer, ["39600", "39600.01"])  # 36000 x 1.1 = 39600
+
+    assert ticker == [{"s": "BTCUSDT", "p": "36000"}]
+    assert answers == [(200, {}), (400, {"code": "0207", "msg": "Invalid price"})]
+
+
+def test_in_live_mode_a_print_of_the_loop_before_is_later_than_the_engines_older_trade(make_app):
+    """The mark is the later of the engine's last trade and the recording's last print after it: a taker's
+    trade at 36010 early in a loop, then BTCUSDT's print at 36000 50 s in; 10 s into the next loop that
+    print is still the later one (the engine's trade was used, and a buy at 39610 passed)."""
+    with at_wall_time(TEN_LOOPS_ON + 2_000):
+        app = make_app(clock_mode="live")
+        record(app, *LOOPED, Bbo("BTCUSDT", LOOP_START + 1_000, D("36000"), D("1"), D("36010"), D("1")))
+        client = app.test_client()
+        signer = funded_signer(client, USDT="1000000")
+        taker = place(client, signer, side="BUY", type="MARKET", quantity="0.01")
+    with at_wall_time(TEN_LOOPS_ON + 60_000 + 10_000):  # this loop's bbo (1 s in) is stale: no book
+        answers = band_answers(client, signer, ["39600", "39600.01"])
+
+    assert (taker["status"], taker["executedQty"]) == ("FILLED", "0.01")
+    assert answers == [(200, {}), (400, {"code": "0207", "msg": "Invalid price"})]
