@@ -720,7 +720,10 @@ def _kline_span(
         if previous is None:  # no bar before start: the first one after it
             if not timeline.is_identity:
                 return None  # a loop without a bar before any time has none at all
-            following = _open_times(session, symbol, source, first_open - 1, end)
+            # up to the end of the last interval: a rolled-up bar opening by `end` may begin after it
+            following = _open_times(
+                session, symbol, source, first_open - 1, quotes.next_open(interval, last_open) - 1
+            )
             if following is None:
                 return None
             first_open = max(first_open, quotes.bucket_open(interval, following[0]))

@@ -352,6 +352,26 @@ def test_a_start_reads_only_the_intervals_its_limit_covers(make_app: Any, monkey
     assert read and max(read) <= 9 * MINUTE  # the window, not 600 minutes
 
 
+@pytest.mark.parametrize("end_minute", [7, 8, 9])
+def test_a_rolled_up_bar_opening_in_the_window_shows_though_its_first_bar_opens_after_the_end(
+    make_app: Any, end_minute: int
+) -> None:
+    """Bars are selected by open time: the 5m bar of 00:05 is in a window ending at 00:07, though the first
+    minute bar it is made of opens at 00:08 (with a start before the series it was left out until the end
+    reached that minute; without one it was there)."""
+    app = make_app(
+        clock_mode="replay", clock_start=MIDNIGHT + 30 * MINUTE, clock_speed=D(0), rate_limits=False
+    )
+    record(app, *(minute_bar(m, "10") for m in range(8, 20)))
+    end = str(MIDNIGHT + end_minute * MINUTE)
+
+    def opens(**window: str) -> list[int]:
+        query = {"symbol": "BTCUSDT", "interval": "5m", "endTime": end, **window}
+        return [bar[0] for bar in app.test_client().get("/quote/v1/klines", query_string=query).get_json()]
+
+    assert opens(startTime=str(MIDNIGHT - 60 * MINUTE)) == opens() == [MIDNIGHT + 5 * MINUTE]
+
+
 def test_a_symbol_without_bars_has_none(client: FlaskClient) -> None:
     assert (
         client.get("/quote/v1/klines", query_string={"symbol": "BTCUSDT", "interval": "1h"}).get_json() == []
