@@ -48,9 +48,9 @@ class MarketEvent:
 
 
 def events_between(db: store.Executor, symbol: str, t0: int, t1: int, interval: str) -> list[MarketEvent]:
-    """Every depth snapshot, bbo and trade with t0 < time <= t1, and every final bar of `interval` whose
-    close time is in (t0, t1] and over whose span no trade or depth snapshot was recorded, in the engine's
-    order."""
+    """Every depth snapshot, bbo and trade with t0 < time <= t1, and every bar of `interval` whose close time
+    is in (t0, t1] (final or not: `store.last_complete_bar`) and over whose span no trade or depth snapshot
+    was recorded, in the engine's order."""
     params = {"symbol": symbol, "t0": t0, "t1": t1}
     found = [
         MarketEvent(row.time, RANK_DEPTH, Depth(symbol, row.time, _levels(row.bids), _levels(row.asks)))
@@ -80,7 +80,7 @@ def events_between(db: store.Executor, symbol: str, t0: int, t1: int, interval: 
 
 
 def _bars_closing(db: store.Executor, symbol: str, interval: str, t0: int, t1: int) -> list[Kline]:
-    """The final bars closing in (t0, t1] over which nothing finer was recorded. A bar sums the trades of
+    """The bars closing in (t0, t1] over which nothing finer was recorded. A bar sums the trades of
     its span: where they (or depth snapshots) were recorded too, they fill resting orders themselves, and
     the bar would fill them a second time on the same volume."""
     length = INTERVAL_MS[interval]  # the engine walks fixed-length bars only (1M is not a matching interval)
@@ -89,8 +89,7 @@ def _bars_closing(db: store.Executor, symbol: str, interval: str, t0: int, t1: i
     return [
         bar
         for bar in bars
-        if bar.is_final
-        and t0 < bar.close_time <= t1
+        if t0 < bar.close_time <= t1
         and not store.trades_or_depth_within(db, symbol, bar.open_time, bar.close_time)
     ]
 

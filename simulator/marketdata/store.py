@@ -228,11 +228,13 @@ LAST_BARS = (
 
 
 def last_complete_bar(db: Executor, symbol: str, interval: str, t: int) -> Kline | None:
-    """The newest final bar of `interval` that closed before t: what the engine may use at t (a bar still
-    forming at t is never used)."""
+    """The newest bar of `interval` that closed before t: what the engine, the ticker and klines may use at t
+    (a bar still forming at t is never used). A bar completes at its close time, whether or not its source
+    marked it final: finality says only whether newer data may replace it (`writer`), and a bar the
+    recording never saw finish is still the best record of its span."""
     for row in db.execute(LAST_BARS, {"symbol": symbol, "interval": interval, "t": t}):
         bar = _kline_from_row(row)
-        if bar.is_final and bar.close_time < t:
+        if bar.close_time < t:
             return bar
     return None
 

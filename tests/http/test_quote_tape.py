@@ -4,6 +4,7 @@ market clock's now with simulated takers' fills printed on it, and the figures d
 from __future__ import annotations
 
 import csv
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal as D
 from pathlib import Path
@@ -254,6 +255,24 @@ def test_ticker_price_without_trades_is_the_last_complete_bar_close(app: Flask, 
     assert client.get("/quote/v1/ticker/price", query_string={"symbol": "BTCUSDT"}).get_json() == [
         {"s": "BTCUSDT", "p": "1.5"}
     ]
+
+
+def test_a_bar_its_source_did_not_mark_final_is_a_price_once_it_closed_as_klines_show_it(
+    app: Flask, client: FlaskClient
+) -> None:
+    """A recording that ended before its last bar did (a kline query's newest bar, a stream cut short): once
+    the bar's time is over, klines, the 24-hour ticker and the last price all count it (the last price
+    ignored it while klines and the 24-hour high showed it)."""
+    last = replace(bar(BAR_MINUTE - MINUTE, "2", "9", "2", "8", "1", "8"), is_final=False)
+    record(app, bar(BAR_MINUTE - 2 * MINUTE, "1", "2", "1", "1.5", "1", "1"), last)
+    query = {"symbol": "BTCUSDT"}
+
+    shown = client.get("/quote/v1/klines", query_string={**query, "interval": "1m"}).get_json()
+    day = client.get("/quote/v1/ticker/24hr", query_string=query).get_json()[0]
+    price = client.get("/quote/v1/ticker/price", query_string=query).get_json()
+
+    assert shown[-1][0] == BAR_MINUTE - MINUTE and shown[-1][4] == "8"
+    assert (day["h"], day["c"], price) == ("9", "8", [{"s": "BTCUSDT", "p": "8"}])
 
 
 @pytest.mark.parametrize(

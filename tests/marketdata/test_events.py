@@ -73,11 +73,20 @@ def test_a_bar_over_which_trades_or_depth_were_recorded_is_no_event(md_db):
     assert [(e.time, e.rank) for e in events if e.rank == RANK_BAR] == [(T0 + 179_999, RANK_BAR)]
 
 
-def test_the_last_complete_bar_is_never_one_still_forming(md_db):
+def test_the_last_complete_bar_is_the_newest_that_closed_never_one_still_forming(md_db):
+    """A bar completes at its close time; one its source did not mark final (the recording ended before it
+    did) completes too, as klines show it."""
     write(md_db, bar(T0), bar(T0 + 60_000, final=False))
     with md_db.read() as s:
         assert store.last_complete_bar(s, "BTCUSDT", "1m", T0 + 59_999) is None  # its last ms: not yet
         assert store.last_complete_bar(s, "BTCUSDT", "1m", T0 + 60_000).open_time == T0
-        assert (
-            store.last_complete_bar(s, "BTCUSDT", "1m", T0 + 200_000).open_time == T0
-        )  # the next is not final
+        assert store.last_complete_bar(s, "BTCUSDT", "1m", T0 + 119_999).open_time == T0  # the next forms
+        assert store.last_complete_bar(s, "BTCUSDT", "1m", T0 + 120_000).open_time == T0 + 60_000
+        assert store.last_complete_bar(s, "BTCUSDT", "1m", T0 + 200_000).open_time == T0 + 60_000
+
+
+def test_a_bar_not_marked_final_fills_resting_orders_once_it_closed(md_db):
+    write(md_db, bar(T0, final=False))
+    with md_db.read() as s:
+        events = events_between(s, "BTCUSDT", T0 - 1, T0 + 200_000, "1m")
+    assert [(e.time, e.rank) for e in events] == [(T0 + 59_999, RANK_BAR)]
