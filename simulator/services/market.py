@@ -66,17 +66,17 @@ def _recording_span(session: Session) -> tuple[int, int] | None:
 
 def advance_market(database: Database, settings: Settings, to_ms: int) -> int:
     """Bring every symbol with resting orders, or orders and cancels on their way to the matcher, and the
-    wallet's deposits, withdrawals and fiat orders up to market time `to_ms`, one transaction per symbol
-    (each locks its symbol, so concurrent callers never apply an event twice); the number of recorded
-    events applied."""
+    wallet's deposits, withdrawals and fiat orders up to market time `to_ms`, the symbols together in one
+    transaction (in time order across them: `trading.advance_symbols`; it locks them, so concurrent callers
+    never apply an event twice); the number of recorded events applied."""
     with database.read() as session:
         symbols = trading.symbols_to_advance(session)
         built = engine(session, settings, read_clock(session))
         wallet_due = wallet.anything_due(session, to_ms)
     applied = 0
-    for symbol in symbols:
+    if symbols:
         with database.write() as session:
-            applied += trading.advance_symbol(session, symbol, to_ms, built)
+            applied += trading.advance_symbols(session, symbols, to_ms, built)
     if wallet_due:  # deposits, withdrawals and fiat orders due on the way
         with database.write() as session:
             wallet.advance(session, to_ms)
@@ -108,9 +108,9 @@ def catch_up(
         behind = trading.symbols_behind(session, now)
         wallet_due = wallet.anything_due(session, now)
     wanted = behind if symbols is None else [s for s in behind if s in set(symbols)]
-    for symbol in wanted:
+    if wanted:
         with database.write() as session:
-            trading.advance_symbol(session, symbol, now, built)
+            trading.advance_symbols(session, wanted, now, built)
     if wallet_due:
         with database.write() as session:
             wallet.advance(session, now)

@@ -781,6 +781,96 @@ def resting_order_with_latency(make_app) -> tuple[Any, Any, Any, dict[str, Any]]
     return app, client, signer, order
 
 
+ETH_BOOK = Depth("ETHUSDT", T0 - 500, bids=((D("2000"), D("5")),), asks=((D("2001"), D("5")),))
+
+
+def set_clock(client, market_ms: int) -> None:
+    """The clock moved without applying anything on the way, as time passes at a speed above 0."""
+    from tests.conftest import admin_headers  # noqa: PLC0415
+
+    body = {"mode": "replay", "time": market_ms, "speed": 0}
+    assert client.post("/sim/v1/clock", json=body, headers=admin_headers()).status_code == 200
+
+
+def test_an_order_is_checked_against_balances_the_accounts_other_symbols_brought_up_to_now(make_app):
+    """A resting ETHUSDT sell a recorded print filled at T0+100 paid 1,025 USDT. A BTCUSDT buy at T0+200
+    needing it is placed: the account's other symbols catch up first (it was refused 0401 for funds that
+    GET /api/v1/account showed as free, unless some read had caught ETHUSDT up before)."""
+    app = make_app(clock_mode="replay", clock_start=T0, clock_speed=D(0))
+    record(app, BOOK, ETH_BOOK, Trade("ETHUSDT", T0 + 100, D("2100"), D("1"), False, "e1"))
+    client = app.test_client()
+    signer = funded_signer(client, ETH="0.5")
+    sell = place(client, signer, symbol="ETHUSDT", side="SELL", type="LIMIT", price="2050", quantity="0.5")
+    set_clock(client, T0 + 200)
+
+    buy = place(client, signer, side="BUY", type="LIMIT", price="35000", quantity="0.02")  # 700 USDT
+
+    assert buy["status"] == "NEW"
+    _, sold = call(client, signer, "GET", "/api/v1/spot/order", orderId=sell["orderId"])
+    assert (sold["status"], sold["updateTime"]) == ("FILLED", str(T0 + 100))
+
+
+def test_with_an_order_latency_arrivals_on_two_symbols_are_funded_in_time_order(make_app):
+    """A MARKET buy of BTCUSDT received at T0 reaches the matcher at T0+50 and costs 723.1 USDT there; an
+    ETHUSDT order received at T0+60 would lock 900 of what is left (897.2). The buy came first, so the ETH
+    order is refused and the buy fills (ETHUSDT was brought to T0+60 first and locked the 900, and the
+    buy's arrival, applied later, found too little and was rejected)."""
+    app = make_app(clock_mode="replay", clock_start=T0, clock_speed=D(0), order_latency_ms=50)
+    moved = Depth(
+        "BTCUSDT",
+        T0 + 20,
+        bids=((D("36100"), D("0.5")),),
+        asks=((D("36110"), D("0.01")), (D("36200"), D("1"))),
+    )
+    record(app, BOOK, ETH_BOOK, moved)
+    client = app.test_client()
+    signer = funded_signer(client, USDT="1620.3")
+    buy = place(client, signer, side="BUY", type="MARKET", quantity="0.02")  # estimated 720.3 at T0
+    set_clock(client, T0 + 60)
+
+    refused = call(
+        client,
+        signer,
+        "POST",
+        "/api/v1.1/spot/order",
+        symbol="ETHUSDT",
+        side="BUY",
+        type="LIMIT",
+        price="1800",
+        quantity="0.5",
+    )
+
+    assert refused == (400, {"code": "0401", "msg": "Insufficient asset"})
+    _, bought = call(client, signer, "GET", "/api/v1/spot/order", orderId=buy["orderId"])
+    assert (bought["status"], bought["executedQty"], bought["cummulativeQuoteQty"]) == (
+        "FILLED",
+        "0.02",
+        "723.1",
+    )
+
+
+def test_a_clock_step_brings_symbols_up_to_now_together_in_time_order(make_app):
+    """A cancel of an ETHUSDT buy takes effect at T0+110 and frees 900 USDT; a BTCUSDT MARKET buy reaches
+    the matcher at T0+120 and needs 2.8 more than it locked. One clock step over both applies them in that
+    order (BTCUSDT was taken to the step's end first, and the buy, short of funds, was rejected)."""
+    app = make_app(clock_mode="replay", clock_start=T0, clock_speed=D(0), order_latency_ms=50)
+    asks = ((D("36110"), D("0.01")), (D("36200"), D("1")))
+    record(app, BOOK, ETH_BOOK, Depth("BTCUSDT", T0 + 100, bids=((D("36100"), D("0.5")),), asks=asks))
+    client = app.test_client()
+    signer = funded_signer(client, USDT="1620.3")
+    eth = place(client, signer, symbol="ETHUSDT", side="BUY", type="LIMIT", price="1800", quantity="0.5")
+    step(app, 60)
+    call(client, signer, "DELETE", "/api/v1/spot/order", orderId=eth["orderId"])  # takes effect at T0+110
+    step(app, 10)
+    buy = place(client, signer, side="BUY", type="MARKET", quantity="0.02")  # locks 720.3, arrives at T0+120
+
+    step(app, 200)
+
+    _, bought = call(client, signer, "GET", "/api/v1/spot/order", orderId=buy["orderId"])
+    assert (bought["status"], bought["cummulativeQuoteQty"]) == ("FILLED", "723.1")
+    assert balances(client, signer)["USDT"] == ("897.2", "0")
+
+
 def test_with_an_order_latency_a_second_cancel_answers_pending_cancel(make_app):
     app, client, signer, order = resting_order_with_latency(make_app)
 
