@@ -15,7 +15,7 @@ from simulator import errors
 from simulator.domain.clock import MarketClock
 from simulator.domain.matching.model import FillModel
 from simulator.domain.matching.orders import OrderStatus, OrderType, Side, TimeInForce
-from simulator.marketdata.records import Bbo, Depth, Trade
+from simulator.marketdata.records import Bbo, Depth, Kline, Trade
 from simulator.marketdata.writer import StoreWriter, source_id
 from simulator.services import market, trading
 from simulator.services.accounts import NewAccount, create_account
@@ -170,6 +170,25 @@ def test_an_order_arriving_in_the_same_millisecond_as_another_meets_the_book_tha
     assert order_row(db, sell.order_id).status == "FILLED"
     row = order_row(db, buy.order_id)
     assert (row.status, row.executed_qty, row.executed_quote) == ("FILLED", D("0.01"), D("1.003"))
+
+
+def test_a_bar_fills_only_orders_that_reached_the_matcher_before_it_opened(db):
+    """Received 10 ms before a bar opened, an order reaches the matcher 90 ms after: that bar does not fill
+    it, though its low is through the limit (as for the same order placed at its arrival without a latency);
+    the next bar does."""
+
+    def bar(open_ms: int, low: str) -> Kline:
+        return Kline(
+            "BTCUSDT", "1m", open_ms, open_ms + 59_999, D("100"), D("100"), D(low), D("100"), D("10")
+        )
+
+    record(db, bar(T0 - 60_000, "100"), bar(T0, "99"), bar(T0 + 60_000, "99"))
+    buyer = account(db, USDT="1000")
+    order = place(db, T0 - 10, buyer, Side.BUY, OrderType.LIMIT, price=D("99.5"), quantity=D("0.01"))
+    advance(db, T0 + 60_000)  # the first bar closed
+    assert (order_row(db, order.order_id).status, fills(db)) == ("NEW", [])
+    advance(db, T0 + 120_000)  # the second
+    assert fills(db) == [(D("99.5"), D("0.01"), 1, T0 + 119_999)]
 
 
 def test_placing_an_order_brings_earlier_orders_to_the_matcher_first(db):

@@ -129,11 +129,11 @@ def on_bar(orders: Sequence[Order], bar: Kline, model: FillModel, step: Decimal)
     fill at their limit, in the order they were triggered (along a falling segment the highest BUY is
     reached first, which is also price priority), from one allowance of `bar.volume *
     model.kline_volume_share` in whole `step`s (the instrument's quantity step) shared by both sides.
-    Orders created at or after the bar's open are ignored: they did not exist for the whole bar and nothing
-    tells where inside it the price went after they came. The caller passes only bars whose close_time is
-    before now."""
+    Orders that reached the matcher at or after the bar's open are ignored: they did not exist for the
+    whole bar and nothing tells where inside it the price went after they came (`_bar_eligibility_time`).
+    The caller passes only bars whose close_time is before now."""
     allowance = bar_allowance(bar, model, step)
-    eligible = _eligible(orders, bar.symbol, bar.open_time)
+    eligible = _eligible(orders, bar.symbol, _bar_eligibility_time(bar, model))
     triggered = _triggered_along(kline_path(bar), eligible, model.kline_touch_fills)
     return _fill_from_allowance(triggered, allowance, bar.close_time)
 
@@ -149,6 +149,14 @@ def kline_path(bar: Kline) -> tuple[Decimal, ...]:
     high_first = bar.high - bar.open <= bar.open - bar.low
     nearer, farther = (bar.high, bar.low) if high_first else (bar.low, bar.high)
     return (bar.open, nearer, farther, bar.close)
+
+
+def _bar_eligibility_time(bar: Kline, model: FillModel) -> int:
+    """What an order's receipt time must be before for a bar to fill it: the bar's open, less the order
+    latency, since an order reaches the matcher that long after it was received (the eligibility test
+    compares receipt times; for prints and snapshots it need not: an order rests only once it arrived, and
+    later events are later than its arrival)."""
+    return bar.open_time - model.order_latency_ms
 
 
 def _eligible(orders: Iterable[Order], symbol: str, event_time: int) -> list[Order]:
@@ -403,8 +411,9 @@ class RestingBook:
         stale: list[Order] = []
         # An order is on the path if its limit is above the path's lowest point (a BUY) or below its highest
         # (a SELL), or at it when touches fill: the path's own points are its extremes.
-        waiting = self._buys.reached(min(path), touch, bar.symbol, bar.open_time, stale)
-        waiting += self._sells.reached(max(path), touch, bar.symbol, bar.open_time, stale)
+        since = _bar_eligibility_time(bar, model)
+        waiting = self._buys.reached(min(path), touch, bar.symbol, since, stale)
+        waiting += self._sells.reached(max(path), touch, bar.symbol, since, stale)
         fills = _fill_from_allowance(_triggered_along(path, waiting, touch), allowance, bar.close_time)
         self._drop_ended(fills, stale)
         return fills
