@@ -50,7 +50,7 @@ def place(session: Session, new: trading.NewOrder, now_ms: int, engine: trading.
         driver.execute(_LOCK_ACCOUNT, {"account_id": new.account_id})
     # What happened since the last call first: fills may have ended orders counted or matched below, and
     # the account's orders on other symbols may have filled, ended or arrived, changing its balances.
-    trading.advance_symbols(session, [new.symbol, *_working_symbols(session, new.account_id)], now_ms, engine)
+    trading.advance_symbols(session, [new.symbol, *trading.symbols_behind(session, now_ms)], now_ms, engine)
     if new.client_order_id is not None and _open_with_client_id(session, new.account_id, new.client_order_id):
         raise errors.DuplicateOrder()
     filters = _filters(instrument.definition)
@@ -205,9 +205,6 @@ _LOCK_ACCOUNT = statements.prepare(
         select(tables.Account.__table__.c.id).where(tables.Account.__table__.c.id == bindparam("account_id"))
     )
 )
-_WORKING_SYMBOLS = statements.prepare(
-    select(_order.symbol).distinct().where(_order.account_id == bindparam("account_id"), _WORKING)
-)
 _OPEN_WITH_CLIENT_ID = statements.prepare(
     select(_order.order_id)
     .where(
@@ -235,11 +232,6 @@ _OPEN_COUNT = statements.prepare(
 def _open_with_client_id(session: Session, account_id: str, client_order_id: str) -> bool:
     params = {"account_id": account_id, "client_order_id": client_order_id}
     return statements.run(session, _OPEN_WITH_CLIENT_ID, params).first() is not None
-
-
-def _working_symbols(session: Session, account_id: str) -> list[str]:
-    """The symbols the account has working orders on (resting, on their way to the matcher, or cancelling)."""
-    return statements.run(session, _WORKING_SYMBOLS, {"account_id": account_id}).scalars()
 
 
 def _open_count(session: Session, account_id: str, symbol: str) -> int:

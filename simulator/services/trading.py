@@ -179,31 +179,34 @@ def symbols_to_advance(session: Session) -> list[str]:
     return list(session.scalars(_MOVING_SYMBOLS))
 
 
-def _has_orders(condition: Any) -> Any:
-    return exists().where(tables.Order.symbol == tables.Instrument.symbol, condition)
+def _moving(symbol: Any) -> Any:
+    """Whether `symbol` (a column) has orders the market moves: resting, or orders and cancels on their
+    way to the matcher."""
+    order = tables.Order
+    return or_(
+        exists().where(order.symbol == symbol, order.resting == 1),  # ix_orders_resting
+        exists().where(order.symbol == symbol, order.match_ms.is_not(None)),  # ix_orders_arriving
+        exists().where(order.symbol == symbol, order.cancel_ms.is_not(None)),  # ix_orders_cancelling
+    )
 
 
 _MOVING_SYMBOLS = (
     select(tables.Instrument.symbol)
-    .where(
-        or_(
-            _has_orders(tables.Order.resting == 1),  # ix_orders_resting
-            _has_orders(tables.Order.match_ms.is_not(None)),  # ix_orders_arriving
-            _has_orders(tables.Order.cancel_ms.is_not(None)),  # ix_orders_cancelling
-        )
-    )
+    .where(_moving(tables.Instrument.symbol))
     .order_by(tables.Instrument.symbol)
+)
+_BEHIND = statements.prepare(
+    select(tables.SymbolState.symbol)
+    .where(tables.SymbolState.watermark_ms < bindparam("now_ms"), _moving(tables.SymbolState.symbol))
+    .order_by(tables.SymbolState.symbol)
 )
 
 
 def symbols_behind(session: Session, now_ms: int) -> list[str]:
-    """Symbols to advance (`symbols_to_advance`) whose watermark is before `now_ms`."""
-    state = tables.SymbolState
-    moving = set(symbols_to_advance(session))
-    if not moving:
-        return []
-    query = select(state.symbol).where(state.watermark_ms < now_ms, state.symbol.in_(moving))
-    return sorted(session.scalars(query))
+    """Symbols to advance (`symbols_to_advance`) whose watermark is before `now_ms`, by name. Every order
+    asks, in its transaction: the engine's symbol states (one row a symbol it ever traded) behind now, and
+    of those the ones with orders the market moves (three index seeks each)."""
+    return statements.run(session, _BEHIND, {"now_ms": now_ms}, flush=False).scalars()
 
 
 def rewind(session: Session, now_ms: int) -> list[str]:
