@@ -352,9 +352,16 @@ def _last_complete_bar(
             if stored is None or (traded is not None and traded.open_time > stored.open_time)
             else stored
         )
-    for segment in reversed(_recent_segments(timeline, before_ms)):
-        bar = store.last_complete_bar(session, symbol, source.interval, segment.r1)
-        if bar is not None and bar.open_time > segment.r0:
+    if timeline.period_ms is None or timeline.first_ms is None:
+        stretches = [Segment(-1, before_ms, 0)]
+    else:  # a loop and a millisecond back: the copy of a bar closing now (not complete) closed a loop ago
+        stretches = timeline.segments(before_ms - timeline.period_ms - 1, before_ms)
+    for age, segment in enumerate(reversed(stretches)):
+        # The newest stretch ends at now: its bars completed before it. An older one ends at its loop's last
+        # millisecond, which is before now: a bar closing exactly then (the loop's last event) completed.
+        until = segment.r1 if age == 0 else segment.r1 + 1
+        bar = store.last_complete_bar(session, symbol, source.interval, until)
+        if bar is not None and bar.close_time > segment.r0:  # it completed within the stretch
             return _moved(bar, segment.shift) if segment.shift else bar
     return None
 

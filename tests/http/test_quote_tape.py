@@ -237,6 +237,58 @@ def test_trades_in_live_mode_are_the_looped_recording_in_market_time(make_app: A
     ]
 
 
+LOOP_FIRST = 1_699_999_980_000  # a whole minute
+
+
+def looped_bars(count: int) -> list[Kline]:
+    """A live recording of `count` minute bars closing at 36001, 36002, ...: a loop of `count` minutes."""
+    return [
+        Kline(
+            "BTCUSDT", "1m", LOOP_FIRST + n * MINUTE, LOOP_FIRST + (n + 1) * MINUTE - 1,
+            D(36000 + n), D("36010"), D("35990"), D(36001 + n), D("1"),
+        )
+        for n in range(count)
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("count", "into_the_loop", "expected"),
+    [
+        (5, 0, "36005"),  # the previous loop's last bar closed a millisecond ago
+        (5, 59_999, "36005"),  # the new loop's first bar still forms
+        (5, 60_000, "36001"),  # it closed
+        (1, 1, "36001"),
+        (1, 59_999, "36001"),  # the loop's one bar still forms: its copy of a loop ago closed
+    ],
+)
+def test_in_live_mode_the_last_price_is_the_previous_loops_last_bar_until_this_loop_completes_one(
+    make_app: Any, count: int, into_the_loop: int, expected: str
+) -> None:
+    """Across a loop boundary the last price is the bar the previous loop ended with, as the book is (the
+    ticker showed the bar before it, or "0" for a recording of one or two bars)."""
+    now = LOOP_FIRST + 100 * count * MINUTE + into_the_loop
+    with freeze_time(datetime.fromtimestamp(now / 1000, UTC)):
+        app = make_app(clock_mode="live", rate_limits=False)
+        record(app, *looped_bars(count))
+        client = app.test_client()
+        price = client.get("/quote/v1/ticker/price", query_string={"symbol": "BTCUSDT"}).get_json()
+        day = client.get("/quote/v1/ticker/24hr", query_string={"symbol": "BTCUSDT"}).get_json()
+
+    assert (price, day[0]["c"]) == ([{"s": "BTCUSDT", "p": expected}], expected)
+
+
+def test_in_live_mode_klines_from_a_start_show_a_recording_of_one_bar(make_app: Any) -> None:
+    """A one-minute loop of one bar: every minute has its bar (it answered none with a startTime)."""
+    seam = LOOP_FIRST + 100 * MINUTE
+    with freeze_time(datetime.fromtimestamp((seam + 150_000) / 1000, UTC)):
+        app = make_app(clock_mode="live", rate_limits=False)
+        record(app, *looped_bars(1))
+        query = {"symbol": "BTCUSDT", "interval": "1m", "startTime": str(seam), "limit": "2"}
+        bars = app.test_client().get("/quote/v1/klines", query_string=query).get_json()
+
+    assert [(bar[0], bar[4]) for bar in bars] == [(seam, "36001"), (seam + MINUTE, "36001")]
+
+
 @pytest.mark.usefixtures("tape")
 def test_ticker_price_is_the_last_print(client: FlaskClient) -> None:
     response = client.get("/quote/v1/ticker/price", query_string={"symbol": "BTCUSDT"})
