@@ -255,38 +255,49 @@ def _latest_prints(session: Session, symbol: str, now_ms: int, timeline: Timelin
     return quotes.latest_prints(recorded, simulated, limit)
 
 
-def _recent_segments(timeline: Timeline, now_ms: int) -> list[Segment]:
-    """The recording as played up to now, newest stretch last: all of it before now in replay mode; the
-    last full loop in live mode (earlier loops only repeat it)."""
+def _loops_back(timeline: Timeline, now_ms: int) -> Iterator[list[Segment]]:
+    """The recording as played up to now, newest first, a loop's worth of stretches at a time (newest stretch
+    last in each): all of it before now in replay mode; in live mode the last loop, then the one before, and
+    so on, up to LIVE_HISTORY_MS back."""
     if timeline.period_ms is None or timeline.first_ms is None:
-        return [Segment(-1, now_ms, 0)]
-    return timeline.segments(now_ms - timeline.period_ms, now_ms)
+        yield [Segment(-1, now_ms, 0)]
+        return
+    end, oldest = now_ms, now_ms - LIVE_HISTORY_MS
+    while end > oldest:
+        start = max(end - timeline.period_ms, oldest)
+        yield timeline.segments(start, end)
+        end = start
 
 
 def _recorded_prints(
     session: Session, symbol: str, now_ms: int, timeline: Timeline, limit: int
 ) -> list[Print]:
-    """The `limit` newest recorded trades at or before now, in market time, newest first."""
+    """The `limit` newest recorded trades at or before now, in market time, newest first (in live mode from
+    as many loops back as it takes, when a loop has fewer)."""
     found: list[Print] = []
-    for segment in reversed(_recent_segments(timeline, now_ms)):
-        rows = session.execute(
-            RECORDED_TRADES_NEWEST_FIRST.limit(limit - len(found)),
-            {"symbol": symbol, "t0": segment.r0, "t1": segment.r1},
-        )
-        for row in rows:
-            # Collected newest first: a falling sequence keeps a millisecond's trades in recorded order.
-            found.append(
-                Print(
-                    time=row.time + segment.shift,
-                    price=Decimal(row.price),
-                    qty=Decimal(row.qty),
-                    buyer_is_maker=bool(row.buyer_is_maker),  # a venue that does not say: seller's maker
-                    order=0,
-                    sequence=-len(found),
-                )
+    for loop in _loops_back(timeline, now_ms):
+        before = len(found)
+        for segment in reversed(loop):
+            rows = session.execute(
+                RECORDED_TRADES_NEWEST_FIRST.limit(limit - len(found)),
+                {"symbol": symbol, "t0": segment.r0, "t1": segment.r1},
             )
-        if len(found) >= limit:
-            break
+            for row in rows:
+                # Collected newest first: a falling sequence keeps a millisecond's trades in recorded order.
+                found.append(
+                    Print(
+                        time=row.time + segment.shift,
+                        price=Decimal(row.price),
+                        qty=Decimal(row.qty),
+                        buyer_is_maker=bool(row.buyer_is_maker),  # a venue that does not say: seller's maker
+                        order=0,
+                        sequence=-len(found),
+                    )
+                )
+            if len(found) >= limit:
+                return found
+        if len(found) == before:  # a whole loop without a print: every loop is the same
+            return found
     return found
 
 

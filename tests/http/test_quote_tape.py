@@ -215,8 +215,8 @@ def test_trades_of_a_real_recording(make_app: Any) -> None:
 
 
 def test_trades_in_live_mode_are_the_looped_recording_in_market_time(make_app: Any) -> None:
-    """A 30 s recording loops every minute: 10 loops and 20 s later the tape holds the last loop's final
-    trade and this loop's first two, each stamped in market time."""
+    """A 30 s recording loops every minute: 10 loops and 20 s later the three newest prints are the last
+    loop's final trade and this loop's first two, each stamped in market time."""
     start = 1_600_000_000_000
     wall = start + 10 * MINUTE + 20_000
     with freeze_time(datetime.fromtimestamp(wall // 1000, UTC)):
@@ -228,7 +228,8 @@ def test_trades_in_live_mode_are_the_looped_recording_in_market_time(make_app: A
             Trade("BTCUSDT", start + 30_000, D("3"), D("1"), False, "3"),
         )
 
-        body = app.test_client().get("/quote/v1/trades", query_string={"symbol": "BTCUSDT"}).get_json()
+        query = {"symbol": "BTCUSDT", "limit": "3"}  # earlier loops go on further back
+        body = app.test_client().get("/quote/v1/trades", query_string=query).get_json()
 
     assert body == [
         {"t": start + 9 * MINUTE + 30_000, "p": "3", "q": "1", "ibm": False},
@@ -287,6 +288,28 @@ def test_in_live_mode_klines_from_a_start_show_a_recording_of_one_bar(make_app: 
         bars = app.test_client().get("/quote/v1/klines", query_string=query).get_json()
 
     assert [(bar[0], bar[4]) for bar in bars] == [(seam, "36001"), (seam + MINUTE, "36001")]
+
+
+def test_in_live_mode_trades_reach_back_as_many_loops_as_the_limit_takes(make_app: Any) -> None:
+    """A one-minute loop with two prints: five prints come from three loops (it gave one loop's two)."""
+    now = LOOP_FIRST + 100 * MINUTE + 30_000
+    with freeze_time(datetime.fromtimestamp(now / 1000, UTC)):
+        app = make_app(clock_mode="live", rate_limits=False)
+        record(
+            app,
+            Trade("BTCUSDT", LOOP_FIRST + 1_000, D("1"), D("1"), False, "1"),
+            Trade("BTCUSDT", LOOP_FIRST + 50_000, D("2"), D("1"), True, "2"),
+        )
+        query = {"symbol": "BTCUSDT", "limit": "5"}
+        body = app.test_client().get("/quote/v1/trades", query_string=query).get_json()
+
+    assert [(trade["t"] - now, trade["p"]) for trade in body] == [
+        (-149_000, "1"),
+        (-100_000, "2"),
+        (-89_000, "1"),
+        (-40_000, "2"),
+        (-29_000, "1"),
+    ]
 
 
 @pytest.mark.usefixtures("tape")
