@@ -50,7 +50,7 @@ def place(session: Session, new: trading.NewOrder, now_ms: int, engine: trading.
         driver.execute(_LOCK_ACCOUNT, {"account_id": new.account_id})
     # What happened since the last call first: fills may have ended orders counted or matched below, and
     # the account's orders on other symbols may have filled, ended or arrived, changing its balances.
-    trading.advance_symbols(session, [new.symbol, *trading.symbols_behind(session, now_ms)], now_ms, engine)
+    trading.advance_symbols(session, _symbols_read(session, new, now_ms), now_ms, engine)
     if new.client_order_id is not None and _open_with_client_id(session, new.account_id, new.client_order_id):
         raise errors.DuplicateOrder()
     filters = _filters(instrument.definition)
@@ -205,6 +205,11 @@ _LOCK_ACCOUNT = statements.prepare(
         select(tables.Account.__table__.c.id).where(tables.Account.__table__.c.id == bindparam("account_id"))
     )
 )
+_HAS_WORKING = statements.prepare(
+    select(_order.order_id)
+    .where(_order.account_id == bindparam("account_id"), _order.symbol == bindparam("symbol"), _WORKING)
+    .limit(1)
+)
 _OPEN_WITH_CLIENT_ID = statements.prepare(
     select(_order.order_id)
     .where(
@@ -227,6 +232,18 @@ _OPEN_COUNT = statements.prepare(
         _order.account_id == bindparam("account_id"), _order.symbol == bindparam("symbol"), _WORKING
     )
 )
+
+
+def _symbols_read(session: Session, new: trading.NewOrder, now_ms: int) -> list[str]:
+    """The order's symbol, and the symbols behind now where the account has working orders: what its checks
+    read (its balances, its client order ids) is up to now once these are."""
+    others = [s for s in trading.symbols_behind(session, now_ms) if s != new.symbol]
+    return [new.symbol, *(s for s in others if _has_working(session, new.account_id, s))]
+
+
+def _has_working(session: Session, account_id: str, symbol: str) -> bool:
+    params = {"account_id": account_id, "symbol": symbol}
+    return statements.run(session, _HAS_WORKING, params).first() is not None
 
 
 def _open_with_client_id(session: Session, account_id: str, client_order_id: str) -> bool:

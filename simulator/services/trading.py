@@ -97,11 +97,11 @@ def place_order(session: Session, new: NewOrder, now_ms: int, engine: Engine) ->
     """Receive `new` at market time `now_ms` and persist it; raises InsufficientAsset (nothing written).
 
     Without an order latency the order is matched now. With one it is acknowledged as NEW with its
-    up-front funds locked, and matched when the market reaches now + latency (see `_advance_locked`)."""
+    up-front funds locked, and matched when the market reaches now + latency (see `advance_symbols`)."""
     rules = instrument_rules(session, new.symbol)
+    advance_symbols(session, (new.symbol,), now_ms, engine)
     state = _lock_symbol(session, new.symbol, now_ms)
     resting = _RestingRows(session, new.symbol)
-    _advance_locked(session, state, now_ms, engine, resting)
     order = _received(session, new, now_ms)
     latency = engine.model.order_latency_ms
     upfront = funds.upfront_lock(session, order, rules)
@@ -130,8 +130,7 @@ def cancel_order(session: Session, account_id: str, order_id: str, now_ms: int, 
     row = order_row(session, order_id)
     if row is None or row.account_id != account_id:
         raise errors.OrderNotFound()
-    state = _lock_symbol(session, row.symbol, now_ms)
-    _advance_locked(session, state, now_ms, engine)
+    advance_symbols(session, (row.symbol,), now_ms, engine)
     order = _to_domain(row)
     if order.status is OrderStatus.FILLED:
         raise errors.OrderFilled()
@@ -158,18 +157,46 @@ def advance_symbol(session: Session, symbol: str, to_ms: int, engine: Engine) ->
 
 
 def advance_symbols(session: Session, symbols: Iterable[str], to_ms: int, engine: Engine) -> int:
-    """`advance_symbol` for several symbols at once, in time order across them: an order or cancel reaching
-    the matcher on one meets the balances every earlier event of the others left, and none a later one's
+    """`advance_symbol` for several symbols at once, in time order across them; the number of recorded events
+    applied. When orders or cancels reach the matcher on the way (an order latency), every symbol behind
+    moves with them: an order arriving at t meets the balances every event before t left, on every symbol
     (an account's balances are shared by all its symbols: brought up to now one after the other, an order
     arriving on one was funded, or refused, by what a later order on another had locked). Symbols are
     locked in name order."""
-    states = [_lock_symbol(session, symbol, to_ms) for symbol in sorted(set(symbols))]
-    behind = [state for state in states if state.watermark_ms < to_ms]
+    states = _states_behind(session, symbols, to_ms)
+    due = _due(session, states, to_ms)
+    if due:
+        states = _states_behind(session, [*states, *symbols_behind(session, to_ms)], to_ms)
+        due = _due(session, states, to_ms)
+    resting = {symbol: _RestingRows(session, symbol) for symbol in states}
     applied = 0
-    if len(behind) > 1:
-        for at_ms in sorted({at for state in behind for at, *_ in _scheduled(session, state.symbol, to_ms)}):
-            applied += sum(_advance_locked(session, state, at_ms, engine) for state in behind)
-    return applied + sum(_advance_locked(session, state, to_ms, engine) for state in behind)
+    for at_ms, kind, _, row in due:
+        for symbol, state in states.items():  # what happened before it, on every symbol
+            applied += _apply_events(session, state, at_ms - 1, engine, resting[symbol])
+        state = states[row.symbol]
+        applied += _apply_events(session, state, at_ms, engine, resting[row.symbol])
+        if kind == _ARRIVAL:
+            _arrive(session, state, row, engine, resting[row.symbol])
+        else:
+            _cancel_takes_effect(session, row)
+        resting[row.symbol].changed()
+    for symbol, state in states.items():
+        applied += _apply_events(session, state, to_ms, engine, resting[symbol])
+    return applied
+
+
+def _states_behind(session: Session, symbols: Iterable[str], to_ms: int) -> dict[str, SymbolStateRecord]:
+    """The engine states of `symbols` that are behind `to_ms`, locked in name order."""
+    states = {symbol: _lock_symbol(session, symbol, to_ms) for symbol in sorted(set(symbols))}
+    return {symbol: state for symbol, state in states.items() if state.watermark_ms < to_ms}
+
+
+def _due(
+    session: Session, states: dict[str, SymbolStateRecord], to_ms: int
+) -> list[tuple[int, int, int, OrderRecord]]:
+    """The orders and cancels of the symbols that reach the matcher by `to_ms`, in the order they happen."""
+    due = [item for symbol in states for item in _scheduled(session, symbol, to_ms)]
+    return sorted(due, key=lambda item: item[:3])
 
 
 def symbols_to_advance(session: Session) -> list[str]:
@@ -485,36 +512,11 @@ class _RestingRows:
         return [row for row in rows if row.price is not None and row.price >= order.price]
 
 
-def _advance_locked(
-    session: Session,
-    state: SymbolStateRecord,
-    to_ms: int,
-    engine: Engine,
-    resting: _RestingRows | None = None,
-) -> int:
-    """Move the symbol to market time `to_ms`: recorded events and, with an order latency, the orders and
-    cancels that reach the matcher on the way, all in time order; the number of recorded events applied.
-    An order reaching the matcher at t meets the book and the resting orders of t, as if placed at t."""
-    if to_ms <= state.watermark_ms:
-        return 0
-    resting = resting or _RestingRows(session, state.symbol)
-    applied = 0
-    for at_ms, kind, _, row in _scheduled(session, state.symbol, to_ms):
-        applied += _apply_events(session, state, at_ms, engine, resting)
-        if kind == _ARRIVAL:
-            _arrive(session, state, row, engine, resting)
-        else:
-            _cancel_takes_effect(session, row)
-        resting.changed()
-    return applied + _apply_events(session, state, to_ms, engine, resting)
-
-
 _ARRIVAL, _CANCEL = 0, 1  # at one millisecond orders reach the matcher before cancels
 
 
 def _scheduled(session: Session, symbol: str, to_ms: int) -> list[tuple[int, int, int, OrderRecord]]:
-    """Orders and cancels that reach the matcher by `to_ms`: (time, kind, sequence, row) in the order
-    they happen."""
+    """Orders and cancels of `symbol` that reach the matcher by `to_ms`: (time, kind, sequence, row)."""
     rows = order_rows(session, _SCHEDULED, {"symbol": symbol, "to_ms": to_ms})
     due = []
     for row in rows:
@@ -522,7 +524,7 @@ def _scheduled(session: Session, symbol: str, to_ms: int) -> list[tuple[int, int
             due.append((row.match_ms, _ARRIVAL, row.sequence, row))
         if row.cancel_ms is not None and row.cancel_ms <= to_ms:
             due.append((row.cancel_ms, _CANCEL, row.sequence, row))
-    return sorted(due, key=lambda item: item[:3])
+    return due
 
 
 def _arrive(
@@ -562,11 +564,13 @@ def _apply_events(
     rows = {row.order_id: row for row in resting.get()}
     applied = 0
     if rows:
-        rules = instrument_rules(session, state.symbol)
-        orders = [_to_domain(row) for row in rows.values()]
-        book = RestingBook(orders)  # an event looks only at the orders it can reach
-        queued = [(order, order.queue_ahead) for order in orders if order.queue_ahead > 0]
+        orders: list[Order] = []  # made at the first event: a stretch without one changes no order
         for segment, events in _windows_of_events(session, state.symbol, state.watermark_ms, to_ms, engine):
+            if not orders:
+                rules = instrument_rules(session, state.symbol)
+                orders = [_to_domain(row) for row in rows.values()]
+                book = RestingBook(orders)  # an event looks only at the orders it can reach
+                queued = [(order, order.queue_ahead) for order in orders if order.queue_ahead > 0]
             for event in events:
                 record = _shifted(event.record, segment.shift)
                 fills = _resting_fills(book, event.rank, record, engine.model, rules)
@@ -617,8 +621,9 @@ def _windows_of_events(
         while r0 < segment.r1:
             r1 = min(r0 + EVENT_WINDOW_MS, segment.r1)
             events = events_between(session, symbol, r0, r1, engine.model.kline_interval)
-            if events:
-                yield segment, events
+            if events or r1 == segment.r1:  # (a window reaching the segment's end needs no next event)
+                if events:
+                    yield segment, events
                 r0 = r1
                 continue
             following = store.next_event_time(session, [symbol], r1)

@@ -871,6 +871,51 @@ def test_a_clock_step_brings_symbols_up_to_now_together_in_time_order(make_app):
     assert balances(client, signer)["USDT"] == ("897.2", "0")
 
 
+def test_an_arrival_meets_the_fills_another_symbol_made_before_it_whatever_the_names(make_app):
+    """A print at T0+30 fills a resting ETHUSDT sell, whose proceeds a BTCUSDT MARKET buy arriving at T0+50
+    needs (it locked 720.3 at receipt and costs 723.1 then). One step over both applies the print first,
+    though BTCUSDT comes first by name (each time's arrivals were applied in name order, the print after)."""
+    app = make_app(clock_mode="replay", clock_start=T0 - 1000, clock_speed=D(0), order_latency_ms=50)
+    asks = ((D("36110"), D("0.01")), (D("36200"), D("1")))
+    moved = Depth("BTCUSDT", T0 + 20, bids=((D("36100"), D("0.5")),), asks=asks)
+    record(app, BOOK, moved, ETH_BOOK, Trade("ETHUSDT", T0 + 30, D("2100"), D("1"), False, "e1"))
+    client = app.test_client()
+    signer = funded_signer(client, USDT="720.3", ETH="0.5")
+    place(client, signer, symbol="ETHUSDT", side="SELL", type="LIMIT", price="2050", quantity="0.5")
+    set_clock(client, T0)
+    buy = place(client, signer, side="BUY", type="MARKET", quantity="0.02")
+
+    step(app, 100)
+
+    _, bought = call(client, signer, "GET", "/api/v1/spot/order", orderId=buy["orderId"])
+    assert (bought["status"], bought["cummulativeQuoteQty"]) == ("FILLED", "723.1")
+
+
+def test_a_read_of_one_symbol_brings_an_arrival_there_after_the_other_symbols_events(make_app):
+    """An ETHUSDT MARKET buy arriving at T0+50 needs what a BTCUSDT sell filled by a print at T0+30 paid.
+    A depth read of ETHUSDT alone brings the buy to the matcher: BTCUSDT moves with it, in time order (it
+    moved alone, and the buy, short of funds, was rejected)."""
+    app = make_app(clock_mode="replay", clock_start=T0 - 1000, clock_speed=D(0), order_latency_ms=50)
+    eth = Depth(
+        "ETHUSDT", T0 - 500, bids=((D("2000"), D("5")),), asks=((D("2001"), D("0.1")), (D("2002"), D("5")))
+    )
+    eth_moved = Depth(
+        "ETHUSDT", T0 + 20, bids=((D("2000"), D("5")),), asks=((D("2011"), D("0.1")), (D("2020"), D("5")))
+    )
+    record(app, BOOK, eth, eth_moved, Trade("BTCUSDT", T0 + 30, D("37000"), D("1"), False, "b1"))
+    client = app.test_client()
+    signer = funded_signer(client, USDT="400.3", BTC="0.03")
+    place(client, signer, side="SELL", type="LIMIT", price="36500", quantity="0.03")
+    set_clock(client, T0)
+    buy = place(client, signer, symbol="ETHUSDT", side="BUY", type="MARKET", quantity="0.2")  # locks 400.3
+    set_clock(client, T0 + 100)
+
+    assert client.get("/quote/v1/depth", query_string={"symbol": "ETHUSDT"}).status_code == 200
+
+    _, bought = call(client, signer, "GET", "/api/v1/spot/order", orderId=buy["orderId"])
+    assert (bought["status"], bought["cummulativeQuoteQty"]) == ("FILLED", "403.1")
+
+
 def test_with_an_order_latency_a_second_cancel_answers_pending_cancel(make_app):
     app, client, signer, order = resting_order_with_latency(make_app)
 

@@ -324,6 +324,20 @@ def test_locking_and_releasing_funds_announce_the_balance_to_the_streams(db):
     assert cancelled[1][1] == {"asset": "USDT", "free": "1000", "locked": "0"}
 
 
+def test_an_order_that_locks_and_releases_the_same_funds_announces_no_balance(db):
+    """An IOC that fills nothing locks its cost and gives it back in one transaction: the balance ends where
+    it was, and the streams hear only of the order."""
+    record(db, BOOK)
+    buyer = account(db, USDT="1000")
+    order = place(
+        db, T0 + 10, buyer, Side.BUY, OrderType.LIMIT, price=D("90"), quantity=D("1"),
+        time_in_force=TimeInForce.IOC,
+    )  # fmt: skip
+
+    assert order.status is OrderStatus.CANCELED
+    assert [kind for kind, _ in outbox_events(db, buyer)] == ["order"]
+
+
 def test_limit_maker_that_would_take_is_rejected_and_locks_nothing(db):
     record(db, BOOK)
     buyer = account(db, USDT="1000")
