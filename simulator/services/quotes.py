@@ -278,27 +278,31 @@ def _recorded_prints(
     for loop in _loops_back(timeline, now_ms):
         before = len(found)
         for segment in reversed(loop):
-            rows = session.execute(
-                RECORDED_TRADES_NEWEST_FIRST.limit(limit - len(found)),
-                {"symbol": symbol, "t0": segment.r0, "t1": segment.r1},
-            )
-            for row in rows:
-                # Collected newest first: a falling sequence keeps a millisecond's trades in recorded order.
-                found.append(
-                    Print(
-                        time=row.time + segment.shift,
-                        price=Decimal(row.price),
-                        qty=Decimal(row.qty),
-                        buyer_is_maker=bool(row.buyer_is_maker),  # a venue that does not say: seller's maker
-                        order=0,
-                        sequence=-len(found),
-                    )
-                )
+            found += _prints_in(session, symbol, segment, limit - len(found), len(found))
             if len(found) >= limit:
                 return found
         if len(found) == before:  # a whole loop without a print: every loop is the same
             return found
     return found
+
+
+def _prints_in(session: Session, symbol: str, segment: Segment, limit: int, collected: int) -> list[Print]:
+    """The `limit` newest recorded trades of a stretch of the recording, in market time, newest first, after
+    `collected` newer ones (a falling sequence keeps a millisecond's trades in recorded order)."""
+    rows = session.execute(
+        RECORDED_TRADES_NEWEST_FIRST.limit(limit), {"symbol": symbol, "t0": segment.r0, "t1": segment.r1}
+    )
+    return [
+        Print(
+            time=row.time + segment.shift,
+            price=Decimal(row.price),
+            qty=Decimal(row.qty),
+            buyer_is_maker=bool(row.buyer_is_maker),  # a venue that does not say: seller's maker
+            order=0,
+            sequence=-(collected + n),
+        )
+        for n, row in enumerate(rows)
+    ]
 
 
 def _simulated_prints(session: Session, symbol: str, now_ms: int, limit: int) -> list[Print]:
