@@ -327,7 +327,17 @@ def _read_balance_for_update(session: Session, account_id: str, asset: str) -> B
         return None
     record = BalanceRecord(account_id, asset, row.free, row.locked)
     pending.track(session, record)
+    transaction_cache(session)[(_AT_START, account_id, asset)] = (row.free, row.locked)
     return record
+
+
+def balance_at_start(session: Session, account_id: str, asset: str) -> tuple[Decimal, Decimal] | None:
+    """(free, locked) of the balance as the transaction first read it for update; None when it did not (or
+    the balance is new in it)."""
+    return transaction_cache(session).get((_AT_START, account_id, asset))
+
+
+_AT_START = "balance_at_start"
 
 
 def ensure_balance(session: Session, account_id: str, asset: str) -> BalanceRecord:

@@ -64,9 +64,9 @@ def release(session: Session, row: OrderRecord, now_ms: int) -> None:
 
 def unlock(session: Session, account_id: str, asset: str, amount: Decimal, now_ms: int) -> None:
     balance = ensure_balance(session, account_id, asset)
-    outbox.balance_changing(session, balance, now_ms)
     balance.locked -= amount
     balance.free += amount
+    outbox.balances(session, account_id, (asset,), now_ms)
 
 
 def locks_upfront(order: Order) -> bool:
@@ -153,9 +153,9 @@ def move_to_locked(session: Session, account_id: str, asset: str, amount: Decima
     if amount <= 0:
         return
     balance = ensure_balance(session, account_id, asset)
-    outbox.balance_changing(session, balance, now_ms)
     balance.free -= amount
     balance.locked += amount
+    outbox.balances(session, account_id, (asset,), now_ms)
 
 
 def fee_rates(session: Session, account_id: str, symbol: str) -> FeeRates:

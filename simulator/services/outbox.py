@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from simulator.domain.money import wire_amount
-from simulator.services.accounts import ensure_balance
+from simulator.services.accounts import balance_at_start, ensure_balance
 from simulator.storage import pending, tables
-from simulator.storage.records import BalanceRecord, OrderRecord
+from simulator.storage.records import OrderRecord
 from simulator.storage.transaction import transaction_cache, transaction_cached
 
 
@@ -93,28 +93,16 @@ def balances(session: Session, account_id: str, assets: Iterable[str], time: int
         touched[(account_id, asset)] = max(time, touched.get((account_id, asset), time))
 
 
-def balance_changing(session: Session, balance: BalanceRecord, time: int) -> None:
-    """`balance` is about to move between free and locked: announced as `balances` announces it, unless the
-    transaction leaves it where this first found it (an IOC that filled nothing locks and releases the same
-    amount)."""
-    before = transaction_cached(session, _BALANCES_BEFORE, dict)
-    before.setdefault((balance.account_id, balance.asset), (balance.free, balance.locked))
-    balances(session, balance.account_id, (balance.asset,), time)
-
-
 def _balances_touched(session: Session) -> None:
-    cache = transaction_cache(session)
-    before = cache.pop(_BALANCES_BEFORE, {})
-    for (account_id, asset), time in sorted(cache.pop(_BALANCES_TOUCHED, {}).items()):
+    for (account_id, asset), time in sorted(transaction_cache(session).pop(_BALANCES_TOUCHED, {}).items()):
         balance = ensure_balance(session, account_id, asset)
-        if before.get((account_id, asset)) == (balance.free, balance.locked):
-            continue  # locked and released again, and nothing else changed it
+        if balance_at_start(session, account_id, asset) == (balance.free, balance.locked):
+            continue  # where the transaction found it (an IOC that filled nothing locked and released it)
         payload = {"asset": asset, "free": wire_amount(balance.free), "locked": wire_amount(balance.locked)}
         _event(session, account_id, "balance", time, payload)
 
 
 _BALANCES_TOUCHED = "balances_touched"
-_BALANCES_BEFORE = "balances_before"
 
 
 def _event(session: Session, account_id: str, kind: str, time: int, payload: Any) -> None:

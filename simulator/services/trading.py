@@ -158,23 +158,22 @@ def advance_symbol(session: Session, symbol: str, to_ms: int, engine: Engine) ->
 
 def advance_symbols(session: Session, symbols: Iterable[str], to_ms: int, engine: Engine) -> int:
     """`advance_symbol` for several symbols at once, in time order across them; the number of recorded events
-    applied. When orders or cancels reach the matcher on the way (an order latency), every symbol behind
-    moves with them: an order arriving at t meets the balances every event before t left, on every symbol
-    (an account's balances are shared by all its symbols: brought up to now one after the other, an order
-    arriving on one was funded, or refused, by what a later order on another had locked). Symbols are
-    locked in name order."""
+    applied. When orders or cancels of any symbol reach the matcher on the way (an order latency), every
+    symbol behind moves with them: an order arriving at t meets the balances every recorded event up to t
+    left, on every symbol, as an order placed at t would (an account's balances are shared by all its
+    symbols: brought up to now one after the other, an order arriving on one was funded, or refused, by
+    what a later event or order on another had done)."""
     states = _states_behind(session, symbols, to_ms)
+    others = [symbol for symbol in symbols_behind(session, to_ms) if symbol not in states]
+    if _due(session, states, to_ms) or any(_scheduled(session, symbol, to_ms) for symbol in others):
+        states = _states_behind(session, [*states, *others], to_ms)
     due = _due(session, states, to_ms)
-    if due:
-        states = _states_behind(session, [*states, *symbols_behind(session, to_ms)], to_ms)
-        due = _due(session, states, to_ms)
     resting = {symbol: _RestingRows(session, symbol) for symbol in states}
     applied = 0
     for at_ms, kind, _, row in due:
-        for symbol, state in states.items():  # what happened before it, on every symbol
-            applied += _apply_events(session, state, at_ms - 1, engine, resting[symbol])
+        for symbol, state in states.items():  # at one ms the recording first, on every symbol, then orders
+            applied += _apply_events(session, state, at_ms, engine, resting[symbol])
         state = states[row.symbol]
-        applied += _apply_events(session, state, at_ms, engine, resting[row.symbol])
         if kind == _ARRIVAL:
             _arrive(session, state, row, engine, resting[row.symbol])
         else:

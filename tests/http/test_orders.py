@@ -891,18 +891,26 @@ def test_an_arrival_meets_the_fills_another_symbol_made_before_it_whatever_the_n
     assert (bought["status"], bought["cummulativeQuoteQty"]) == ("FILLED", "723.1")
 
 
-def test_a_read_of_one_symbol_brings_an_arrival_there_after_the_other_symbols_events(make_app):
-    """An ETHUSDT MARKET buy arriving at T0+50 needs what a BTCUSDT sell filled by a print at T0+30 paid.
-    A depth read of ETHUSDT alone brings the buy to the matcher: BTCUSDT moves with it, in time order (it
-    moved alone, and the buy, short of funds, was rejected)."""
+@pytest.mark.parametrize(
+    ("print_at", "expected"),
+    [(30, ("FILLED", "403.1")), (50, ("FILLED", "403.1")), (70, ("REJECTED", "0"))],
+    ids=["print-before", "print-same-ms", "print-after"],
+)
+@pytest.mark.parametrize("read", [None, "ETHUSDT", "BTCUSDT"])
+def test_an_arrival_meets_what_other_symbols_did_up_to_its_time_whatever_is_read(
+    make_app, print_at, expected, read
+):
+    """An ETHUSDT MARKET buy arriving at T0+50 needs 2.8 USDT more than it locked: what a BTCUSDT sell of the
+    account, filled by a print, pays. A print up to T0+50 pays in time (at T0+50 too: the recording comes
+    first in a millisecond, as for an order placed then); a later one does not, and the buy is rejected. A
+    read of either symbol in between changes nothing (a read of one symbol moved it alone: past the arrival,
+    which then got the proceeds of a later print, or not up to it, which lost those of an earlier one; and
+    a print at the arrival's millisecond on the other symbol came after it)."""
     app = make_app(clock_mode="replay", clock_start=T0 - 1000, clock_speed=D(0), order_latency_ms=50)
-    eth = Depth(
-        "ETHUSDT", T0 - 500, bids=((D("2000"), D("5")),), asks=((D("2001"), D("0.1")), (D("2002"), D("5")))
-    )
-    eth_moved = Depth(
-        "ETHUSDT", T0 + 20, bids=((D("2000"), D("5")),), asks=((D("2011"), D("0.1")), (D("2020"), D("5")))
-    )
-    record(app, BOOK, eth, eth_moved, Trade("BTCUSDT", T0 + 30, D("37000"), D("1"), False, "b1"))
+    bids = ((D("2000"), D("5")),)
+    eth = Depth("ETHUSDT", T0 - 500, bids=bids, asks=((D("2001"), D("0.1")), (D("2002"), D("5"))))
+    eth_moved = Depth("ETHUSDT", T0 + 20, bids=bids, asks=((D("2011"), D("0.1")), (D("2020"), D("5"))))
+    record(app, BOOK, eth, eth_moved, Trade("BTCUSDT", T0 + print_at, D("37000"), D("1"), False, "b1"))
     client = app.test_client()
     signer = funded_signer(client, USDT="400.3", BTC="0.03")
     place(client, signer, side="SELL", type="LIMIT", price="36500", quantity="0.03")
@@ -910,10 +918,11 @@ def test_a_read_of_one_symbol_brings_an_arrival_there_after_the_other_symbols_ev
     buy = place(client, signer, symbol="ETHUSDT", side="BUY", type="MARKET", quantity="0.2")  # locks 400.3
     set_clock(client, T0 + 100)
 
-    assert client.get("/quote/v1/depth", query_string={"symbol": "ETHUSDT"}).status_code == 200
+    if read is not None:
+        assert client.get("/quote/v1/depth", query_string={"symbol": read}).status_code == 200
 
     _, bought = call(client, signer, "GET", "/api/v1/spot/order", orderId=buy["orderId"])
-    assert (bought["status"], bought["cummulativeQuoteQty"]) == ("FILLED", "403.1")
+    assert (bought["status"], bought["cummulativeQuoteQty"]) == expected
 
 
 def test_with_an_order_latency_a_second_cancel_answers_pending_cancel(make_app):

@@ -338,6 +338,24 @@ def test_an_order_that_locks_and_releases_the_same_funds_announces_no_balance(db
     assert [kind for kind, _ in outbox_events(db, buyer)] == ["order"]
 
 
+def test_a_balance_a_fill_changed_while_catching_up_is_announced_though_an_ioc_gives_back_its_lock(db):
+    """A print fills a resting sell while the market catches up for an IOC that then fills nothing: the
+    transaction leaves USDT changed (the sale's proceeds) though the IOC locked and released the same
+    amount, so USDT is announced (it was judged by the balance the IOC's lock found, after the sale)."""
+    record(db, BOOK, Trade("BTCUSDT", T0 + 100, D("101.5"), D("1"), False, "1"))
+    trader = account(db, USDT="1000", BTC="1")
+    place(db, T0 + 10, trader, Side.SELL, OrderType.LIMIT, price=D("101"), quantity=D("1"))
+    place(
+        db, T0 + 200, trader, Side.BUY, OrderType.LIMIT, price=D("90"), quantity=D("1"),
+        time_in_force=TimeInForce.IOC,
+    )  # fmt: skip
+
+    after = [(kind, payload) for kind, payload in outbox_events(db, trader) if kind == "balance"][-2:]
+    free, _ = balance(db, trader, "USDT")
+    assert free > D("1000")
+    assert {p["asset"]: p["free"] for _, p in after} == {"BTC": "0", "USDT": format(free.normalize(), "f")}
+
+
 def test_limit_maker_that_would_take_is_rejected_and_locks_nothing(db):
     record(db, BOOK)
     buyer = account(db, USDT="1000")
