@@ -5,7 +5,8 @@ by amount locks the amount; a MARKET order whose cost is known only after the wa
 amount) locks exactly what its fills use. A BUY on a Token-Fiat pair locks its fees too (they are paid in
 the quote, on top: domain.matching.fees). Fills pay from the locked part, each payment a ledger entry;
 what is left when the order ends goes back to free (a lock and its release move an amount within one
-balance and write no entry). Every change of a balance is announced to the streams (`services.outbox`)."""
+balance and write no entry). Locks and releases are announced to the streams (`services.outbox`), as a
+settlement's balance changes are."""
 
 from __future__ import annotations
 
