@@ -50,7 +50,8 @@ def place(session: Session, new: trading.NewOrder, now_ms: int, engine: trading.
         driver.execute(_LOCK_ACCOUNT, {"account_id": new.account_id})
     # What happened since the last call first: fills may have ended orders counted or matched below, and
     # the account's orders on other symbols may have filled, ended or arrived, changing its balances.
-    trading.advance_symbols(session, _symbols_read(session, new, now_ms), now_ms, engine)
+    behind = trading.symbols_behind(session, now_ms)
+    trading.advance_symbols(session, _symbols_read(session, new, behind), now_ms, engine, behind)
     if new.client_order_id is not None and _open_with_client_id(session, new.account_id, new.client_order_id):
         raise errors.DuplicateOrder()
     filters = _filters(instrument.definition)
@@ -234,10 +235,10 @@ _OPEN_COUNT = statements.prepare(
 )
 
 
-def _symbols_read(session: Session, new: trading.NewOrder, now_ms: int) -> list[str]:
-    """The order's symbol, and the symbols behind now where the account has working orders: what its checks
-    read (its balances, its client order ids) is up to now once these are."""
-    others = [s for s in trading.symbols_behind(session, now_ms) if s != new.symbol]
+def _symbols_read(session: Session, new: trading.NewOrder, behind: list[str]) -> list[str]:
+    """The order's symbol, and those of the symbols `behind` now where the account has working orders: what
+    its checks read (its balances, its client order ids) is up to now once these are."""
+    others = [s for s in behind if s != new.symbol]
     return [new.symbol, *(s for s in others if _has_working(session, new.account_id, s))]
 
 
