@@ -142,6 +142,7 @@ def cancel_order(session: Session, account_id: str, order_id: str, now_ms: int, 
     if latency > 0:
         order.apply(Event.REQUEST_CANCEL, now_ms)
         row.cancel_ms = now_ms + latency
+        row.cancel_sequence = int(next_id(session))
         _store_order(row, order)
         outbox.order_update(session, row)
         return order
@@ -176,8 +177,8 @@ def advance_symbols(
     due = _due(session, states, to_ms)
     resting = {symbol: _RestingRows(session, symbol) for symbol in states}
     applied = 0
-    for at_ms, kind, _, row in due:
-        for symbol, state in states.items():  # at one ms the recording first, on every symbol, then orders
+    for at_ms, _, kind, row in due:
+        for symbol, state in states.items():  # at one ms the recording first, on every symbol
             applied += _apply_events(session, state, at_ms, engine, resting[symbol])
         state = states[row.symbol]
         if kind == _ARRIVAL:
@@ -517,18 +518,24 @@ class _RestingRows:
         return [row for row in rows if row.price is not None and row.price >= order.price]
 
 
-_ARRIVAL, _CANCEL = 0, 1  # at one millisecond orders reach the matcher before cancels
+_ARRIVAL, _CANCEL = 0, 1
+# A cancel received by an earlier version, which kept no place among the requests: after its millisecond's
+# orders, as that version had it.
+_RECEIVED_UNKNOWN = 2**63
 
 
 def _scheduled(session: Session, symbol: str, to_ms: int) -> list[tuple[int, int, int, OrderRecord]]:
-    """Orders and cancels of `symbol` that reach the matcher by `to_ms`: (time, kind, sequence, row)."""
+    """Orders and cancels of `symbol` that reach the matcher by `to_ms`: (time, place among the requests
+    received, kind, row). At one millisecond they reach it in the order they were received, as they would
+    be handled without a latency (a cancel received before another account's order takes effect first)."""
     rows = order_rows(session, _SCHEDULED, {"symbol": symbol, "to_ms": to_ms})
     due = []
     for row in rows:
         if row.match_ms is not None and row.match_ms <= to_ms:
-            due.append((row.match_ms, _ARRIVAL, row.sequence, row))
+            due.append((row.match_ms, row.sequence, _ARRIVAL, row))
         if row.cancel_ms is not None and row.cancel_ms <= to_ms:
-            due.append((row.cancel_ms, _CANCEL, row.sequence, row))
+            received = _RECEIVED_UNKNOWN if row.cancel_sequence is None else row.cancel_sequence
+            due.append((row.cancel_ms, received, _CANCEL, row))
     return due
 
 
@@ -1039,6 +1046,7 @@ def _insert_order(
         updated_ms=order.updated_ms,
         match_ms=None,
         cancel_ms=None,
+        cancel_sequence=None,
         queue_ms=None,
     )
     _store_order(row, order)

@@ -119,6 +119,7 @@ _ORDER_CHANGING = (
     "updated_ms",
     "match_ms",
     "cancel_ms",
+    "cancel_sequence",
     "queue_ms",
 )
 

@@ -294,6 +294,10 @@ class Order(Base):
     updated_ms: Mapped[int] = mapped_column(BigInteger)
     match_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None)
     cancel_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None)
+    # with an order latency, the place of the cancel asked for among the requests received, drawn from the id
+    # counter as an order's `sequence` is: at one millisecond, orders and cancels reach the matcher in the
+    # order they were received. NULL: no cancel asked for, or one received by an earlier version
+    cancel_sequence: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None)
     # the market time of the last recorded event that moved its queue_ahead (None: never moved); a market
     # clock set back before it would replay those events on a queue they already moved
     queue_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None)

@@ -349,6 +349,71 @@ def test_a_cancel_that_takes_effect_before_the_order_arrives_ends_it_unmatched(d
     assert balance(db, buyer, "USDT") == (D("1000"), D("0"))
 
 
+def resting_sell_and_a_buyer(database: Database) -> tuple[str, str, str]:
+    """A simulated sell resting at 100.5 inside the recorded spread (100 / 101): (its account, its order id,
+    an account that buys)."""
+    record(database, BOOK)
+    seller, buyer = account(database, BTC="1"), account(database, USDT="1000")
+    sell = place(database, T0, seller, Side.SELL, OrderType.LIMIT, price=D("100.5"), quantity=D("1"))
+    advance(database, T0 + LATENCY)
+    assert order_row(database, sell.order_id).resting == 1
+    return seller, sell.order_id, buyer
+
+
+def ioc_buy_at(database: Database, at: int, buyer: str) -> str:
+    order = place(
+        database,
+        at,
+        buyer,
+        Side.BUY,
+        OrderType.LIMIT,
+        price=D("100.5"),
+        quantity=D("1"),
+        time_in_force=TimeInForce.IOC,
+    )
+    return order.order_id
+
+
+def test_a_cancel_received_before_another_accounts_order_in_one_millisecond_takes_effect_first(db):
+    """Both reach the matcher at the same millisecond; in the order received, as without a latency: the
+    resting sell is gone when the buy arrives, which finds no offer at its limit."""
+    seller, sell, buyer = resting_sell_and_a_buyer(db)
+    at = T0 + 500
+    cancel(db, at, seller, sell)
+    buy = ioc_buy_at(db, at, buyer)
+    advance(db, at + LATENCY)
+
+    assert (order_row(db, sell).status, order_row(db, sell).executed_qty) == ("CANCELED", D("0"))
+    assert (order_row(db, buy).status, order_row(db, buy).executed_qty) == ("CANCELED", D("0"))
+    assert fills(db) == []
+    assert balance(db, seller, "BTC") == (D("1"), D("0"))
+
+
+def test_an_order_received_before_a_cancel_in_one_millisecond_meets_the_order_being_cancelled(db):
+    seller, sell, buyer = resting_sell_and_a_buyer(db)
+    at = T0 + 500
+    buy = ioc_buy_at(db, at, buyer)
+    cancel(db, at, seller, sell)
+    advance(db, at + LATENCY)
+
+    assert order_row(db, buy).status == "FILLED"
+    assert order_row(db, sell).status == "FILLED"  # the cancel found it filled
+    assert fills(db) == [(D("100.5"), D("1"), 0, at + LATENCY), (D("100.5"), D("1"), 1, at + LATENCY)]
+
+
+def test_a_cancel_received_by_an_earlier_version_takes_effect_after_its_milliseconds_orders(db):
+    """Such a version kept no receipt place for cancels (`cancel_sequence` NULL) and ran orders first."""
+    seller, sell, buyer = resting_sell_and_a_buyer(db)
+    at = T0 + 500
+    cancel(db, at, seller, sell)
+    buy = ioc_buy_at(db, at, buyer)
+    with db.write() as session:
+        session.execute(text("UPDATE orders SET cancel_sequence = NULL"))
+    advance(db, at + LATENCY)
+
+    assert (order_row(db, buy).status, order_row(db, sell).status) == ("FILLED", "FILLED")
+
+
 def test_step_mode_stops_where_an_order_reaches_the_matcher(db):
     record(db, BOOK, Trade("BTCUSDT", T0 + 5_000, D("100"), D("1"), True, "1"))
     settings = Settings(order_latency_ms=LATENCY)
