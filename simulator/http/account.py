@@ -12,7 +12,7 @@ from simulator.clock import transport_now_ms
 from simulator.domain.accounts import FlowType, Permission
 from simulator.domain.money import parse_decimal
 from simulator.http import serializers
-from simulator.http.auth import public, signed
+from simulator.http.auth import Tx, public, signed
 from simulator.http.params import DIGITS, Params, parse_params, raw_request
 from simulator.http.state import caught_up, current_sim
 from simulator.services import accounts, coins, ledger, transfers
@@ -56,7 +56,8 @@ FLOW_MAX_LIMIT = 500
 
 
 @bp.post("/api/v1/account/assetTransfer")
-@signed(weight=1, permission=Permission.TRADE)  # no transfer permission exists; moving funds needs TRADE
+# no transfer permission exists: moving funds needs TRADE; a write of its own (Tx.OWN: auth.signed says why)
+@signed(weight=1, permission=Permission.TRADE, tx=Tx.OWN)
 def asset_transfer() -> dict[str, Any]:
     """POST /api/v1/account/assetTransfer — Internal Account Transfer, stamped with the market time."""
     wanted = _transfer_request(g.signed.params)

@@ -58,7 +58,9 @@ class SignedRequest:
 class Tx(enum.Enum):
     """The transaction a signed view runs in."""
 
-    READ = "read"  # authentication's read transaction, kept for the view's reads: g.read_session
+    # authentication's read transaction, kept for the view's reads (g.read_session) until the view catches
+    # the market up (`state.market_now` ends it)
+    READ = "read"
     WRITE = "write"  # a write transaction begun before authentication, shared with it: g.write_session
     OWN = "own"  # none: authentication's ends first, and the view opens what it needs
 
@@ -86,7 +88,8 @@ def signed(
     A view that writes must not do it inside a read transaction of its own request: on SQLite a snapshot
     open across a commit keeps the WAL from being checkpointed, and every later commit tries again (which
     made each order's commit five times dearer). A view of one write transaction uses Tx.WRITE (one
-    transaction a request); one of several (a batch: each order its own) uses Tx.OWN."""
+    transaction a request); one of several (a batch: each order its own) uses Tx.OWN. So a request holds
+    one pooled connection at a time: one holding a connection while it waits for another can wait for good."""
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)

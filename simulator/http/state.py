@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from flask import current_app
+from flask import current_app, g
 from sqlalchemy.orm import Session
 
 from simulator import errors
@@ -65,8 +65,26 @@ def current_sim() -> SimState:
 @contextlib.contextmanager
 def caught_up() -> Iterator[Session]:
     """A read transaction begun after the market (resting orders, orders on their way, the wallet's
-    deposits and withdrawals) was brought up to the clock's now."""
-    sim = current_sim()
-    market.catch_up(sim.database, sim.settings, transport_now_ms())
-    with sim.database.read() as session:
+    deposits and withdrawals) was brought up to the clock's now (`market_now`)."""
+    market_now()
+    with current_sim().database.read() as session:
         yield session
+
+
+def market_now(symbols: Iterable[str] | None = None) -> market.MarketNow:
+    """`market.catch_up` (of `symbols`, else every symbol) at this request's now, once the read transaction
+    authentication kept for the view has ended (`end_authentication_read`)."""
+    end_authentication_read()
+    sim = current_sim()
+    return market.catch_up(sim.database, sim.settings, transport_now_ms(), symbols)
+
+
+def end_authentication_read() -> None:
+    """End the read transaction authentication kept for the view (`g.read_session`, auth.Tx.READ) before
+    the view catches the market up: held, its pooled connection waited with the request for the catch-up's
+    (with as many requests at once as the pool has connections, each holding one, all waited until the
+    pool's timeout, -1007), and its snapshot, open across the catch-up's commit, kept SQLite from
+    checkpointing the WAL. The view reads what follows in transactions of its own."""
+    session = g.pop("read_session", None)
+    if session is not None:
+        session.rollback()

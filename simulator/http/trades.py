@@ -11,14 +11,12 @@ from flask import Blueprint, g
 from sqlalchemy.orm import Session
 
 from simulator import errors
-from simulator.clock import transport_now_ms
 from simulator.domain.money import wire_amount
 from simulator.http.auth import signed
 from simulator.http.params import Params
-from simulator.http.state import current_sim
+from simulator.http.state import current_sim, market_now
 from simulator.services import accounts, fills
 from simulator.services.instruments import instrument_rules
-from simulator.services.market import catch_up
 
 bp = Blueprint("trades", __name__)
 
@@ -45,7 +43,7 @@ def account_trades() -> list[dict[str, Any]]:
 def listed_trades(wanted: fills.TradeFilter) -> list[dict[str, Any]]:
     """The fills `wanted` selects, newest first, after the market (of its symbol) was brought up to now."""
     sim = current_sim()
-    catch_up(sim.database, sim.settings, transport_now_ms(), [wanted.symbol] if wanted.symbol else None)
+    market_now([wanted.symbol] if wanted.symbol else None)
     with sim.database.read() as session:
         found = fills.account_trades(session, wanted)
     return [_trade(trade, sim.coin_names) for trade in found]
@@ -124,7 +122,7 @@ def vip_info() -> dict[str, Any]:
     symbols = _symbol_list(g.signed.params)
     identity = g.signed.identity
     sim = current_sim()
-    market = catch_up(sim.database, sim.settings, transport_now_ms())
+    market = market_now()
     with sim.database.read() as session:
         summary = fills.vip_summary(
             session,

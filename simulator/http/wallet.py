@@ -20,7 +20,7 @@ from simulator.domain.accounts import Permission
 from simulator.domain.money import parse_decimal
 from simulator.domain.wallet import FIAT_CHANNELS, FIAT_STATUSES, FiatStatus, FiatType
 from simulator.http import serializers
-from simulator.http.auth import signed
+from simulator.http.auth import Tx, signed
 from simulator.http.params import Params
 from simulator.http.state import caught_up, current_sim
 from simulator.services import wallet
@@ -56,7 +56,7 @@ def deposit_orders() -> list[dict[str, Any]]:
 
 
 @bp.post("/api/v1/account/authAddress")
-@signed(weight=1)
+@signed(weight=1, tx=Tx.OWN)
 def auth_address() -> dict[str, Any]:
     """POST /api/v1/account/authAddress — the declaration a deposit waiting for it needs."""
     declaration = _declaration(g.signed.params)
@@ -66,7 +66,7 @@ def auth_address() -> dict[str, Any]:
 
 
 @bp.post("/api/v1/account/withdraw")
-@signed(weight=1, permission=Permission.WITHDRAW)
+@signed(weight=1, permission=Permission.WITHDRAW, tx=Tx.OWN)
 def withdraw() -> dict[str, Any]:
     """POST /api/v1/account/withdraw — Withdraw VA."""
     new = _new_withdrawal(g.signed.params)

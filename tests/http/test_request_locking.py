@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 
 from simulator import create_app
 from simulator.http import account as account_api
@@ -211,3 +211,78 @@ def test_opening_a_database_that_lacks_an_index_still_adds_it_under_the_lock(set
     with sqlite3.connect(sqlite_path(settings)) as reopened:
         names = {name for (name,) in reopened.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert "ix_orders_working" in names
+
+
+@pytest.fixture
+def most_connections_held(client: FlaskClient) -> Iterator[list[int]]:
+    """The most pooled connections held at once while the test runs (noted at every checkout)."""
+    pool = engine(client.application).pool
+    most = [pool.checkedout()]
+
+    def noted(*_: Any) -> None:
+        most[0] = max(most[0], pool.checkedout())
+
+    event.listen(pool, "checkout", noted)
+    yield most
+    event.remove(pool, "checkout", noted)
+
+
+SUB_ACCOUNT = "<sub>"  # replaced by the account's first sub account
+DAY = {"startTime": "<day ago>", "endTime": "<now>"}  # the day up to the order placed first
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "params"),
+    [
+        ("GET", "/api/v1/account", {}),
+        ("GET", "/api/v1/account/type", {}),
+        ("GET", "/api/v1/account/balanceFlow", DAY),
+        (
+            "POST",
+            "/api/v1/account/assetTransfer",
+            {"fromAccountId": "<main>", "toAccountId": SUB_ACCOUNT, "coin": "USDT", "quantity": "1"},
+        ),
+        ("GET", "/api/v1/spot/order", {"orderId": "<order>"}),
+        ("GET", "/api/v1/spot/openOrders", {}),
+        ("GET", "/api/v1/spot/tradeOrders", {}),
+        ("GET", "/api/v1/account/trades", {}),
+        ("GET", "/api/v1/account/vipInfo", {}),
+        ("GET", "/api/v1/spot/subAccount/openOrders", {"subAccountId": SUB_ACCOUNT}),
+        ("GET", "/api/v1/spot/subAccount/tradeOrders", {"subAccountId": SUB_ACCOUNT}),
+        ("GET", "/api/v1/subAccount/trades", {"subAccountId": SUB_ACCOUNT}),
+        ("GET", "/api/v1/account/depositOrders", {}),
+        ("GET", "/api/v1/account/withdrawOrders", {}),
+        ("GET", "/api/v1/account/fiat/history", {"type": "deposit", **DAY}),
+        ("POST", "/api/v1/spot/orderTest", LIMIT_ORDER),
+        ("POST", "/api/v1.1/spot/order", LIMIT_ORDER),
+        ("POST", "/api/v1.1/spot/batchOrders", {}),
+        ("DELETE", "/api/v1/spot/order", {"orderId": "<order>"}),
+        ("DELETE", "/api/v1/spot/openOrders", {"symbol": "BTCUSDT"}),
+    ],
+)
+def test_a_request_holds_one_database_connection_at_a_time(
+    client, signer, account, most_connections_held, method, path, params
+):
+    """A request that held one while waiting for another could wait for good: with as many threads as the
+    pool has connections, each holding one (-1007 after the pool's timeout)."""
+    placed = client.post("/api/v1.1/spot/order", **signer.ccxt("POST", **LIMIT_ORDER)).get_json()
+    now = placed["transactTime"]
+    sub = next(a for a in account["accounts"] if a.get("keyType") == "sub")["accountId"]
+    filled_in = {
+        "<main>": account["accountId"],
+        "<sub>": sub,
+        "<order>": placed["orderId"],
+        "<now>": now,
+        "<day ago>": str(int(now) - 86_400_000),
+    }
+    params = {name: filled_in.get(value, value) for name, value in params.items()}
+    most_connections_held[0] = 0
+
+    if path.endswith("batchOrders"):
+        status, body = batch(client, signer, [LIMIT_ORDER])
+    else:
+        response = client.open(path, method=method, **signer.ccxt(method, **params))
+        status, body = response.status_code, response.get_json()
+
+    assert status == 200, body
+    assert most_connections_held[0] == 1
