@@ -213,3 +213,47 @@ def test_live_mode_replays_the_recording_shifted_and_looped(tmp_path):
     assert fill.time == T0 + 7 * loop + 30_000  # the recorded trade, at its time in this loop
     with database.read() as session:
         assert read_clock(session) is not None
+
+
+def test_the_clock_steps_taken_do_not_change_the_fills(tmp_path):
+    """One step of 20 s or twenty of 1 s: the same fills at the same times, on two symbols whose recorded
+    prints alternate (a step applies the recording a symbol after the other; only the fills' ids may come
+    in another order)."""
+    books = (BOOK, Depth("ETHUSDT", T0, ((D("2000"), D("5")),), ((D("2001"), D("5")),)))
+    prints = (
+        Trade("ETHUSDT", T0 + 2_000, D("1990"), D("0.4"), True, "1"),
+        Trade("BTCUSDT", T0 + 5_000, D("99"), D("0.4"), True, "2"),
+        Trade("ETHUSDT", T0 + 8_000, D("1990"), D("0.4"), True, "3"),
+        Trade("BTCUSDT", T0 + 15_000, D("99"), D("0.4"), True, "4"),
+    )
+
+    def fills_after(steps: int) -> tuple[list[tuple], list[tuple]]:
+        folder = tmp_path / f"{steps}_steps"
+        folder.mkdir()
+        database, settings = clock_db(folder, *books, *prints)
+        with database.write() as session:
+            write_clock(session, MarketClock.replay(T0 + 10, D(0), 0))
+        buyer = account(database, USDT="100000")
+        for symbol, price in (("BTCUSDT", "99.5"), ("ETHUSDT", "1995")):
+            new = trading.NewOrder(buyer, symbol, Side.BUY, OrderType.LIMIT, price=D(price), quantity=D("1"))
+            place(database, T0 + 10, new)
+        for _ in range(steps):
+            market.step_clock(database, settings, 0, advance_ms=20_000 // steps)
+        with database.read() as session:
+            fills = session.scalars(select(tables.Fill))
+            balances = session.scalars(select(tables.Balance).where(tables.Balance.account_id == buyer))
+            found = (
+                sorted((f.symbol, f.price, f.qty, f.time, f.fee_amount) for f in fills),
+                sorted((b.asset, b.free, b.locked) for b in balances),
+            )
+        database.dispose()
+        return found
+
+    in_one = fills_after(1)
+    assert [(symbol, time - T0) for symbol, _, _, time, _ in in_one[0]] == [
+        ("BTCUSDT", 5_000),
+        ("BTCUSDT", 15_000),
+        ("ETHUSDT", 2_000),
+        ("ETHUSDT", 8_000),
+    ]
+    assert fills_after(20) == in_one
