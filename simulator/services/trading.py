@@ -518,7 +518,7 @@ class _RestingRows:
         return [row for row in rows if row.price is not None and row.price >= order.price]
 
 
-_ARRIVAL, _CANCEL = 0, 1
+_ARRIVAL, _CANCEL = 0, 1  # what reaches the matcher: an order, or a cancel of one
 # A cancel received by an earlier version, which kept no place among the requests: after its millisecond's
 # orders, as that version had it.
 _RECEIVED_UNKNOWN = 2**63
