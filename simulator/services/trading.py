@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import and_, bindparam, exists, func, or_, select, update
@@ -172,9 +173,11 @@ def advance_symbols(
         return 0
     behind = symbols_behind(session, to_ms) if behind is None else behind
     others = [symbol for symbol in behind if symbol not in states]
-    if _due(session, states, to_ms) or any(_scheduled(session, symbol, to_ms) for symbol in others):
-        states = _states_behind(session, [*states, *others], to_ms)
     due = _due(session, states, to_ms)
+    if due or any(_scheduled(session, symbol, to_ms) for symbol in others):
+        widened = _states_behind(session, others, to_ms)  # their orders read again, now they are locked
+        due = sorted([*due, *_due(session, widened, to_ms)], key=_DUE_ORDER)
+        states = dict(sorted({**states, **widened}.items()))
     resting = {symbol: _RestingRows(session, symbol) for symbol in states}
     applied = 0
     for at_ms, _, kind, row in due:
@@ -202,7 +205,7 @@ def _due(
 ) -> list[tuple[int, int, int, OrderRecord]]:
     """The orders and cancels of the symbols that reach the matcher by `to_ms`, in the order they happen."""
     due = [item for symbol in states for item in _scheduled(session, symbol, to_ms)]
-    return sorted(due, key=lambda item: item[:3])
+    return sorted(due, key=_DUE_ORDER)
 
 
 def symbols_to_advance(session: Session) -> list[str]:
@@ -522,6 +525,7 @@ _ARRIVAL, _CANCEL = 0, 1  # what reaches the matcher: an order, or a cancel of o
 # A cancel received by an earlier version, which kept no place among the requests: after its millisecond's
 # orders, as that version had it.
 _RECEIVED_UNKNOWN = 2**63
+_DUE_ORDER = itemgetter(0, 1, 2)  # of `_scheduled`'s items: time, then place among the requests received
 
 
 def _scheduled(session: Session, symbol: str, to_ms: int) -> list[tuple[int, int, int, OrderRecord]]:
@@ -633,9 +637,9 @@ def _windows_of_events(
         while r0 < segment.r1:
             r1 = min(r0 + EVENT_WINDOW_MS, segment.r1)
             events = events_between(session, symbol, r0, r1, engine.model.kline_interval)
+            if events:
+                yield segment, events
             if events or r1 == segment.r1:  # (a window reaching the segment's end needs no next event)
-                if events:
-                    yield segment, events
                 r0 = r1
                 continue
             following = store.next_event_time(session, [symbol], r1)
