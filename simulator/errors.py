@@ -228,9 +228,11 @@ class OrderNotFoundById(ApiError):
 
 
 class LimitMakerRejected(ApiError):
-    """A LIMIT_MAKER that would take (HashKey Hong Kong's code; -1156 is Global's)."""
+    """A LIMIT_MAKER that would take. The document has two rows for it: -1156 "For HashKey Global only" and
+    -2010 "For HashKey Hong Kong only"; the document is HashKey MENA's, a HashKey Global venue (its sandbox
+    and fee pages are on global.hashkey*.com), so Global's code."""
 
-    code = "-2010"
+    code = "-1156"
     msg = "Limit maker order rejected: Improper price may cause immediate fill."
 
 

@@ -291,7 +291,7 @@ def test_market_sell_and_limit_time_in_force(client, signer):
     assert (fok["status"], fok["executedQty"]) == ("CANCELED", "0")
 
 
-def test_limit_maker_that_would_take_is_refused_with_2010_and_nothing_is_written(client, signer, app):
+def test_limit_maker_that_would_take_is_refused_with_1156_and_nothing_is_written(client, signer, app):
     before = counts(app)
     status, body = call(
         client,
@@ -306,7 +306,7 @@ def test_limit_maker_that_would_take_is_refused_with_2010_and_nothing_is_written
     )
     assert (status, body) == (
         400,
-        {"code": "-2010", "msg": "Limit maker order rejected: Improper price may cause immediate fill."},
+        {"code": "-1156", "msg": "Limit maker order rejected: Improper price may cause immediate fill."},
     )
     assert counts(app) == before
     maker = place(client, signer, side="BUY", type="LIMIT_MAKER", price="35900", quantity="0.01")
