@@ -32,8 +32,13 @@ class OrderRequest:
     legacy_market_buy: bool  # POST /api/v1/spot/order MARKET BUY: `quantity` was the quote to spend
 
 
-def new_order(params: Params, account_id: str, legacy: bool = False) -> OrderRequest:
-    """`legacy`: the v1 path, where a MARKET BUY's `quantity` is the quote amount to spend."""
+def new_order(
+    params: Params, account_id: str, legacy: bool = False, batch_item: bool = False
+) -> OrderRequest:
+    """`legacy`: the v1 path, where a MARKET BUY's `quantity` is the quote amount to spend. `batch_item`:
+    an order of batchOrders, whose client order id may also be named `clientOrderId` (ccxt's batch items
+    carry that name; a single order's parameters do not include it, and it is ignored there as any other
+    parameter the document does not list)."""
     symbol = params.required_text("symbol")
     side = _enum(params.required_text("side"), Side, errors.InvalidOrderSide)
     type_ = _enum(params.required_text("type"), OrderType, errors.UnsupportedOrderType)
@@ -55,7 +60,7 @@ def new_order(params: Params, account_id: str, legacy: bool = False) -> OrderReq
         price=price,
         quantity=quantity,
         amount=amount,
-        client_order_id=_client_order_id(params),
+        client_order_id=_client_order_id(params, _BATCH_CLIENT_ORDER_ID if batch_item else _CLIENT_ORDER_ID),
         stp_mode=stp_mode,
     )
     return OrderRequest(order, legacy_market_buy)
@@ -147,9 +152,13 @@ def _decimal(params: Params, name: str) -> Decimal | None:
     return value
 
 
-def _client_order_id(params: Params) -> str | None:
-    """newClientOrderId, else clientOrderId (ccxt's batch items carry that name); None: generated."""
-    for name in ("newClientOrderId", "clientOrderId"):
+_CLIENT_ORDER_ID = ("newClientOrderId",)
+_BATCH_CLIENT_ORDER_ID = ("newClientOrderId", "clientOrderId")
+
+
+def _client_order_id(params: Params, names: tuple[str, ...]) -> str | None:
+    """The first of `names` sent; None: generated."""
+    for name in names:
         if name not in params.values:
             continue
         found = params.values[name]

@@ -120,7 +120,7 @@ def _batch_item(
     if isinstance(params, errors.ApiError):
         return params.body()
     try:
-        new = new_order(params, account_id).order
+        new = new_order(params, account_id, batch_item=True).order
         if new.symbol != batch_symbol:
             raise errors.IllegalParameter(name="symbol")  # one symbol per batch
         with _write() as market:

@@ -386,6 +386,30 @@ def test_a_parameter_the_order_reads_sent_twice_is_refused_one_it_does_not_read_
     assert (ignored[0], ignored[1]["status"], ignored[1]["origQty"]) == (200, "FILLED", "0.01")
 
 
+@pytest.mark.parametrize("path", ["/api/v1.1/spot/order", "/api/v1/spot/order", "/api/v1/spot/orderTest"])
+@pytest.mark.parametrize("value", ["mine", "", "x" * 256])
+def test_a_single_order_ignores_clientorderid_as_a_parameter_the_document_does_not_list(
+    client, signer, path, value
+):
+    """Only a batch item's `clientOrderId` names its client order id (ccxt's items carry it); a single
+    order's is `newClientOrderId`, and the real venue would not read the other."""
+    status, body = call(
+        client,
+        signer,
+        "POST",
+        path,
+        symbol="BTCUSDT",
+        side="BUY",
+        type="LIMIT",
+        price="35000",
+        quantity="0.01",
+        clientOrderId=value,
+    )
+
+    assert status == 200, body
+    assert body.get("clientOrderId") != value
+
+
 def test_a_duplicate_open_client_order_id_is_refused_and_a_finished_ones_may_be_reused(client, signer):
     first = place(
         client, signer, side="BUY", type="LIMIT", price="35000", quantity="0.01", newClientOrderId="dup"
@@ -934,6 +958,20 @@ def test_with_an_order_latency_a_second_cancel_answers_pending_cancel(make_app):
     _, after = call(client, signer, "GET", "/api/v1/spot/order", orderId=order["orderId"])
 
     assert (first["status"], second["status"], after["status"]) == ("NEW", "PENDING_CANCEL", "CANCELED")
+
+
+def test_an_order_id_decides_when_a_client_order_id_is_sent_with_it(client, signer):
+    x = place(client, signer, side="BUY", type="LIMIT", price="35000", quantity="0.01", newClientOrderId="x")
+    y = place(client, signer, side="BUY", type="LIMIT", price="34000", quantity="0.01", newClientOrderId="y")
+
+    _, found = call(client, signer, "GET", "/api/v1/spot/order", orderId=y["orderId"], origClientOrderId="x")
+    _, cancelled = call(
+        client, signer, "DELETE", "/api/v1/spot/order", orderId=x["orderId"], clientOrderId="y"
+    )
+    _, open_orders = call(client, signer, "GET", "/api/v1/spot/openOrders")
+
+    assert (found["orderId"], cancelled["orderId"]) == (y["orderId"], x["orderId"])
+    assert [o["orderId"] for o in open_orders] == [y["orderId"]]
 
 
 def test_cancel_by_id_and_by_client_id_return_the_funds(client, signer):
