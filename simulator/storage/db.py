@@ -85,7 +85,6 @@ class Database:
     def dispose(self) -> None:
         if self.checkpointer is not None:
             self.checkpointer.stop()
-            self.checkpointer = None
         self.engine.dispose()
 
 
