@@ -21,13 +21,9 @@ from simulator.storage.seed import ensure_seeded
 MAX_BODY_BYTES = 1 << 20
 
 
-def create_app(
-    settings: Settings | None = None, apply_clock: bool = True, checkpoint_in_background: bool = False
-) -> Flask:
+def create_app(settings: Settings | None = None, apply_clock: bool = True) -> Flask:
     """An app on `settings` (defaults otherwise). The database is opened and seeded if new; with
-    `apply_clock`, the clock settings are written to it (serve does this once, before its workers start).
-    `checkpoint_in_background`: a serve worker's (`storage.db.open_database`); the thread it starts runs
-    until the database is disposed of."""
+    `apply_clock`, the clock settings are written to it (serve does this once, before its workers start)."""
     settings = settings or Settings()
     app = Flask("simulator")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
@@ -36,7 +32,7 @@ def create_app(
     # a method no endpoint allows (405) rather than Flask's empty 200.
     app.url_map.merge_slashes = False
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
-    database = prepare_database(settings, apply_clock, checkpoint_in_background)
+    database = prepare_database(settings, apply_clock)
     admin_token = settings.admin_token or secrets.token_hex(16)
     with database.read() as session:
         coin_names = accounts.coin_names(session)
@@ -46,11 +42,9 @@ def create_app(
     return app
 
 
-def prepare_database(
-    settings: Settings, apply_clock: bool = False, checkpoint_in_background: bool = False
-) -> Database:
+def prepare_database(settings: Settings, apply_clock: bool = False) -> Database:
     """Open (creating and seeding on first use) the settings' database; optionally set its clock."""
-    database = open_database(settings.db, checkpoint_in_background)
+    database = open_database(settings.db)
     ensure_seeded(database, settings.fixtures, transport_now_ms())
     if apply_clock:
         with database.write() as session:

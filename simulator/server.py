@@ -47,7 +47,7 @@ def run_gunicorn(settings: Settings, announce: Announce) -> None:
             self.cfg.set("when_ready", lambda server: announce(_base_url(server.LISTENERS[0]), settings))
 
         def load(self) -> Flask:
-            app = create_app(settings, apply_clock=False, checkpoint_in_background=True)
+            app = create_app(settings, apply_clock=False)
             settle_long_lived_objects()
             return app
 

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.schema import CreateColumn
 
 from simulator.storage import pending, statements
-from simulator.storage.checkpoints import WalCheckpointer
 from simulator.storage.tables import Base
 from simulator.storage.transaction import forget_transaction
 
@@ -54,8 +53,6 @@ class Database:
     # SQLite transaction it serves (a third of an empty transaction's 60 µs).
     _idle_writers: list[Session] = field(default_factory=list, init=False, repr=False)
     _idle_readers: list[Session] = field(default_factory=list, init=False, repr=False)
-    # a serving process's SQLite checkpoints (`open_database`)
-    checkpointer: WalCheckpointer | None = None
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -83,8 +80,6 @@ class Database:
             yield session
 
     def dispose(self) -> None:
-        if self.checkpointer is not None:
-            self.checkpointer.stop()
         self.engine.dispose()
 
 
@@ -110,27 +105,19 @@ def _transaction(factory: sessionmaker[Session], idle: list[Session]) -> Iterato
         idle.append(session)
 
 
-def open_database(url: str, checkpoint_in_background: bool = False) -> Database:
-    """Engine for `url`, schema created if missing. Seeding is `storage.seed.ensure_seeded`.
-
-    `checkpoint_in_background` (a serving process): an SQLite file's WAL is checkpointed by a thread of the
-    process (`storage.checkpoints`), not by the commit that fills it; the thread runs until dispose()."""
+def open_database(url: str) -> Database:
+    """Engine for `url`, schema created if missing. Seeding is `storage.seed.ensure_seeded`."""
     engine = _create_engine(url)
-    checkpoints_path = _leave_checkpoints_to_a_thread(engine) if checkpoint_in_background else None
     reader_engine = engine.execution_options(**{BEGIN_MODE: "DEFERRED"})
     _bring_schema_up_to_date(engine, reader_engine)
     writer = sessionmaker(engine, expire_on_commit=False)
     pending.install(writer)
-    database = Database(
+    return Database(
         engine=engine,
         writer=writer,
         reader=sessionmaker(reader_engine, expire_on_commit=False),
         write_queue=threading.RLock() if url.startswith("sqlite") else nullcontext(),
     )
-    if checkpoints_path is not None:
-        database.checkpointer = WalCheckpointer(checkpoints_path)
-        database.checkpointer.start()
-    return database
 
 
 # Tables of earlier versions that nothing reads any more. Their rows were short-lived: md_taken held the
@@ -212,21 +199,6 @@ def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
     cursor.close()
-
-
-def _leave_checkpoints_to_a_thread(engine: Engine) -> str | None:
-    """Turn SQLite's automatic checkpoints off on every connection `engine` makes (before it makes any);
-    the path of the file to checkpoint, or None for a database that has no WAL to checkpoint (another
-    kind checkpoints on its own; an in-memory SQLite database has none)."""
-    path = engine.url.database
-    if engine.url.get_backend_name() != "sqlite" or path in (None, "", ":memory:"):
-        return None
-    event.listen(engine, "connect", _no_automatic_checkpoints)
-    return path
-
-
-def _no_automatic_checkpoints(dbapi_connection: Any, connection_record: Any) -> None:
-    dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
 
 
 def _sqlite_on_begin(connection: Any) -> None:

@@ -22,8 +22,6 @@ from typing import Any
 import pytest
 import requests
 
-from tests.storage.test_checkpoints import file_changes_within, quiet
-
 pytestmark = pytest.mark.e2e
 
 ADMIN_TOKEN = "e2e-token"
@@ -209,21 +207,6 @@ def test_a_connection_idle_between_polls_stays_open(start_server, worker_class):
     (first_status, first_socket), (second_status, second_socket) = answers
     assert (first_status, second_status) == (200, 200)
     assert first_socket is not None and second_socket is first_socket
-
-
-@pytest.mark.parametrize("worker_class", ["gevent", "gthread"])
-def test_a_worker_checkpoints_the_database_from_a_thread_of_its_own(start_server, tmp_path, worker_class):
-    """A worker's commits leave SQLite's checkpoints to a thread (storage/checkpoints.py): what a request
-    writes reaches the database file within moments, where SQLite would have left it in the WAL until a
-    commit took the WAL past 1,000 pages, and made that request wait for the copy and two fsyncs."""
-    server = start_server("--port", "0", settings_env={"HASHKEY_SIM_WORKER_CLASS": worker_class})
-    base_url = server.wait_for_announce()
-    database_file = tmp_path / "e2e.db"
-    quiet(database_file)
-
-    create_account(base_url)  # a few pages
-
-    assert file_changes_within(database_file, 10)
 
 
 def test_server_answers_ping(one_worker_server):
