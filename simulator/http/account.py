@@ -77,7 +77,7 @@ def balance_flow() -> list[dict[str, Any]]:
     wanted = ledger.FlowQuery(
         start_ms=params.required_int("startTime"),
         end_ms=params.required_int("endTime"),
-        limit=params.optional_int("limit", minimum=1, maximum=FLOW_MAX_LIMIT) or FLOW_DEFAULT_LIMIT,
+        limit=params.filter_int("limit", maximum=FLOW_MAX_LIMIT) or FLOW_DEFAULT_LIMIT,
         flow_type=_flow_type(params),
     )
     account_type = _record_type(params)

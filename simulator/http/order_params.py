@@ -67,14 +67,14 @@ def new_order(
 
 
 def params_of(item: Any) -> Params:
-    """One order of a JSON batch as Params: numbers become their text, null is a key not sent, anything
-    else that is not a string or a number an invalid (empty) value; a key named twice has both values, and
-    is invalid as a parameter sent twice is."""
+    """One order of a JSON batch as Params: numbers become their text, null and "" are a key not sent (as a
+    parameter sent empty is), anything else that is not a string or a number an invalid (empty) value; a key
+    named twice has both values, and is invalid as a parameter sent twice is."""
     if not isinstance(item, dict):
         raise errors.BadRequest()
     values: dict[str, list[str]] = {}
     for name, value in item.items():
-        if value is None:
+        if value is None or value == "":
             continue
         repeated = value if isinstance(value, Repeated) else [value]
         values[str(name)] = [_json_text(one) for one in repeated]

@@ -186,7 +186,7 @@ def cancel_all_orders() -> dict[str, Any]:
     page = orders.Page(
         symbol=params.optional_text("symbol"),
         side=_side(params),
-        from_order_id=params.optional_id("fromOrderId"),
+        from_order_id=params.filter_id("fromOrderId"),
         limit=_limit(params, DEFAULT_CANCEL_ALL, MAX_CANCEL_ALL, clamp=True),
     )
     session, now_ms, engine = _in_write()
@@ -274,7 +274,7 @@ def list_trade_orders(
     """The account's finished orders of the last 90 days that `params` select, newest first."""
     # Checked before the market catches up, so that a refused request moves nothing: the parameters' form,
     # the symbol, then the 90 days, as account/trades checks its 30.
-    start_ms, end_ms = params.optional_int("startTime"), params.optional_int("endTime")
+    start_ms, end_ms = params.filter_int("startTime"), params.filter_int("endTime")
     page = order_page(params, maximum)
     _require_listed(page.symbol)
     start_ms, end_ms = trade_orders_window(start_ms, end_ms, g.signed.market_ms)
@@ -326,9 +326,9 @@ def _side(params: Params) -> Side | None:
 
 
 def _limit(params: Params, default: int, maximum: int, clamp: bool = False) -> int:
-    """limit: 1 to the maximum, else -1130; with `clamp` more than the maximum counts as the maximum
-    (cancelAllOpenOrders: "will only return 200 results even if limit being set greater than 200")."""
-    value = params.optional_int("limit", minimum=1, maximum=None if clamp else maximum)
+    """limit: 1 to the maximum (0 is not sent), else -1130; with `clamp` more than the maximum counts as the
+    maximum (cancelAllOpenOrders: "will only return 200 results even if limit being set greater than 200")."""
+    value = params.filter_int("limit", maximum=None if clamp else maximum)
     return default if value is None else min(value, maximum)
 
 
@@ -337,7 +337,7 @@ def order_page(params: Params, maximum: int) -> orders.Page:
     return orders.Page(
         symbol=params.optional_text("symbol"),
         side=_side(params),
-        from_order_id=params.optional_id("fromOrderId"),
+        from_order_id=params.filter_id("fromOrderId"),
         limit=_limit(params, DEFAULT_LIST, maximum),
     )
 

@@ -72,8 +72,22 @@ class Params:
             raise errors.IllegalParameter(name=name)
         return text
 
+    def filter_int(self, name: str, maximum: int | None = None) -> int | None:
+        """A list's optional filter or limit (startTime, limit): a whole number from 1 (digits only: no sign),
+        or None when not sent, 0 included. Clients that build requests from typed fields send the filters
+        they do not use as zero (XChange's `long`s, Go's ints), and the venue's lists read them so."""
+        value = self.optional_int(name, maximum=maximum)
+        return None if value == 0 else value
+
+    def filter_id(self, name: str) -> str | None:
+        """A list's optional id filter (fromOrderId, fromId): `optional_id`, where 0 is not sent either, as
+        for `filter_int`."""
+        text = self.optional_id(name)
+        return None if text is None or int(text) == 0 else text
+
     def _one(self, name: str, required: bool) -> str | None:
-        """The single value of `name`, None when absent; empty or duplicated is the venue's error."""
+        """The single value of `name`, None when absent; duplicated, or empty (a batch item's value of a type
+        no parameter takes; a parameter sent empty is not sent: `parse_params`), is the venue's error."""
         found = self.values.get(name)
         if not found:
             if required:
@@ -110,7 +124,9 @@ def parse_params(raw: RawRequest) -> Params:
         text = source.decode("utf-8", errors="replace")
         for name, value in parse_qsl(text, keep_blank_values=True):
             values.setdefault(name, []).append(value)
-    return Params(values)
+    # Sent empty (`name=`) once is not sent: clients that build requests from typed fields send every field,
+    # the unused ones empty, and the venue reads them so. Named twice stays an error, empty or not.
+    return Params({name: found for name, found in values.items() if found != [""]})
 
 
 def json_object(request: Request) -> dict[str, Any]:

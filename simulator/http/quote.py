@@ -183,8 +183,8 @@ def _params() -> Params:
 
 def _limit(params: Params, default: int, maximum: int) -> int:
     """A positive whole number; above the maximum it is cut to the maximum (as Binance-style venues do),
-    zero or anything not a number is -1130."""
-    limit = params.optional_int("limit", minimum=1)
+    0 is not sent (the default), anything else not a number from 1 is -1130."""
+    limit = params.filter_int("limit")
     return default if limit is None else min(limit, maximum)
 
 

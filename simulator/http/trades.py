@@ -54,12 +54,12 @@ def trade_filter(params: Params, account_of: Callable[[Session], str]) -> fills.
     the account `account_of` names (account/trades: accountId, -3117 / 0104), symbol (0201), and startTime's
     30 days (-2028). Nothing is written before."""
     symbol = params.optional_text("symbol")
-    start_ms = params.optional_int("startTime")
-    end_ms = params.optional_int("endTime")
+    start_ms = params.filter_int("startTime")
+    end_ms = params.filter_int("endTime")
     client_order_id = params.optional_text("clientOrderId")
-    from_id = params.optional_id("fromId")
-    to_id = params.optional_id("toId")
-    limit = params.optional_int("limit", minimum=1, maximum=TRADES_MAX_LIMIT) or TRADES_DEFAULT_LIMIT
+    from_id = params.filter_id("fromId")
+    to_id = params.filter_id("toId")
+    limit = params.filter_int("limit", maximum=TRADES_MAX_LIMIT) or TRADES_DEFAULT_LIMIT
     session = g.read_session
     account_id = account_of(session)
     if symbol is not None:

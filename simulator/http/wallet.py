@@ -180,12 +180,12 @@ def _fiat_query(params: Params) -> wallet.FiatQuery:
 
 
 def _window(params: Params) -> tuple[int | None, int | None]:
-    return params.optional_int("startTime"), params.optional_int("endTime")
+    return params.filter_int("startTime"), params.filter_int("endTime")
 
 
 def _limit(params: Params) -> int:
     """limit: default 500, at most 1000 (more is -1130, as on the account's order lists)."""
-    limit = params.optional_int("limit", minimum=1, maximum=MAX_LIST)
+    limit = params.filter_int("limit", maximum=MAX_LIST)
     return DEFAULT_LIST if limit is None else limit
 
 

@@ -183,13 +183,6 @@ def test_malformed_account_id_is_an_illegal_parameter(client, signer, account_id
     assert response.get_json() == {"code": "-1130", "msg": "Illegal parameter 'accountId'"}
 
 
-def test_empty_account_id_is_an_illegal_parameter(client, signer):
-    response = client.get("/api/v1/account", **signer.ccxt("GET", accountId=""))
-
-    assert response.status_code == 400
-    assert response.get_json() == {"code": "-1130", "msg": "Illegal parameter 'accountId'"}
-
-
 def test_sub_key_with_the_main_account_id_is_an_invalid_permission(client, account, sub_signer):
     response = client.get("/api/v1/account", **sub_signer.ccxt("GET", accountId=account["accountId"]))
 

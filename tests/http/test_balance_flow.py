@@ -334,14 +334,17 @@ def missing(name: str) -> dict[str, str]:
         ({"startTime": T0, "endTime": "-1"}, missing("endTime")),
         ({"startTime": T0, "endTime": T0, "flowType": 3}, missing("flowType")),
         ({"startTime": T0, "endTime": T0, "flowType": "trade"}, missing("flowType")),
-        ({"startTime": T0, "endTime": T0, "flowType": ""}, missing("flowType")),
         ({"startTime": T0, "endTime": T0, "accountType": 2}, missing("accountType")),
         ({"startTime": T0, "endTime": T0, "accountType": "x"}, missing("accountType")),
         (
             {"startTime": T0, "endTime": T0, "limit": 501},
             {"code": "-1130", "msg": "Illegal parameter 'limit'"},
         ),
-        ({"startTime": T0, "endTime": T0, "limit": 0}, {"code": "-1130", "msg": "Illegal parameter 'limit'"}),
+        (
+            {"startTime": T0, "endTime": T0, "limit": -1},
+            {"code": "-1130", "msg": "Illegal parameter 'limit'"},
+        ),
+        ({"startTime": T0, "endTime": "", "flowType": 1}, missing("endTime")),
         ({"startTime": T0 - 40 * DAY_MS, "endTime": T0, "flowType": 7}, missing("flowType")),
     ],
 )

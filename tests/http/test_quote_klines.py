@@ -428,7 +428,7 @@ def test_in_live_mode_bars_are_the_looped_recording_in_market_time(bars_app: Cal
         ({"symbol": "ETHBTC", "interval": "2m"}, "-1130", "Illegal parameter 'interval'"),
         ({"symbol": "ETHBTC", "interval": "1s"}, "-1130", "Illegal parameter 'interval'"),
         ({"symbol": "ETHBTC", "interval": "1H"}, "-1130", "Illegal parameter 'interval'"),
-        ({"symbol": "ETHBTC", "interval": "1m", "limit": "0"}, "-1130", "Illegal parameter 'limit'"),
+        ({"symbol": "ETHBTC", "interval": "1m", "limit": "-1"}, "-1130", "Illegal parameter 'limit'"),
         (
             {"symbol": "ETHBTC", "interval": "1m", "startTime": "yesterday"},
             "-1130",

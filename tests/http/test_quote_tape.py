@@ -493,12 +493,10 @@ def test_ticker_24hr_of_futures_lists_none_and_knows_no_futures_symbol(client: F
     [
         ("/quote/v1/trades", {}, "0001", "Required field symbol missing or invalid"),
         ("/quote/v1/trades", {"symbol": "DOGEUSDT"}, "0201", "Instrument not found"),
-        ("/quote/v1/trades", {"symbol": "BTCUSDT", "limit": "0"}, "-1130", "Illegal parameter 'limit'"),
+        ("/quote/v1/trades", {"symbol": "BTCUSDT", "limit": "-3"}, "-1130", "Illegal parameter 'limit'"),
         ("/quote/v1/trades", {"symbol": "BTCUSDT", "limit": "1.5"}, "-1130", "Illegal parameter 'limit'"),
         ("/quote/v1/ticker/price", {"symbol": "DOGEUSDT"}, "0201", "Instrument not found"),
-        ("/quote/v1/ticker/price", {"symbol": ""}, "-1130", "Illegal parameter 'symbol'"),
         ("/quote/v1/ticker/24hr", {"symbol": "DOGEUSDT"}, "0201", "Instrument not found"),
-        ("/quote/v1/ticker/24hr", {"symbol": ""}, "-1130", "Illegal parameter 'symbol'"),
         ("/quote/v1/trades", {"symbol": ""}, "0001", "Required field symbol missing or invalid"),
         (
             "/quote/v1/ticker/24hr",
