@@ -67,9 +67,9 @@ def new_order(
 
 
 def params_of(item: Any) -> Params:
-    """One order of a JSON batch as Params: numbers become their text, null and "" are a key not sent (as a
-    parameter sent empty is), anything else that is not a string or a number an invalid (empty) value; a key
-    named twice has both values, and is invalid as a parameter sent twice is."""
+    """One order of a JSON batch (`json_body(as_parameters=True)`: numbers are the text sent) as Params: null
+    and "" are a key not sent (as a parameter sent empty is), anything that is not a string or a number an
+    invalid (empty) value; a key named twice has both values, and is invalid as a parameter sent twice is."""
     if not isinstance(item, dict):
         raise errors.BadRequest()
     values: dict[str, list[str]] = {}
@@ -82,11 +82,7 @@ def params_of(item: Any) -> Params:
 
 
 def _json_text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int | Decimal) and not isinstance(value, bool):
-        return str(value)
-    return ""
+    return value if isinstance(value, str) else ""
 
 
 def _enum(text: str, enum: Any, error: Any) -> Any:

@@ -357,7 +357,7 @@ def _json_array() -> list[Any]:
     """The batch body; anything but a JSON array is -1004 with the document's message exactly (the admin
     API's answers say what was wrong, the venue's do not)."""
     try:
-        value = json_body(request, keep_repeated=True)
+        value = json_body(request, as_parameters=True)
     except errors.BadRequest:
         raise errors.BadRequest() from None
     if not isinstance(value, list):

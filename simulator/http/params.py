@@ -141,21 +141,22 @@ def json_object(request: Request) -> dict[str, Any]:
 
 
 class Repeated(list):  # type: ignore[type-arg]
-    """The values of a key a JSON object names more than once (`json_body(keep_repeated=True)`)."""
+    """The values of a key a JSON object names more than once (`json_body(as_parameters=True)`)."""
 
 
-def json_body(request: Request, keep_repeated: bool = False) -> Any:
+def json_body(request: Request, as_parameters: bool = False) -> Any:
     """The body as JSON, numbers as Decimal or int (never float); -1004 when it is not JSON. With
-    `keep_repeated`, a key an object names twice maps to all its values (a `Repeated`), not the last."""
+    `as_parameters` (a batch's orders, each read as a form's parameters are), numbers are kept as the text
+    sent (a client order id `1e5` stays `1e5`), and a key an object names twice maps to all its values (a
+    `Repeated`), not the last."""
     body = request.get_data(cache=True, parse_form_data=False)
-    hook = _object_keeping_repeated if keep_repeated else None
     try:
         value = json.loads(
             body,
-            parse_float=_json_number,
-            parse_int=_json_integer,
+            parse_float=str if as_parameters else _json_number,
+            parse_int=str if as_parameters else _json_integer,
             parse_constant=_reject_constant,
-            object_pairs_hook=hook,
+            object_pairs_hook=_object_keeping_repeated if as_parameters else None,
         )
     except (ValueError, UnicodeDecodeError, RecursionError) as e:  # RecursionError: nested too deep
         raise errors.BadRequest("Bad request: the body is not valid JSON") from e

@@ -668,6 +668,38 @@ def test_a_batch_number_beyond_reading_is_that_items_malformed_field(client, sig
     assert (second["code"], second["order"]["origQty"]) == ("0000", "0.01")
 
 
+@pytest.mark.parametrize("number", ["1e5", "1E2", "0.0000001", "-0", "10.50"])
+def test_a_batch_client_order_id_sent_as_a_json_number_is_its_text(client, signer, number):
+    """A number in a batch item counts as its text: the id as sent, found and checked for duplicates by it,
+    as a form's `newClientOrderId=1e5` is."""
+    item = '"symbol":"BTCUSDT","side":"BUY","type":"LIMIT","price":35000,"quantity":0.01'
+    body = f'[{{{item},"newClientOrderId":{number}}}]'
+    kwargs = signer.ccxt("GET")
+    response = client.post(
+        f"/api/v1.1/spot/batchOrders?{kwargs['query_string']}",
+        data=body,
+        content_type="application/json",
+        headers=kwargs["headers"],
+    )
+
+    assert response.get_json()["result"][0]["order"]["clientOrderId"] == number
+    assert (
+        call(client, signer, "GET", "/api/v1/spot/order", origClientOrderId=number)[1]["clientOrderId"]
+        == number
+    )
+    duplicate = {
+        "side": "BUY",
+        "type": "LIMIT",
+        "price": "35000",
+        "quantity": "0.01",
+        "newClientOrderId": number,
+    }
+    assert call(client, signer, "POST", "/api/v1.1/spot/order", symbol="BTCUSDT", **duplicate) == (
+        400,
+        {"code": "-1141", "msg": "Duplicate order"},
+    )
+
+
 def test_a_batch_item_whose_symbol_is_half_a_surrogate_pair_answers_for_itself(client, signer, app):
     """JSON may escape a lone surrogate ("\\ud800"), which SQLite cannot store: it reads as U+FFFD, as a
     byte that is not UTF-8 does in a form body, and the symbol's own check refuses it."""
