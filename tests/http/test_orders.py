@@ -568,14 +568,19 @@ def test_quantities_in_exponent_form_and_with_trailing_zeros_are_accepted(client
 
 def batch(client, signer, orders: Any, path: str = "/api/v1.1/spot/batchOrders") -> tuple[int, Any]:
     """As ccxt posts a batch: a JSON array body, only the timestamp signed in the query."""
+    response = post_batch_text(client, signer, json.dumps(orders), path)
+    return response.status_code, response.get_json()
+
+
+def post_batch_text(client, signer, body: str, path: str = "/api/v1.1/spot/batchOrders") -> Any:
+    """A batch body written by hand (JSON `json.dumps` would not write), posted as `batch` posts it."""
     kwargs = signer.ccxt("GET")
-    response = client.post(
+    return client.post(
         f"{path}?{kwargs['query_string']}",
-        data=json.dumps(orders),
+        data=body,
         content_type="application/json",
         headers=kwargs["headers"],
     )
-    return response.status_code, response.get_json()
 
 
 def test_a_batch_answers_each_order_and_one_refusal_does_not_stop_the_others(client, signer):
@@ -654,13 +659,7 @@ def test_a_batch_number_beyond_reading_is_that_items_malformed_field(client, sig
         f'[{{"symbol":"BTCUSDT","side":"BUY","type":"LIMIT","price":35000,"quantity":{quantity}}},'
         ' {"symbol":"BTCUSDT","side":"BUY","type":"LIMIT","price":35000,"quantity":0.01}]'
     )
-    kwargs = signer.ccxt("GET")
-    response = client.post(
-        f"/api/v1.1/spot/batchOrders?{kwargs['query_string']}",
-        data=body,
-        content_type="application/json",
-        headers=kwargs["headers"],
-    )
+    response = post_batch_text(client, signer, body)
 
     assert response.status_code == 200
     first, second = response.get_json()["result"]
@@ -673,14 +672,7 @@ def test_a_batch_client_order_id_sent_as_a_json_number_is_its_text(client, signe
     """A number in a batch item counts as its text: the id as sent, found and checked for duplicates by it,
     as a form's `newClientOrderId=1e5` is."""
     item = '"symbol":"BTCUSDT","side":"BUY","type":"LIMIT","price":35000,"quantity":0.01'
-    body = f'[{{{item},"newClientOrderId":{number}}}]'
-    kwargs = signer.ccxt("GET")
-    response = client.post(
-        f"/api/v1.1/spot/batchOrders?{kwargs['query_string']}",
-        data=body,
-        content_type="application/json",
-        headers=kwargs["headers"],
-    )
+    response = post_batch_text(client, signer, f'[{{{item},"newClientOrderId":{number}}}]')
 
     assert response.get_json()["result"][0]["order"]["clientOrderId"] == number
     assert (
@@ -769,14 +761,8 @@ def test_a_batch_order_key_that_is_null_counts_as_not_sent(client, signer):
 
 def test_a_batch_order_naming_a_key_twice_is_refused_like_a_parameter_sent_twice(client, signer, app):
     before = counts(app)
-    kwargs = signer.ccxt("GET")
     twice = '[{"symbol": "BTCUSDT", "side": "BUY", "side": "SELL", "type": "MARKET", "quantity": "0.01"}]'
-    response = client.post(
-        f"/api/v1.1/spot/batchOrders?{kwargs['query_string']}",
-        data=twice,
-        content_type="application/json",
-        headers=kwargs["headers"],
-    )
+    response = post_batch_text(client, signer, twice)
     assert response.get_json()["result"] == [
         {"code": "0001", "msg": "Required field side missing or invalid"}
     ]
@@ -785,13 +771,7 @@ def test_a_batch_order_naming_a_key_twice_is_refused_like_a_parameter_sent_twice
 
 def test_a_batch_nested_too_deep_to_parse_is_a_bad_request_not_a_crash(client, signer, app):
     before = counts(app)
-    kwargs = signer.ccxt("GET")
-    response = client.post(
-        f"/api/v1.1/spot/batchOrders?{kwargs['query_string']}",
-        data="[" * 100_000 + "]" * 100_000,
-        content_type="application/json",
-        headers=kwargs["headers"],
-    )
+    response = post_batch_text(client, signer, "[" * 100_000 + "]" * 100_000)
     assert (response.status_code, response.get_json()) == (400, {"code": "-1004", "msg": "Bad request"})
     assert counts(app) == before
 
