@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import requests
+from bench_machine import machine_note  # scripts/ is on the path: this script's folder
 from werkzeug.serving import make_server
 
 from simulator import create_app
@@ -40,6 +41,7 @@ def main() -> None:
         )
         app = create_app(settings)
         key, secret = _create_account(app)
+        print(machine_note("other processes on the machine slow the figures; the ratios move less"))
         print(f"bench_auth: up to {options.requests} requests or {options.seconds:g} s per endpoint")
         if options.transport in ("both", "wsgi"):
             client = app.test_client()
