@@ -178,6 +178,14 @@ class Settings:
         metadata=_parser(str, "folder of instruments/coins/fee-tier fixtures seeded into a new database"),
     )
 
+    def __post_init__(self) -> None:
+        """Values given in Python (`Settings(clock_speed=0, rate_limits="off")`) are read as the other sources
+        are: converted to the field's type and checked, else a SettingsError naming the field."""
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if value is not None or f.default is not None:
+                object.__setattr__(self, f.name, _convert(f, value, f"Settings({f.name}={value!r})"))
+
     @classmethod
     def names(cls) -> list[str]:
         return [f.name for f in dataclasses.fields(cls)]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from simulator import create_app
 from simulator.settings import DEFAULT_FIXTURES, Settings, SettingsError
 
 
@@ -328,3 +329,43 @@ def test_replace_changes_only_the_named_fields():
     changed = settings.replace(host="0.0.0.0")
 
     assert (changed.port, changed.host, settings.host) == (9000, "0.0.0.0", "127.0.0.1")
+
+
+def test_values_given_in_python_are_converted_and_checked_as_other_sources_are():
+    settings = Settings(
+        clock_mode="replay", clock_start="1736121600000", clock_speed=0, rate_limits="off", port="8001"
+    )
+
+    assert (settings.clock_start, settings.clock_speed, settings.rate_limits, settings.port) == (
+        1736121600000,
+        Decimal(0),
+        False,
+        8001,
+    )
+    assert Settings(admin_token=None).admin_token is None  # a field whose default is None may stay unset
+
+
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [
+        ({"clock_mode": "paused"}, "clock_mode"),
+        ({"port": -1}, "port"),
+        ({"clock_speed": "fast"}, "clock_speed"),
+    ],
+)
+def test_a_bad_value_given_in_python_names_its_setting(changes, named):
+    with pytest.raises(SettingsError, match=rf"Settings\({named}="):
+        Settings(**changes)
+
+
+def test_an_app_starts_on_settings_written_as_a_user_would(tmp_path):
+    app = create_app(
+        Settings(
+            db=f"sqlite:///{tmp_path / 'sim.db'}",
+            clock_mode="replay",
+            clock_start=1736121600000,
+            clock_speed=0,
+        )
+    )
+
+    assert app.test_client().get("/api/v1/time").status_code == 200
