@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Flask
+from flask import Flask, request
 
+from simulator import errors
 from simulator.clock import transport_now_ms
 from simulator.domain.clock import ClockMode, MarketClock
 from simulator.http import account, admin, market, orders, quote, subaccount, wallet
@@ -39,7 +40,17 @@ def create_app(settings: Settings | None = None, apply_clock: bool = True) -> Fl
     app.extensions[EXTENSION] = SimState(settings, database, RateLimits(settings), admin_token, coin_names)
     register_blueprints(app)
     register_error_handlers(app)
+    app.before_request(refuse_a_doubled_leading_slash)
     return app
+
+
+def refuse_a_doubled_leading_slash() -> None:
+    """`//api/v1/ping` is no path of the venue's, as `/api//v1/ping` is not; Werkzeug's router strips a
+    path's leading slashes before matching (and `request.path` shows them stripped), so they are looked at
+    here, before any route's own checks, whatever the method."""
+    path = request.environ.get("PATH_INFO", "")
+    if path.startswith("//"):
+        raise errors.PathNotFound(path=path)
 
 
 def prepare_database(settings: Settings, apply_clock: bool = False) -> Database:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import http.client
+import json
 import os
 import queue
 import re
@@ -230,6 +231,20 @@ def test_server_answers_ping(one_worker_server):
     response = requests.get(f"{base_url}/api/v1/ping", timeout=HTTP_TIMEOUT_S)
 
     assert (response.status_code, response.json()) == (200, {})
+
+
+def test_server_answers_a_path_with_two_leading_slashes_404(one_worker_server):
+    _, base_url = one_worker_server
+    host, port = base_url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=HTTP_TIMEOUT_S)
+    try:
+        connection.request("GET", "//api/v1/ping")
+        response = connection.getresponse()
+        answer = (response.status, json.loads(response.read()))
+    finally:
+        connection.close()
+
+    assert answer == (404, {"code": "-1004", "msg": "Bad request: no endpoint at //api/v1/ping"})
 
 
 def test_server_serves_a_signed_account_request(one_worker_server):

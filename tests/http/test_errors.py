@@ -36,6 +36,20 @@ def test_unknown_path_is_404_naming_the_path(client, path):
     assert response.get_json() == {"code": "-1004", "msg": f"Bad request: no endpoint at {path}"}
 
 
+@pytest.mark.parametrize(
+    ("method", "path"), [("GET", "//api/v1/ping"), ("POST", "//api/v1/ping"), ("GET", "///quote/v1/depth")]
+)
+def test_a_path_starting_with_two_slashes_is_404_naming_the_path(client, method, path):
+    """Werkzeug's router strips a path's leading slashes; the venue's paths start with one. (The test client
+    reads `//host/...` in a URL as a host, so the path goes in as the server would pass it.)"""
+    response = client.open("/", method=method, environ_overrides={"PATH_INFO": path})
+
+    assert (response.status_code, response.get_json()) == (
+        404,
+        {"code": "-1004", "msg": f"Bad request: no endpoint at {path}"},
+    )
+
+
 def test_unknown_path_answer_is_json(client):
     response = client.get("/api/v1/nope")
 
