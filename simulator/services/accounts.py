@@ -24,6 +24,7 @@ from simulator.storage.transaction import transaction_cache, transaction_cached
 KEY_ALPHABET = string.ascii_letters + string.digits
 KEY_LENGTH = 64
 MIN_IMPORTED_KEY_LENGTH = 16
+KEY_TEXT_RULE = f"{MIN_IMPORTED_KEY_LENGTH} to {KEY_LENGTH} ASCII letters and digits"
 MAX_SUB_ACCOUNTS = 200
 
 
@@ -435,7 +436,7 @@ def _check_new_key(session: Session, api_key: str | None, secret: str | None) ->
         raise errors.RequiredFieldMissing(field="secretKey" if secret is None else "apiKey")
     for name, value in (("apiKey", api_key), ("secretKey", secret)):
         if value is not None and not _is_key_text(value):
-            raise errors.IllegalParameter(name=name)
+            raise errors.IllegalParameter(f"Illegal parameter '{name}': {KEY_TEXT_RULE}")
     if api_key is not None and session.get(tables.ApiKey, api_key) is not None:
         raise errors.IllegalParameter("Illegal parameter 'apiKey': that API key is already in use")
 

@@ -277,6 +277,11 @@ def _illegal(name: str) -> dict[str, str]:
     return {"code": "-1130", "msg": f"Illegal parameter '{name}'"}
 
 
+def _illegal_key(name: str) -> dict[str, str]:
+    """An imported key's text: the admin API says what it must be."""
+    return {"code": "-1130", "msg": f"Illegal parameter '{name}': 16 to 64 ASCII letters and digits"}
+
+
 BAD_CREATE_BODIES = [
     ("balances unknown asset", {"balances": {"DOGE": "1"}}, {"code": "-4001", "msg": "Invalid asset"}),
     ("balances negative", {"balances": {"USDT": "-1"}}, _illegal("balances")),
@@ -303,10 +308,14 @@ BAD_CREATE_BODIES = [
         {"secretKey": SECRET_64},
         {"code": "0001", "msg": "Required field apiKey missing or invalid"},
     ),
-    ("apiKey too short", {"apiKey": "a" * 15, "secretKey": SECRET_64}, _illegal("apiKey")),
-    ("apiKey too long", {"apiKey": "a" * 65, "secretKey": SECRET_64}, _illegal("apiKey")),
-    ("apiKey with symbols", {"apiKey": "abc-def_ghi!jklmnop", "secretKey": SECRET_64}, _illegal("apiKey")),
-    ("secretKey with symbols", {"apiKey": KEY_64, "secretKey": "s" * 20 + "+/="}, _illegal("secretKey")),
+    ("apiKey too short", {"apiKey": "a" * 15, "secretKey": SECRET_64}, _illegal_key("apiKey")),
+    ("apiKey too long", {"apiKey": "a" * 65, "secretKey": SECRET_64}, _illegal_key("apiKey")),
+    (
+        "apiKey with symbols",
+        {"apiKey": "abc-def_ghi!jklmnop", "secretKey": SECRET_64},
+        _illegal_key("apiKey"),
+    ),
+    ("secretKey with symbols", {"apiKey": KEY_64, "secretKey": "s" * 20 + "+/="}, _illegal_key("secretKey")),
     ("apiKey not a string", {"apiKey": 1234567890123456789, "secretKey": SECRET_64}, _illegal("apiKey")),
     ("permissions admin", {"permissions": "admin"}, _illegal("permissions")),
     ("permissions empty", {"permissions": ""}, _illegal("permissions")),
