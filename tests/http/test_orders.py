@@ -1371,6 +1371,27 @@ def test_once_the_synthetic_book_lapses_the_mark_is_the_last_bars_close(make_app
     assert call(client, buyer, "GET", "/api/v1/account/vipInfo")[1]["totalAssetBal"] == "31000"
 
 
+def test_a_synthetic_level_taken_is_not_offered_again_once_a_snapshot_came_between(make_app):
+    """A bar's synthetic ask is taken whole; a snapshot recorded after the bar closed serves a taker and goes
+    stale; the bar still stands for the market (a minute after its close), but its ask, taken, is no book
+    again: the book does not go back to a source it has moved past."""
+    app = make_app(clock_mode="replay", clock_start=T0, clock_speed=D(0), rate_limits=False)
+    price = D("30000")
+    newer = Depth("BTCUSDT", T0 + 1_000, bids=((D("29990"), D("1")),), asks=((D("30010"), D("1")),))
+    record(app, Kline("BTCUSDT", "1m", T0 - MINUTE, T0 - 1, price, price, price, price, D("10")), newer)
+    client = app.test_client()
+    buyer = funded_signer(client, USDT="100000")
+    synthetic_ask = client.get("/quote/v1/depth", query_string={"symbol": "BTCUSDT"}).get_json()["a"]
+    assert synthetic_ask == [["30015", "1"]]  # the close + 0.05 %, a tenth of the bar's volume
+    assert place(client, buyer, side="BUY", type="MARKET", quantity="1")["executedQty"] == "1"
+    step(app, 1_000)
+    assert place(client, buyer, side="BUY", type="MARKET", quantity="0.1")["executedQty"] == "0.1"
+    step(app, 10_000)  # the snapshot is stale; the bar stands for the market until T0 + 59_999
+
+    assert client.get("/quote/v1/depth", query_string={"symbol": "BTCUSDT"}).get_json()["a"] == []
+    assert place(client, buyer, side="BUY", type="MARKET", quantity="1")["executedQty"] == "0"
+
+
 def test_a_replay_clock_cannot_go_back_before_the_newest_order_change(make_app):
     """An order placed at T0 + 2 s would rest in a book it is not yet part of at T0: the clock is refused
     (the admin API with -1020, nothing changed; serve --start with a message) rather than set."""

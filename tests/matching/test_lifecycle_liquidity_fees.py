@@ -374,6 +374,24 @@ def test_stale_depth_and_stale_bbo_give_way_to_the_last_bar() -> None:
     assert book.source is Source.KLINE
 
 
+def test_a_bar_is_no_book_once_a_depth_or_bbo_was_recorded_after_it_closed() -> None:
+    """The book does not go back to a source it has moved past: what takers took from the newer one would be
+    offered again from the older (the taken liquidity follows the source takers used last)."""
+    last = bar(NOW - 30_001)  # closed half a minute ago: it stands for the market for another half
+
+    assert book_at(bar_=last).source is Source.KLINE
+    assert book_at(depth_=depth(NOW - 40_000, [("1", "1")], [("2", "1")]), bar_=last).source is Source.KLINE
+    assert book_at(depth_=depth(NOW - 20_000, [("1", "1")], [("2", "1")]), bar_=last) is EMPTY
+    assert book_at(bbo_=bbo(NOW - 20_000), bar_=last) is EMPTY
+
+
+def test_a_bbo_older_than_the_last_snapshot_is_no_book() -> None:
+    stale_depth = depth(NOW - 1_001, [("1", "1")], [("2", "1")])
+
+    assert book_at(depth_=stale_depth, bbo_=bbo(NOW - 1_001)).source is Source.BBO  # as new: still the top
+    assert book_at(depth_=stale_depth, bbo_=bbo(NOW - 1_002)) is EMPTY
+
+
 def test_a_bar_that_closed_before_now_makes_synthetic_levels() -> None:
     book = book_at(bar_=bar(NOW - 1, close="100", volume="50"))
     assert book.source is Source.KLINE

@@ -89,18 +89,22 @@ def recorded_book(
 ) -> RecordedBook:
     """The book at `now_ms` from the latest depth, bbo and complete bar at or before it (the caller reads
     those from the store), on the symbol's grid (`on_grid`): `less_taken` removes what simulated takers took
-    from it."""
+    from it. A fresh snapshot, else a fresh bbo, else the bar's synthetic levels; never a source older than a
+    depth or bbo recorded since, stale or not: what takers took is kept for the source they used last, and
+    going back to an older one would offer again what it showed before."""
     if depth_serves(now_ms, model, depth):
         assert depth is not None
         bids = on_grid(depth.bids, Side.BUY, tick_size, step_size)
         asks = on_grid(depth.asks, Side.SELL, tick_size, step_size)
         return RecordedBook(Source.DEPTH, depth.time, bids, asks)
-    if bbo is not None and now_ms - bbo.time <= model.bbo_staleness_ms:
+    newest_shown = max((book.time for book in (depth, bbo) if book is not None), default=None)
+    if bbo is not None and now_ms - bbo.time <= model.bbo_staleness_ms and bbo.time == newest_shown:
         bids = on_grid(((bbo.bid_price, bbo.bid_qty),), Side.BUY, tick_size, step_size)
         asks = on_grid(((bbo.ask_price, bbo.ask_qty),), Side.SELL, tick_size, step_size)
         return RecordedBook(Source.BBO, bbo.time, bids, asks, (bbo.bid_price, bbo.ask_price))
     if last_bar is not None and synthetic_serves(now_ms, last_bar):
-        return synthetic_book(last_bar, model, tick_size, step_size)
+        if newest_shown is None or newest_shown <= last_bar.close_time:
+            return synthetic_book(last_bar, model, tick_size, step_size)
     return EMPTY
 
 
