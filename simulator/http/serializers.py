@@ -52,7 +52,9 @@ def api_key_type(key_type: KeyType) -> dict[str, str]:
 
 def created_user(user: tables.User, balances: dict[str, list[tables.Balance]]) -> dict[str, Any]:
     """What `accounts create --json` prints and POST /sim/v1/accounts answers (simulator-only shape)."""
-    keys_by_account = {key.account_id: key for key in user.api_keys}
+    keys_by_account: dict[str, tables.ApiKey] = {}
+    for key in user.api_keys:  # oldest first: an account shows the key it was made with, not one added later
+        keys_by_account.setdefault(key.account_id, key)
     main = next(a for a in user.accounts if a.account_type == AccountType.TRADING and a.account_index == 0)
     master = keys_by_account[main.id]
     return {

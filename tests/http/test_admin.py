@@ -14,7 +14,8 @@ from sqlalchemy import select
 from simulator.marketdata.records import Trade
 from simulator.marketdata.writer import StoreWriter, source_id
 from simulator.storage.tables import LedgerEntry
-from tests.conftest import ADMIN_TOKEN, Signer, admin_headers
+from tests.conftest import ADMIN_TOKEN, Signer, admin_headers, now_ms
+from tests.http.test_auth import frozen_at
 
 UNAUTHORIZED = {"code": "-1002", "msg": "Unauthorized operation: missing or wrong X-SIM-ADMIN-TOKEN"}
 FROZEN_AT = "2024-05-01 12:00:00"
@@ -625,6 +626,22 @@ def test_new_master_key_for_the_main_account_reads_it(client, account):
         ("BTC", "0.5"),
         ("USDT", "1000"),
     ]
+
+
+def test_the_account_list_still_shows_the_keys_the_accounts_were_made_with(client, account):
+    """A key added later answers for itself (above); the list, as POST /sim/v1/accounts answered it."""
+    with frozen_at(now_ms() + 60_000):  # made after the account's own keys
+        added = client.post(
+            f"/sim/v1/accounts/{account['accountId']}/apiKeys",
+            json={"permissions": "read"},
+            headers=admin_headers(),
+        )
+    assert added.status_code == 201
+
+    (listed,) = client.get("/sim/v1/accounts", headers=admin_headers()).get_json()["users"]
+
+    assert (listed["apiKey"], listed["permissions"]) == (account["apiKey"], account["permissions"])
+    assert listed["accounts"] == account["accounts"]
 
 
 def test_new_key_for_a_sub_account_is_a_sub_key(client, account):
