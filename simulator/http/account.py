@@ -162,7 +162,7 @@ def _record_type(params: Params) -> int | None:
 def _documented_value(params: Params, name: str, allowed: tuple[Any, ...]) -> Any:
     if name not in params.values:
         return None
-    text = params.required_text(name)  # sent empty or twice: 0001 too
+    text = params.required_text(name)  # sent twice: 0001 too
     value = int(text) if DIGITS.fullmatch(text) else None
     for candidate in allowed:
         if candidate == value:

@@ -93,7 +93,8 @@ def _enum(text: str, enum: Any, error: Any) -> Any:
 
 
 def _time_in_force_text(params: Params) -> str | None:
-    """An empty or repeated timeInForce is a bad timeInForce like any other."""
+    """A repeated timeInForce (or, in a batch, one of a type no parameter takes) is a bad timeInForce like
+    any other."""
     try:
         return params.optional_text("timeInForce")
     except errors.IllegalParameter:

@@ -110,7 +110,7 @@ def _new_withdrawal(params: Params) -> wallet.NewWithdrawal:
         raise errors.RequiredFieldMissing(field="clientOrderId")
     address = params.required_text("address")
     quantity_text = params.optional_text("quantity")
-    if quantity_text is None or quantity_text == "":
+    if quantity_text is None:
         raise errors.WithdrawAmountMissing()
     quantity = parse_decimal(quantity_text)
     if quantity is None:
