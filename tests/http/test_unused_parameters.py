@@ -113,18 +113,16 @@ def test_a_new_order_with_its_optional_fields_sent_empty_is_placed_with_their_de
 
 
 @pytest.mark.parametrize(
-    ("sent", "spends"),
+    ("sent", "req_amount"),
     [
-        ({"quantity": "", "amount": "36.01"}, "36.01"),
-        ({"quantity": "0.001", "amount": "", "price": ""}, None),
+        ({"quantity": "", "amount": "36.01"}, "36.01"),  # 0.001 at the best ask, 36010
+        ({"quantity": "0.001", "amount": "", "price": ""}, "0"),
     ],
 )
-def test_a_market_order_reads_only_the_sizes_sent_with_a_value(client, signer, sent, spends):
+def test_a_market_order_reads_only_the_sizes_sent_with_a_value(client, signer, sent, req_amount):
     body = place(client, signer, side="BUY", type="MARKET", **sent)
 
-    assert body["status"] == "FILLED"
-    assert body["reqAmount"] == (spends or "0")
-    assert body["executedQty"] == ("0.001" if spends is None else body["executedQty"])
+    assert (body["status"], body["executedQty"], body["reqAmount"]) == ("FILLED", "0.001", req_amount)
 
 
 def test_an_empty_side_cancels_every_side(client, signer, history):
