@@ -23,6 +23,9 @@ from simulator.domain.money import parse_decimal, wire, wire_amount
         ("0", "0"),
         ("12345678901.000000001", "12345678901.000000001"),
         ("0.000000000000000001", "0.000000000000000001"),
+        ("1e30", "1E+30"),  # the first digit 30 places from the point, either way: the largest accepted
+        ("9.99e-30", "9.99E-30"),
+        ("1e-30", "1E-30"),
         (7, "7"),
         (0, "0"),
         (Decimal("206381.2785765348009"), "206381.2785765348009"),
@@ -50,6 +53,8 @@ def test_parse_decimal_keeps_trailing_zeros():
         "inf",
         "1e999",
         "1e31",
+        "9.99e-31",  # 31 places after the point
+        "1e-31",
         "1e1000000000000000000",  # an exponent no Decimal can hold
         "1e-9999999999999999999",
         "",

@@ -31,7 +31,7 @@ ROWS = [
             "TRADE_AMOUNT": {"maxAmount": "0"},
             "LIMIT_TRADING": {"buyPriceUpRate": "0", "sellPriceDownRate": "0"},
         },
-        {**LIMIT_SELL, "price": "1e24", "quantity": "0.00001"},
+        {**LIMIT_SELL, "price": "1e20", "quantity": "0.00001"},  # the ceiling itself is refused
         "-1132",
         "Order price greater than the maximum",
     ),

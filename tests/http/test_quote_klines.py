@@ -229,6 +229,7 @@ def test_a_longer_bar_forming_with_no_minute_complete_yet_takes_no_slot_of_the_l
         ({"startTime": str(MIDNIGHT + 4 * MINUTE), "endTime": str(MIDNIGHT + 2 * MINUTE)}, []),
         ({"startTime": str(AFTER_TEN_BARS + MINUTE)}, []),  # after now
         ({"endTime": str(AFTER_TEN_BARS + 60 * MINUTE), "limit": "1"}, [9]),  # nothing after now
+        ({"endTime": str(2**63 - 1), "limit": "1"}, [9]),  # the largest LONG: a time like any other
         ({"limit": "1001"}, list(range(10))),
     ],
 )
@@ -435,6 +436,11 @@ def test_in_live_mode_bars_are_the_looped_recording_in_market_time(bars_app: Cal
             "Illegal parameter 'startTime'",
         ),
         ({"symbol": "ETHBTC", "interval": "1m", "endTime": "-1"}, "-1130", "Illegal parameter 'endTime'"),
+        (  # beyond the document's LONG
+            {"symbol": "ETHBTC", "interval": "1m", "endTime": str(2**63)},
+            "-1130",
+            "Illegal parameter 'endTime'",
+        ),
         ({"symbol": "DOGEUSDT", "interval": "1m"}, "0201", "Instrument not found"),
     ],
 )
