@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from simulator.domain.money import parse_decimal
 from simulator.storage.db import Database
 from simulator.storage.ids import SEQUENCE
 from simulator.storage.tables import Coin, FeeTier, Instrument, SimClock, SimMeta, SimSequence
@@ -46,7 +47,36 @@ def load_fixtures(folder: Path) -> dict[str, Any]:
             loaded[name] = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as e:
             raise FixturesError(f"cannot read fixture {path}: {e}") from e
+    _check_fee_rates(loaded["fee_tiers.json"])
     return loaded
+
+
+def _check_fee_rates(fee_tiers: Any) -> None:
+    """Every rate of every tier, and of each symbol in it, is a decimal from 0 up to (not including) 1: a
+    fee is a share of what a fill trades, and the simulator pays no rebates (`makerRebate` is "0"). Found
+    at start-up rather than as a failing fill."""
+    tiers = fee_tiers.get("tiers") if isinstance(fee_tiers, dict) else None
+    if not isinstance(tiers, list) or not all(isinstance(tier, dict) for tier in tiers):
+        raise FixturesError("fixture fee_tiers.json: no list of tiers")
+    for tier in tiers:
+        for place, rates in _rate_entries(tier):
+            for name in ("makerFeeRate", "takerFeeRate"):
+                text = rates.get(name) if isinstance(rates, dict) else None
+                rate = parse_decimal(text)
+                if rate is None or not 0 <= rate < 1:
+                    raise FixturesError(f"fixture fee_tiers.json: {place}: {name} {text!r} {NOT_A_RATE}")
+
+
+NOT_A_RATE = "is not a rate from 0 up to 1"
+
+
+def _rate_entries(tier: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Where a tier names rates: the tier itself (every symbol without its own entry) and each symbol."""
+    place = f"tier {tier.get('vipLevel')}"
+    symbols = tier.get("symbols", {})
+    if not isinstance(symbols, dict):
+        raise FixturesError(f"fixture fee_tiers.json: {place}: symbols is not an object")
+    return [(place, tier), *((f"{place} symbol {symbol}", rates) for symbol, rates in symbols.items())]
 
 
 def _seed(session: Session, fixtures: dict[str, Any], now_ms: int) -> None:

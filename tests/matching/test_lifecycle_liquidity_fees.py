@@ -710,10 +710,6 @@ def test_the_fee_is_exact_as_in_the_documents_trade_example() -> None:
     assert fee(Side.SELL, "0.004", "123.456789", "0.0015") == Fee("USDT", D("0.1851851835"))
 
 
-def test_a_fee_is_never_more_than_the_fill_pays_out() -> None:
-    assert fee(Side.BUY, "0.000001", "0.06", "1.5") == Fee("BTC", D("0.000001"))
-
-
 @pytest.mark.parametrize("side", list(Side), ids=_id)
 @pytest.mark.parametrize("rate", ["0", "0.000", "0E-8"])
 def test_a_zero_rate_pays_no_fee(side: Side, rate: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -22,7 +23,7 @@ from simulator.settings import DEFAULT_FIXTURES
 from simulator.storage import tables
 from simulator.storage.db import Database, open_database
 from simulator.storage.ids import ID_BASE, next_id
-from simulator.storage.seed import ensure_seeded
+from simulator.storage.seed import FIXTURE_FILES, FixturesError, ensure_seeded
 from simulator.storage.transaction import transaction_cache
 from tests.storage.conftest import NOW_MS, new_account
 
@@ -304,6 +305,72 @@ def test_seeding_happens_once(tmp_path):
 
     assert (seeded_first, seeded_second) == (True, False)
     assert counts_after_second == counts_after_first
+
+
+def fixtures_with_fee_tiers(folder: Path, fee_tiers: Any) -> Path:
+    folder.mkdir()
+    for name in FIXTURE_FILES:
+        shutil.copy(Path(DEFAULT_FIXTURES) / name, folder / name)
+    (folder / "fee_tiers.json").write_text(json.dumps(fee_tiers), encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("rate", ["-0.0002", "1", "1.5", "", "0.1%", None, 0.001])
+@pytest.mark.parametrize("where", ["tier", "symbol"])
+def test_a_fee_rate_that_is_not_a_decimal_from_0_up_to_1_is_refused_at_seeding(tmp_path, rate, where):
+    """A negative maker rate (a rebate) would be shown by vipInfo and charged as nothing; a rate of 1 or
+    more would take a fill's whole proceeds. The simulator pays no rebates: `makerRebate` is "0"."""
+    fee_tiers = fixture_json("fee_tiers.json")
+    tier = fee_tiers["tiers"][1]
+    (tier if where == "tier" else tier["symbols"]["ETHUSDT"])["makerFeeRate"] = rate
+    folder = fixtures_with_fee_tiers(tmp_path / "fixtures", fee_tiers)
+    database = open_database(f"sqlite:///{tmp_path / 'seed.db'}")
+    try:
+        with pytest.raises(FixturesError) as refused:
+            ensure_seeded(database, folder, NOW_MS)
+        counts = seeded_counts(database)
+    finally:
+        database.dispose()
+
+    place = "tier 1" if where == "tier" else "tier 1 symbol ETHUSDT"
+    assert str(refused.value) == (
+        f"fixture fee_tiers.json: {place}: makerFeeRate {rate!r} is not a rate from 0 up to 1"
+    )
+    assert counts == (0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("fee_tiers", "message"),
+    [
+        ([], "no list of tiers"),
+        ({}, "no list of tiers"),
+        ({"tiers": {}}, "no list of tiers"),
+        ({"tiers": [1]}, "no list of tiers"),
+        (
+            {"tiers": [{"vipLevel": 0, "makerFeeRate": "0", "takerFeeRate": "0", "symbols": []}]},
+            "tier 0: symbols is not an object",
+        ),
+    ],
+)
+def test_fee_tiers_of_another_shape_are_refused_at_seeding(tmp_path, fee_tiers, message):
+    folder = fixtures_with_fee_tiers(tmp_path / "fixtures", fee_tiers)
+    database = open_database(f"sqlite:///{tmp_path / 'seed.db'}")
+    try:
+        with pytest.raises(FixturesError, match=f"^fixture fee_tiers.json: {message}$"):
+            ensure_seeded(database, folder, NOW_MS)
+    finally:
+        database.dispose()
+
+
+def test_zero_rates_are_fee_rates(tmp_path):
+    fee_tiers = fixture_json("fee_tiers.json")
+    fee_tiers["tiers"][0].update(makerFeeRate="0", takerFeeRate="0E-8")
+    folder = fixtures_with_fee_tiers(tmp_path / "fixtures", fee_tiers)
+    database = open_database(f"sqlite:///{tmp_path / 'seed.db'}")
+    try:
+        assert ensure_seeded(database, folder, NOW_MS)
+    finally:
+        database.dispose()
 
 
 def test_opening_a_database_adds_the_indexes_it_lacks(tmp_path):

@@ -51,11 +51,12 @@ def fill_fee(
     quote_asset: str,
     fiat_quote: bool = False,
 ) -> Fee:
-    """The fee one side of a fill pays: `qty` base for `quote` quote at `rate`."""
+    """The fee one side of a fill pays: `qty` base for `quote` quote at `rate`, a rate from 0 up to 1 (the
+    fee tiers are checked when they are loaded)."""
     asset = fee_asset(side, base_asset, quote_asset, fiat_quote)
-    if not rate or rate < 0:
+    if not rate:
         return Fee(asset, Decimal(0))
     if fee_on_top(side, fiat_quote):
         return Fee(asset, quote * rate)
     received = qty if side is Side.BUY else quote
-    return Fee(asset, min(received * rate, received))
+    return Fee(asset, received * rate)
