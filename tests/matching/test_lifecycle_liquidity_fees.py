@@ -18,7 +18,9 @@ from simulator.domain.matching.liquidity import (
     less_crossed,
     less_taken,
     mark_price,
+    on_grid,
     recorded_book,
+    shown_at,
     synthetic_book,
 )
 from simulator.domain.matching.model import FillModel
@@ -385,6 +387,14 @@ def test_a_bar_is_no_book_once_a_depth_or_bbo_was_recorded_after_it_closed() -> 
     assert book_at(bbo_=bbo(NOW - 20_000), bar_=last) is EMPTY
 
 
+def test_a_bar_is_still_the_book_beside_a_stale_depth_or_bbo_recorded_as_it_closed() -> None:
+    last = bar(NOW - 30_001)
+    assert book_at(bbo_=bbo(last.close_time), bar_=last).source is Source.KLINE
+    assert (
+        book_at(depth_=depth(last.close_time, [("1", "1")], [("2", "1")]), bar_=last).source is Source.KLINE
+    )
+
+
 def test_a_bbo_older_than_the_last_snapshot_is_no_book() -> None:
     stale_depth = depth(NOW - 1_001, [("1", "1")], [("2", "1")])
 
@@ -425,6 +435,7 @@ def test_nothing_recorded_or_everything_stale_is_an_empty_book() -> None:
         (None, None, levels(("99", "2")), levels(("101", "3"))),
         ("100.5", "102", levels(("99", "2")), levels(("101", "3"))),  # inside the spread: nothing crossed
         ("101", None, levels(("99", "2")), levels(("101", "3"))),  # at the ask: kept, as a snapshot keeps it
+        (None, "99", levels(("99", "2")), levels(("101", "3"))),  # at the bid: kept too
         ("101.5", None, levels(("99", "2")), ()),  # a simulated bid above the ask
         (None, "98.5", (), levels(("101", "3"))),  # a simulated ask below the bid
     ],
@@ -503,6 +514,22 @@ def test_prices_finer_than_the_tick_are_shown_bids_down_and_asks_up_and_merged_w
     )
 
 
+def test_a_bid_under_one_is_put_on_the_grid_like_any_other() -> None:
+    """A cheap coin recorded with more decimals than its tick (KuCoin's XRP, DOGE): only a bid under one
+    tick rounds to nothing."""
+    bids = ((D("0.12345"), D("10")), (D("0.0015"), D("10")), (D("0.0009"), D("10")))
+    assert on_grid(bids, Side.BUY, D("0.001"), D("1")) == levels(("0.123", "10"), ("0.001", "10"))
+
+
+def test_the_size_shown_at_a_price_is_that_of_the_levels_rounded_to_it_alone() -> None:
+    """A bid shows at its price rounded down, an ask at its price rounded up: the level a tick better is
+    not counted at the price."""
+    recorded = ((D("99.99"), D("1")), (D("100"), D("2")), (D("100.005"), D("4")), (D("100.01"), D("8")))
+    assert shown_at(recorded, Side.BUY, D("100"), TICK) == D("6")  # 100 and 100.005
+    assert shown_at(recorded, Side.SELL, D("100"), TICK) == D("2")  # 100 alone
+    assert shown_at(recorded, Side.SELL, D("100.01"), TICK) == D("12")  # 100.005 and 100.01
+
+
 def test_levels_out_of_order_or_repeated_are_shown_best_first_and_merged() -> None:
     """Whatever order a recording gives its levels in: each price shows once, best first, so a crossed size
     counted level by level grows with the limit (the resting book relies on it)."""
@@ -536,6 +563,13 @@ def test_a_fully_taken_level_disappears() -> None:
     book = book_at(depth_=snapshot, taken=taken)
     assert book.bids == levels(("99", "3"))
     assert book.asks == levels(("102", "4"))
+
+
+def test_a_level_left_with_exactly_one_step_stays() -> None:
+    snapshot = depth(NOW, [("100", "2.001")], [("101", "3")])
+    taken = {(Side.BUY, D("100")): D("2"), (Side.SELL, D("101")): D("2.999")}
+    book = book_at(depth_=snapshot, taken=taken)
+    assert (book.bids, book.asks) == (levels(("100", "0.001")), levels(("101", "0.001")))
 
 
 def test_taken_on_the_other_side_or_another_price_takes_nothing() -> None:
@@ -612,6 +646,12 @@ def test_synthetic_levels_are_never_crossed_or_locked() -> None:
 
 def test_a_bar_without_volume_offers_nothing() -> None:
     book = book_at(bar_=bar(NOW - 1, volume="0"))
+    assert (book.source, book.bids, book.asks) == (Source.KLINE, (), ())
+
+
+def test_a_bar_closing_under_one_tick_offers_nothing() -> None:
+    """Its bid would round down to 0: no level, and no ask alone either."""
+    book = book_at(bar_=bar(NOW - 1, close="0.004", volume="50"))
     assert (book.source, book.bids, book.asks) == (Source.KLINE, (), ())
 
 

@@ -323,6 +323,40 @@ def test_market_sell_by_amount_sells_until_the_amount_is_received() -> None:
     assert taker.status is OrderStatus.FILLED
 
 
+def test_market_by_amount_buys_one_more_step_when_what_is_left_pays_for_it_exactly() -> None:
+    taker = market(qty=None, amount="310")  # 200 for 2 at 100; the 110 left buys exactly one at 110
+    limits = TakeLimits(None, None, None, D("1"))
+    result = take(taker, book(asks=[("100", "2"), ("110", "10")]), [], limits, AT)
+    assert [(f.price, f.qty) for f in result.fills] == [(D("100"), D("2")), (D("110"), D("1"))]
+    assert taker.status is OrderStatus.FILLED
+
+
+def test_market_by_amount_spends_what_is_left_under_one_quote_unit() -> None:
+    taker = market(qty=None, amount="100.5")  # 0.5 left after the first level: 0.004 at 101
+    limits = TakeLimits(None, None, None, D("0.001"))
+    result = take(taker, book(asks=[("100", "1"), ("101", "5")]), [], limits, AT)
+    assert [(f.price, f.qty) for f in result.fills] == [(D("100"), D("1")), (D("101"), D("0.004"))]
+    assert taker.executed_quote == D("100.404")
+
+
+def test_market_sell_by_amount_ends_where_what_is_left_buys_no_step_even_if_a_lower_bid_would() -> None:
+    """30 is left after 2 at 100 and 3 at 90: one step at 50 would overshoot the amount, so the order is
+    done; it never walks on to sell at 20, where a step would fit."""
+    taker = market(side=Side.SELL, qty=None, amount="500")
+    bids = [("100", "2"), ("90", "3"), ("50", "5"), ("20", "5")]
+    result = take(taker, book(bids=bids), [], TakeLimits(None, None, None, D("1")), AT)
+    assert [(f.price, f.qty) for f in result.fills] == [(D("100"), D("2")), (D("90"), D("3"))]
+    assert taker.status is OrderStatus.FILLED
+
+
+def test_market_by_amount_that_empties_the_book_leaving_dust_at_its_last_price_is_filled() -> None:
+    """415 buys 2 at 100 and the 1 at 110; the 105 left could not buy a step at the last price, so the
+    order is filled, not cancelled for want of liquidity."""
+    taker = market(qty=None, amount="415")
+    take(taker, book(asks=[("100", "2"), ("110", "1")]), [], TakeLimits(None, None, None, D("1")), AT)
+    assert (taker.status, taker.cancel_reason) == (OrderStatus.FILLED, None)
+
+
 def test_market_buy_stops_at_the_band_above_the_mark_price() -> None:
     taker = market(qty="5")
     asks = [("100", "1"), ("105", "1"), ("105.01", "5")]
@@ -433,6 +467,13 @@ def test_fok_fills_everything_when_the_quantity_is_there_within_the_limit() -> N
     assert sum(f.qty for f in result.fills) == D("3")
 
 
+def test_fok_fills_when_the_book_holds_more_than_it_needs() -> None:
+    taker = order(price="101", qty="2", tif=TimeInForce.FOK)
+    result = take(taker, book(asks=[("100", "1"), ("101", "1"), ("102", "5")]), [], NO_BAND, AT)
+    assert [(f.price, f.qty) for f in result.fills] == [(D("100"), D("1")), (D("101"), D("1"))]
+    assert taker.status is OrderStatus.FILLED
+
+
 def test_fok_that_cannot_fill_completely_changes_nothing() -> None:
     maker = resting("m1", Side.SELL, "100.5", "1", 1)
     taker = order(price="101", qty="3", tif=TimeInForce.FOK)
@@ -485,6 +526,12 @@ def test_limit_maker_buy_at_or_through_the_best_ask_is_rejected(price: str) -> N
 def test_limit_maker_that_would_not_trade_rests_as_new() -> None:
     taker = maker_order(Side.SELL, "101")
     result = take(taker, book(bids=[("100", "1")], asks=[("102", "1")]), [], NO_BAND, AT)
+    assert (result.fills, result.rests, taker.status) == ([], True, OrderStatus.NEW)
+
+
+def test_limit_maker_facing_an_empty_side_rests_as_new() -> None:
+    taker = maker_order(Side.BUY, "100")
+    result = take(taker, book(bids=[("99", "1")]), [], NO_BAND, AT)
     assert (result.fills, result.rests, taker.status) == ([], True, OrderStatus.NEW)
 
 
@@ -563,6 +610,27 @@ def test_no_self_trade_check_once_the_taker_is_filled() -> None:
     taker = market(qty="1", stp=StpMode.EXPIRE_MAKER)
     result = take(taker, book(asks=[("100", "1")]), [own], NO_BAND, AT)
     assert result.expired_makers == [] and own.status is OrderStatus.NEW
+
+
+@pytest.mark.parametrize("stp", list(StpMode), ids=lambda mode: mode.value)
+def test_no_self_trade_check_past_the_point_where_an_order_by_amount_is_done(stp: StpMode) -> None:
+    """250 buys 2 at 100; the 50 left cannot buy a step at the account's own sell at 110: the order is
+    filled there, and that order is neither met (EXPIRE_TAKER) nor expired (EXPIRE_MAKER)."""
+    own = resting("own", Side.SELL, "110", "1", 1, account="taker")
+    taker = market(qty=None, amount="250", stp=stp)
+    result = take(taker, book(asks=[("100", "2")]), [own], TakeLimits(None, None, None, D("1")), AT)
+    assert [(f.price, f.qty) for f in result.fills] == [(D("100"), D("2"))]
+    assert (taker.status, result.expired_makers, own.status) == (OrderStatus.FILLED, [], OrderStatus.NEW)
+
+
+def test_a_sell_by_amount_meeting_its_own_bid_before_it_is_done_ends_for_self_trade() -> None:
+    own = resting("own", Side.BUY, "40", "5", 1, account="taker")
+    taker = market(side=Side.SELL, qty=None, amount="150")  # 50 left after 1 at 100: a step at 40 fits
+    take(taker, book(bids=[("100", "1")]), [own], TakeLimits(None, None, None, D("1")), AT)
+    assert (taker.status, taker.cancel_reason) == (
+        OrderStatus.PARTIALLY_CANCELED,
+        CancelReason.SELF_TRADE_CANCEL,
+    )
 
 
 def test_a_simulated_maker_of_another_account_is_filled() -> None:
