@@ -293,6 +293,21 @@ def test_json_body_with_signature_over_query_and_raw_body_is_accepted(client, ac
     assert response.get_json() == balances_of(account)
 
 
+@pytest.mark.parametrize("content_type", [JSON, "application/vnd.api+json", "text/plain"])
+def test_a_body_of_another_type_than_a_form_is_not_read_for_parameters(client, signer, content_type):
+    payload = f"timestamp={now_ms()}"
+
+    response = client.get(
+        ACCOUNT,
+        data=f"{payload}&signature={sign(signer.secret, payload)}",
+        content_type=content_type,
+        headers=signer.headers(),
+    )
+
+    assert response.status_code == 400
+    assert response.get_json() == {"code": "0001", "msg": "Required field signature missing or invalid"}
+
+
 def test_form_body_does_not_accept_a_signature_over_the_query_alone(client, account, signer):
     query = f"timestamp={now_ms()}"
 
