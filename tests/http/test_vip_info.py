@@ -18,6 +18,7 @@ from simulator.storage import tables
 from tests.conftest import Signer
 from tests.http.test_account import credit
 from tests.http.test_account_trades import DAY_MS, NOW, book, database_of, market_buy, place, record
+from tests.http.test_orders import call
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
@@ -227,6 +228,62 @@ def test_total_assets_add_up_every_account_of_the_user(client, account, signer):
     body = vip_info(client, signer, symbols="BTCUSDT").get_json()
 
     assert body["totalAssetBal"] == "1020.5"
+
+
+def test_total_assets_are_cut_down_to_the_cent(client, create_account):
+    user = create_account(balances={"USDT": "1000", "BTC": "0.333"})
+    record(client.application, book("BTCUSDT", NOW - 1000))  # mid 100.5
+
+    body = vip_info(client, Signer(user["apiKey"], user["secretKey"]), symbols="BTCUSDT").get_json()
+
+    assert body["totalAssetBal"] == "1033.46"  # 1000 + 0.333 x 100.5 = 1033.4665
+
+
+def test_total_assets_count_funds_an_open_order_locks(client, account, signer):
+    record(client.application, book("BTCUSDT", NOW - 1000))  # mid 100.5
+    status, placed = call(
+        client,
+        signer,
+        "POST",
+        "/api/v1.1/spot/order",
+        symbol="BTCUSDT",
+        side="BUY",
+        type="LIMIT",
+        price="90",
+        quantity="1",
+    )
+    assert (status, placed["status"]) == (200, "NEW")
+
+    body = vip_info(client, signer, symbols="BTCUSDT").get_json()
+
+    assert body["totalAssetBal"] == "1050.25"  # 910 free and 90 locked USDT + 0.5 BTC x 100.5
+
+
+def test_an_asset_priced_under_one_usd_is_valued_at_its_price(client, account, signer):
+    record(client.application, book("BTCUSDT", NOW - 1000, (((D("0.4"), D("1")),), ((D("0.6"), D("1")),))))
+
+    body = vip_info(client, signer, symbols="BTCUSDT").get_json()
+
+    assert body["totalAssetBal"] == "1000.25"  # 1000 USDT + 0.5 BTC x 0.5
+
+
+def test_a_balance_spent_to_nothing_counts_as_nothing(client, account, signer):
+    sub = next(a for a in account["accounts"] if a.get("keyType") == "sub")["accountId"]
+    status, moved = call(
+        client,
+        signer,
+        "POST",
+        "/api/v1/account/assetTransfer",
+        fromAccountId=account["accountId"],
+        toAccountId=sub,
+        coin="USDT",
+        quantity="1000",
+    )
+    assert status == 200, moved
+
+    response = vip_info(client, signer, symbols="BTCUSDT")
+
+    assert (response.status_code, response.get_json()["totalAssetBal"]) == (200, "1000")  # all on the sub
 
 
 def test_trade_volume_is_the_quote_of_the_last_30_days_fills_in_usd(client, account, signer):
