@@ -327,6 +327,14 @@ def test_client_order_id_filter_lists_that_orders_fills(client, signer, three_or
     assert ids_of(response) == [fill_id_of(client.application, three_orders[1])]
 
 
+def test_a_client_order_ids_fills_are_in_a_window_of_their_own_time(client, signer, three_orders):
+    (fill,) = fill_rows(client.application, three_orders[1].order_id)
+
+    response = trades(client, signer, clientOrderId="c1", startTime=fill.time, endTime=fill.time)
+
+    assert ids_of(response) == [fill.id]
+
+
 def test_unknown_client_order_id_lists_nothing(client, signer, three_orders):
     response = trades(client, signer, clientOrderId="nobody")
 
