@@ -19,6 +19,7 @@ from tests.conftest import Signer
 from tests.http.test_account import credit
 from tests.http.test_account_trades import DAY_MS, NOW, book, database_of, market_buy, place, record
 from tests.http.test_orders import call
+from tests.http.test_orders import place as place_order
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
@@ -241,18 +242,8 @@ def test_total_assets_are_cut_down_to_the_cent(client, create_account):
 
 def test_total_assets_count_funds_an_open_order_locks(client, account, signer):
     record(client.application, book("BTCUSDT", NOW - 1000))  # mid 100.5
-    status, placed = call(
-        client,
-        signer,
-        "POST",
-        "/api/v1.1/spot/order",
-        symbol="BTCUSDT",
-        side="BUY",
-        type="LIMIT",
-        price="90",
-        quantity="1",
-    )
-    assert (status, placed["status"]) == (200, "NEW")
+    placed = place_order(client, signer, side="BUY", type="LIMIT", price="90", quantity="1")
+    assert placed["status"] == "NEW"
 
     body = vip_info(client, signer, symbols="BTCUSDT").get_json()
 
