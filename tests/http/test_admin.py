@@ -530,6 +530,25 @@ def test_bad_balance_change_is_rejected_and_changes_nothing(client, app, account
     assert len(ledger(app, account["accountId"], "USDT")) == 1
 
 
+@pytest.mark.parametrize(
+    "amount", ["9" * 5000, "1e1000000000000000000"], ids=["5000 digits", "exponent 10^18"]
+)
+def test_a_json_number_no_decimal_takes_is_refused_as_the_amount_not_as_the_body(client, account, amount):
+    """Python converts no more than 4,300 digits to an int, and no Decimal holds an exponent of 10^18: such
+    a number still reaches the amount's own check."""
+    response = client.post(
+        f"/sim/v1/accounts/{account['accountId']}/balances",
+        data=f'{{"asset": "USDT", "amount": {amount}}}',
+        content_type="application/json",
+        headers=admin_headers(),
+    )
+
+    assert (response.status_code, response.get_json()) == (
+        400,
+        {"code": "-1130", "msg": "Illegal parameter 'amount'"},
+    )
+
+
 def test_amount_as_a_json_number_is_exact(client, account):
     response = post_balance(client, account["accountId"], asset="USDC", amount=10.5)
 
