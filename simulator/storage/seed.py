@@ -20,6 +20,7 @@ from simulator.storage.tables import Coin, FeeTier, Instrument, SimClock, SimMet
 
 SCHEMA_VERSION = "1"
 FIXTURE_FILES = ("coins.json", "instruments.json", "fee_tiers.json")
+NOT_A_RATE = "is not a rate from 0 up to 1"
 
 
 class FixturesError(RuntimeError):
@@ -65,9 +66,6 @@ def _check_fee_rates(fee_tiers: Any) -> None:
                 rate = parse_decimal(text)
                 if rate is None or not 0 <= rate < 1:
                     raise FixturesError(f"fixture fee_tiers.json: {place}: {name} {text!r} {NOT_A_RATE}")
-
-
-NOT_A_RATE = "is not a rate from 0 up to 1"
 
 
 def _rate_entries(tier: dict[str, Any]) -> list[tuple[str, Any]]:
