@@ -48,18 +48,21 @@ def load_fixtures(folder: Path) -> dict[str, Any]:
             loaded[name] = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as e:
             raise FixturesError(f"cannot read fixture {path}: {e}") from e
-    _check_fee_rates(loaded["fee_tiers.json"])
+    _check_fee_tiers(loaded["fee_tiers.json"])
     return loaded
 
 
-def _check_fee_rates(fee_tiers: Any) -> None:
-    """Every rate of every tier, and of each symbol in it, is a decimal from 0 up to (not including) 1: a
-    fee is a share of what a fill trades, and the simulator pays no rebates (`makerRebate` is "0"). Found
-    at start-up rather than as a failing fill."""
+def _check_fee_tiers(fee_tiers: Any) -> None:
+    """Every tier has a whole-number vipLevel, and each of its rates and its symbols' rates is a decimal from
+    0 up to (not including) 1: a fee is a share of what a fill trades, and the simulator pays no rebates
+    (`makerRebate` is "0"). Found at start-up rather than as a failing seed or fill."""
     tiers = fee_tiers.get("tiers") if isinstance(fee_tiers, dict) else None
     if not isinstance(tiers, list) or not all(isinstance(tier, dict) for tier in tiers):
         raise FixturesError("fixture fee_tiers.json: no list of tiers")
     for tier in tiers:
+        level = tier.get("vipLevel")
+        if type(level) is not int or level < 0:  # a bool is no level either
+            raise FixturesError(f"fixture fee_tiers.json: a tier's vipLevel {level!r} is not a whole number")
         for place, rates in _rate_entries(tier):
             for name in ("makerFeeRate", "takerFeeRate"):
                 text = rates.get(name) if isinstance(rates, dict) else None
@@ -92,7 +95,7 @@ def _seed(session: Session, fixtures: dict[str, Any], now_ms: int) -> None:
             )
         )
     for tier in fixtures["fee_tiers.json"]["tiers"]:
-        session.add(FeeTier(vip_level=int(tier["vipLevel"]), definition=json.dumps(tier)))
+        session.add(FeeTier(vip_level=tier["vipLevel"], definition=json.dumps(tier)))
     if session.get(SimSequence, SEQUENCE) is None:
         session.add(SimSequence(name=SEQUENCE, value=0))
     if session.get(SimClock, 1) is None:

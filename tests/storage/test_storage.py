@@ -350,6 +350,18 @@ def test_a_fee_rate_that_is_not_a_decimal_from_0_up_to_1_is_refused_at_seeding(t
             {"tiers": [{"vipLevel": 0, "makerFeeRate": "0", "takerFeeRate": "0", "symbols": []}]},
             "tier 0: symbols is not an object",
         ),
+        (
+            {"tiers": [{"makerFeeRate": "0", "takerFeeRate": "0"}]},
+            "a tier's vipLevel None is not a whole number",
+        ),
+        (
+            {"tiers": [{"vipLevel": "1", "makerFeeRate": "0", "takerFeeRate": "0"}]},
+            "a tier's vipLevel '1' is not a whole number",
+        ),
+        (
+            {"tiers": [{"vipLevel": True, "makerFeeRate": "0", "takerFeeRate": "0"}]},
+            "a tier's vipLevel True is not a whole number",
+        ),
     ],
 )
 def test_fee_tiers_of_another_shape_are_refused_at_seeding(tmp_path, fee_tiers, message):
