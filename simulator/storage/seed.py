@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from simulator.domain.money import parse_decimal
@@ -32,6 +33,7 @@ def ensure_seeded(database: Database, fixtures_dir: str | Path, now_ms: int) -> 
     fixtures = load_fixtures(Path(fixtures_dir))
     with database.read() as session:  # no write lock to find it seeded (each serve worker asks)
         if session.get(SimMeta, "seeded_ms") is not None:
+            _check_stored_fee_tiers(session)
             return False
     with database.write() as session:
         if session.get(SimMeta, "seeded_ms") is not None:
@@ -48,35 +50,42 @@ def load_fixtures(folder: Path) -> dict[str, Any]:
             loaded[name] = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as e:
             raise FixturesError(f"cannot read fixture {path}: {e}") from e
-    _check_fee_tiers(loaded["fee_tiers.json"])
+    _check_fee_tiers(loaded["fee_tiers.json"], "fixture fee_tiers.json")
     return loaded
 
 
-def _check_fee_tiers(fee_tiers: Any) -> None:
+def _check_stored_fee_tiers(session: Session) -> None:
+    """The tiers a database was seeded with, checked as the fixtures are: fills and vipInfo read these, and
+    a database seeded before the check (or from another fixtures folder) may hold a rate it refuses."""
+    stored = session.scalars(select(FeeTier.definition).order_by(FeeTier.vip_level))
+    _check_fee_tiers({"tiers": [json.loads(definition) for definition in stored]}, "the database's fee tiers")
+
+
+def _check_fee_tiers(fee_tiers: Any, source: str) -> None:
     """Every tier has a whole-number vipLevel, and each of its rates and its symbols' rates is a decimal from
     0 up to (not including) 1: a fee is a share of what a fill trades, and the simulator pays no rebates
     (`makerRebate` is "0"). Found at start-up rather than as a failing seed or fill."""
     tiers = fee_tiers.get("tiers") if isinstance(fee_tiers, dict) else None
     if not isinstance(tiers, list) or not all(isinstance(tier, dict) for tier in tiers):
-        raise FixturesError("fixture fee_tiers.json: no list of tiers")
+        raise FixturesError(f"{source}: no list of tiers")
     for tier in tiers:
         level = tier.get("vipLevel")
         if type(level) is not int or level < 0:  # a bool is no level either
-            raise FixturesError(f"fixture fee_tiers.json: a tier's vipLevel {level!r} is not a whole number")
-        for place, rates in _rate_entries(tier):
+            raise FixturesError(f"{source}: a tier's vipLevel {level!r} is not a whole number")
+        for place, rates in _rate_entries(tier, source):
             for name in ("makerFeeRate", "takerFeeRate"):
                 text = rates.get(name) if isinstance(rates, dict) else None
                 rate = parse_decimal(text)
                 if rate is None or not 0 <= rate < 1:
-                    raise FixturesError(f"fixture fee_tiers.json: {place}: {name} {text!r} {NOT_A_RATE}")
+                    raise FixturesError(f"{source}: {place}: {name} {text!r} {NOT_A_RATE}")
 
 
-def _rate_entries(tier: dict[str, Any]) -> list[tuple[str, Any]]:
+def _rate_entries(tier: dict[str, Any], source: str) -> list[tuple[str, Any]]:
     """Where a tier names rates: the tier itself (every symbol without its own entry) and each symbol."""
     place = f"tier {tier.get('vipLevel')}"
     symbols = tier.get("symbols", {})
     if not isinstance(symbols, dict):
-        raise FixturesError(f"fixture fee_tiers.json: {place}: symbols is not an object")
+        raise FixturesError(f"{source}: {place}: symbols is not an object")
     return [(place, tier), *((f"{place} symbol {symbol}", rates) for symbol, rates in symbols.items())]
 
 

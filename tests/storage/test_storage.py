@@ -374,6 +374,25 @@ def test_fee_tiers_of_another_shape_are_refused_at_seeding(tmp_path, fee_tiers, 
         database.dispose()
 
 
+def test_a_database_seeded_with_a_rate_now_refused_is_refused_when_opened(tmp_path):
+    """Fills and vipInfo read the stored tiers, not the files: a database seeded before the rates were
+    checked, from a copy with a rebate in it, would pay that rebate on every maker fill."""
+    database = open_database(f"sqlite:///{tmp_path / 'seed.db'}")
+    try:
+        assert ensure_seeded(database, DEFAULT_FIXTURES, NOW_MS)
+        with database.write() as session:
+            tier = session.get(tables.FeeTier, 0)
+            tier.definition = json.dumps({**json.loads(tier.definition), "makerFeeRate": "-0.0002"})
+        with pytest.raises(FixturesError) as refused:
+            ensure_seeded(database, DEFAULT_FIXTURES, NOW_MS + 1)
+    finally:
+        database.dispose()
+
+    assert str(refused.value) == (
+        "the database's fee tiers: tier 0: makerFeeRate '-0.0002' is not a rate from 0 up to 1"
+    )
+
+
 def test_zero_rates_are_fee_rates(tmp_path):
     fee_tiers = fixture_json("fee_tiers.json")
     fee_tiers["tiers"][0].update(makerFeeRate="0", takerFeeRate="0E-8")
