@@ -4,6 +4,8 @@ market catching up before the read."""
 
 from __future__ import annotations
 
+import json
+import shutil
 from decimal import Decimal as D
 from typing import Any
 
@@ -15,9 +17,10 @@ from simulator.domain.matching.orders import OrderType, Side, TimeInForce
 from simulator.marketdata.records import Depth, Trade
 from simulator.marketdata.writer import StoreWriter, source_id
 from simulator.services import fills, trading
+from simulator.settings import DEFAULT_FIXTURES
 from simulator.storage import tables
 from simulator.storage.db import Database
-from tests.conftest import Signer
+from tests.conftest import Signer, admin_headers
 from tests.http.test_account import credit
 from tests.http.test_auth import WALL_MS, frozen_at
 
@@ -224,6 +227,34 @@ def test_a_sell_pays_its_fee_in_the_quote_asset_and_is_not_the_buyer(client, acc
     assert (entry["price"], entry["qty"], entry["isBuyer"], entry["isMaker"]) == ("100", "0.5", False, False)
     assert (entry["commission"], entry["commissionAsset"], entry["feeAmount"]) == ("0.06", "USDT", "0.06")
     assert entry["fee"]["feeCoinId"] == entry["fee"]["originCoinId"] == "USDT"
+
+
+def test_the_fee_names_its_coin_by_id_and_by_name(tmp_path, make_app):
+    """The shipped coins are named by their ids; a coin named otherwise shows which fields carry which."""
+    fixtures = tmp_path / "fixtures"
+    shutil.copytree(DEFAULT_FIXTURES, fixtures, ignore=shutil.ignore_patterns("demo"))
+    coins = json.loads((fixtures / "coins.json").read_text())
+    next(coin for coin in coins if coin["coinId"] == "USDT")["coinName"] = "Tether USD"
+    (fixtures / "coins.json").write_text(json.dumps(coins))
+    app = make_app(clock_mode="replay", clock_start=NOW, clock_speed=D(0), fixtures=str(fixtures))
+    client = app.test_client()
+    account = client.post(
+        "/sim/v1/accounts", json={"balances": {"BTC": "0.5"}}, headers=admin_headers()
+    ).get_json()
+    record(app, book("BTCUSDT", NOW - 1000))
+    place(app, NOW - 900, account["accountId"], Side.SELL, OrderType.MARKET, quantity=D("0.5"))
+
+    (entry,) = trades(client, Signer(account["apiKey"], account["secretKey"])).get_json()
+
+    assert (entry["commissionAsset"], entry["feeCoinId"]) == ("USDT", "USDT")
+    assert entry["fee"] == {
+        "feeCoinId": "USDT",
+        "feeCoinName": "Tether USD",
+        "fee": "0.06",
+        "originCoinId": "USDT",
+        "originCoinName": "Tether USD",
+        "originFee": "0.06",
+    }
 
 
 def test_both_sides_of_a_trade_between_two_users_share_the_ticket_and_hide_the_counter_order(
