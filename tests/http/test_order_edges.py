@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.http import test_order_filters, test_orders
 from tests.http.test_orders import T0, batch, call, funded_signer, place, step
 
@@ -178,6 +180,16 @@ def test_cancel_by_ids_reads_ids_with_spaces_around_them(client, signer):
     assert listed(client, signer, "/api/v1/spot/openOrders") == []
 
 
+@pytest.mark.parametrize("ids", ["{id},,42", "{id},", ",{id}", "{id}, ,42"])
+def test_cancel_by_ids_with_an_empty_id_in_the_list_is_refused_whole(client, signer, ids):
+    order_id = place(client, signer, **LIMIT_BUY)["orderId"]
+
+    answer = call(client, signer, "DELETE", "/api/v1/spot/cancelOrderByIds", ids=ids.format(id=order_id))
+
+    assert answer == (400, {"code": "-1130", "msg": "Illegal parameter 'ids'"})
+    assert listed(client, signer, "/api/v1/spot/openOrders") == [order_id]
+
+
 def test_cancel_all_open_orders_keeps_to_its_symbol_and_side(client, signer):
     btc_buy = place(client, signer, **LIMIT_BUY)["orderId"]
     btc_sell = place(client, signer, side="SELL", type="LIMIT", price="37000", quantity="0.001")["orderId"]
@@ -201,6 +213,15 @@ def test_cancel_all_open_orders_from_an_order_id_cancels_the_older_ones(client, 
 
     assert body["lastOrderId"] == int(ids[0])
     assert listed(client, signer, "/api/v1/spot/openOrders") == [ids[2]]
+
+
+def test_cancel_all_open_orders_of_a_symbol_the_venue_does_not_list_is_0201(client, signer):
+    order_id = place(client, signer, **LIMIT_BUY)["orderId"]
+
+    answer = call(client, signer, "DELETE", "/api/v1/spot/cancelAllOpenOrders", symbol="NOPEUSDT")
+
+    assert answer == (400, {"code": "0201", "msg": "Instrument not found"})
+    assert listed(client, signer, "/api/v1/spot/openOrders") == [order_id]
 
 
 # --- answers -------------------------------------------------------------------------------------------

@@ -762,6 +762,29 @@ def test_each_order_of_a_batch_counts_against_the_new_order_rate(make_app):
     assert single[1]["code"] == "-1015"
 
 
+def test_a_batchs_orders_count_against_the_address_it_came_from(make_app):
+    """As a single order does: another key from the same address finds the allowance used."""
+    from tests.http.test_auth import WALL_MS, frozen_at  # noqa: PLC0415
+
+    app = make_app(clock_mode="replay", clock_start=T0, clock_speed=D(0), rate_limits=True, order_limit=2)
+    record(app, BOOK)
+    client = app.test_client()
+    first, second = funded_signer(client, USDT="10000"), funded_signer(client, USDT="10000")
+    order = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "price": "35000", "quantity": "0.001"}
+    with frozen_at(WALL_MS):
+        batched = batch(client, first, [order] * 2)
+        same_address = call(client, second, "POST", "/api/v1.1/spot/order", **order)
+        other = client.post(
+            "/api/v1.1/spot/order", environ_base={"REMOTE_ADDR": "10.9.9.9"}, **second.ccxt("POST", **order)
+        )
+    assert [item["code"] for item in batched[1]["result"]] == ["0000", "0000"]
+    assert same_address == (
+        400,
+        {"code": "-1015", "msg": "Too many new orders, current limit is 2 orders per 10 seconds"},
+    )
+    assert (other.status_code, other.get_json()["status"]) == (200, "NEW")
+
+
 def test_a_batch_order_key_that_is_null_counts_as_not_sent(client, signer):
     order = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "price": "35000", "quantity": "0.001"}
     status, body = batch(client, signer, [{**order, "newClientOrderId": None, "timeInForce": None}])
