@@ -130,6 +130,18 @@ def test_another_users_client_order_id_is_neither_a_duplicate_nor_found(client, 
     assert found["orderId"] == mine["orderId"]
 
 
+def test_a_client_order_id_of_exactly_255_characters_is_taken(client, signer):
+    longest = "x" * 255
+
+    placed = place(client, signer, **LIMIT_BUY, newClientOrderId=longest)
+
+    assert placed["clientOrderId"] == longest
+    assert (
+        call(client, signer, "GET", "/api/v1/spot/order", origClientOrderId=longest)[1]["orderId"]
+        == (placed["orderId"])
+    )
+
+
 # --- batches and cancels ----------------------------------------------------------------------------
 
 

@@ -150,6 +150,16 @@ def test_market_buy_by_amount_on_v1_1_and_by_quantity_as_quote_on_the_older_path
         assert (order["status"], order["executedQty"]) == ("FILLED", "0.00277")
 
 
+def test_the_older_path_reads_a_market_sells_quantity_as_base_and_a_buys_amount_as_amount(client, signer):
+    """Only a MARKET BUY's `quantity` is the quote to spend there; everything else is read as on v1.1."""
+    path = "/api/v1/spot/order"
+    sell = place(client, signer, path=path, side="SELL", type="MARKET", quantity="0.01")
+    by_amount = place(client, signer, path=path, side="BUY", type="MARKET", amount="100")
+
+    assert (sell["origQty"], sell["reqAmount"], sell["executedQty"]) == ("0.01", "0", "0.01")
+    assert (by_amount["origQty"], by_amount["reqAmount"], by_amount["executedQty"]) == ("0", "100", "0.00277")
+
+
 def test_a_recording_with_finer_sizes_than_the_step_fills_whole_steps(app, client, signer):
     """KuCoin-like sizes (10 decimals) against BTCUSDT's 0.00001 step: takers and resting orders fill whole
     steps, so executedQty and balances stay on the venue's grid."""
@@ -498,6 +508,8 @@ VALID = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "price": "35000", 
         ({"quantity": None}, "0001", "Required field quantity missing or invalid"),
         ({"quantity": "abc"}, "0001", "Required field quantity missing or invalid"),
         ({"quantity": "-1"}, "-1126", "Invalid quantity"),
+        ({"quantity": "0"}, "-1126", "Invalid quantity"),
+        ({"quantity": "-0.5"}, "-1126", "Invalid quantity"),
         ({"price": None}, "0001", "Required field price missing or invalid"),
         ({"price": "1,5"}, "0001", "Required field price missing or invalid"),
         ({"price": "1e1000000000000000000"}, "0001", "Required field price missing or invalid"),
@@ -510,11 +522,33 @@ VALID = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "price": "35000", 
             "Invalid parameters, quantity and amount are not allowed to be sent at the same time.",
         ),
         ({"type": "MARKET", "quantity": None}, "0001", "Required field quantity missing or invalid"),
+        ({"type": "MARKET", "quantity": None, "amount": "0"}, "-1130", "Illegal parameter 'amount'"),
+        ({"type": "MARKET", "quantity": None, "amount": "-10"}, "-1130", "Illegal parameter 'amount'"),
+        # a malformed size is refused even where the other size alone would make a whole order
+        (
+            {"type": "MARKET", "quantity": "abc", "amount": "10"},
+            "0001",
+            "Required field quantity missing or invalid",
+        ),
+        (
+            {"type": "MARKET", "quantity": "0.01", "amount": "ten"},
+            "0001",
+            "Required field amount missing or invalid",
+        ),
         ({"newClientOrderId": "x" * 256}, "-1123", "Invalid client order id"),
+        ({"newClientOrderId": "a\x01b"}, "-1123", "Invalid client order id"),
+        # sizes are checked before the client order id and the symbol
+        (
+            {"quantity": None, "newClientOrderId": "x" * 256},
+            "0001",
+            "Required field quantity missing or invalid",
+        ),
+        ({"price": None, "symbol": "NOPEUSDT"}, "0001", "Required field price missing or invalid"),
         # the symbol's filters (simulator/domain/filters.py has a test for every row of the README's table)
         ({"price": "35000.001"}, "0209", "Invalid price precision"),
         ({"quantity": "0.000011"}, "-1137", "Order quantity precision too large"),
         ({"price": "40000"}, "0207", "Invalid price"),  # beyond mark x (1 + buyPriceUpRate)
+        ({"price": "1"}, "-1140", "Order amount lower than the minimum"),  # positive: the filters judge it
         (
             {"type": "MARKET", "price": None, "quantity": "5"},
             "-1135",
@@ -785,21 +819,56 @@ def test_a_batchs_orders_count_against_the_address_it_came_from(make_app):
     assert (other.status_code, other.get_json()["status"]) == (200, "NEW")
 
 
-def test_a_batch_order_key_that_is_null_counts_as_not_sent(client, signer):
+@pytest.mark.parametrize("nothing", [None, ""])
+def test_a_batch_order_key_that_is_null_or_empty_counts_as_not_sent(client, signer, nothing):
     order = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "price": "35000", "quantity": "0.001"}
-    status, body = batch(client, signer, [{**order, "newClientOrderId": None, "timeInForce": None}])
+    status, body = batch(client, signer, [{**order, "newClientOrderId": nothing, "timeInForce": nothing}])
     (placed,) = body["result"]
     assert (status, placed["code"], placed["order"]["timeInForce"]) == (200, "0000", "GTC")
     assert placed["order"]["clientOrderId"]  # generated
 
 
-def test_a_batch_order_naming_a_key_twice_is_refused_like_a_parameter_sent_twice(client, signer, app):
+@pytest.mark.parametrize(
+    ("key", "value", "code", "msg"),
+    [
+        ("side", True, "0001", "Required field side missing or invalid"),
+        ("quantity", {"value": "0.001"}, "0001", "Required field quantity missing or invalid"),
+        ("timeInForce", ["GTC"], "-1115", "Invalid timeInForce"),
+        ("newClientOrderId", False, "-1123", "Invalid client order id"),
+    ],
+)
+def test_a_batch_order_value_neither_text_nor_a_number_is_that_fields_error(
+    client, signer, app, key, value, code, msg
+):
+    order = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "price": "35000", "quantity": "0.001"}
     before = counts(app)
-    twice = '[{"symbol": "BTCUSDT", "side": "BUY", "side": "SELL", "type": "MARKET", "quantity": "0.01"}]'
-    response = post_batch_text(client, signer, twice)
-    assert response.get_json()["result"] == [
-        {"code": "0001", "msg": "Required field side missing or invalid"}
-    ]
+
+    status, body = batch(client, signer, [{**order, key: value}])
+
+    assert (status, body["result"]) == (200, [{"code": code, "msg": msg}])
+    assert counts(app) == before
+
+
+@pytest.mark.parametrize(
+    ("twice", "code", "msg"),
+    [
+        ('"side": "BUY", "side": "SELL"', "0001", "Required field side missing or invalid"),
+        # optional keys: named twice is not "not sent" (which would take the default)
+        ('"side": "BUY", "timeInForce": "IOC", "timeInForce": "IOC"', "-1115", "Invalid timeInForce"),
+        (
+            '"side": "BUY", "newClientOrderId": "a", "newClientOrderId": null',
+            "-1123",
+            "Invalid client order id",
+        ),
+    ],
+)
+def test_a_batch_order_naming_a_key_twice_is_refused_like_a_parameter_sent_twice(
+    client, signer, app, twice, code, msg
+):
+    before = counts(app)
+    item = f'[{{"symbol": "BTCUSDT", {twice}, "type": "MARKET", "quantity": "0.01"}}]'
+    response = post_batch_text(client, signer, item)
+    assert response.get_json()["result"] == [{"code": code, "msg": msg}]
     assert counts(app) == before
 
 
