@@ -227,7 +227,9 @@ def test_a_market_orders_fills_are_one_trade_entry_per_asset_and_one_fee_entry(c
 
 
 def test_each_entrys_total_is_the_last_total_plus_its_change(client, signer, account, wall):
+    """Locked funds count in a total: a resting order's, here, while the market order pays from its lock."""
     accounts_ = ids(account)
+    place(client, signer, side="BUY", type="LIMIT", price="35000", quantity="0.001")  # rests, locks 35 USDT
     place(client, signer, side="BUY", type="MARKET", quantity="0.02")
     place(client, signer, side="SELL", type="MARKET", quantity="0.015")
     transfer(client, signer, wall, accounts_["main"], accounts_["custody"], "10")

@@ -150,6 +150,15 @@ def test_market_buy_by_amount_on_v1_1_and_by_quantity_as_quote_on_the_older_path
         assert (order["status"], order["executedQty"]) == ("FILLED", "0.00277")
 
 
+def test_a_market_sell_by_amount_locks_and_pays_the_base_its_walk_sells(client, signer):
+    """Without latency nothing is locked up front: the walk's 0.01 BTC is locked, then paid, in one go."""
+    sold = place(client, signer, side="SELL", type="MARKET", amount="360")
+
+    assert (sold["status"], sold["executedQty"], sold["reqAmount"]) == ("FILLED", "0.01", "360")
+    assert balances(client, signer)["BTC"] == ("0.49", "0")
+    assert balances(client, signer)["USDT"] == ("1359.568", "0")  # 360 at 36000 less the 0.12 % taker fee
+
+
 def test_the_older_path_reads_a_market_sells_quantity_as_base_and_a_buys_amount_as_amount(client, signer):
     """Only a MARKET BUY's `quantity` is the quote to spend there; everything else is read as on v1.1."""
     path = "/api/v1/spot/order"

@@ -254,6 +254,27 @@ def test_depth_default_limit_is_100_levels(app: Flask, client: FlaskClient) -> N
     assert (len(body["b"]), body["b"][0], body["b"][-1]) == (100, ["100", "1"], ["1", "1"])
 
 
+@pytest.mark.parametrize(
+    ("path", "limit"),
+    [("/quote/v1/depth", "201"), ("/quote/v1/depth", "500"), ("/quote/v1/depth/merged", "201")],
+)
+def test_a_limit_above_200_levels_shows_200_a_side(
+    app: Flask, client: FlaskClient, path: str, limit: str
+) -> None:
+    bids = tuple((D(300 - i), D("1")) for i in range(250))
+    asks = tuple((D(301 + i), D("1")) for i in range(250))
+    record(app, Depth("BTCUSDT", T0 - 10, bids=bids, asks=asks))
+
+    body = client.get(path, query_string={"symbol": "BTCUSDT", "limit": limit}).get_json()
+
+    assert (len(body["b"]), body["b"][-1], len(body["a"]), body["a"][-1]) == (
+        200,
+        ["101", "1"],
+        200,
+        ["500", "1"],
+    )
+
+
 @pytest.mark.usefixtures("busy_book")
 @pytest.mark.parametrize(
     ("scale", "bids", "asks"),
@@ -276,6 +297,20 @@ def test_merged_depth_puts_levels_on_a_grid_of_tick_size_times_ten_to_the_scale(
 
     assert response.status_code == 200
     assert response.get_json() == {"t": T0, "b": bids, "a": asks}
+
+
+@pytest.mark.parametrize(
+    ("scale", "bid", "ask"), [(None, "100.05", "101.05"), ("0", "100.05", "101.05"), ("1", "100", "101.1")]
+)
+def test_merged_depth_of_scale_0_or_none_keeps_prices_off_the_tenth_grid(
+    app: Flask, client: FlaskClient, scale: str | None, bid: str, ask: str
+) -> None:
+    record(app, Depth("BTCUSDT", T0 - 10, bids=((D("100.05"), D("1")),), asks=((D("101.05"), D("1")),)))
+    query = {"symbol": "BTCUSDT"} | ({} if scale is None else {"scale": scale})
+
+    body = client.get("/quote/v1/depth/merged", query_string=query).get_json()
+
+    assert (body["b"], body["a"]) == ([[bid, "1"]], [[ask, "1"]])
 
 
 @pytest.mark.usefixtures("busy_book")

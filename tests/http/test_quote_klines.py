@@ -239,7 +239,8 @@ def test_time_window_and_limit(client: FlaskClient, query: dict[str, str], open_
     assert [bar[0] for bar in bars] == [MIDNIGHT + m * MINUTE for m in open_minutes]
 
 
-def test_default_limit_is_1000_bars(make_app: Any) -> None:
+@pytest.mark.parametrize("limit", [None, "1001", "5000"])
+def test_default_and_largest_limit_is_1000_bars(make_app: Any, limit: str | None) -> None:
     start = MIDNIGHT - 1100 * MINUTE
     app = make_app(clock_mode="replay", clock_start=MIDNIGHT, clock_speed=D(0), rate_limits=False)
     one = D("1")
@@ -251,7 +252,8 @@ def test_default_limit_is_1000_bars(make_app: Any) -> None:
         ),
     )
 
-    response = app.test_client().get("/quote/v1/klines", query_string={"symbol": "BTCUSDT", "interval": "1m"})
+    query = {"symbol": "BTCUSDT", "interval": "1m"} | ({} if limit is None else {"limit": limit})
+    response = app.test_client().get("/quote/v1/klines", query_string=query)
 
     bars = response.get_json()
     assert (len(bars), bars[0][0], bars[-1][0]) == (1000, MIDNIGHT - 1000 * MINUTE, MIDNIGHT - MINUTE)

@@ -185,10 +185,12 @@ def test_trades_limit_keeps_the_newest_and_is_capped_at_100(
     assert response.get_json() == expected
 
 
-def test_trades_default_limit_is_100(app: Flask, client: FlaskClient) -> None:
+@pytest.mark.parametrize("limit", [None, "101", "500"])
+def test_trades_default_and_largest_limit_is_100(app: Flask, client: FlaskClient, limit: str | None) -> None:
     record(app, *(Trade("BTCUSDT", T0 - 1000 + i, D("100"), D("1"), False, f"x{i}") for i in range(150)))
+    query = {"symbol": "BTCUSDT"} if limit is None else {"symbol": "BTCUSDT", "limit": limit}
 
-    body = client.get("/quote/v1/trades", query_string={"symbol": "BTCUSDT"}).get_json()
+    body = client.get("/quote/v1/trades", query_string=query).get_json()
 
     assert (len(body), body[0]["t"], body[-1]["t"]) == (100, T0 - 950, T0 - 851)
 

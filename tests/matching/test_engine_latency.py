@@ -111,6 +111,28 @@ def test_an_order_is_acknowledged_new_with_its_funds_locked_and_matched_only_aft
     assert order_updates(db, order.order_id) == ["NEW", "FILLED"]
 
 
+def test_a_latency_of_one_millisecond_delays_orders_and_cancels_by_that_millisecond(db):
+    engine = trading.Engine(FillModel(order_latency_ms=1))
+    record(db, BOOK)
+    buyer = account(db, USDT="1000")
+
+    market = place(db, T0 + 10, buyer, Side.BUY, OrderType.MARKET, engine=engine, quantity=D("1"))
+    assert market.status is OrderStatus.NEW
+    assert balance(db, buyer, "USDT") == (D("899"), D("101"))  # the walk's estimate, locked at receipt
+    resting = place(
+        db, T0 + 10, buyer, Side.BUY, OrderType.LIMIT, engine=engine, price=D("99"), quantity=D("1")
+    )
+    with db.write() as session:
+        cancelling = trading.cancel_order(session, buyer, resting.order_id, T0 + 20, engine)
+    assert cancelling.status is OrderStatus.PENDING_CANCEL
+    with db.write() as session:
+        trading.advance_symbol(session, "BTCUSDT", T0 + 21, engine)
+    assert (order_row(db, market.order_id).status, order_row(db, resting.order_id).status) == (
+        "FILLED",
+        "CANCELED",
+    )
+
+
 def test_an_order_meets_the_book_of_its_arrival_not_of_its_receipt(db):
     record(db, BOOK, MOVED)
     buyer = account(db, USDT="1000")

@@ -421,3 +421,44 @@ def test_concurrent_advances_apply_each_event_once(db):
     for worker in workers:
         worker.join(timeout=30)
     assert [(f.qty, f.time) for f in fills(db, order.order_id)] == [(D("0.4"), T0 + 200)]
+
+
+def test_a_takers_last_fill_is_the_symbols_last_trade(db):
+    """With no recorded print, the engine's own last trade is the symbol's: that of the walk's last level."""
+    record(db, BOOK)
+    buyer = account(db, USDT="1000")
+    place(db, T0 + 10, buyer, Side.BUY, OrderType.MARKET, quantity=D("2"), time_in_force=TimeInForce.IOC)
+
+    with db.read() as session:
+        assert trading.last_trade_price(session, "BTCUSDT", T0 + 10, ENGINE) == D("102")
+
+
+def test_an_order_resting_at_a_recorded_price_queues_behind_the_size_shown_there(db):
+    """The bid joins the 1 shown at 100: prints at 100 trade that size first, then fill the order."""
+    record(
+        db,
+        BOOK,
+        Trade("BTCUSDT", T0 + 100, D("100"), D("0.6"), True, "1"),
+        Trade("BTCUSDT", T0 + 200, D("100"), D("0.6"), True, "2"),
+    )
+    buyer = account(db, USDT="1000")
+    order = place(db, T0 + 10, buyer, Side.BUY, OrderType.LIMIT, price=D("100"), quantity=D("0.5"))
+
+    advance(db, T0 + 150)
+    assert fills(db, order.order_id) == []  # 0.4 of the 1 still ahead
+    advance(db, T0 + 250)
+    assert [(f.price, f.qty) for f in fills(db, order.order_id)] == [(D("100"), D("0.2"))]
+
+
+def test_a_cancel_first_applies_the_market_up_to_its_time(db):
+    """A print through the bid before the cancel fills it: the cancel finds it filled."""
+    record(db, BOOK, Trade("BTCUSDT", T0 + 100, D("100.20"), D("1"), True, "1"))
+    buyer = account(db, USDT="1000")
+    order = place(db, T0 + 10, buyer, Side.BUY, OrderType.LIMIT, price=D("100.50"), quantity=D("0.5"))
+
+    with pytest.raises(errors.OrderFilled), db.write() as session:
+        trading.cancel_order(session, buyer, order.order_id, T0 + 200, ENGINE)
+    advance(db, T0 + 200)  # the refused cancel wrote nothing: the fill is the market's to apply again
+    assert [(f.price, f.qty, f.time) for f in fills(db, order.order_id)] == [
+        (D("100.50"), D("0.5"), T0 + 100)
+    ]
