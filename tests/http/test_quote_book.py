@@ -302,10 +302,11 @@ def test_merged_depth_puts_levels_on_a_grid_of_tick_size_times_ten_to_the_scale(
 @pytest.mark.parametrize(
     ("scale", "bid", "ask"), [(None, "100.05", "101.05"), ("0", "100.05", "101.05"), ("1", "100", "101.1")]
 )
-def test_merged_depth_of_scale_0_or_none_keeps_prices_off_the_tenth_grid(
+def test_merged_depth_of_scale_0_or_none_is_the_tick_grid_not_a_tenth(
     app: Flask, client: FlaskClient, scale: str | None, bid: str, ask: str
 ) -> None:
-    record(app, Depth("BTCUSDT", T0 - 10, bids=((D("100.05"), D("1")),), asks=((D("101.05"), D("1")),)))
+    # recorded off the tick grid, as a venue with finer ticks records: scale 0 is the grid of one tick
+    record(app, Depth("BTCUSDT", T0 - 10, bids=((D("100.055"), D("1")),), asks=((D("101.045"), D("1")),)))
     query = {"symbol": "BTCUSDT"} | ({} if scale is None else {"scale": scale})
 
     body = client.get("/quote/v1/depth/merged", query_string=query).get_json()
