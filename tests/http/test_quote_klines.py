@@ -226,6 +226,10 @@ def test_a_longer_bar_forming_with_no_minute_complete_yet_takes_no_slot_of_the_l
         ({"endTime": str(MIDNIGHT + 3 * MINUTE - 1), "limit": "2"}, [1, 2]),
         ({"endTime": str(MIDNIGHT + 3 * MINUTE), "limit": "2"}, [2, 3]),  # a bar is in when its open time is
         ({"startTime": str(MIDNIGHT + 2 * MINUTE), "endTime": str(MIDNIGHT + 4 * MINUTE)}, [2, 3, 4]),
+        (
+            {"startTime": str(MIDNIGHT + 2 * MINUTE), "endTime": str(MIDNIGHT + 2 * MINUTE)},
+            [2],
+        ),  # both ends in
         ({"startTime": str(MIDNIGHT + 4 * MINUTE), "endTime": str(MIDNIGHT + 2 * MINUTE)}, []),
         ({"startTime": str(AFTER_TEN_BARS + MINUTE)}, []),  # after now
         ({"endTime": str(AFTER_TEN_BARS + 60 * MINUTE), "limit": "1"}, [9]),  # nothing after now

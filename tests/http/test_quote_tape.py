@@ -514,3 +514,31 @@ def test_bad_parameters(client: FlaskClient, path: str, query: dict[str, str], c
 
     assert response.status_code == 400
     assert response.get_json() == {"code": code, "msg": msg}
+
+
+def test_the_24_hour_ticker_of_a_symbol_recorded_in_hourly_bars_reads_them(
+    app: Flask, client: FlaskClient
+) -> None:
+    """No minute bars: the finest stored series answers (the hours), not a coarser one (a day)."""
+    hour, day = 60 * MINUTE, 24 * 60 * MINUTE
+    forming = T0 - T0 % hour
+    hours = [
+        Kline(
+            "BTCUSDT", "1h", forming - n * hour, forming - (n - 1) * hour - 1, *map(D, prices), D("1"), D("5")
+        )
+        for n, prices in (
+            (3, ("5", "6", "4", "5.5")),
+            (2, ("5.5", "8", "5", "7")),
+            (1, ("7", "7.5", "3", "6")),
+        )
+    ]
+    yesterday = T0 - T0 % day - day
+    record(
+        app,
+        *hours,
+        Kline("BTCUSDT", "1d", yesterday, yesterday + day - 1, *map(D, ("1", "99", "1", "2", "50", "60"))),
+    )
+
+    (ticker,) = client.get("/quote/v1/ticker/24hr", query_string={"symbol": "BTCUSDT"}).get_json()
+
+    assert [ticker[name] for name in ("o", "h", "l", "c", "v", "qv")] == ["5", "8", "3", "6", "3", "15"]
