@@ -542,3 +542,14 @@ def test_the_24_hour_ticker_of_a_symbol_recorded_in_hourly_bars_reads_them(
     (ticker,) = client.get("/quote/v1/ticker/24hr", query_string={"symbol": "BTCUSDT"}).get_json()
 
     assert [ticker[name] for name in ("o", "h", "l", "c", "v", "qv")] == ["5", "8", "3", "6", "3", "15"]
+
+
+def test_a_simulated_trade_of_this_very_millisecond_is_on_the_tape(app: Flask, client: FlaskClient) -> None:
+    record(app, SNAPSHOT)
+    place(app, trader(app), T0, Side.BUY, OrderType.MARKET, quantity=D("0.1"))
+
+    newest = client.get("/quote/v1/trades", query_string={"symbol": "BTCUSDT", "limit": "1"}).get_json()
+    price = client.get("/quote/v1/ticker/price", query_string={"symbol": "BTCUSDT"}).get_json()
+
+    assert newest == [{"t": T0, "p": "101", "q": "0.1", "ibm": False}]
+    assert price == [{"s": "BTCUSDT", "p": "101"}]
