@@ -71,6 +71,7 @@ def printed(time: int, price: str, simulated: bool = False) -> Print:
         (printed(-1_000, "4"), None, "5"),  # the recording printed nothing during the bar: it is later
         (printed(30_000, "4"), None, "5"),  # within the bar: its close is the recording's last trade
         (printed(60_000, "4"), None, "4"),  # after the bar closed
+        (printed(59_999, "4"), None, "4"),  # at the bar's close time: the print is as late as the bar
         (None, printed(59_000, "7", True), "5"),  # bars alone: the bar closed after the simulated print
         (None, printed(60_000, "7", True), "7"),
         # The recording's trades ended within the bar, the simulated print came after the last of them:
@@ -79,6 +80,7 @@ def printed(time: int, price: str, simulated: bool = False) -> Print:
         (printed(50_000, "5"), printed(50_000, "7", True), "7"),  # one millisecond: simulated after
         (printed(50_000, "5"), Print(50_000, D("7"), D("1"), False, -1), "5"),  # but a snapshot's fill before
         (printed(50_000, "5"), printed(45_000, "7", True), "5"),
+        (printed(0, "5"), printed(30_000, "7", True), "7"),  # a print at the bar's open time is within it
         (printed(-1_000, "4"), printed(55_000, "7", True), "5"),  # no trade recorded during the bar
     ],
 )
