@@ -204,6 +204,24 @@ def test_the_bar_forming_at_now_shows_the_minutes_that_completed(bars_app: Calla
     ]
 
 
+@pytest.mark.parametrize(
+    ("now_ms", "last_minute"), [(MIDNIGHT + 7 * MINUTE - 1, 5), (MIDNIGHT + 7 * MINUTE, 6)]
+)
+def test_a_bar_shows_from_the_millisecond_after_its_close_time(
+    bars_app: Callable[..., Flask], now_ms: int, last_minute: int
+) -> None:
+    """The bar of 00:06 closes at 00:06:59.999: at that millisecond it is still forming, in the forming 5m
+    bar too."""
+    client = replay_at(bars_app, now_ms)
+
+    minutes = klines(client, interval="1m", limit=1)
+    ending_at_it = klines(client, interval="1m", endTime=MIDNIGHT + last_minute * MINUTE, limit=1)
+    (five,) = klines(client, interval="5m", startTime=MIDNIGHT + 5 * MINUTE)
+
+    assert minutes[0][0] == ending_at_it[0][0] == MIDNIGHT + last_minute * MINUTE
+    assert five[5] == ("11294.2" if last_minute == 6 else "7530.2")  # 00:05 and 00:06, or 00:05 alone
+
+
 def test_a_longer_bar_forming_with_no_minute_complete_yet_takes_no_slot_of_the_limit(
     bars_app: Callable[..., Flask],
 ) -> None:
