@@ -403,6 +403,20 @@ def test_a_symbol_without_bars_has_none(client: FlaskClient) -> None:
     )
 
 
+def test_in_live_mode_bars_reach_back_30_days(bars_app: Callable[..., Flask]) -> None:
+    """The recording loops back without end; what is served starts with the first bar of the last 30 days
+    and ends with the one forming at now (its completed minutes)."""
+    day = 24 * 60 * MINUTE
+    wall = MIDNIGHT + 40 * day + 30 * MINUTE
+    with freeze_time(datetime.fromtimestamp(wall // 1000, UTC)):
+        client = bars_app(clock_mode="live").test_client()
+
+        hours = klines(client, interval="1h", limit=1000)
+
+    first, forming = MIDNIGHT + 10 * day + 60 * MINUTE, MIDNIGHT + 40 * day  # now - 30 days is 00:30
+    assert (hours[0][0], hours[-1][0], len(hours)) == (first, forming, 720)
+
+
 def test_in_live_mode_bars_are_the_looped_recording_in_market_time(bars_app: Callable[..., Flask]) -> None:
     """The ten minutes loop every ten minutes: three loops later, at 7.5 minutes into the loop, the last
     minute bars are this loop's 00:04-00:06 moved by three loops."""
