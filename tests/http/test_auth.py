@@ -308,6 +308,18 @@ def test_a_body_of_another_type_than_a_form_is_not_read_for_parameters(client, s
     assert response.get_json() == {"code": "0001", "msg": "Required field signature missing or invalid"}
 
 
+def test_a_body_sent_without_a_content_type_is_read_as_a_form(client, account, signer):
+    payload = f"timestamp={now_ms()}"
+
+    response = client.get(
+        ACCOUNT, data=f"{payload}&signature={sign(signer.secret, payload)}", headers=signer.headers()
+    )
+
+    assert "CONTENT_TYPE" not in response.request.environ
+    assert response.status_code == 200
+    assert response.get_json() == balances_of(account)
+
+
 def test_form_body_does_not_accept_a_signature_over_the_query_alone(client, account, signer):
     query = f"timestamp={now_ms()}"
 
