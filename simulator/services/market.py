@@ -64,23 +64,21 @@ def _recording_span(session: Session) -> tuple[int, int] | None:
     return cached[1]
 
 
-def advance_market(database: Database, settings: Settings, to_ms: int) -> int:
+def advance_market(database: Database, settings: Settings, to_ms: int) -> None:
     """Bring every symbol with resting orders, or orders and cancels on their way to the matcher, and the
     wallet's deposits, withdrawals and fiat orders up to market time `to_ms`, the symbols together in one
     transaction (in time order across them: `trading.advance_symbols`; it locks them, so concurrent callers
-    never apply an event twice); the number of recorded events applied."""
+    never apply an event twice)."""
     with database.read() as session:
         symbols = trading.symbols_to_advance(session)
         built = engine(session, settings, read_clock(session))
         wallet_due = wallet.anything_due(session, to_ms)
-    applied = 0
     if symbols:
         with database.write() as session:
-            applied += trading.advance_symbols(session, symbols, to_ms, built)
+            trading.advance_symbols(session, symbols, to_ms, built)
     if wallet_due:  # deposits, withdrawals and fiat orders due on the way
         with database.write() as session:
             wallet.advance(session, to_ms)
-    return applied
 
 
 @dataclass(frozen=True)

@@ -152,25 +152,25 @@ def cancel_order(session: Session, account_id: str, order_id: str, now_ms: int, 
     return order
 
 
-def advance_symbol(session: Session, symbol: str, to_ms: int, engine: Engine) -> int:
+def advance_symbol(session: Session, symbol: str, to_ms: int, engine: Engine) -> None:
     """Apply the symbol's recorded events, and the orders and cancels that reach the matcher, up to market
-    time `to_ms`; the number of recorded events applied."""
-    return advance_symbols(session, (symbol,), to_ms, engine)
+    time `to_ms`."""
+    advance_symbols(session, (symbol,), to_ms, engine)
 
 
 def advance_symbols(
     session: Session, symbols: Iterable[str], to_ms: int, engine: Engine, behind: list[str] | None = None
-) -> int:
-    """`advance_symbol` for several symbols at once, in time order across them; the number of recorded events
-    applied. When orders or cancels of any symbol reach the matcher on the way (an order latency), every
-    symbol behind moves with them: an order arriving at t meets the balances every recorded event up to t
-    left, on every symbol, as an order placed at t would (an account's balances are shared by all its
-    symbols: brought up to now one after the other, an order arriving on one was funded, or refused, by
-    what a later event or order on another had done). `behind`: `symbols_behind(session, to_ms)`, when the
+) -> None:
+    """`advance_symbol` for several symbols at once, in time order across them. When orders or cancels of
+    any symbol reach the matcher on the way (an order latency), every symbol behind moves with them: an
+    order arriving at t meets the balances every recorded event up to t left, on every symbol, as an order
+    placed at t would (an account's balances are shared by all its symbols: brought up to now one after the
+    other, an order arriving on one was funded, or refused, by what a later event or order on another had
+    done). `behind`: `symbols_behind(session, to_ms)`, when the
     caller has just read it in this transaction."""
     states = _states_behind(session, symbols, to_ms)
     if not states:  # none of them moves, so none moves past what is due on another
-        return 0
+        return
     behind = symbols_behind(session, to_ms) if behind is None else behind
     others = [symbol for symbol in behind if symbol not in states]
     due = _due(session, states, to_ms)
@@ -179,10 +179,9 @@ def advance_symbols(
         due = sorted([*due, *_due(session, widened, to_ms)], key=_DUE_ORDER)
         states = dict(sorted({**states, **widened}.items()))
     resting = {symbol: _RestingRows(session, symbol) for symbol in states}
-    applied = 0
     for at_ms, _, kind, row in due:
         for symbol, state in states.items():  # at one ms the recording first, on every symbol
-            applied += _apply_events(session, state, at_ms, engine, resting[symbol])
+            _apply_events(session, state, at_ms, engine, resting[symbol])
         state = states[row.symbol]
         if kind == _ARRIVAL:
             _arrive(session, state, row, engine, resting[row.symbol])
@@ -190,8 +189,7 @@ def advance_symbols(
             _cancel_takes_effect(session, row)
         resting[row.symbol].changed()
     for symbol, state in states.items():
-        applied += _apply_events(session, state, to_ms, engine, resting[symbol])
-    return applied
+        _apply_events(session, state, to_ms, engine, resting[symbol])
 
 
 def _states_behind(session: Session, symbols: Iterable[str], to_ms: int) -> dict[str, SymbolStateRecord]:
@@ -573,12 +571,11 @@ def _cancel_takes_effect(session: Session, row: OrderRecord) -> None:
 
 def _apply_events(
     session: Session, state: SymbolStateRecord, to_ms: int, engine: Engine, resting: _RestingRows
-) -> int:
+) -> None:
     """The symbol's recorded events after its watermark up to `to_ms`, applied to its resting orders."""
     if to_ms <= state.watermark_ms:
-        return 0
+        return
     rows = {row.order_id: row for row in resting.get()}
-    applied = 0
     if rows:
         orders: list[Order] = []  # made at the first event: a stretch without one changes no order
         for segment, events in _windows_of_events(session, state.symbol, state.watermark_ms, to_ms, engine):
@@ -602,11 +599,9 @@ def _apply_events(
                     state.last_price, state.last_price_ms = record.price, record.time  # type: ignore[union-attr]
                 if queued and event.rank in (RANK_TRADE, RANK_DEPTH):
                     queued = _stamp_queue_moves(queued, rows, record.time)  # type: ignore[union-attr]
-                applied += 1
         for order in orders:  # queue positions moved even where nothing filled
             _store_order(rows[order.order_id], order)
     state.watermark_ms = to_ms
-    return applied
 
 
 def _stamp_queue_moves(
