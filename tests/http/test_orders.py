@@ -1557,6 +1557,29 @@ def test_a_replay_clock_cannot_go_back_before_a_print_that_moved_a_resting_order
     assert set_back(T0 + 1_000).status_code == 200
 
 
+def test_a_replay_clock_cannot_go_back_before_the_last_of_several_prints_that_moved_a_queue_in_one_step(
+    make_app,
+):
+    """Prints of 0.1 at the bid at T0 + 1 s and T0 + 3 s each move the bid up the 0.5 queued ahead of it,
+    applied in one step: the later one is the newest change of the order, and the clock cannot go back
+    between them."""
+    from tests.conftest import admin_headers  # noqa: PLC0415
+
+    app = make_app(clock_mode="replay", clock_start=T0, clock_speed=D(0), rate_limits=False)
+    first = Trade("BTCUSDT", T0 + 1_000, D("36000"), D("0.1"), True, "first")
+    record(app, BOOK, first, Trade("BTCUSDT", T0 + 3_000, D("36000"), D("0.1"), True, "second"))
+    client = app.test_client()
+    signer = funded_signer(client, USDT="1000")
+    place(client, signer, side="BUY", type="LIMIT", price="36000", quantity="0.001")
+    step(app, 6_000)
+
+    body = {"mode": "replay", "time": T0 + 2_000, "speed": 0}
+    refused = client.post("/sim/v1/clock", json=body, headers=admin_headers())
+
+    assert (refused.status_code, refused.get_json()["code"]) == (400, "-1020")
+    assert f"orders changed up to {T0 + 3_000}" in refused.get_json()["msg"]
+
+
 def test_a_replay_clock_cannot_go_back_before_a_cancel_that_followed_a_queue_move(make_app):
     """The queue moved at T0 + 1 s, the order was cancelled at T0 + 3 s: the cancel is the newest change
     of the order, whatever its queue did before."""

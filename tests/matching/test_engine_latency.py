@@ -451,6 +451,28 @@ def test_step_mode_stops_where_an_order_reaches_the_matcher(db):
     assert market.step_clock(db, settings, 0).now_ms(0) == T0 + 5_000  # then the recording's next trade
 
 
+def test_step_mode_stops_at_a_cancel_taking_effect_before_a_later_orders_arrival(db):
+    """A cancel taking effect at T0+210 and an order arriving at T0+250 are both on their way: the next
+    event is the cancel, then the arrival."""
+    record(db, BOOK, Trade("BTCUSDT", T0 + 5_000, D("100"), D("1"), True, "1"))
+    settings = Settings(order_latency_ms=LATENCY)
+    with db.write() as session:
+        write_clock(session, MarketClock.replay(T0 + 10, D(0), 0))
+    buyer = account(db, USDT="1000")
+    resting = place(db, T0 + 10, buyer, Side.BUY, OrderType.LIMIT, price=D("99"), quantity=D("1"))
+    assert market.step_clock(db, settings, 0).now_ms(0) == T0 + 110  # it arrives and rests
+    cancel(db, T0 + 110, buyer, resting.order_id)
+    market.step_clock(db, settings, 0, advance_ms=40)
+    arriving = place(db, T0 + 150, buyer, Side.BUY, OrderType.LIMIT, price=D("98"), quantity=D("1"))
+
+    assert market.step_clock(db, settings, 0).now_ms(0) == T0 + 210
+    assert (order_row(db, resting.order_id).status, order_row(db, arriving.order_id).status) == (
+        "CANCELED",
+        "NEW",
+    )
+    assert market.step_clock(db, settings, 0).now_ms(0) == T0 + 250
+
+
 def test_the_setting_reaches_the_engine():
     settings = Settings.load(env={"HASHKEY_SIM_ORDER_LATENCY_MS": "250"})
     assert market.fill_model(settings).order_latency_ms == 250

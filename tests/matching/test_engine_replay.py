@@ -215,6 +215,28 @@ def test_live_mode_replays_the_recording_shifted_and_looped(tmp_path):
         assert read_clock(session) is not None
 
 
+def test_in_live_mode_what_a_snapshot_filled_of_a_resting_order_is_gone_from_that_snapshot(tmp_path):
+    """A snapshot whose ask crosses a resting bid fills it (at its limit) from that ask. A week of loops
+    later (the recording shifted to now), the snapshot still in force shows the ask less what the bid took,
+    and a taker gets only that."""
+    crossing = Depth("BTCUSDT", T0 + 1_000, ((D("100"), D("5")),), ((D("100.5"), D("2")),))
+    database, settings = clock_db(
+        tmp_path, BOOK, crossing, Trade("BTCUSDT", T0 + 30_000, D("99"), D("1"), True, "1")
+    )
+    with database.read() as session:
+        engine = market.engine(session, settings, MarketClock.live(0))
+    now = T0 + 7 * engine.timeline.period_ms + 10
+    buyer = account(database, USDT="1000")
+    bid = trading.NewOrder(buyer, "BTCUSDT", Side.BUY, OrderType.LIMIT, price=D("100.8"), quantity=D("0.5"))
+    order = place(database, now, bid, engine)
+    taker = trading.NewOrder(buyer, "BTCUSDT", Side.BUY, OrderType.MARKET, TimeInForce.IOC, quantity=D("2"))
+
+    taken = place(database, now + 1_000, taker, engine)
+
+    assert [(f.price, f.qty) for f in order_fills(database, order.order_id)] == [(D("100.8"), D("0.5"))]
+    assert [(f.price, f.qty) for f in order_fills(database, taken.order_id)] == [(D("100.5"), D("1.5"))]
+
+
 def test_the_clock_steps_taken_do_not_change_the_fills(tmp_path):
     """One step of 20 s or twenty of 1 s: the same fills at the same times, on two symbols whose recorded
     prints alternate (a step applies the recording a symbol after the other; only the fills' ids may come

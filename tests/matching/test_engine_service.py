@@ -52,9 +52,9 @@ def place(database: Database, at: int, account_id: str, side: Side, type_: Order
         return trading.place_order(session, new, at, ENGINE)
 
 
-def advance(database: Database, to: int) -> int:
+def advance(database: Database, to: int) -> None:
     with database.write() as session:
-        return trading.advance_symbol(session, "BTCUSDT", to, ENGINE)
+        trading.advance_symbol(session, "BTCUSDT", to, ENGINE)
 
 
 def balance(database: Database, account_id: str, asset: str) -> tuple[D, D]:
@@ -431,6 +431,17 @@ def test_a_takers_last_fill_is_the_symbols_last_trade(db):
 
     with db.read() as session:
         assert trading.last_trade_price(session, "BTCUSDT", T0 + 10, ENGINE) == D("102")
+
+
+def test_a_recorded_print_after_the_takers_fill_is_the_last_trade_however_long_ago(db):
+    """Nothing rests, so the print at T0+20 s fills nothing; it is still the symbol's last trade, two
+    minutes later, though the recording's prints are otherwise looked for a minute back only."""
+    record(db, BOOK, Trade("BTCUSDT", T0 + 20_000, D("99.5"), D("1"), True, "1"))
+    buyer = account(db, USDT="1000")
+    place(db, T0 + 10, buyer, Side.BUY, OrderType.MARKET, quantity=D("2"), time_in_force=TimeInForce.IOC)
+
+    with db.read() as session:
+        assert trading.last_trade_price(session, "BTCUSDT", T0 + 120_000, ENGINE) == D("99.5")
 
 
 def test_an_order_resting_at_a_recorded_price_queues_behind_the_size_shown_there(db):
