@@ -4,6 +4,7 @@ on buys and sells). The fixtures' rate for BTCUSD is 0.0015, maker and taker."""
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal as D
 
 import pytest
@@ -187,3 +188,24 @@ def test_a_buy_locks_its_fee_at_the_dearest_rate_it_can_pay(db):
         quantity=D("1"),
     )
     assert balance(db, buyer, "USD")[0] == free_before - D("101") * (1 + D("0.00065"))
+
+
+def test_a_gtc_buy_locks_its_fee_at_the_maker_rate_where_that_is_the_dearer(db):
+    """A custom tier whose BTCUSD makers pay more than takers: a GTC LIMIT may make, and locks the maker's
+    fee; an IOC only takes, and pays the taker's."""
+    record(db, BOOK)
+    buyer = account(db, USD="1000")
+    with db.write() as session:
+        tier = session.get(tables.FeeTier, 0)
+        definition = json.loads(tier.definition)
+        definition["symbols"]["BTCUSD"] = {"makerFeeRate": "0.002", "takerFeeRate": "0.001"}
+        tier.definition = json.dumps(definition)
+
+    order = place(db, T0 + 10, buyer, Side.BUY, OrderType.LIMIT, price=D("95"), quantity=D("1"))
+    free_before = balance(db, buyer, "USD")[0]
+    ioc = dict(time_in_force=TimeInForce.IOC, price=D("101"), quantity=D("1"))
+    place(db, T0 + 20, buyer, Side.BUY, OrderType.LIMIT, **ioc)
+
+    with db.read() as session:
+        assert session.get(tables.Order, order.order_id).locked_left == D("95") * (1 + D("0.002"))
+    assert balance(db, buyer, "USD")[0] == free_before - D("101") * (1 + D("0.001"))
