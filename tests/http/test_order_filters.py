@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from freezegun import freeze_time
 
-from simulator.marketdata.records import Bbo, Trade
+from simulator.marketdata.records import Bbo, Kline, Trade
 from tests.conftest import fixtures_with
 from tests.http.test_orders import BOOK, T0, call, counts, funded_signer, place, record, step
 
@@ -313,3 +313,48 @@ def test_in_live_mode_a_print_of_the_loop_before_is_later_than_the_engines_older
 
     assert (taker["status"], taker["executedQty"]) == ("FILLED", "0.01")
     assert answers == [(200, {}), (400, {"code": "0207", "msg": "Invalid price"})]
+
+
+def test_in_live_mode_a_takers_trade_after_the_last_bar_is_the_mark_once_the_book_lapses(make_app):
+    """Bars alone, a minute at each end of a 10-minute loop. A minute and a half into a loop a taker buys
+    at the synthetic ask around the first bar's close (30015); five minutes in no book stands, and the band
+    is measured from that trade, later than the bar (it was measured from the bar's 30000, its time read
+    in the wrong loop)."""
+    price = D("30000")
+    bars = [
+        Kline("BTCUSDT", "1m", open_ms, open_ms + 59_999, price, price, price, price, D("10"))
+        for open_ms in (LOOP_START, LOOP_START + 9 * 60_000)
+    ]
+    ten_loops_on = LOOP_START + 10 * 10 * 60_000
+    with at_wall_time(ten_loops_on + 90_000):
+        app = make_app(clock_mode="live")
+        record(app, *bars)
+        client = app.test_client()
+        signer = funded_signer(client, USDT="1000000")
+        taker = place(client, signer, side="BUY", type="MARKET", quantity="0.01")
+        _, taken = call(client, signer, "GET", "/api/v1/spot/order", orderId=taker["orderId"])
+    with at_wall_time(ten_loops_on + 5 * 60_000):
+        book = client.get("/quote/v1/depth?symbol=BTCUSDT").get_json()
+        answers = band_answers(client, signer, ["33016.5", "33016.51"])  # 30015 x 1.1 = 33016.5
+
+    assert (taken["status"], taken["cummulativeQuoteQty"]) == ("FILLED", "300.15")
+    assert (book["b"], book["a"]) == ([], [])
+    assert answers == [(200, {}), (400, {"code": "0207", "msg": "Invalid price"})]
+
+
+@pytest.mark.parametrize(("print_ago", "banded"), [(60_000, False), (59_999, True)])
+def test_without_a_book_or_a_trade_of_the_engines_the_mark_is_a_print_of_the_last_minute(
+    make_app, print_ago, banded
+):
+    """The recording's print of 36000 is the mark within the minute before now (a buy at 40000 is beyond
+    its 10 % band); a print a whole minute old is not, and without a mark there is no band."""
+    now = T0 + 60_000
+    app = make_app(clock_mode="replay", clock_start=now, clock_speed=D(0))
+    record(app, Trade("BTCUSDT", now - print_ago, D("36000"), D("0.1"), False, "b1"))
+    client = app.test_client()
+    signer = funded_signer(client, USDT="1000000")
+
+    answers = band_answers(client, signer, ["40000"])
+
+    refused = (400, {"code": "0207", "msg": "Invalid price"})
+    assert answers == [refused if banded else (200, {})]

@@ -255,6 +255,36 @@ def test_a_best_bid_offer_of_a_finer_tick_through_a_resting_order_is_left_out(ma
     assert maker["status"] == "NEW"
 
 
+@pytest.mark.parametrize(
+    ("side", "prices", "moved", "left_out"),
+    [
+        ("BUY", ("36001", "36005"), (D("35990"), D("36003")), "a"),  # an ask below the higher bid only
+        ("SELL", ("36008", "36004"), (D("36006"), D("36020")), "b"),  # a bid above the lower ask only
+    ],
+    ids=["bids-resting", "asks-resting"],
+)
+def test_a_best_bid_offer_is_judged_against_the_best_of_several_resting_orders(
+    make_app, side, prices, moved, left_out
+):
+    """Two orders rest on one side; a newer best bid/offer stands through the better of them but not the
+    other: its level on the other side is left out."""
+    app = make_app(clock_mode="replay", clock_start=T0, clock_speed=D(0), rate_limits=False)
+    record(app, Bbo("BTCUSDT", T0 - 100, D("35990"), D("1"), D("36010"), D("1")))
+    client = app.test_client()
+    signer = funded_signer(client, USDT="1000", BTC="1")
+    for price in prices:
+        assert (
+            place(client, signer, side=side, type="LIMIT", price=price, quantity="0.001")["status"] == "NEW"
+        )
+    bid, ask = moved
+    record(app, Bbo("BTCUSDT", T0 + 1_000, bid, D("1"), ask, D("1")))
+    step(app, 2_000)
+
+    book = client.get("/quote/v1/depth", query_string={"symbol": "BTCUSDT"}).get_json()
+
+    assert book[left_out] == []
+
+
 def test_a_balance_of_more_than_28_digits_is_kept_exact(client):
     """Python computes with 28 significant digits unless told otherwise: a balance of 1e25 plus 0.36 less a
     fee of 0.000432 would be rounded to ...0.36, the fee never charged though the ledger lists it."""
