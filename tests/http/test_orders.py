@@ -1458,6 +1458,35 @@ def test_a_clock_set_back_keeps_the_last_simulated_trade_as_the_mark_without_a_b
     assert call(client, buyer, "POST", "/api/v1.1/spot/order", **too_high)[1]["code"] == "0207"
 
 
+def test_a_clock_set_back_weighs_the_recordings_print_not_the_resting_fill_it_made(make_app):
+    """Two bots trade at 36000 at T0; at T0 + 1 s the recording prints 34000 through a bid resting at 35000,
+    which fills at its limit. The print shows that trade, not the fill: the mark is 34000 before the clock
+    is set back to T0 + 2 s and after (a buy of 37500 is beyond 10 % of it; it was measured from the
+    fill's 35000 once set back)."""
+    from tests.conftest import admin_headers  # noqa: PLC0415
+
+    app = make_app(clock_mode="replay", clock_start=T0, clock_speed=D(0), rate_limits=False)
+    record(app, Trade("BTCUSDT", T0 + 1_000, D("34000"), D("1"), True, "through"))
+    client = app.test_client()
+    seller, buyer = funded_signer(client, BTC="1"), funded_signer(client, USDT="1000")
+    place(client, seller, side="SELL", type="LIMIT", price="36000", quantity="0.001")
+    assert (
+        place(client, buyer, side="BUY", type="LIMIT", price="36000", quantity="0.001")["status"] == "FILLED"
+    )
+    bid = place(client, buyer, side="BUY", type="LIMIT", price="35000", quantity="0.001")
+    step(app, 5_000)
+    assert call(client, buyer, "GET", "/api/v1/spot/order", orderId=bid["orderId"])[1]["status"] == "FILLED"
+    high = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "price": "37500", "quantity": "0.001"}
+    assert call(client, buyer, "POST", "/api/v1/spot/orderTest", **high)[1]["code"] == "0207"
+
+    answer = client.post(
+        "/sim/v1/clock", json={"mode": "replay", "time": T0 + 2_000, "speed": 0}, headers=admin_headers()
+    )
+
+    assert answer.status_code == 200
+    assert call(client, buyer, "POST", "/api/v1/spot/orderTest", **high)[1]["code"] == "0207"
+
+
 def test_without_a_book_the_mark_is_the_later_of_the_last_simulated_trade_and_the_recordings_print(make_app):
     """Trades alone, nothing resting: two bots trade at 36000 at T0, then the recording prints 38000 at
     T0 + 2 s. The mark is that print from then on (a buy of 41000 is within 10 % of it, not of 36000), also

@@ -3,6 +3,7 @@ clock: stepping to the next event, and live mode playing a recording shifted to 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -213,6 +214,24 @@ def test_live_mode_replays_the_recording_shifted_and_looped(tmp_path):
     assert fill.time == T0 + 7 * loop + 30_000  # the recorded trade, at its time in this loop
     with database.read() as session:
         assert read_clock(session) is not None
+
+
+def test_in_live_mode_a_loop_begins_with_the_book_the_last_one_left(tmp_path):
+    """The recording's first snapshot is 2 s in. A second into a loop, the book is the snapshot the loop
+    before ended with, a loop back in market time (it is 3 s old, fresh)."""
+    last = Depth("BTCUSDT", T0 + 58_000, ((D("104"), D("1")),), ((D("105"), D("1")),))  # 3 s before
+    end = Trade("BTCUSDT", T0 + 59_999, D("99"), D("1"), True, "2")  # a loop of one minute
+    start = Trade("BTCUSDT", T0, D("99"), D("1"), True, "1")
+    database, settings = clock_db(tmp_path, start, replace(BOOK, time=T0 + 2_000), last, end)
+    with database.read() as session:
+        engine = market.engine(session, settings, MarketClock.live(0))
+    loop = engine.timeline.period_ms
+    now = T0 + 7 * loop + 1_000
+
+    with database.read() as session:
+        book = trading.book_at(session, "BTCUSDT", now, engine)
+
+    assert (book.time, book.bids, book.asks) == (last.time + 6 * loop, last.bids, last.asks)
 
 
 def test_in_live_mode_what_a_snapshot_filled_of_a_resting_order_is_gone_from_that_snapshot(tmp_path):

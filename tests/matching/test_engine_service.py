@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from simulator import errors
 from simulator.domain.matching.orders import CancelReason, OrderStatus, OrderType, Side, StpMode, TimeInForce
-from simulator.marketdata.records import Depth, Trade
+from simulator.marketdata.records import Depth, Kline, Trade
 from simulator.marketdata.writer import StoreWriter, source_id
 from simulator.services import trading
 from simulator.services.accounts import NewAccount, create_account
@@ -459,6 +459,25 @@ def test_an_order_resting_at_a_recorded_price_queues_behind_the_size_shown_there
     assert fills(db, order.order_id) == []  # 0.4 of the 1 still ahead
     advance(db, T0 + 250)
     assert [(f.price, f.qty) for f in fills(db, order.order_id)] == [(D("100"), D("0.2"))]
+
+
+def test_a_bar_moves_no_queue_and_catching_up_past_the_recordings_end_leaves_orders_resting(db):
+    """The bid queues behind the 1 shown at 100; a bar over 100.5 to 101 reaches neither it nor its queue.
+    Ten minutes past the last recorded event (empty minutes, and no event after them) it still rests,
+    with its place in the queue."""
+    bar = Kline(
+        "BTCUSDT", "1m", T0 + 60_000, T0 + 119_999, D("101"), D("101"), D("100.5"), D("100.5"), D("3")
+    )
+    record(db, BOOK, bar)
+    buyer = account(db, USDT="1000")
+    order = place(db, T0 + 10, buyer, Side.BUY, OrderType.LIMIT, price=D("100"), quantity=D("0.5"))
+
+    advance(db, T0 + 720_000)
+
+    with db.read() as session:
+        row = session.get(tables.Order, order.order_id)
+        assert (row.status, row.queue_ahead, row.queue_ms) == ("NEW", D("1"), None)
+    assert fills(db, order.order_id) == []
 
 
 def test_a_cancel_first_applies_the_market_up_to_its_time(db):
