@@ -1487,6 +1487,34 @@ def test_a_clock_set_back_weighs_the_recordings_print_not_the_resting_fill_it_ma
     assert call(client, buyer, "POST", "/api/v1/spot/orderTest", **high)[1]["code"] == "0207"
 
 
+def test_a_clock_set_back_keeps_the_time_of_the_last_simulated_trade_against_an_older_print(make_app):
+    """The recording prints 34000 at T0 + 1 s; two bots trade at 36000 at T0 + 2 s. Set back to T0 + 3 s,
+    the bots' trade is still the later, and the mark (a buy of 39000 is within 10 % of 36000, not of
+    34000: the trade's time was forgotten, and the print of the last minute taken as later)."""
+    from tests.conftest import admin_headers  # noqa: PLC0415
+
+    app = make_app(clock_mode="replay", clock_start=T0, clock_speed=D(0), rate_limits=False)
+    record(app, Trade("BTCUSDT", T0 + 1_000, D("34000"), D("0.1"), False, "older"))
+    client = app.test_client()
+    seller, buyer = funded_signer(client, BTC="1"), funded_signer(client, USDT="1000")
+    step(app, 2_000)
+    place(client, seller, side="SELL", type="LIMIT", price="36000", quantity="0.001")
+    assert (
+        place(client, buyer, side="BUY", type="LIMIT", price="36000", quantity="0.001")["status"] == "FILLED"
+    )
+    place(client, buyer, side="BUY", type="LIMIT", price="35000", quantity="0.001")  # the market moves on
+    step(app, 3_000)
+    within = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "price": "39000", "quantity": "0.001"}
+    assert call(client, buyer, "POST", "/api/v1/spot/orderTest", **within)[0] == 200
+
+    answer = client.post(
+        "/sim/v1/clock", json={"mode": "replay", "time": T0 + 3_000, "speed": 0}, headers=admin_headers()
+    )
+
+    assert answer.status_code == 200
+    assert call(client, buyer, "POST", "/api/v1/spot/orderTest", **within)[0] == 200
+
+
 def test_without_a_book_the_mark_is_the_later_of_the_last_simulated_trade_and_the_recordings_print(make_app):
     """Trades alone, nothing resting: two bots trade at 36000 at T0, then the recording prints 38000 at
     T0 + 2 s. The mark is that print from then on (a buy of 41000 is within 10 % of it, not of 36000), also
