@@ -730,6 +730,19 @@ def test_a_batch_market_buy_by_quantity_buys_base_on_both_paths(client, signer, 
     assert (placed["origQty"], placed["executedQty"], placed["status"]) == ("0.02", "0.02", "FILLED")
 
 
+def test_the_orders_of_a_batch_meet_the_book_the_ones_before_them_left(client, signer):
+    """Two MARKET buys of 0.01 in one batch: the first takes the 0.01 offered at 36010, the second the next
+    level."""
+    order = {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.01"}
+
+    status, body = batch(client, signer, [order, order])
+
+    assert status == 200
+    ids = [item["order"]["orderId"] for item in body["result"]]
+    prices = [call(client, signer, "GET", "/api/v1/spot/order", orderId=i)[1]["avgPrice"] for i in ids]
+    assert prices == ["36010", "36020"]
+
+
 @pytest.mark.parametrize(
     "quantity",
     ["1e1000000000000000000", "1" * 5000],
@@ -1552,6 +1565,29 @@ def test_a_resting_fill_made_by_a_snapshot_is_the_last_trade_the_mark_falls_back
     step(app, 10_000)  # the snapshot of T0 + 1 s filled the bid; it is stale 5 s later
     assert call(client, buyer, "GET", "/api/v1/spot/openOrders")[1] == []
     high = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "price": "40000", "quantity": "0.001"}
+    assert call(client, buyer, "POST", "/api/v1/spot/orderTest", **high)[1]["code"] == "0207"
+
+
+def test_of_the_resting_fills_one_snapshot_made_the_last_is_the_last_trade(make_app):
+    """A snapshot moves through bids resting at 36000 and 35995 and fills both, the better first, as the
+    tape shows them. Once that book is stale the mark is the later fill's 35995 (a buy of 39597 is beyond
+    10 % of it, not of 36000)."""
+    app = make_app(clock_mode="replay", clock_start=T0, clock_speed=D(0), rate_limits=False)
+    record(
+        app,
+        Depth("BTCUSDT", T0, bids=((D("35980"), D("1")),), asks=((D("36010"), D("1")),)),
+        Depth("BTCUSDT", T0 + 1_000, bids=((D("35970"), D("1")),), asks=((D("35990"), D("1")),)),
+    )
+    client = app.test_client()
+    buyer = funded_signer(client, USDT="1000")
+    for price in ("36000", "35995"):
+        place(client, buyer, side="BUY", type="LIMIT", price=price, quantity="0.001")
+
+    step(app, 10_000)  # the snapshot of T0 + 1 s filled both bids; it is stale 5 s later
+    tape = client.get("/quote/v1/trades", query_string={"symbol": "BTCUSDT"}).get_json()
+    high = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "price": "39597", "quantity": "0.001"}
+
+    assert [trade["p"] for trade in tape] == ["36000", "35995"]
     assert call(client, buyer, "POST", "/api/v1/spot/orderTest", **high)[1]["code"] == "0207"
 
 

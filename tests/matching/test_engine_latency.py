@@ -194,6 +194,19 @@ def test_an_order_arriving_in_the_same_millisecond_as_another_meets_the_book_tha
     assert (row.status, row.executed_qty, row.executed_quote) == ("FILLED", D("0.01"), D("1.003"))
 
 
+def test_takers_arriving_in_one_millisecond_each_meet_what_the_one_before_took(db):
+    """Two MARKET buys of 1 reach the matcher in one millisecond: the first takes the 1 offered at 101, the
+    second meets 102."""
+    record(db, BOOK)
+    buyers = account(db, USDT="1000"), account(db, USDT="1000")
+    orders = [place(db, T0 + 10, buyer, Side.BUY, OrderType.MARKET, quantity=D("1")) for buyer in buyers]
+
+    advance(db, T0 + 10 + LATENCY)
+
+    rows = [order_row(db, order.order_id) for order in orders]
+    assert [(row.status, row.executed_quote) for row in rows] == [("FILLED", D("101")), ("FILLED", D("102"))]
+
+
 def test_a_bar_fills_only_orders_that_reached_the_matcher_before_it_opened(db):
     """Received 10 ms before a bar opened, an order reaches the matcher 90 ms after: that bar does not fill
     it, though its low is through the limit (as for the same order placed at its arrival without a latency);
