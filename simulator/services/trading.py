@@ -166,8 +166,8 @@ def advance_symbols(
     order arriving at t meets the balances every recorded event up to t left, on every symbol, as an order
     placed at t would (an account's balances are shared by all its symbols: brought up to now one after the
     other, an order arriving on one was funded, or refused, by what a later event or order on another had
-    done). `behind`: `symbols_behind(session, to_ms)`, when the
-    caller has just read it in this transaction."""
+    done). `behind`: `symbols_behind(session, to_ms)`, when the caller has just read it in this
+    transaction."""
     states = _states_behind(session, symbols, to_ms)
     if not states:  # none of them moves, so none moves past what is due on another
         return
