@@ -144,6 +144,22 @@ def test_trades_show_beside_stored_minutes_of_another_time(make_app: Any) -> Non
     assert (ticker["v"], ticker["qv"]) == ("1.8", "66594.1")  # the stored minutes are more than 24 h old
 
 
+def test_trades_after_the_last_stored_minute_follow_it_in_one_request(make_app: Any) -> None:
+    """Stored minutes up to the trades' first minute: the minutes of the trades go on after them, to the
+    last that closed."""
+    bars = [minute_bar(T0 + m * MINUTE, "1") for m in range(-3, 0)]
+    client = replay(make_app, NOW, *TAPE, *bars)
+
+    assert [bar[:2] for bar in klines(client, interval="1m", limit=6)] == [
+        [T0 - 3 * MINUTE, "1"],
+        [T0 - 2 * MINUTE, "1"],
+        [T0 - MINUTE, "1"],
+        [T0, "37000"],
+        [T0 + MINUTE, "36990"],
+        [T0 + 2 * MINUTE, "37020"],
+    ]
+
+
 @pytest.mark.parametrize("limit", [1, 2])
 def test_trades_of_the_minute_still_forming_do_not_outweigh_the_stored_bars(
     make_app: Any, limit: int
@@ -208,6 +224,22 @@ def test_beside_stored_hours_a_stretch_neither_spans_goes_to_the_one_that_closed
     (bar,) = klines(client, interval="1h", endTime=end, limit=1)
 
     assert (bar[0], bar[1:5], bar[5]) == (end - end % HOUR, [quiet_at] * 4, "0")
+
+
+def hours_of(*opens: int, price: str = "70") -> list[Kline]:
+    return [Kline("BTCUSDT", "1h", t, t + HOUR - 1, *[D(price)] * 4, D(1)) for t in opens]
+
+
+def test_beside_stored_hours_spanning_as_much_as_the_trades_the_stored_hours_answer(make_app: Any) -> None:
+    """Stored hours and minutes of trades both span the two hours asked for, whole: a tie, which the
+    stored bars win."""
+    h0 = T0 - T0 % HOUR
+    trades = [trade(h0 - 2 * HOUR + 1_000, "37000", "1"), trade(h0 - MINUTE + 1_000, "37100", "1")]
+    client = replay(make_app, h0 + 10 * MINUTE, *trades, *hours_of(h0 - 2 * HOUR, h0 - HOUR))
+
+    shown = klines(client, interval="1h", endTime=h0 - 1, limit=2)
+
+    assert [(bar[0], bar[4]) for bar in shown] == [(h0 - 2 * HOUR, "70"), (h0 - HOUR, "70")]
 
 
 def test_a_symbol_without_trades_or_bars_has_no_klines(make_app: Any) -> None:

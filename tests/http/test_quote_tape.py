@@ -553,3 +553,13 @@ def test_a_simulated_trade_of_this_very_millisecond_is_on_the_tape(app: Flask, c
 
     assert newest == [{"t": T0, "p": "101", "q": "0.1", "ibm": False}]
     assert price == [{"s": "BTCUSDT", "p": "101"}]
+
+
+def test_a_recorded_trade_of_this_very_millisecond_is_on_the_tape(app: Flask, client: FlaskClient) -> None:
+    record(app, Trade("BTCUSDT", T0, D("99"), D("0.3"), True, "now"))
+
+    newest = client.get("/quote/v1/trades", query_string={"symbol": "BTCUSDT", "limit": "1"}).get_json()
+    price = client.get("/quote/v1/ticker/price", query_string={"symbol": "BTCUSDT"}).get_json()
+
+    assert newest == [{"t": T0, "p": "99", "q": "0.3", "ibm": True}]
+    assert price == [{"s": "BTCUSDT", "p": "99"}]
