@@ -144,6 +144,21 @@ def test_trades_show_beside_stored_minutes_of_another_time(make_app: Any) -> Non
     assert (ticker["v"], ticker["qv"]) == ("1.8", "66594.1")  # the stored minutes are more than 24 h old
 
 
+def test_trades_stand_in_the_minutes_between_two_stored_ones(make_app: Any) -> None:
+    """Stored minutes before and after two minutes without one: the trades' minute shows in the first of
+    those (from its first minute on), the second is quiet at its close, and the stored bar answers where
+    both have one."""
+    bars = [minute_bar(T0 - MINUTE, "1"), minute_bar(T0 + 2 * MINUTE, "1")]
+    client = replay(make_app, NOW, *TAPE, *bars)
+
+    assert [bar[:5] for bar in klines(client, interval="1m", limit=4)] == [
+        [T0 - MINUTE, "1", "1", "1", "1"],
+        [T0, "37000", "37010.5", "36990", "36990"],
+        [T0 + MINUTE, "36990", "36990", "36990", "36990"],
+        [T0 + 2 * MINUTE, "1", "1", "1", "1"],
+    ]
+
+
 def test_trades_after_the_last_stored_minute_follow_it_in_one_request(make_app: Any) -> None:
     """Stored minutes up to the trades' first minute: the minutes of the trades go on after them, to the
     last that closed."""
