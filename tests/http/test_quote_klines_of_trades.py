@@ -159,6 +159,16 @@ def test_trades_stand_in_the_minutes_between_two_stored_ones(make_app: Any) -> N
     ]
 
 
+def test_a_quiet_minute_after_one_both_have_is_at_the_stored_close(make_app: Any) -> None:
+    """The first minute of the trades is stored too; the next has neither: from there, it is quiet at the
+    stored bar's close, not the trades'."""
+    client = replay(make_app, NOW, *TAPE, minute_bar(T0, "1"))
+
+    assert klines(client, interval="1m", startTime=T0 + MINUTE, limit=1) == [
+        [T0 + MINUTE, *["1"] * 4, "0", 0, "0", 0, "0", "0"]
+    ]
+
+
 def test_trades_after_the_last_stored_minute_follow_it_in_one_request(make_app: Any) -> None:
     """Stored minutes up to the trades' first minute: the minutes of the trades go on after them, to the
     last that closed."""
