@@ -635,3 +635,19 @@ def test_what_is_kept_of_trades_is_not_taken_for_stored_bars_of_the_same_interva
     assert month[0][1] == "90" and month[0][4] == "80"  # the trades' month: their first and last price
     assert klines(warm.test_client(), **the_day) == klines(fresh.test_client(), **the_day)
     assert klines(fresh.test_client(), **the_day)[0][5] == "1620"  # 180 stored minutes of 9
+
+
+def test_in_live_mode_stored_hours_a_loop_would_move_off_the_hour_grid_are_not_shown(make_app: Any) -> None:
+    """Stored hours and a trade 29 minutes past them make a loop of 2 h 30 min: a loop later the stored hours
+    would open at half past, so hourly klines are the trades' (quiet at the loop before's print), on the
+    hour grid."""
+    h0 = T0 - T0 % HOUR
+    loop = 150 * MINUTE
+    wall = h0 + 10 * loop + 2 * HOUR + 40 * MINUTE  # 11 minutes after this loop's trade
+    with freeze_time(datetime.fromtimestamp(wall / 1000, UTC)):
+        app = make_app(clock_mode="live", rate_limits=False)
+        record(app, *hours_of(h0, h0 + HOUR), trade(h0 + 2 * HOUR + 29 * MINUTE, "80", "1"))
+        shown = klines(app.test_client(), interval="1h", limit=3)
+
+    trade_hour = h0 + 10 * loop + 2 * HOUR
+    assert [(bar[0], bar[4]) for bar in shown] == [(trade_hour - n * HOUR, "80") for n in (2, 1, 0)]
