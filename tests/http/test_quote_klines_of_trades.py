@@ -651,3 +651,34 @@ def test_in_live_mode_stored_hours_a_loop_would_move_off_the_hour_grid_are_not_s
 
     trade_hour = h0 + 10 * loop + 2 * HOUR
     assert [(bar[0], bar[4]) for bar in shown] == [(trade_hour - n * HOUR, "80") for n in (2, 1, 0)]
+
+
+def test_in_live_mode_stored_hours_on_the_hour_grid_answer_beside_a_few_trades(make_app: Any) -> None:
+    """Stored hours and a trade half an hour into the second make a loop of two hours, which moves the
+    hours by whole hours: they span more of the recording than the trade's minute, and answer."""
+    h0 = T0 - T0 % HOUR
+    loop = 2 * HOUR
+    wall = h0 + 10 * loop + HOUR + 40 * MINUTE
+    with freeze_time(datetime.fromtimestamp(wall / 1000, UTC)):
+        app = make_app(clock_mode="live", rate_limits=False)
+        record(app, *hours_of(h0, h0 + HOUR), trade(h0 + HOUR + 30 * MINUTE, "80", "1"))
+        shown = klines(app.test_client(), interval="1h", limit=2)
+
+    assert [(bar[0], bar[4]) for bar in shown] == [(h0 + 9 * loop + HOUR, "70"), (h0 + 10 * loop, "70")]
+
+
+def test_a_stretch_before_the_stored_hours_begin_goes_to_the_trades_that_closed_before_it(
+    make_app: Any,
+) -> None:
+    """Stored hours only from five hours after the trades began, trades at the start and ten hours on: an
+    hour in the trades' gap, before the stored hours, is the trades' (no stored bar closed before it),
+    quiet at their close."""
+    h0 = T0 - T0 % HOUR
+    later = trade(h0 + 10 * HOUR, "38000", "1")
+    first = trade(h0 + 1_000, "37000", "1")
+    hours = hours_of(*range(h0 + 5 * HOUR, h0 + 8 * HOUR, HOUR))
+    client = replay(make_app, h0 + 12 * HOUR, first, later, *hours)
+
+    (bar,) = klines(client, interval="1h", endTime=h0 + 2 * HOUR, limit=1)
+
+    assert (bar[0], bar[1:5], bar[5]) == (h0 + 2 * HOUR, ["37000"] * 4, "0")
