@@ -1471,6 +1471,21 @@ def test_a_clock_set_back_keeps_the_last_simulated_trade_as_the_mark_without_a_b
     assert call(client, buyer, "POST", "/api/v1.1/spot/order", **too_high)[1]["code"] == "0207"
 
 
+@pytest.mark.parametrize("bid", ["36000", "36000.5"], ids=["at-the-sells-limit", "above-it"])
+def test_a_sell_limit_takes_another_bots_resting_bid_at_or_above_its_price(make_app, bid):
+    """No market data: a bot's bid rests; another bot's LIMIT sell at 36000 takes it at the bid's price."""
+    app = make_app(clock_mode="replay", clock_start=T0, clock_speed=D(0), rate_limits=False)
+    client = app.test_client()
+    buyer, seller = funded_signer(client, USDT="1000"), funded_signer(client, BTC="1")
+    resting = place(client, buyer, side="BUY", type="LIMIT", price=bid, quantity="0.001")
+
+    sell = place(client, seller, side="SELL", type="LIMIT", price="36000", quantity="0.001")
+
+    _, sold = call(client, seller, "GET", "/api/v1/spot/order", orderId=sell["orderId"])
+    _, bought = call(client, buyer, "GET", "/api/v1/spot/order", orderId=resting["orderId"])
+    assert (sold["status"], sold["avgPrice"], bought["status"]) == ("FILLED", bid, "FILLED")
+
+
 def test_a_clock_set_back_weighs_the_recordings_print_not_the_resting_fill_it_made(make_app):
     """Two bots trade at 36000 at T0; at T0 + 1 s the recording prints 34000 through a bid resting at 35000,
     which fills at its limit. The print shows that trade, not the fill: the mark is 34000 before the clock
