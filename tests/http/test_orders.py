@@ -1516,9 +1516,9 @@ def test_a_clock_set_back_weighs_the_recordings_print_not_the_resting_fill_it_ma
 
 
 def test_a_clock_set_back_keeps_the_time_of_the_last_simulated_trade_against_an_older_print(make_app):
-    """The recording prints 34000 at T0 + 1 s; two bots trade at 36000 at T0 + 2 s. Set back to T0 + 3 s,
-    the bots' trade is still the later, and the mark (a buy of 39000 is within 10 % of 36000, not of
-    34000: the trade's time was forgotten, and the print of the last minute taken as later)."""
+    """The recording prints 34000 at T0 + 1 s; two bots trade at 36000 at T0 + 2 s. Set back to that very
+    millisecond, the bots' trade is still the later, and the mark (a buy of 39000 is within 10 % of 36000,
+    not of 34000: the trade's time was forgotten, and the print of the last minute taken as later)."""
     from tests.conftest import admin_headers  # noqa: PLC0415
 
     app = make_app(clock_mode="replay", clock_start=T0, clock_speed=D(0), rate_limits=False)
@@ -1536,7 +1536,7 @@ def test_a_clock_set_back_keeps_the_time_of_the_last_simulated_trade_against_an_
     assert call(client, buyer, "POST", "/api/v1/spot/orderTest", **within)[0] == 200
 
     answer = client.post(
-        "/sim/v1/clock", json={"mode": "replay", "time": T0 + 3_000, "speed": 0}, headers=admin_headers()
+        "/sim/v1/clock", json={"mode": "replay", "time": T0 + 2_000, "speed": 0}, headers=admin_headers()
     )
 
     assert answer.status_code == 200
