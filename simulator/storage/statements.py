@@ -67,7 +67,7 @@ def run(
     return connection(session, flush=flush).execute(statement, params)
 
 
-def connection(session: Session, *, flush: bool = True) -> Driver:
+def connection(session: Session, *, flush: bool) -> Driver:
     """The session's connection for statements; with `flush`, everything the transaction changed so far is
     written first."""
     if flush:

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import bindparam, event, select
 
-from simulator.storage import statements, tables
+from simulator.storage import pending, statements, tables
 from simulator.storage.db import Database
 from tests.storage.conftest import new_account
 
@@ -86,6 +86,61 @@ def test_a_read_sees_what_its_transaction_wrote_and_others_do_not_until_the_comm
         with database.read() as other:
             assert statements.run(other, BALANCE, {"account_id": account, "asset": "ETH"}).first() is None
         assert statements.run(session, BALANCE, {"account_id": account, "asset": "ETH"}).first().free == 1
+
+
+def test_a_read_sees_the_orm_changes_and_pending_rows_its_transaction_has_not_written_yet(database, account):
+    with database.write() as session:
+        session.add(tables.Balance(account_id=account, asset="BTC", free=Decimal(2), locked=Decimal(0)))
+        btc = statements.run(session, BALANCE, {"account_id": account, "asset": "BTC"}).first()
+        pending.add_row(
+            session,
+            _balance,
+            {"account_id": account, "asset": "ETH", "free": Decimal(3), "locked": Decimal(0)},
+        )
+        eth = statements.run(session, BALANCE, {"account_id": account, "asset": "ETH"}).first()
+
+        assert (btc.free, eth.free) == (Decimal(2), Decimal(3))
+
+
+def test_a_read_told_not_to_flush_writes_nothing_first(database, account):
+    """`flush=False` is for rows the transaction cannot have changed unwritten: it must not write in the
+    middle of a match (a row written there would be written twice)."""
+    with database.write() as session:
+        pending.add_row(
+            session,
+            _balance,
+            {"account_id": account, "asset": "ETH", "free": Decimal(3), "locked": Decimal(0)},
+        )
+
+        assert (
+            statements.run(session, BALANCE, {"account_id": account, "asset": "ETH"}, flush=False).first()
+            is None
+        )
+        assert statements.run(
+            session, BALANCE, {"account_id": account, "asset": "ETH"}
+        ).first().free == Decimal(3)
+
+
+def test_a_row_read_once_is_kept_and_a_missing_one_is_read_again(database):
+    """`read_once`: rows that never change once written are read once a process; a row not found may be
+    written later (by another process), so it is looked for again."""
+    reads: list[str] = []
+
+    def read(key: str):  # noqa: ANN202
+        def reading() -> str | None:
+            reads.append(key)
+            return None if key == "missing" else f"row {key}"
+
+        return reading
+
+    with database.read() as session:
+        found = [
+            statements.read_once(session, "test rows", key, read(key))
+            for key in ("a", "a", "missing", "missing")
+        ]
+
+    assert found == ["row a", "row a", None, None]
+    assert reads == ["a", "missing", "missing"]
 
 
 def test_a_refused_transaction_leaves_nothing_a_prepared_statement_wrote(database, account):
