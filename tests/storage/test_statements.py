@@ -21,6 +21,11 @@ BALANCE = statements.prepare(
     )
 )
 INSERT_BALANCE = statements.prepare(_balance.insert(), column_keys=("account_id", "asset", "free", "locked"))
+BALANCES_OF = statements.prepare(
+    select(_balance.c.asset, _balance.c.free)
+    .where(_balance.c.account_id == bindparam("account_id"))
+    .order_by(_balance.c.asset)
+)
 SEQUENCE_WITH_A_LITERAL = statements.prepare(select(_sequence.value).where(_sequence.name == "ids"))
 WITH_AN_IN_LIST = statements.prepare(select(_sequence.value).where(_sequence.name.in_(["ids", "other"])))
 NOT_PREPARED = select(_sequence.value).where(_sequence.name == bindparam("name"))
@@ -166,3 +171,28 @@ def test_statement_listeners_see_prepared_statements_with_their_parameters(datab
         statements.run(session, BALANCE, {"account_id": account, "asset": "BTC"})
 
     assert ("SELECT", [account, "BTC"]) in seen
+
+
+def test_a_result_answers_first_scalar_and_scalars_like_sqlalchemy_s(database):
+    account = new_account(database, BTC="1", ETH="2")
+    nobody = new_account(database)
+    with database.read() as session:
+        found = statements.run(session, BALANCES_OF, {"account_id": account})
+        none = statements.run(session, BALANCES_OF, {"account_id": nobody})
+
+    assert (found.first().asset, found.scalar(), found.scalars()) == ("BTC", "BTC", ["BTC", "ETH"])
+    assert (none.first(), none.scalar(), none.scalars()) == (None, None, [])
+
+
+def test_a_prepared_statement_runs_on_the_driver_cursor_not_through_sqlalchemy(database, account):
+    """The point of preparing: SQLAlchemy's execution layer (its before_execute listeners among it) is not
+    run for a prepared statement, and is for one that was not prepared."""
+    executed: list[object] = []
+    event.listen(database.engine, "before_execute", lambda conn, statement, *rest: executed.append(statement))
+    with database.read() as session:
+        for _ in range(2):
+            statements.run(session, BALANCE, {"account_id": account, "asset": "BTC"})
+        statements.run(session, NOT_PREPARED, {"name": "ids"})
+
+    assert [statement for statement in executed if statement is BALANCE] == []
+    assert NOT_PREPARED in executed
