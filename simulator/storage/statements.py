@@ -45,7 +45,9 @@ class _Compiled:
     values: Callable[[dict[str, Any]], tuple[Any, ...]]  # the parameters' values, in that order
     converted: tuple[tuple[int, Processor], ...]  # the ones a processor converts, by position
     positional: bool
-    defaults: dict[str, Any]  # parameters whose value is part of the statement (literals)
+    # parameters the caller need not give: literals of the statement, and columns an INSERT or UPDATE does
+    # not set that have a default (the caller's value wins)
+    defaults: dict[str, Any]
     row: type | None  # a named tuple of the result's columns; None: no result rows
     results: tuple[tuple[int, Processor], ...]  # result columns that need converting, by position
 
@@ -227,7 +229,10 @@ def _compile(statement: Executable, dialect: Dialect) -> _Compiled:
         raise TypeError(f"a prepared statement cannot expand parameters (IN lists): {compiled.string}")
     binds = {name: bind for bind, name in compiled.bind_names.items()}
     names = list(compiled.positiontup) if compiled.positional else list(binds)
-    defaults = {name: binds[name].value for name in names if binds[name].value is not None}
+    literals = {name: binds[name].value for name in names if not binds[name].required}
+    defaults = {name: value for name, value in literals.items() if value is not None} | _column_defaults(
+        compiled
+    )
     result = _result_shape(statement, dialect)
     processors = [binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
     prepared = _Compiled(
@@ -242,6 +247,19 @@ def _compile(statement: Executable, dialect: Dialect) -> _Compiled:
     )
     _COMPILED[(id(statement), dialect.name)] = prepared
     return prepared
+
+
+def _column_defaults(compiled: Any) -> dict[str, Any]:
+    """The values SQLAlchemy would give the columns an INSERT (or UPDATE) leaves out, from their `default`
+    (`onupdate`): a fixed value only; a computed one cannot be prepared."""
+    found = {}
+    for columns, which in ((compiled.insert_prefetch, "default"), (compiled.update_prefetch, "onupdate")):
+        for column in columns:
+            default = getattr(column, which)
+            if not default.is_scalar:
+                raise TypeError(f"a prepared statement cannot compute the default of {column}")
+            found[column.key] = default.arg
+    return found
 
 
 def _result_shape(statement: Any, dialect: Dialect) -> tuple[type | None, tuple[tuple[int, Processor], ...]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import bindparam, event, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam, event, select
 
 from simulator.storage import pending, statements, tables
 from simulator.storage.db import Database
@@ -28,6 +28,13 @@ BALANCES_OF = statements.prepare(
 )
 SEQUENCE_WITH_A_LITERAL = statements.prepare(select(_sequence.value).where(_sequence.name == "ids"))
 WITH_AN_IN_LIST = statements.prepare(select(_sequence.value).where(_sequence.name.in_(["ids", "other"])))
+_computed = Table(
+    "computed_default",
+    MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("name", String, default=str),
+)
+WITH_A_COMPUTED_DEFAULT = statements.prepare(_computed.insert(), column_keys=("id",))
 NOT_PREPARED = select(_sequence.value).where(_sequence.name == bindparam("name"))
 
 
@@ -74,6 +81,13 @@ def test_a_value_written_in_the_statement_is_bound_for_the_caller(database):
 def test_an_expanding_in_list_cannot_be_prepared(database):
     with pytest.raises(TypeError, match="IN lists"), database.read() as session:
         statements.run(session, WITH_AN_IN_LIST)
+
+
+def test_a_column_default_computed_by_a_function_cannot_be_prepared(database):
+    """A fixed default is given for the caller (`test_pending`'s ledger remark); SQLAlchemy computes a
+    function's per execution, which a prepared statement does not."""
+    with pytest.raises(TypeError, match="cannot compute the default"), database.write() as session:
+        statements.run(session, WITH_A_COMPUTED_DEFAULT, {"id": 1})
 
 
 def test_a_statement_not_prepared_runs_through_sqlalchemy(database):
