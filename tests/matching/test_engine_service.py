@@ -15,7 +15,7 @@ from simulator import errors
 from simulator.domain.matching.orders import CancelReason, OrderStatus, OrderType, Side, StpMode, TimeInForce
 from simulator.marketdata.records import Depth, Kline, Trade
 from simulator.marketdata.writer import StoreWriter, source_id
-from simulator.services import trading
+from simulator.services import outbox, trading
 from simulator.services.accounts import NewAccount, create_account
 from simulator.storage import tables
 from simulator.storage.db import Database, open_database
@@ -85,7 +85,14 @@ def test_a_market_buy_walks_the_book_and_settles_balances_ledger_fills_and_outbo
     record(db, BOOK)
     buyer = account(db, USDT="1000")
     order = place(
-        db, T0 + 10, buyer, Side.BUY, OrderType.MARKET, time_in_force=TimeInForce.IOC, quantity=D("2")
+        db,
+        T0 + 10,
+        buyer,
+        Side.BUY,
+        OrderType.MARKET,
+        time_in_force=TimeInForce.IOC,
+        quantity=D("2"),
+        client_order_id="bot-1",
     )
     assert (order.status, order.executed_qty, order.executed_quote) == (OrderStatus.FILLED, D("2"), D("203"))
     assert [(f.price, f.qty, f.fee_asset, f.fee_amount, f.is_maker) for f in fills(db)] == [
@@ -108,15 +115,40 @@ def test_a_market_buy_walks_the_book_and_settles_balances_ledger_fills_and_outbo
         ]
     trades, order_update, balances_after = payloads[0], payloads[1], payloads[2:]
     assert kinds == ["trade", "order", "balance", "balance"]  # the fills in one event; a balance per asset
-    assert [(t["orderId"], t["price"], t["qty"], t["commission"], t["isMaker"]) for t in trades] == [
-        (order.order_id, "101", "1", "0.0012", False),
-        (order.order_id, "102", "1", "0.0012", False),
+    fill_ids = [(f.id, f.ticket_id) for f in fills(db)]
+    assert trades == [
+        {
+            "id": fill_id,
+            "ticketId": ticket_id,
+            "orderId": order.order_id,
+            "symbol": "BTCUSDT",
+            "side": "BUY",
+            "price": price,
+            "qty": "1",
+            "isMaker": False,
+            "commission": "0.0012",
+            "commissionAsset": "BTC",
+            "time": T0 + 10,
+        }
+        for (fill_id, ticket_id), price in zip(fill_ids, ["101", "102"], strict=True)
     ]
-    assert (order_update["status"], order_update["executedQty"], order_update["cumulativeQuoteQty"]) == (
-        "FILLED",
-        "2",
-        "203",
-    )
+    assert order_update == {
+        "orderId": order.order_id,
+        "clientOrderId": "bot-1",
+        "symbol": "BTCUSDT",
+        "side": "BUY",
+        "type": "MARKET",
+        "timeInForce": "IOC",
+        "price": "0",
+        "origQty": "2",
+        "reqAmount": "0",
+        "executedQty": "2",
+        "cumulativeQuoteQty": "203",
+        "status": "FILLED",
+        "ordCxlReason": "",
+        "time": T0 + 10,
+        "updateTime": T0 + 10,
+    }
     assert balances_after == [
         {"asset": "BTC", "free": "1.9976", "locked": "0"},
         {"asset": "USDT", "free": "797", "locked": "0"},
@@ -228,6 +260,19 @@ def test_each_fill_of_a_resting_order_reaches_the_outbox_before_the_update_it_le
         ("trade", ["0.7"]),
         ("order", "FILLED"),
     ]
+    with db.read() as session:
+        balance_times = session.scalars(
+            select(tables.OutboxEvent.time).where(
+                tables.OutboxEvent.account_id == buyer, tables.OutboxEvent.kind == "balance"
+            )
+        ).all()
+    assert balance_times[-2:] == [T0 + 300, T0 + 300]  # both fills' balances, as the last left them
+    updates = [json.loads(p) for kind, p in events if kind == "order"]
+    assert [(u["time"], u["updateTime"], u["price"], u["origQty"]) for u in updates] == [
+        (T0 + 10, T0 + 10, "100.50", "1"),
+        (T0 + 10, T0 + 200, "100.50", "1"),
+        (T0 + 10, T0 + 300, "100.50", "1"),
+    ]
 
 
 def test_bots_trade_with_each_other_under_one_ticket(db):
@@ -305,6 +350,38 @@ def outbox_events(database: Database, account_id: str) -> list[tuple[str, dict]]
             .order_by(tables.OutboxEvent.id)
         ).all()
     return [(kind, json.loads(payload)) for kind, payload in rows]
+
+
+def test_fills_no_order_update_follows_are_one_trade_event_written_at_the_commit(db):
+    """An order's fills wait for its next update to be written before it; with none in the transaction they
+    are still written, once, when it commits."""
+    trader = account(db, USDT="1")
+
+    def fill(n: int) -> dict:
+        return {
+            "id": f"f{n}",
+            "ticket_id": f"t{n}",
+            "order_id": "o1",
+            "symbol": "BTCUSDT",
+            "side": "SELL",
+            "price": D("100"),
+            "qty": D(n),
+            "is_maker": 1,
+            "fee_asset": "USDT",
+            "fee_amount": D("0.1"),
+            "time": T0 + n,
+        }
+
+    with db.write() as session:
+        outbox.trade(session, trader, fill(1))
+        outbox.trade(session, trader, fill(2))
+    with db.write() as session:
+        outbox.trade(session, trader, fill(3))
+
+    assert [(kind, [t["id"] for t in payload]) for kind, payload in outbox_events(db, trader)] == [
+        ("trade", ["f1", "f2"]),
+        ("trade", ["f3"]),
+    ]
 
 
 def test_locking_and_releasing_funds_announce_the_balance_to_the_streams(db):
