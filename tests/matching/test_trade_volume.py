@@ -141,11 +141,14 @@ def test_a_request_begun_before_fills_that_another_kept_cannot_lose_them(db) -> 
     fill would be lost to every later request."""
     (account_id, order_id), _ = accounts_with_an_order(db)
     days = 24 * HOUR_MS
+    add_fills(db, account_id, order_id, [T0 - 5 * HOUR_MS])  # seen by every request
+    seen_by_all = every_fill_added_up(db, [account_id], T0 - 30 * days, T0)
     with db.read() as early:
         early.execute(select(tables.Fill.id)).all()  # the snapshot is taken
         add_fills(db, account_id, order_id, [T0])
         traded(db, [account_id], T0 + days, T0 + 31 * days)
-        assert trade_volume.traded(early, [account_id], T0 - 30 * days, T0) == {}  # it began before the fill
+        # it began before the fill at T0, and its answer still has the hours before what is kept
+        assert trade_volume.traded(early, [account_id], T0 - 30 * days, T0) == seen_by_all
 
     window = (T0 - 30 * days, T0 + 2 * HOUR_MS)  # the fill's hour whole inside
     assert traded(db, [account_id], *window) == every_fill_added_up(db, [account_id], *window) != {}
@@ -167,3 +170,14 @@ def test_a_first_read_that_fails_keeps_nothing(db, monkeypatch) -> None:
     with pytest.raises(OperationalError):
         traded(db, [account_id], *window)
     assert traded(db, [account_id], *window) == every_fill_added_up(db, [account_id], *window) != {}
+
+
+def test_a_window_reaching_back_with_no_fill_since_counts_the_hours_it_newly_reaches(db) -> None:
+    (account_id, order_id), _ = accounts_with_an_order(db)
+    add_fills(db, account_id, order_id, [T0 - 5 * HOUR_MS, T0])
+    near = (T0 - 2 * HOUR_MS, T0 + 2 * HOUR_MS)
+    assert traded(db, [account_id], *near) == every_fill_added_up(db, [account_id], *near)
+
+    wider = (T0 - 10 * HOUR_MS, T0 + 2 * HOUR_MS)  # no fill committed since the last request
+    assert traded(db, [account_id], *wider) == every_fill_added_up(db, [account_id], *wider)
+    assert every_fill_added_up(db, [account_id], *wider) != every_fill_added_up(db, [account_id], *near)
