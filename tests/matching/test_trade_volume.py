@@ -181,3 +181,23 @@ def test_a_window_reaching_back_with_no_fill_since_counts_the_hours_it_newly_rea
     wider = (T0 - 10 * HOUR_MS, T0 + 2 * HOUR_MS)  # no fill committed since the last request
     assert traded(db, [account_id], *wider) == every_fill_added_up(db, [account_id], *wider)
     assert every_fill_added_up(db, [account_id], *wider) != every_fill_added_up(db, [account_id], *near)
+
+
+def test_fills_on_the_milliseconds_around_hour_boundaries_count_once_in_every_window(db) -> None:
+    """The kept whole hours and the exact reads of a window's partial ends meet at hour boundaries: a fill
+    on the first or last millisecond of an hour, or next to it, must be counted once whichever side of
+    the boundary a window begins or ends; so also when a window reaches back over kept hours, or moves on
+    and back again (the windows begin later and later, then earlier and earlier, twice)."""
+    (account_id, order_id), _ = accounts_with_an_order(db)
+    first, middle, last = (T0_HOUR + hours * HOUR_MS for hours in (1, 3, 4))
+    add_fills(
+        db,
+        account_id,
+        order_id,
+        [edge + offset for edge in (first, middle, last) for offset in (-2, -1, 0, 1)],
+    )
+    starts = sorted({edge + offset for edge in (first, middle) for offset in (-1, 0, 1, 2)}, reverse=True)
+    for start in starts + starts[::-1] + starts:
+        for end in (last - 2, last - 1, last, last + 1):
+            window = (start, end)
+            assert traded(db, [account_id], *window) == every_fill_added_up(db, [account_id], *window), window
