@@ -190,6 +190,28 @@ def test_each_batch_order_that_cannot_get_the_write_lock_answers_for_itself(impa
     assert counts(impatient_app) == before
 
 
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/api/v1/account", {}),
+        ("/api/v1/spot/openOrders", {}),
+        ("/api/v1/account/trades", {"symbol": "BTCUSDT"}),
+    ],
+)
+def test_a_signed_read_is_answered_while_another_process_holds_the_write_lock(
+    impatient_app, settings, path, params
+):
+    """Reads take no write lock (nothing for them to move on the market here): a long import does not
+    stall a bot's queries."""
+    client = impatient_app.test_client()
+    signer = funded_signer(client, USDT="1000")
+
+    with write_lock_held(settings):
+        response = client.get(path, **signer.ccxt("GET", **params))
+
+    assert response.status_code == 200, response.get_json()
+
+
 def test_an_app_opens_a_ready_database_while_another_process_holds_the_write_lock(impatient_app, settings):
     """As a serve worker does when it (re)starts during a long import: no schema change nor seed to wait
     for, so no wait (gunicorn stops the whole server when a worker fails to boot)."""
