@@ -546,6 +546,14 @@ def test_recv_window_at_the_maximum_is_accepted(client, account, signer):
     assert response.get_json() == balances_of(account)
 
 
+def test_recv_window_of_one_millisecond_is_accepted(client, account, signer):
+    """The least recvWindow: a timestamp a little ahead of the server (under its 1 s allowance) is in it."""
+    response = client.get(ACCOUNT, **signer.ccxt("GET", timestamp=now_ms() + 500, recvWindow=1))
+
+    assert response.status_code == 200
+    assert response.get_json() == balances_of(account)
+
+
 def test_recv_window_maximum_follows_the_setting(make_app, signer):
     client = make_app(recv_window_max=90000).test_client()
 
