@@ -229,10 +229,10 @@ def _compile(statement: Executable, dialect: Dialect) -> _Compiled:
         raise TypeError(f"a prepared statement cannot expand parameters (IN lists): {compiled.string}")
     binds = {name: bind for bind, name in compiled.bind_names.items()}
     names = list(compiled.positiontup) if compiled.positional else list(binds)
-    literals = {name: binds[name].value for name in names if not binds[name].required}
-    defaults = {name: value for name, value in literals.items() if value is not None} | _column_defaults(
-        compiled
-    )
+    literals = {
+        name: bind.value for name, bind in binds.items() if not bind.required and bind.value is not None
+    }
+    defaults = literals | _column_defaults(compiled)
     result = _result_shape(statement, dialect)
     processors = [binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
     prepared = _Compiled(
