@@ -21,6 +21,7 @@ from simulator.marketdata.writer import StoreWriter, source_id
 from simulator.services import clock, market
 from simulator.services import orders as orders_service
 from simulator.storage import tables
+from tests.conftest import fixtures_with
 
 T0 = 1_700_000_000_000
 MINUTE = 60_000
@@ -329,6 +330,42 @@ def test_a_synthetic_ask_put_through_a_resting_bid_by_a_bar_is_left_out(make_app
     assert (book["b"][0], book["a"]) == (["36018.01", "0.001"], [])
     maker = place(client, signer, side="SELL", type="LIMIT_MAKER", price="36018.02", quantity="0.001")
     assert maker["status"] == "NEW"
+
+
+BAND_ASKS = ((D("36010"), D("0.01")), (D("39605.5"), D("0.005")), (D("39605.51"), D("1")))
+BAND_BIDS = ((D("36000"), D("0.5")), (D("32404.5"), D("0.1")), (D("32404.49"), D("1")))
+
+
+@pytest.mark.parametrize(("side", "quantity", "executed"), [("BUY", "0.02", "0.015"), ("SELL", "0.7", "0.6")])
+def test_a_market_order_walks_no_further_than_the_instruments_market_trading_band(
+    app, client, side, quantity, executed
+):
+    """MARKET_TRADING's rates (0.1 each way in the fixtures) around the mark, the recorded mid 36005: a buy
+    pays at most 39605.5, a sell gets at least 32404.5, a level exactly there included; matching cancels
+    the rest (RISKLIMIT_CANCEL)."""
+    record(app, Depth("BTCUSDT", T0 - 400, bids=BAND_BIDS, asks=BAND_ASKS))
+    signer = funded_signer(client, USDT="1000", BTC="1")
+
+    order = place(client, signer, side=side, type="MARKET", quantity=quantity)
+
+    assert (order["status"], order["executedQty"]) == ("PARTIALLY_CANCELED", executed)
+    _, query = call(client, signer, "GET", "/api/v1/spot/order", orderId=order["orderId"])
+    assert query["ordCxlReason"] == "RISKLIMIT_CANCEL"
+
+
+@pytest.mark.parametrize(("side", "quantity"), [("BUY", "0.02"), ("SELL", "0.7")])
+def test_a_market_trading_rate_of_zero_is_no_band(make_app, tmp_path, side, quantity):
+    rates = {"MARKET_TRADING": {"buyPriceUpRate": "0", "sellPriceDownRate": "0"}}
+    fixtures = fixtures_with(tmp_path / "fixtures", "BTCUSDT", rates)
+    app = make_app(clock_mode="replay", clock_start=T0, clock_speed=D(0), fixtures=str(fixtures))
+    record(app, Depth("BTCUSDT", T0 - 400, bids=BAND_BIDS, asks=BAND_ASKS))
+    client = app.test_client()
+
+    order = place(
+        client, funded_signer(client, USDT="1000", BTC="1"), side=side, type="MARKET", quantity=quantity
+    )
+
+    assert (order["status"], order["executedQty"]) == ("FILLED", quantity)
 
 
 def test_market_sell_and_limit_time_in_force(client, signer):
