@@ -359,9 +359,8 @@ def change_balance(
     flow_type: FlowType,
     now_ms: int,
     remark: str = "",
-) -> str:
-    """Credit or debit the free balance and write its ledger entry, in the caller's transaction; the
-    entry's id."""
+) -> None:
+    """Credit or debit the free balance and write its ledger entry, in the caller's transaction."""
     row = balance_for_update(session, account_id, asset)
     current = domain.Balance(row.free, row.locked) if row else domain.Balance(Decimal(0), Decimal(0))
     try:
@@ -370,7 +369,7 @@ def change_balance(
         raise errors.InsufficientAsset() from e
     row = row or ensure_balance(session, account_id, asset)
     row.free = updated.free
-    return add_ledger_entry(session, account_id, asset, flow_type, change, updated.total, now_ms, remark)
+    add_ledger_entry(session, account_id, asset, flow_type, change, updated.total, now_ms, remark)
 
 
 def add_ledger_entry(
@@ -382,12 +381,11 @@ def add_ledger_entry(
     total: Decimal,
     now_ms: int,
     remark: str,
-) -> str:
-    """The ledger entry of a balance change already made (`total`: free + locked after it); its id. Written
-    with the transaction's other pending rows, so a fill's entries cost one statement together."""
-    entry_id = next_id(session)
+) -> None:
+    """The ledger entry of a balance change already made (`total`: free + locked after it). Written with the
+    transaction's other pending rows, so a fill's entries cost one statement together."""
     values = {
-        "id": entry_id,
+        "id": next_id(session),
         "account_id": account_id,
         "asset": asset,
         "flow_type": int(flow_type),
@@ -397,7 +395,6 @@ def add_ledger_entry(
         "remark": remark,
     }
     pending.add_row(session, tables.LedgerEntry.__table__, values)
-    return entry_id
 
 
 def admin_adjust_balance(

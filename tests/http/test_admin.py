@@ -323,6 +323,7 @@ BAD_CREATE_BODIES = [
     ("permissions number", {"permissions": 7}, _illegal("permissions")),
     ("ips not an ip", {"ips": ["not-an-ip"]}, _illegal("ips")),
     ("ips a string", {"ips": "10.0.0.1"}, _illegal("ips")),
+    ("ips a number in the list", {"ips": ["10.0.0.1", 1]}, _illegal("ips")),
 ]
 
 

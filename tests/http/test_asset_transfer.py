@@ -708,7 +708,7 @@ def test_a_failure_after_the_debit_rolls_the_whole_transfer_back(app, account, m
         calls.append(change)
         if change > 0:
             raise RuntimeError("the credit failed")
-        return accounts.change_balance(session, account_id, asset, change, flow, now_ms, remark)
+        accounts.change_balance(session, account_id, asset, change, flow, now_ms, remark)
 
     monkeypatch.setattr(transfers, "change_balance", failing_credit)
     wanted = transfers.TransferRequest(accounts_["main"], accounts_["custody"], "USDT", D("10"))
