@@ -266,7 +266,7 @@ def test_each_fill_of_a_resting_order_reaches_the_outbox_before_the_update_it_le
                 tables.OutboxEvent.account_id == buyer, tables.OutboxEvent.kind == "balance"
             )
         ).all()
-    assert balance_times[-2:] == [T0 + 300, T0 + 300]  # both fills' balances, as the last left them
+    assert balance_times[-2:] == [T0 + 300, T0 + 300]  # the catch-up's BTC and USDT: its later fill's time
     updates = [json.loads(p) for kind, p in events if kind == "order"]
     assert [(u["time"], u["updateTime"], u["price"], u["origQty"]) for u in updates] == [
         (T0 + 10, T0 + 10, "100.50", "1"),

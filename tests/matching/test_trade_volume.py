@@ -187,7 +187,7 @@ def test_fills_on_the_milliseconds_around_hour_boundaries_count_once_in_every_wi
     """The kept whole hours and the exact reads of a window's partial ends meet at hour boundaries: a fill
     on the first or last millisecond of an hour, or next to it, must be counted once whichever side of
     the boundary a window begins or ends; so also when a window reaches back over kept hours, or moves on
-    and back again (the windows begin later and later, then earlier and earlier, twice)."""
+    and back again (the windows begin ever earlier, then ever later, then ever earlier again)."""
     (account_id, order_id), _ = accounts_with_an_order(db)
     first, middle, last = (T0_HOUR + hours * HOUR_MS for hours in (1, 3, 4))
     add_fills(

@@ -48,7 +48,7 @@ def account_id(database: Database) -> str:
     return new_account(database)
 
 
-def test_pending_rows_are_written_at_the_commit_in_the_order_added(database, account_id):
+def test_pending_rows_are_written_at_the_commit(database, account_id):
     with database.write() as session:
         for change in (1, 2, 3):
             pending.add_row(session, _ledger, entry(change, account_id, str(change)))
