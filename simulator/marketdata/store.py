@@ -169,9 +169,7 @@ def last_trade(db: Executor, symbol: str, t0: int, t1: int) -> tuple[int, Decima
     return None if row is None else (row.time, Decimal(row.price))
 
 
-def klines(
-    db: Executor, symbol: str, interval: str, t0: int, t1: int, limit: int | None = None
-) -> list[Kline]:
+def klines(db: Executor, symbol: str, interval: str, t0: int, t1: int) -> list[Kline]:
     """Bars of `interval` whose open time is in (t0, t1], oldest first."""
     query = (
         select(*KLINE_FIELDS)
@@ -183,8 +181,6 @@ def klines(
         )
         .order_by(_kline.open_time)
     )
-    if limit is not None:
-        query = query.limit(limit)
     return [_kline_from_row(row) for row in db.execute(query)]
 
 

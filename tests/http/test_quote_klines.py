@@ -351,10 +351,9 @@ def spans_read(monkeypatch: Any) -> list[int]:
     spans: list[int] = []
     real_klines = store.klines
 
-    def counting(db: Any, symbol: str, interval: str, t0: int, t1: int, limit: int | None = None) -> Any:
-        if limit is None:
-            spans.append(t1 - t0)
-        return real_klines(db, symbol, interval, t0, t1, limit)
+    def counting(db: Any, symbol: str, interval: str, t0: int, t1: int) -> Any:
+        spans.append(t1 - t0)
+        return real_klines(db, symbol, interval, t0, t1)
 
     monkeypatch.setattr(store, "klines", counting)
     return spans
