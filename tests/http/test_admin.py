@@ -207,7 +207,7 @@ def test_create_account_ids_are_distinct_19_digit_numeric_strings(create_account
     assert len(set(ids)) == len(ids)
 
 
-@pytest.mark.parametrize("count", [0, 1, 3])
+@pytest.mark.parametrize("count", [0, 1, 3, 200])  # 200: the most (`subAccounts 201` is refused)
 def test_create_account_adds_the_requested_number_of_sub_accounts(create_account, count):
     created = create_account(subAccounts=count)
 
@@ -321,6 +321,7 @@ BAD_CREATE_BODIES = [
     ("permissions admin", {"permissions": "admin"}, _illegal("permissions")),
     ("permissions empty", {"permissions": ""}, _illegal("permissions")),
     ("permissions number", {"permissions": 7}, _illegal("permissions")),
+    ("permissions a number in the list", {"permissions": ["read", 1]}, _illegal("permissions")),
     ("ips not an ip", {"ips": ["not-an-ip"]}, _illegal("ips")),
     ("ips a string", {"ips": "10.0.0.1"}, _illegal("ips")),
     ("ips a number in the list", {"ips": ["10.0.0.1", 1]}, _illegal("ips")),
