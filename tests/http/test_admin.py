@@ -217,11 +217,14 @@ def test_create_account_adds_the_requested_number_of_sub_accounts(create_account
     assert len(created["accounts"]) == 3 + count
 
 
-def test_create_account_imports_the_given_key_and_secret(create_account):
-    created = create_account(apiKey=KEY_64, secretKey=SECRET_64)
+@pytest.mark.parametrize(
+    ("api_key", "secret"), [(KEY_64, SECRET_64), ("k" * 16, "s" * 16)], ids=["64 characters", "16, the least"]
+)
+def test_create_account_imports_the_given_key_and_secret(create_account, api_key, secret):
+    created = create_account(apiKey=api_key, secretKey=secret)
 
-    assert (created["apiKey"], created["secretKey"]) == (KEY_64, SECRET_64)
-    assert (main_of(created)["apiKey"], main_of(created)["secretKey"]) == (KEY_64, SECRET_64)
+    assert (created["apiKey"], created["secretKey"]) == (api_key, secret)
+    assert (main_of(created)["apiKey"], main_of(created)["secretKey"]) == (api_key, secret)
 
 
 def test_imported_key_authenticates_requests(client, create_account):
