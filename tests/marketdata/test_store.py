@@ -90,6 +90,10 @@ def test_klines_range_and_kline_at(md_db):
             3 * MINUTE,
         ]
         assert [k.open_time for k in store.klines(s, "BTCUSDT", "1m", 0, 10 * MINUTE)] == [MINUTE, 3 * MINUTE]
+        # the first and last open times of the same (t0, t1] spans, two index seeks
+        assert store.kline_open_times(s, "BTCUSDT", "1m", -1, 3 * MINUTE) == (0, 3 * MINUTE)
+        assert store.kline_open_times(s, "BTCUSDT", "1m", 0, 10 * MINUTE) == (MINUTE, 3 * MINUTE)
+        assert store.kline_open_times(s, "BTCUSDT", "1m", 3 * MINUTE, 10 * MINUTE) is None
         assert store.kline_at(s, "BTCUSDT", "1m", MINUTE + 59_999).open_time == MINUTE
         assert store.kline_at(s, "BTCUSDT", "1m", 2 * MINUTE) is None  # a gap in the data
         assert store.kline_at(s, "BTCUSDT", "1h", 59 * MINUTE).interval == "1h"
