@@ -11,6 +11,7 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import select
 
+from simulator.domain.accounts import FlowType
 from simulator.marketdata.records import Trade
 from simulator.marketdata.writer import StoreWriter, source_id
 from simulator.storage.tables import LedgerEntry
@@ -612,6 +613,20 @@ def test_ledger_changes_sum_to_the_balance(client, app, account):
 
     assert sum((e.change for e in entries), Decimal(0)) == Decimal("904.750000000000000001")
     assert main_of(users(client)[0])["balances"]["USDT"] == "904.750000000000000001"
+
+
+def test_an_admin_credit_is_a_deposit_and_a_debit_a_withdrawal_in_the_ledger(client, app, account):
+    for amount in ("0.5", "-0.5", "7", "-2"):
+        post_balance(client, account["accountId"], asset="ETH", amount=amount)
+
+    entries = ledger(app, account["accountId"], "ETH")
+
+    assert [(str(e.change), e.flow_type) for e in entries] == [
+        ("0.5", FlowType.CUSTODY_DEPOSIT),
+        ("-0.5", FlowType.CUSTODY_WITHDRAW),
+        ("7", FlowType.CUSTODY_DEPOSIT),
+        ("-2", FlowType.CUSTODY_WITHDRAW),
+    ]
 
 
 def test_ledger_entries_of_admin_changes_are_remarked_and_time_stamped(client, app, account):
