@@ -35,6 +35,17 @@ _computed = Table(
     Column("name", String, default=str),
 )
 WITH_A_COMPUTED_DEFAULT = statements.prepare(_computed.insert(), column_keys=("id",))
+_stamped = Table(
+    "stamped_on_update",
+    MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("note", String),
+    Column("stamp", String, default="made", onupdate="changed"),
+)
+INSERT_STAMPED = statements.prepare(_stamped.insert(), column_keys=("id", "note"))
+UPDATE_STAMPED = statements.prepare(
+    _stamped.update().where(_stamped.c.id == bindparam("key_id")), column_keys=("note",)
+)
 NOT_PREPARED = select(_sequence.value).where(_sequence.name == bindparam("name"))
 
 
@@ -81,6 +92,18 @@ def test_a_value_written_in_the_statement_is_bound_for_the_caller(database):
 def test_an_expanding_in_list_cannot_be_prepared(database):
     with pytest.raises(TypeError, match="IN lists"), database.read() as session:
         statements.run(session, WITH_AN_IN_LIST)
+
+
+def test_columns_an_insert_or_update_leaves_out_get_their_fixed_default_or_onupdate(database):
+    _stamped.metadata.create_all(database.engine)
+    with database.write() as session:
+        statements.run(session, INSERT_STAMPED, {"id": 1, "note": "a"})
+        statements.run(session, INSERT_STAMPED, {"id": 2, "note": "b"})
+        statements.run(session, UPDATE_STAMPED, {"key_id": 2, "note": "b2"})
+
+    with database.read() as session:
+        rows = session.execute(select(_stamped).order_by(_stamped.c.id)).all()
+    assert [tuple(row) for row in rows] == [(1, "a", "made"), (2, "b2", "changed")]
 
 
 def test_a_column_default_computed_by_a_function_cannot_be_prepared(database):
