@@ -67,6 +67,7 @@ def test_a_bar_over_which_trades_or_depth_were_recorded_is_no_event(md_db):
         Depth("BTCUSDT", T0 + 119_999, ((ONE, ONE),), ((D(2), ONE),)),
         bar(T0 + 120_000),  # nothing finer: a bars-only stretch
         Trade("ETHUSDT", T0 + 120_500, ONE, ONE, True, "2"),  # another symbol's print does not count
+        Trade("BTCUSDT", T0 + 180_000, ONE, ONE, True, "3"),  # nor one a millisecond after its close
     )
     with md_db.read() as s:
         events = events_between(s, "BTCUSDT", T0 - 1, T0 + 200_000, "1m")
