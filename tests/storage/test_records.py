@@ -101,6 +101,14 @@ def test_changes_of_several_rows_are_one_update_per_table(database, account_id, 
     assert stored_balance(database, account_id, "ETH") is None
 
 
+def test_a_balance_the_account_never_held_is_made_at_zero(database, account_id):
+    with database.write() as session:
+        record = accounts.ensure_balance(session, account_id, "BTC")
+        assert (record.free, record.locked) == (Decimal("0"), Decimal("0"))
+
+    assert stored_balance(database, account_id, "BTC") == (Decimal("0"), Decimal("0"))
+
+
 def test_a_new_record_changed_after_it_was_written_is_updated_not_inserted_again(database, account_id):
     balance = tables.Balance.__table__.c
     query = select(balance.free).where(balance.account_id == account_id, balance.asset == "BTC")
