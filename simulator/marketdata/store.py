@@ -171,17 +171,8 @@ def last_trade(db: Executor, symbol: str, t0: int, t1: int) -> tuple[int, Decima
 
 def klines(db: Executor, symbol: str, interval: str, t0: int, t1: int) -> list[Kline]:
     """Bars of `interval` whose open time is in (t0, t1], oldest first."""
-    query = (
-        select(*KLINE_FIELDS)
-        .where(
-            _kline.symbol == symbol,
-            _kline.interval == interval,
-            _kline.open_time > t0,
-            _kline.open_time <= t1,
-        )
-        .order_by(_kline.open_time)
-    )
-    return [_kline_from_row(row) for row in db.execute(query)]
+    params = {"symbol": symbol, "interval": interval, "t0": t0, "t1": t1}
+    return [_kline_from_row(row) for row in db.execute(KLINES_BETWEEN, params)]
 
 
 def _kline_open_time(newest: bool) -> Any:
