@@ -17,7 +17,6 @@ from simulator.domain.money import EXACT
 from simulator.marketdata.records import INTERVAL_MS, MONTH, Kline, Trade
 
 DAY_MS = 86_400_000
-WEEK_MS = 7 * DAY_MS
 # 1970-01-01 was a Thursday: weekly bars open on Mondays 00:00 UTC, four days after the epoch.
 WEEK_OFFSET_MS = 4 * DAY_MS
 # The intervals HashKey serves (m minutes, h hours, d days, w weeks, M months).
