@@ -71,7 +71,7 @@ def public(weight: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            current_sim().limits.charge_ip(request.remote_addr or "", weight, transport_now_ms())
+            current_sim().limits.charge_ip(client_address(), weight, transport_now_ms())
             return view(*args, **kwargs)
 
         return wrapper
@@ -124,7 +124,7 @@ def _receive_body() -> None:
 def authenticate(session: Session, weight: int, permission: Permission, new_order: bool) -> SignedRequest:
     sim = current_sim()
     now_ms = transport_now_ms()
-    address = request.remote_addr or ""
+    address = client_address()
     sim.limits.charge_ip(address, weight, now_ms)
     api_key = _api_key_header()
     identity = find_key(session, api_key)
@@ -143,6 +143,12 @@ def authenticate(session: Session, weight: int, permission: Permission, new_orde
     if new_order:
         sim.limits.count_order(identity.api_key, address, now_ms)
     return SignedRequest(identity=identity, params=params, clock=clock, transport_ms=now_ms)
+
+
+def client_address() -> str:
+    """The address the request came from, as the rate limits and IP lists see it ("" if the server was not
+    told one)."""
+    return request.remote_addr or ""
 
 
 def _api_key_header() -> str:

@@ -22,7 +22,7 @@ from simulator.clock import transport_now_ms
 from simulator.domain.accounts import Permission
 from simulator.domain.matching.orders import OrderStatus, Side
 from simulator.http import serializers
-from simulator.http.auth import Tx, signed
+from simulator.http.auth import Tx, client_address, signed
 from simulator.http.order_params import new_order, params_of
 from simulator.http.params import Params, json_body
 from simulator.http.state import caught_up, current_sim
@@ -83,8 +83,8 @@ def create_batch() -> dict[str, Any]:
         raise errors.BadRequest()
     if len(items) > MAX_BATCH_ORDERS:
         raise errors.BatchTooLarge()
-    address = request.remote_addr or ""
-    current_sim().limits.count_order(g.signed.identity.api_key, address, g.signed.transport_ms, len(items))
+    limits = current_sim().limits
+    limits.count_order(g.signed.identity.api_key, client_address(), g.signed.transport_ms, len(items))
     account_id = g.signed.identity.account_id
     parsed = [_batch_params(item) for item in items]
     symbol = _batch_symbol(parsed)
