@@ -521,6 +521,18 @@ def test_a_recorded_print_after_the_takers_fill_is_the_last_trade_however_long_a
         assert trading.last_trade_price(session, "BTCUSDT", T0 + 120_000, ENGINE) == D("99.5")
 
 
+def test_the_recordings_print_at_now_is_the_last_trade_and_one_a_millisecond_later_is_not(db):
+    record(
+        db,
+        Trade("BTCUSDT", T0 + 1000, D("99"), D("1"), True, "1"),
+        Trade("BTCUSDT", T0 + 2000, D("98"), D("1"), True, "2"),
+    )
+
+    with db.read() as session:
+        assert trading.last_trade_price(session, "BTCUSDT", T0 + 1999, ENGINE) == D("99")
+        assert trading.last_trade_price(session, "BTCUSDT", T0 + 2000, ENGINE) == D("98")
+
+
 def test_an_order_resting_at_a_recorded_price_queues_behind_the_size_shown_there(db):
     """The bid joins the 1 shown at 100: prints at 100 trade that size first, then fill the order."""
     record(
