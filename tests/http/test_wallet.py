@@ -401,6 +401,17 @@ def test_a_withdrawal_locks_its_quantity_then_succeeds_with_a_tx_id(client, acco
     assert custody_balance(client, signer, custody, "USDT") == ("30", "0")
 
 
+def test_stepping_the_clock_moves_a_withdrawal_on_before_any_request_reads_it(client, app, account, signer):
+    """The admin clock step applies the wallet's due changes itself, as it applies the recording's events."""
+    fund_custody(client, account, "USDT", "80")
+    assert withdraw(client, signer)[0] == 200
+
+    step(client, WITHDRAW_DELAY_MS)
+
+    with app.extensions[EXTENSION].database.read() as session:
+        assert session.scalars(select(tables.Withdrawal.status)).all() == ["successful"]
+
+
 def test_the_admin_fails_or_cancels_a_withdrawal_and_the_funds_come_back(client, account, signer):
     custody = fund_custody(client, account, "USDT", "100")
     first = withdraw(client, signer, clientOrderId="a")[1]["orderId"]
