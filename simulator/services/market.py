@@ -115,30 +115,15 @@ def catch_up(
     return MarketNow(now, built)
 
 
-def next_event_time(session: Session, settings: Settings, clock: MarketClock, now_ms: int) -> int | None:
-    """The market time of the next thing to happen after `now_ms`: a recorded event (in live mode, in this
-    loop or the next), an order or cancel reaching the matcher, or a deposit, withdrawal or fiat order
-    moving on."""
-    recorded = _next_recorded_time(session, settings, clock, now_ms)
+def next_event_time(session: Session, now_ms: int) -> int | None:
+    """The market time of the next thing to happen after `now_ms` on a replay clock (the recording plays at
+    its own times): a recorded event, an order or cancel reaching the matcher, or a deposit, withdrawal or
+    fiat order moving on."""
+    recorded = store.next_event_time(session, None, now_ms)
     scheduled = trading.next_scheduled_time(session, now_ms)
     wallet_step = wallet.next_due_time(session, now_ms)
     found = [t for t in (recorded, scheduled, wallet_step) if t is not None]
     return min(found) if found else None
-
-
-def _next_recorded_time(session: Session, settings: Settings, clock: MarketClock, now_ms: int) -> int | None:
-    built = engine(session, settings, clock)
-    timeline = built.timeline
-    recording_now = timeline.to_recording(now_ms)
-    found = store.next_event_time(session, None, recording_now)
-    if found is not None:
-        return found + (now_ms - recording_now)
-    if timeline.is_identity or timeline.first_ms is None or timeline.period_ms is None:
-        return None
-    # past the last event of this loop: the first one of the next loop
-    first = store.next_event_time(session, None, timeline.first_ms - 1)
-    loop_start = now_ms - (recording_now - timeline.first_ms)
-    return None if first is None else loop_start + timeline.period_ms + (first - timeline.first_ms)
 
 
 def set_clock(session: Session, clock: MarketClock, transport_now_ms: int) -> MarketClock:
@@ -156,10 +141,18 @@ def step_clock(
     apply what happened on the way. Returns the new clock."""
     with database.write() as session:
         clock = read_clock(session)
-        now = clock.now_ms(transport_now_ms)
         if advance_ms is None:
-            target = next_event_time(session, settings, clock, now)
-            advance_ms = 0 if target is None else max(0, target - now)
+            advance_ms = _to_next_event(session, clock, transport_now_ms)
         clock = write_clock(session, clock.advanced(advance_ms, transport_now_ms))
     advance_market(database, settings, clock.now_ms(transport_now_ms))
     return clock
+
+
+def _to_next_event(session: Session, clock: MarketClock, transport_now_ms: int) -> int:
+    """How far step mode's nextEvent moves the clock; 0 with nothing ahead. A live clock plays the recording
+    looped to now and is never stepped: `advanced` refuses it."""
+    if clock.mode is ClockMode.LIVE:
+        return 0
+    now = clock.now_ms(transport_now_ms)
+    target = next_event_time(session, now)
+    return 0 if target is None else max(0, target - now)

@@ -794,8 +794,9 @@ def test_advance_zero_leaves_the_clock(client):
     assert response.get_json()["time"] == REPLAY_START_MS
 
 
-def test_advance_on_a_live_clock_is_unsupported(client):
-    response = set_clock(client, advanceMs=1500)
+@pytest.mark.parametrize("advance", [{"advanceMs": 1500}, {"advanceTo": "nextEvent"}])
+def test_advance_on_a_live_clock_is_unsupported(client, advance):
+    response = set_clock(client, **advance)
 
     assert response.status_code == 400
     assert response.get_json() == {
