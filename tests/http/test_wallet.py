@@ -4,12 +4,14 @@ lifecycle, fiat orders; isolation between users and between master and sub keys.
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 from decimal import Decimal as D
 from typing import Any
 
 import pytest
+from freezegun import freeze_time
 from sqlalchemy import func, select
 
 from simulator.http.state import EXTENSION
@@ -410,6 +412,20 @@ def test_stepping_the_clock_moves_a_withdrawal_on_before_any_request_reads_it(cl
 
     with app.extensions[EXTENSION].database.read() as session:
         assert session.scalars(select(tables.Withdrawal.status)).all() == ["successful"]
+
+
+def test_on_a_running_clock_a_request_after_the_delay_sees_the_withdrawal_done(client, account, signer):
+    """No step: the market clock runs on by itself, and a request catches the wallet up to it."""
+    fund_custody(client, account, "USDT", "80")
+    with freeze_time("2026-01-01T00:00:00Z") as frozen:
+        assert admin(client, "POST", "/clock", {"mode": "replay", "time": T0, "speed": 1})[0] == 200
+        assert withdraw(client, signer)[0] == 200
+        frozen.tick(datetime.timedelta(milliseconds=WITHDRAW_DELAY_MS - 1))
+        (still,) = call(client, signer, "GET", "/api/v1/account/withdrawOrders")[1]
+        frozen.tick(datetime.timedelta(milliseconds=1))
+        (done,) = call(client, signer, "GET", "/api/v1/account/withdrawOrders")[1]
+
+    assert (still["status"], done["status"]) == ("withdrawing", "successful")
 
 
 def test_the_admin_fails_or_cancels_a_withdrawal_and_the_funds_come_back(client, account, signer):
