@@ -155,6 +155,7 @@ def test_coverage_per_symbol_kind_and_interval(md_db):
             ("ETHUSDT", "depth", None, 1, 4, 4),
         ]
         assert [c.symbol for c in store.coverage(s, "ETHUSDT")] == ["ETHUSDT"]
+        assert store.coverage(s, "BTCUSDT") == store.coverage(s)[:4]  # its bars of every interval too
 
 
 @pytest.mark.parametrize(
