@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from simulator.domain.clock import ClockError, ClockMode, MarketClock, timestamp_in_window
+from simulator.domain.clock import LAST_MARKET_MS, ClockError, ClockMode, MarketClock, timestamp_in_window
 
 T0 = 1_700_000_000_000
 START = 1_600_000_000_000
@@ -122,6 +122,18 @@ def test_advanced_refuses_live_clock():
 
     with pytest.raises(ClockError):
         clock.advanced(1_000, T0)
+
+
+def test_the_last_millisecond_of_9999_is_the_latest_a_clock_shows():
+    assert LAST_MARKET_MS == 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
+    assert MarketClock.replay(LAST_MARKET_MS, Decimal(0), T0).now_ms(T0) == LAST_MARKET_MS
+    with pytest.raises(ClockError):
+        MarketClock.replay(LAST_MARKET_MS + 1, Decimal(0), T0)
+
+    almost = MarketClock.replay(LAST_MARKET_MS - 10, Decimal(0), T0)
+    assert almost.advanced(10, T0).now_ms(T0) == LAST_MARKET_MS
+    with pytest.raises(ClockError):
+        almost.advanced(11, T0)
 
 
 SERVER = 1_700_000_000_000
