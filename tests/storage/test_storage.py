@@ -18,7 +18,9 @@ from sqlalchemy.orm import Session
 
 from simulator import errors
 from simulator.domain.accounts import FlowType
+from simulator.domain.clock import ClockMode, MarketClock
 from simulator.services import accounts
+from simulator.services.clock import read_clock, write_clock
 from simulator.settings import DEFAULT_FIXTURES
 from simulator.storage import tables
 from simulator.storage.db import Database, open_database
@@ -305,6 +307,23 @@ def test_seeding_happens_once(tmp_path):
 
     assert (seeded_first, seeded_second) == (True, False)
     assert counts_after_second == counts_after_first
+
+
+def test_an_unseeded_database_reads_a_live_clock_until_one_is_written(tmp_path):
+    database = open_database(f"sqlite:///{tmp_path / 'bare.db'}")
+    replay = MarketClock.replay(NOW_MS, Decimal(0), 0)
+    try:
+        with database.read() as session:
+            unseeded = read_clock(session)
+        with database.write() as session:
+            write_clock(session, replay)
+        with database.read() as session:
+            written = read_clock(session)
+    finally:
+        database.dispose()
+
+    assert (unseeded.mode, unseeded.now_ms(NOW_MS)) == (ClockMode.LIVE, NOW_MS)
+    assert written == replay
 
 
 def fixtures_with_fee_tiers(folder: Path, fee_tiers: Any) -> Path:
