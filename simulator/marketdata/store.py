@@ -169,10 +169,13 @@ def last_trade(db: Executor, symbol: str, t0: int, t1: int) -> tuple[int, Decima
     return None if row is None else (row.time, Decimal(row.price))
 
 
-def klines(db: Executor, symbol: str, interval: str, t0: int, t1: int) -> list[Kline]:
-    """Bars of `interval` whose open time is in (t0, t1], oldest first."""
+def klines(
+    db: Executor, symbol: str, interval: str, t0: int, t1: int, limit: int | None = None
+) -> list[Kline]:
+    """Bars of `interval` whose open time is in (t0, t1], oldest first (the first `limit` of them)."""
+    query = KLINES_BETWEEN if limit is None else KLINES_BETWEEN.limit(limit)
     params = {"symbol": symbol, "interval": interval, "t0": t0, "t1": t1}
-    return [_kline_from_row(row) for row in db.execute(KLINES_BETWEEN, params)]
+    return [_kline_from_row(row) for row in db.execute(query, params)]
 
 
 def _kline_open_time(newest: bool) -> Any:

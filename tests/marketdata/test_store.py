@@ -90,6 +90,8 @@ def test_klines_range_and_kline_at(md_db):
             3 * MINUTE,
         ]
         assert [k.open_time for k in store.klines(s, "BTCUSDT", "1m", 0, 10 * MINUTE)] == [MINUTE, 3 * MINUTE]
+        first_two = store.klines(s, "BTCUSDT", "1m", -1, 10 * MINUTE, limit=2)
+        assert [k.open_time for k in first_two] == [0, MINUTE]
         # the first and last open times of the same (t0, t1] spans, two index seeks
         assert store.kline_open_times(s, "BTCUSDT", "1m", -1, 3 * MINUTE) == (0, 3 * MINUTE)
         assert store.kline_open_times(s, "BTCUSDT", "1m", 0, 10 * MINUTE) == (MINUTE, 3 * MINUTE)
