@@ -21,6 +21,7 @@ from simulator.domain.matching.orders import WORKING, OrderStatus, OrderType, Si
 from simulator.services import instruments, trading
 from simulator.storage import statements, tables
 from simulator.storage.db import locked
+from simulator.storage.ids import next_id
 from simulator.storage.records import OrderRecord
 
 WORKING_STATUSES = tuple(sorted(status.value for status in WORKING))
@@ -57,6 +58,9 @@ def place(session: Session, new: trading.NewOrder, now_ms: int, engine: trading.
     filters = _filters(instrument.definition)
     mark = trading.mark_price_at(session, new.symbol, now_ms, engine)
     check_order(filters, new, mark, _open_count(session, new.account_id, new.symbol), now_ms)
+    order_id = next_id(session)
+    client_order_id = new.client_order_id or _generated_client_id(session, new.account_id, order_id)
+    new = replace(new, order_id=order_id, client_order_id=client_order_id)
     order = trading.place_order(session, new, now_ms, engine)
     if order.type is OrderType.LIMIT_MAKER and order.status is OrderStatus.REJECTED:
         raise errors.LimitMakerRejected()
@@ -245,6 +249,16 @@ def _symbols_read(session: Session, new: trading.NewOrder, behind: list[str]) ->
 def _has_working(session: Session, account_id: str, symbol: str) -> bool:
     params = {"account_id": account_id, "symbol": symbol}
     return statements.run(session, _HAS_WORKING, params).first() is not None
+
+
+def _generated_client_id(session: Session, account_id: str, order_id: str) -> str:
+    """The client order id of an order sent without one: its order id, unless a working order of the
+    account was sent that very id (one of ours it guessed), when two working orders would share it and a
+    cancel by it would find the wrong one; then a fresh id from the same counter."""
+    client_order_id = order_id
+    while _open_with_client_id(session, account_id, client_order_id):
+        client_order_id = next_id(session)
+    return client_order_id
 
 
 def _open_with_client_id(session: Session, account_id: str, client_order_id: str) -> bool:

@@ -89,6 +89,7 @@ class NewOrder:
     amount: Decimal | None = None  # quote, for a MARKET order by amount
     client_order_id: str | None = None
     stp_mode: StpMode = StpMode.EXPIRE_TAKER
+    order_id: str | None = None  # drawn by a caller that needs it first (services.orders); else here
 
 
 # ---- entry points -----------------------------------------------------------------------------------
@@ -361,7 +362,7 @@ def next_scheduled_time(session: Session, after_ms: int) -> int | None:
 
 
 def _received(session: Session, new: NewOrder, now_ms: int) -> Order:
-    order_id = next_id(session)
+    order_id = new.order_id or next_id(session)
     return Order(
         order_id=order_id,
         account_id=new.account_id,

@@ -531,6 +531,27 @@ def test_a_duplicate_open_client_order_id_is_refused_and_a_finished_ones_may_be_
     assert found["orderId"] == again["orderId"]  # the newest order that had the id
 
 
+def test_an_order_sent_without_a_client_id_never_takes_one_a_working_order_was_sent(client, signer):
+    """A generated client order id is the order id, unless the account sent that very id for an order
+    still working: then two working orders would share it, and a cancel by it would find the wrong one."""
+    resting = {"side": "BUY", "type": "LIMIT", "price": "35000", "quantity": "0.001"}
+    first, second = place(client, signer, **resting), place(client, signer, **resting)
+    step = int(second["orderId"]) - int(first["orderId"])  # the ids a resting order draws
+    next_order_id = str(int(second["orderId"]) + 2 * step)
+    guessed = place(client, signer, **resting, newClientOrderId=next_order_id)
+
+    generated = place(client, signer, **resting)
+
+    assert generated["orderId"] == next_order_id  # the id the first one was sent
+    assert generated["clientOrderId"] not in (next_order_id, generated["orderId"])
+    _, found = call(client, signer, "GET", "/api/v1/spot/order", origClientOrderId=generated["clientOrderId"])
+    assert found["orderId"] == generated["orderId"]
+    _, cancelled = call(client, signer, "DELETE", "/api/v1/spot/order", clientOrderId=next_order_id)
+    assert cancelled["orderId"] == guessed["orderId"]
+    _, still = call(client, signer, "GET", "/api/v1/spot/order", orderId=generated["orderId"])
+    assert still["status"] == "NEW"
+
+
 def test_insufficient_balance_is_0401_and_writes_nothing(client, signer, app):
     before = counts(app)
     status, body = call(
