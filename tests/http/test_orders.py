@@ -634,6 +634,7 @@ VALID = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "price": "35000", 
         ),
         ({"newClientOrderId": "x" * 256}, "-1123", "Invalid client order id"),
         ({"newClientOrderId": "a\x01b"}, "-1123", "Invalid client order id"),
+        ({"newClientOrderId": b"id\xff\xfe"}, "-1123", "Invalid client order id"),  # not UTF-8
         # sizes are checked before the client order id and the symbol
         (
             {"quantity": None, "newClientOrderId": "x" * 256},
@@ -857,6 +858,19 @@ def test_a_batch_item_whose_symbol_is_half_a_surrogate_pair_answers_for_itself(c
 
     assert (status, body["result"]) == (200, [{"code": "0201", "msg": "Instrument not found"}])
     assert counts(app) == before
+
+
+def test_a_batch_items_client_id_of_half_a_surrogate_pair_is_refused_not_changed(client, signer, app):
+    """Read as U+FFFD, the id would not be the one the client sent, and it could not cancel by it."""
+    order = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "price": "35000", "quantity": "0.001"}
+    before = counts(app)
+
+    status, body = batch(client, signer, [{**order, "newClientOrderId": "id\ud800"}, order])
+
+    assert status == 200
+    assert body["result"][0] == {"code": "-1123", "msg": "Invalid client order id"}
+    assert body["result"][1]["code"] == "0000"
+    assert counts(app) != before  # the second order stands
 
 
 def test_a_batch_of_more_than_twenty_is_refused_whole(client, signer, app):
