@@ -2,7 +2,8 @@
 
 At equal times a depth snapshot comes first, then the best bid/offer, then trades (in the store's order),
 then bars that complete at that millisecond: the book a trade printed against is in place before the
-trade, and a bar is used only once it is complete (its close time has passed), so nothing looks ahead.
+trade, and a bar is used only once it is complete (the millisecond after its close time: `completes_at`),
+when klines and tickers show it too, so nothing looks ahead.
 A bar is an event only where it is all that was recorded of its span (see `_bars_closing`).
 """
 
@@ -38,7 +39,7 @@ BBOS_BETWEEN = (
 
 @dataclass(frozen=True, slots=True)
 class MarketEvent:
-    time: int  # recording time: a bar's close time, every other record's own time
+    time: int  # recording time: when a bar completes (`completes_at`), every other record's own time
     rank: int
     record: Depth | Bbo | Trade | Kline
 
@@ -48,8 +49,8 @@ class MarketEvent:
 
 
 def events_between(db: store.Executor, symbol: str, t0: int, t1: int, interval: str) -> list[MarketEvent]:
-    """Every depth snapshot, bbo and trade with t0 < time <= t1, and every bar of `interval` whose close time
-    is in (t0, t1] (final or not: `store.last_complete_bar`) and over whose span no trade or depth snapshot
+    """Every depth snapshot, bbo and trade with t0 < time <= t1, and every bar of `interval` that completes
+    in (t0, t1] (final or not: `store.last_complete_bar`) and over whose span no trade or depth snapshot
     was recorded, in the engine's order."""
     params = {"symbol": symbol, "t0": t0, "t1": t1}
     found = [
@@ -73,23 +74,23 @@ def events_between(db: store.Executor, symbol: str, t0: int, t1: int, interval: 
     ]
     found += [MarketEvent(t.time, RANK_TRADE, t) for t in store.trades_between(db, symbol, t0, t1)]
     found += [
-        MarketEvent(bar.close_time, RANK_BAR, bar) for bar in _bars_closing(db, symbol, interval, t0, t1)
+        MarketEvent(bar.completes_at, RANK_BAR, bar) for bar in _bars_completing(db, symbol, interval, t0, t1)
     ]
     found.sort(key=lambda e: e.key)  # stable: trades keep the store's order within a millisecond
     return found
 
 
-def _bars_closing(db: store.Executor, symbol: str, interval: str, t0: int, t1: int) -> list[Kline]:
-    """The bars closing in (t0, t1] over which nothing finer was recorded. A bar sums the trades of
+def _bars_completing(db: store.Executor, symbol: str, interval: str, t0: int, t1: int) -> list[Kline]:
+    """The bars completing in (t0, t1] over which nothing finer was recorded. A bar sums the trades of
     its span: where they (or depth snapshots) were recorded too, they fill resting orders themselves, and
     the bar would fill them a second time on the same volume."""
     length = INTERVAL_MS[interval]  # the engine walks fixed-length bars only (1M is not a matching interval)
-    # close = open + length - 1, so a close in (t0, t1] is an open in (t0 - length + 1, t1 - length + 1]
-    bars = store.klines(db, symbol, interval, t0 - length + 1, t1 - length + 1)
+    # completes_at = open + length, so a completion in (t0, t1] is an open in (t0 - length, t1 - length]
+    bars = store.klines(db, symbol, interval, t0 - length, t1 - length)
     return [
         bar
         for bar in bars
-        if t0 < bar.close_time <= t1
+        if t0 < bar.completes_at <= t1
         and not store.trades_or_depth_within(db, symbol, bar.open_time, bar.close_time)
     ]
 

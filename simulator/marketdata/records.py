@@ -69,6 +69,12 @@ class Kline:
     def covers(self, t: int) -> bool:
         return self.open_time <= t <= self.close_time
 
+    @property
+    def completes_at(self) -> int:
+        """The first millisecond at which the bar is complete: the one after its close time (a trade at the
+        close time is still inside it). Klines, tickers and the engine all use a bar from then on."""
+        return self.close_time + 1
+
 
 @dataclass(slots=True)
 class Trade:

@@ -219,9 +219,10 @@ LAST_BARS = (
 
 def last_complete_bar(db: Executor, symbol: str, interval: str, t: int) -> Kline | None:
     """The newest bar of `interval` that closed before t: what the engine, the ticker and klines may use at t
-    (a bar still forming at t is never used). A bar completes at its close time, whether or not its source
-    marked it final: finality says only whether newer data may replace it (`writer`), and a bar the
-    recording never saw finish is still the best record of its span."""
+    (a bar still forming at t is never used). A bar is complete once its close time has passed
+    (`Kline.completes_at`), whether or not its source marked it final: finality says only whether newer
+    data may replace it (`writer`), and a bar the recording never saw finish is still the best record of
+    its span."""
     for row in db.execute(LAST_BARS, {"symbol": symbol, "interval": interval, "t": t}):
         bar = _kline_from_row(row)
         if bar.close_time < t:
@@ -367,14 +368,15 @@ def event_span(db: Executor, symbols: Sequence[str] | None = None) -> tuple[int,
 
 def next_event_time(db: Executor, symbols: Sequence[str] | None, after_ms: int) -> int | None:
     """The first recorded time after `after_ms` of `symbols` (all when None): a depth snapshot, a bbo, a
-    trade, or the close_time of a bar of any interval (a bar is an event when it completes). None if the
-    recording has nothing later."""
+    trade, or the completion of a bar of any interval (the millisecond after its close time: a bar is an
+    event when it completes, `Kline.completes_at`). None if the recording has nothing later."""
     times: list[int | None] = []
     for table in _EVENT_TABLES:
         for symbol in _symbols_in(db, table, symbols):
             times.append(db.execute(NEXT_TIME[table], {"symbol": symbol, "t": after_ms}).scalar())
     for symbol, interval in _kline_series(db, symbols):
-        times.append(_next_bar_close(db, symbol, interval, after_ms))
+        closing = _next_bar_close(db, symbol, interval, after_ms - 1)  # completing after after_ms
+        times.append(None if closing is None else closing + 1)
     return min((int(time) for time in times if time is not None), default=None)
 
 

@@ -629,6 +629,9 @@ def _windows_of_events(
     window's events in memory. After an empty window the next one starts at the symbol's next recorded
     event: months without a record of it (between two recordings) cost a few seeks, not a query a minute."""
     for segment in engine.timeline.segments(from_ms, to_ms):
+        completed = _completing_as_the_loop_starts(session, symbol, segment, engine)
+        if completed:
+            yield segment, completed
         r0 = segment.r0
         while r0 < segment.r1:
             r1 = min(r0 + EVENT_WINDOW_MS, segment.r1)
@@ -641,6 +644,22 @@ def _windows_of_events(
             following = store.next_event_time(session, [symbol], r1)
             # windows hold the events after their start: one starting a millisecond before it holds it
             r0 = segment.r1 if following is None else max(r1, min(following - 1, segment.r1))
+
+
+def _completing_as_the_loop_starts(
+    session: Session, symbol: str, segment: Segment, engine: Engine
+) -> list[MarketEvent]:
+    """In live mode, the bars closing on a loop's last millisecond complete on the next loop's first
+    (`Kline.completes_at`): a recording time no loop holds. They are the first events of the segment that
+    begins the next loop (as klines show that bar from then on); none for any other segment."""
+    first, period = engine.timeline.first_ms, engine.timeline.period_ms
+    if first is None or period is None or segment.r0 != first - 1:
+        return []
+    after_the_loop = first + period
+    events = events_between(session, symbol, after_the_loop - 1, after_the_loop, engine.model.kline_interval)
+    return [
+        replace(event, time=event.time - period, record=_shifted(event.record, -period)) for event in events
+    ]
 
 
 def _resting_fills(

@@ -22,6 +22,7 @@ from simulator.marketdata.writer import StoreWriter, source_id
 from simulator.services import market, trading
 from simulator.services.accounts import NewAccount, create_account
 from simulator.services.clock import read_clock
+from tests.conftest import ADMIN_TOKEN
 
 T0 = 1_700_000_000_000
 MINUTE = 60_000
@@ -169,8 +170,46 @@ def test_a_resting_order_a_bar_fills_is_printed_on_the_tape(app: Flask, client: 
     record(app, bar(BAR_MINUTE - 2 * MINUTE, "100", "100", "98", "100", "10", "990"))
 
     assert client.get("/quote/v1/trades", query_string={"symbol": "BTCUSDT"}).get_json() == [
-        {"t": BAR_MINUTE - MINUTE - 1, "p": "99", "q": "0.1", "ibm": True}
+        {"t": BAR_MINUTE - MINUTE, "p": "99", "q": "0.1", "ibm": True}  # as the bar completes
     ]
+
+
+def test_a_bar_fills_a_resting_order_as_klines_and_the_book_show_it_complete(
+    app: Flask, client: FlaskClient
+) -> None:
+    """Bars alone. Stepping to the next event stops as a bar completes, the millisecond after its close:
+    its fill, the tape, the last price, klines and the book made from it all show it then, none before."""
+    flat = bar(BAR_MINUTE + MINUTE, "100", "100", "100", "100", "10", "1000")
+    dip = bar(BAR_MINUTE + 2 * MINUTE, "100", "101", "98", "99", "10", "990")
+    record(app, flat, dip)
+    limit = {"type_": OrderType.LIMIT, "time_in_force": TimeInForce.GTC}
+    place(app, trader(app), T0, Side.BUY, price=D("99.5"), quantity=D("0.5"), **limit)
+    admin = {"headers": {"X-SIM-ADMIN-TOKEN": ADMIN_TOKEN}}
+    symbol = {"symbol": "BTCUSDT"}
+
+    def market_seen() -> tuple[Any, ...]:
+        klines = client.get("/quote/v1/klines", query_string={**symbol, "interval": "1m"}).get_json()
+        depth = client.get("/quote/v1/depth", query_string=symbol).get_json()
+        return (
+            client.get("/quote/v1/trades", query_string=symbol).get_json(),
+            client.get("/quote/v1/ticker/price", query_string=symbol).get_json()[0]["p"],
+            [row[0] for row in klines],
+            (depth["b"][:1], depth["a"][:1]),
+        )
+
+    client.post("/sim/v1/clock", json={"advanceTo": "nextEvent"}, **admin)  # the flat bar completes
+    client.post("/sim/v1/clock", json={"advanceMs": MINUTE - 1}, **admin)  # the dip's close: forming
+    before = market_seen()
+    stop = client.post("/sim/v1/clock", json={"advanceTo": "nextEvent"}, **admin).get_json()
+
+    assert stop["time"] == dip.close_time + 1
+    assert before == ([], "100", [flat.open_time], ([["99.95", "1"]], [["100.05", "1"]]))
+    assert market_seen() == (
+        [{"t": dip.close_time + 1, "p": "99.5", "q": "0.5", "ibm": True}],
+        "99.5",
+        [flat.open_time, dip.open_time],
+        ([["98.95", "1"]], [["99.05", "1"]]),
+    )
 
 
 @pytest.mark.usefixtures("tape")

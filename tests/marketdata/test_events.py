@@ -25,7 +25,7 @@ def bar(open_time, final=True):
     return Kline("BTCUSDT", "1m", open_time, open_time + 59_999, ONE, ONE, ONE, ONE, ONE, is_final=final)
 
 
-def test_events_come_in_time_order_with_the_book_before_the_trades_and_bars_at_their_close(md_db):
+def test_events_come_in_time_order_with_the_book_before_the_trades_and_bars_as_they_complete(md_db):
     close = T0 + 59_999  # the first bar's last millisecond
     at = T0 + 70_000  # inside the second bar, which closes after the window
     write(
@@ -45,7 +45,7 @@ def test_events_come_in_time_order_with_the_book_before_the_trades_and_bars_at_t
         after = events_between(s, "BTCUSDT", at, T0 + 100_000, "1m")
     assert [(e.time, e.rank) for e in events] == [
         (close, RANK_BBO),
-        (close, RANK_BAR),
+        (close + 1, RANK_BAR),  # complete the millisecond after its close
         (T0 + 60_010, RANK_TRADE),
         (at, RANK_DEPTH),
         (at, RANK_BBO),
@@ -71,7 +71,19 @@ def test_a_bar_over_which_trades_or_depth_were_recorded_is_no_event(md_db):
     )
     with md_db.read() as s:
         events = events_between(s, "BTCUSDT", T0 - 1, T0 + 200_000, "1m")
-    assert [(e.time, e.rank) for e in events if e.rank == RANK_BAR] == [(T0 + 179_999, RANK_BAR)]
+    assert [(e.time, e.rank) for e in events if e.rank == RANK_BAR] == [(T0 + 180_000, RANK_BAR)]
+
+
+def test_a_bar_is_an_event_the_millisecond_after_its_close_not_at_it(md_db):
+    """At its close time a bar is still forming (a trade then is inside it), and klines do not show it:
+    the engine uses it from the next millisecond, as they do."""
+    write(md_db, bar(T0))
+    with md_db.read() as s:
+        up_to_its_close = events_between(s, "BTCUSDT", T0 - 1, T0 + 59_999, "1m")
+        completing = events_between(s, "BTCUSDT", T0 + 59_999, T0 + 60_000, "1m")
+        after = events_between(s, "BTCUSDT", T0 + 60_000, T0 + 200_000, "1m")
+    assert up_to_its_close == [] and after == []
+    assert [(e.time, e.rank, e.record.open_time) for e in completing] == [(T0 + 60_000, RANK_BAR, T0)]
 
 
 def test_the_last_complete_bar_is_the_newest_that_closed_never_one_still_forming(md_db):
@@ -86,8 +98,8 @@ def test_the_last_complete_bar_is_the_newest_that_closed_never_one_still_forming
         assert store.last_complete_bar(s, "BTCUSDT", "1m", T0 + 200_000).open_time == T0 + 60_000
 
 
-def test_a_bar_not_marked_final_fills_resting_orders_once_it_closed(md_db):
+def test_a_bar_not_marked_final_fills_resting_orders_once_it_is_complete(md_db):
     write(md_db, bar(T0, final=False))
     with md_db.read() as s:
         events = events_between(s, "BTCUSDT", T0 - 1, T0 + 200_000, "1m")
-    assert [(e.time, e.rank) for e in events] == [(T0 + 59_999, RANK_BAR)]
+    assert [(e.time, e.rank) for e in events] == [(T0 + 60_000, RANK_BAR)]

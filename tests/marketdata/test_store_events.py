@@ -151,38 +151,41 @@ def test_next_event_is_strictly_after_the_given_time(md_db):
 def test_next_event_is_the_earliest_of_every_kind(md_db):
     write(md_db, depth(T + 40), bbo(T + 30), trade(T + 20, "1"), bar(T))
     with md_db.read() as s:
-        assert next_events(s, None, T - 1, 5) == [T + 20, T + 30, T + 40, T + MINUTE - 1, None]
+        assert next_events(s, None, T - 1, 5) == [T + 20, T + 30, T + 40, T + MINUTE, None]
 
 
-def test_a_bar_is_an_event_when_it_closes_not_when_it_opens(md_db):
+def test_a_bar_is_an_event_when_it_completes_not_when_it_opens(md_db):
+    """A bar completes the millisecond after its close time (`Kline.completes_at`)."""
     write(md_db, bar(T), bar(T + MINUTE), bar(T + 3 * MINUTE))  # a gap at T + 2 minutes
     with md_db.read() as s:
-        assert store.next_event_time(s, None, T - HOUR) == T + MINUTE - 1
-        assert store.next_event_time(s, None, T) == T + MINUTE - 1  # the bar covering T closes later
-        assert store.next_event_time(s, None, T + MINUTE - 1) == T + 2 * MINUTE - 1
-        assert store.next_event_time(s, None, T + 2 * MINUTE - 1) == T + 4 * MINUTE - 1  # over the gap
-        assert store.next_event_time(s, None, T + 2 * MINUTE + 5) == T + 4 * MINUTE - 1  # inside the gap
-        assert store.next_event_time(s, None, T + 4 * MINUTE - 1) is None
+        assert store.next_event_time(s, None, T - HOUR) == T + MINUTE
+        assert store.next_event_time(s, None, T) == T + MINUTE  # the bar covering T completes later
+        assert store.next_event_time(s, None, T + MINUTE - 1) == T + MINUTE  # its close: not complete yet
+        assert store.next_event_time(s, None, T + MINUTE) == T + 2 * MINUTE
+        assert store.next_event_time(s, None, T + 2 * MINUTE) == T + 4 * MINUTE  # over the gap
+        assert store.next_event_time(s, None, T + 2 * MINUTE + 5) == T + 4 * MINUTE  # inside the gap
+        assert store.next_event_time(s, None, T + 4 * MINUTE - 1) == T + 4 * MINUTE
+        assert store.next_event_time(s, None, T + 4 * MINUTE) is None
 
 
-def test_a_forming_bar_closes_like_any_other(md_db):
+def test_a_forming_bar_completes_like_any_other(md_db):
     write(md_db, bar(T, final=False))
     with md_db.read() as s:
-        assert store.next_event_time(s, None, T + 5) == T + MINUTE - 1
+        assert store.next_event_time(s, None, T + 5) == T + MINUTE
 
 
-def test_bars_of_every_interval_and_month_bars_close_on_their_own_times(md_db):
+def test_bars_of_every_interval_and_month_bars_complete_on_their_own_times(md_db):
     month_open = 1_704_067_200_000  # 2024-01-01, a 31-day month
     write(md_db, bar(month_open, interval="1M"), bar(month_open, interval="1h"), bar(month_open + HOUR))
     with md_db.read() as s:
         assert next_events(s, None, month_open, 4) == [
-            month_open + HOUR - 1,
-            month_open + HOUR + MINUTE - 1,
-            month_open + 31 * 24 * HOUR - 1,
+            month_open + HOUR,
+            month_open + HOUR + MINUTE,
+            month_open + 31 * 24 * HOUR,
             None,
         ]
-        # late in the month: the month bar opened long ago but still closes next
-        assert store.next_event_time(s, None, month_open + 20 * 24 * HOUR) == month_open + 31 * 24 * HOUR - 1
+        # late in the month: the month bar opened long ago but still completes next
+        assert store.next_event_time(s, None, month_open + 20 * 24 * HOUR) == month_open + 31 * 24 * HOUR
 
 
 def test_next_event_of_chosen_symbols_ignores_the_others(md_db):
@@ -197,7 +200,7 @@ def test_next_event_of_chosen_symbols_ignores_the_others(md_db):
         assert store.next_event_time(s, ["BTCUSDT"], T) == T + 10
         assert store.next_event_time(s, ["BTCUSDT", "SOLUSDT"], T) == T + 7
         assert store.next_event_time(s, ["BTCUSDT", "BTCUSDT"], T) == T + 10
-        assert store.next_event_time(s, ["XRPUSDT"], T) == T + MINUTE - 1
+        assert store.next_event_time(s, ["XRPUSDT"], T) == T + MINUTE
         assert store.next_event_time(s, None, T) == T + 5
         assert store.next_event_time(s, ["DOGEUSDT"], T) is None
         assert store.next_event_time(s, [], T) is None
@@ -218,11 +221,11 @@ def test_stepping_visits_every_recorded_time_in_order(md_db):
         records += [trade(time, str(i), symbol=symbol), depth(time + 3, symbol=symbol)]
     records += [bbo(T + 9_999, symbol="ETHUSDT"), bar(T, symbol="SOLUSDT")]
     write(md_db, *records)
-    expected = sorted({r.time for r in records if not isinstance(r, Kline)} | {T + MINUTE - 1})
+    expected = sorted({r.time for r in records if not isinstance(r, Kline)} | {T + MINUTE})
     with md_db.read() as s:
         assert next_events(s, None, T - 1, len(expected) + 1) == [*expected, None]
         first, last = store.event_span(s)
-    assert (first, last) == (expected[0], expected[-1])
+    assert (first, last) == (expected[0], T + MINUTE - 1)  # the span ends with the bar's close time
 
 
 # --- the lookups seek, they do not scan ---------------------------------------------------------------

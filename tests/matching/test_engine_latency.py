@@ -222,8 +222,8 @@ def test_a_bar_fills_only_orders_that_reached_the_matcher_before_it_opened(db):
     order = place(db, T0 - 10, buyer, Side.BUY, OrderType.LIMIT, price=D("99.5"), quantity=D("0.01"))
     advance(db, T0 + 60_000)  # the first bar closed
     assert (order_row(db, order.order_id).status, fills(db)) == ("NEW", [])
-    advance(db, T0 + 120_000)  # the second
-    assert fills(db) == [(D("99.5"), D("0.01"), 1, T0 + 119_999)]
+    advance(db, T0 + 120_000)  # the second, complete from this millisecond
+    assert fills(db) == [(D("99.5"), D("0.01"), 1, T0 + 120_000)]
 
 
 def test_placing_an_order_brings_earlier_orders_to_the_matcher_first(db):

@@ -170,7 +170,7 @@ def test_a_print_and_the_bar_that_sums_it_fill_a_resting_order_once(tmp_path):
 
     assert [(f.qty, f.time) for f in order_fills(database, order.order_id)] == [
         (D("0.3"), minute + 30_000),  # the print
-        (D("1"), minute + 119_999),  # the bars-only minute: its share of 10 (fill_kline_volume_share 0.1)
+        (D("1"), minute + 120_000),  # the bars-only minute as it completes: its share of 10 (0.1 of it)
     ]
 
 
@@ -214,6 +214,33 @@ def test_live_mode_replays_the_recording_shifted_and_looped(tmp_path):
     assert fill.time == T0 + 7 * loop + 30_000  # the recorded trade, at its time in this loop
     with database.read() as session:
         assert read_clock(session) is not None
+
+
+def test_in_live_mode_the_bar_closing_a_loop_fills_as_the_next_loop_starts(tmp_path):
+    """Bars alone, a whole number of minutes: the last bar closes on the loop's last millisecond and
+    completes on the next loop's first, a recording time no loop holds. It fills then, once."""
+    flat = Kline("BTCUSDT", "1m", T0, T0 + 59_999, D("100"), D("100"), D("100"), D("100"), D("10"))
+    dip = Kline("BTCUSDT", "1m", T0 + 60_000, T0 + 119_999, D("100"), D("100"), D("98"), D("99"), D("10"))
+    database, settings = clock_db(tmp_path, flat, dip)
+    with database.read() as session:
+        engine = market.engine(session, settings, MarketClock.live(0))
+    loop = engine.timeline.period_ms
+    assert loop == 120_000
+    start = T0 + 7 * loop
+    buyer = account(database, USDT="1000")
+    bid = trading.NewOrder(buyer, "BTCUSDT", Side.BUY, OrderType.LIMIT, price=D("98.5"), quantity=D("0.5"))
+    order = place(database, start + 10, bid, engine)  # before the dip opens at start + 60 s
+    assert order.status is OrderStatus.NEW
+
+    with database.write() as session:
+        trading.advance_symbol(session, "BTCUSDT", start + loop - 1, engine)  # the dip's close: forming
+    assert order_fills(database, order.order_id) == []
+    with database.write() as session:
+        trading.advance_symbol(session, "BTCUSDT", start + 3 * loop, engine)
+
+    assert [(f.price, f.qty, f.time) for f in order_fills(database, order.order_id)] == [
+        (D("98.5"), D("0.5"), start + loop)
+    ]
 
 
 def test_in_live_mode_a_loop_begins_with_the_book_the_last_one_left(tmp_path):

@@ -393,10 +393,11 @@ def test_a_bar_through_the_limit_fills_at_the_limit() -> None:
 
     fills = on_bar([bid, ask], bar("101.5", "105", "99", "103", volume="100"), MODEL, STEP)
 
-    # the path falls to 99 first (crossing the bid), then rises to 105 (crossing the offer)
+    # the path falls to 99 first (crossing the bid), then rises to 105 (crossing the offer); the fills
+    # happen as the bar completes, the millisecond after its close
     assert fills == [
-        MakerFill(bid, D("100"), D("2"), 119_999),
-        MakerFill(ask, D("104"), D("2"), 119_999),
+        MakerFill(bid, D("100"), D("2"), 120_000),
+        MakerFill(ask, D("104"), D("2"), 120_000),
     ]
 
 

@@ -47,7 +47,7 @@ class MakerFill:
     order: Order
     price: Decimal  # always the order's limit price
     qty: Decimal
-    time: int  # the event's time (a bar's close_time: a bar is known only once it is complete)
+    time: int  # the event's time (a bar's `completes_at`: a bar is known only once it is complete)
 
 
 def queue_on_rest(order: Order, book: RecordedBook, model: FillModel) -> Decimal:
@@ -131,11 +131,11 @@ def on_bar(orders: Sequence[Order], bar: Kline, model: FillModel, step: Decimal)
     model.kline_volume_share` in whole `step`s (the instrument's quantity step) shared by both sides.
     Orders that reached the matcher at or after the bar's open are ignored: they did not exist for the
     whole bar and nothing tells where inside it the price went after they came (`_bar_eligibility_time`).
-    The caller passes only bars whose close_time is before now."""
+    The caller passes only bars complete by now (`completes_at`), when their fills happen."""
     allowance = bar_allowance(bar, model, step)
     eligible = _eligible(orders, bar.symbol, _bar_eligibility_time(bar, model))
     triggered = _triggered_along(kline_path(bar), eligible, model.kline_touch_fills)
-    return _fill_from_allowance(triggered, allowance, bar.close_time)
+    return _fill_from_allowance(triggered, allowance, bar.completes_at)
 
 
 def bar_allowance(bar: Kline, model: FillModel, step: Decimal) -> Decimal:
@@ -414,7 +414,7 @@ class RestingBook:
         since = _bar_eligibility_time(bar, model)
         waiting = self._buys.reached(min(path), touch, bar.symbol, since, stale)
         waiting += self._sells.reached(max(path), touch, bar.symbol, since, stale)
-        fills = _fill_from_allowance(_triggered_along(path, waiting, touch), allowance, bar.close_time)
+        fills = _fill_from_allowance(_triggered_along(path, waiting, touch), allowance, bar.completes_at)
         self._drop_ended(fills, stale)
         return fills
 
