@@ -48,7 +48,7 @@ from simulator.domain.matching.orders import (
 )
 from simulator.domain.matching.resting import MakerFill, RestingBook, queue_on_rest, taken_by_depth_fills
 from simulator.domain.matching.taking import Fill, TakeLimits, take
-from simulator.domain.quotes import Print, last_traded_price
+from simulator.domain.quotes import Print, last_traded_price, on_tick
 from simulator.domain.timeline import Segment, Timeline
 from simulator.marketdata import store
 from simulator.marketdata.events import RANK_BAR, RANK_DEPTH, RANK_TRADE, MarketEvent, events_between
@@ -853,9 +853,15 @@ def mark_price_at(session: Session, symbol: str, now_ms: int, engine: Engine) ->
 def _mark_price(
     session: Session, state: SymbolStateRecord, book: RecordedBook, engine: Engine, now_ms: int
 ) -> Decimal | None:
-    """`mark_price`, reading the recording's last trade only when the book has no mid to give it."""
-    last = None if book.recorded_mid is not None else _last_price(session, state, engine, now_ms)
-    return mark_price(book, last)
+    """`mark_price`, reading the recording's last trade only when the book has no mid to give it. The trade's
+    price is put on the tick grid as the ticker shows it (a recording may be finer than the tick), so a
+    client measuring the band from the price it is shown agrees with it; a book's levels are on it already."""
+    if book.recorded_mid is not None:
+        return mark_price(book, None)
+    last = _last_price(session, state, engine, now_ms)
+    return mark_price(
+        book, None if last is None else on_tick(last, instrument_rules(session, state.symbol).tick_size)
+    )
 
 
 # ---- settlement -------------------------------------------------------------------------------------

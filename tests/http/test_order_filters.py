@@ -358,3 +358,20 @@ def test_without_a_book_or_a_trade_of_the_engines_the_mark_is_a_print_of_the_las
 
     refused = (400, {"code": "0207", "msg": "Invalid price"})
     assert answers == [refused if banded else (200, {})]
+
+
+def test_a_mark_from_a_print_off_the_tick_grid_is_the_price_the_ticker_shows(make_app):
+    """A recording finer than the tick: the print of 36000.015 shows as 36000.02 (half to even), and the
+    band is measured from that, so a client computing it from the price it is shown agrees: a buy at
+    36000.02 x 1.1 = 39600.022 and below passes (not only up to 36000.015 x 1.1 = 39600.0165)."""
+    now = T0 + 60_000
+    app = make_app(clock_mode="replay", clock_start=now, clock_speed=D(0))
+    record(app, Trade("BTCUSDT", now - 1_000, D("36000.015"), D("0.1"), False, "b1"))
+    client = app.test_client()
+    signer = funded_signer(client, USDT="1000000")
+
+    shown = client.get("/quote/v1/ticker/price", query_string={"symbol": "BTCUSDT"}).get_json()
+    answers = band_answers(client, signer, ["39600.02", "39600.03"])
+
+    assert shown == [{"s": "BTCUSDT", "p": "36000.02"}]
+    assert answers == [(200, {}), (400, {"code": "0207", "msg": "Invalid price"})]
