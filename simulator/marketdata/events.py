@@ -4,7 +4,7 @@ At equal times a depth snapshot comes first, then the best bid/offer, then trade
 then bars that complete at that millisecond: the book a trade printed against is in place before the
 trade, and a bar is used only once it is complete (the millisecond after its close time: `completes_at`),
 when klines and tickers show it too, so nothing looks ahead.
-A bar is an event only where it is all that was recorded of its span (see `_bars_closing`).
+A bar is an event only where it is all that was recorded of its span (see `_bars_completing`).
 """
 
 from __future__ import annotations
