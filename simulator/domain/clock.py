@@ -48,11 +48,15 @@ class MarketClock:
         return cls(ClockMode.REPLAY, start_ms, transport_now_ms, speed)
 
     def now_ms(self, transport_now_ms: int) -> int:
-        """Market time when the transport clock reads `transport_now_ms`; exact, no float on the way."""
+        """Market time when the transport clock reads `transport_now_ms`; exact, no float on the way. A
+        running replay clock stops at LAST_MARKET_MS: at a speed of 1e12 it would pass the year 9999 within
+        seconds, and then no longer fit the database's integers."""
         if self.mode is ClockMode.LIVE:
             return transport_now_ms
         elapsed = Decimal(transport_now_ms - self.transport_anchor_ms) * self.speed
-        return self.market_anchor_ms + int(elapsed.to_integral_value(rounding=ROUND_FLOOR))
+        return min(
+            LAST_MARKET_MS, self.market_anchor_ms + int(elapsed.to_integral_value(rounding=ROUND_FLOOR))
+        )
 
     def advanced(self, advance_ms: int, transport_now_ms: int) -> MarketClock:
         """The clock moved forward by `advance_ms` market milliseconds (step mode and fast-forward)."""

@@ -68,7 +68,7 @@ def test_replay_with_fractional_speed_has_no_float_error():
 def test_replay_on_huge_elapsed_time_is_exact():
     clock = MarketClock.replay(0, Decimal("0.7"), 0)
 
-    assert clock.now_ms(10**15 + 1) == 7 * 10**14
+    assert clock.now_ms(3 * 10**14 + 1) == 21 * 10**13  # below the year 9999's last millisecond
 
 
 @pytest.mark.parametrize(
@@ -134,6 +134,15 @@ def test_the_last_millisecond_of_9999_is_the_latest_a_clock_shows():
     assert almost.advanced(10, T0).now_ms(T0) == LAST_MARKET_MS
     with pytest.raises(ClockError):
         almost.advanced(11, T0)
+
+
+@pytest.mark.parametrize("speed", ["1", "1e12", "1e30"])
+def test_a_running_replay_clock_stops_at_the_last_millisecond_of_9999(speed):
+    clock = MarketClock.replay(LAST_MARKET_MS - 1_000, Decimal(speed), T0)
+
+    assert clock.now_ms(T0 + 999) == min(LAST_MARKET_MS, LAST_MARKET_MS - 1_000 + 999 * int(Decimal(speed)))
+    assert clock.now_ms(T0 + 1_000) == LAST_MARKET_MS
+    assert clock.now_ms(T0 + 10**12) == LAST_MARKET_MS
 
 
 SERVER = 1_700_000_000_000

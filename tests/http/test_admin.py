@@ -12,6 +12,7 @@ from freezegun import freeze_time
 from sqlalchemy import select
 
 from simulator.domain.accounts import FlowType
+from simulator.domain.clock import LAST_MARKET_MS
 from simulator.marketdata.records import Trade
 from simulator.marketdata.writer import StoreWriter, source_id
 from simulator.storage.tables import LedgerEntry
@@ -897,6 +898,24 @@ def test_replay_at_a_fractional_speed(client):
 
     assert response.get_json()["speed"] == 0.5
     assert now == REPLAY_START_MS + 1500
+
+
+@pytest.mark.parametrize("speed", ["1e12", "1e30"])
+def test_a_fast_replay_clock_stops_at_the_year_9999_and_every_endpoint_still_answers(client, signer, speed):
+    """Three hours at 1e12 would be past 2**63 ms, which no database integer holds: every request that read
+    the market answered 500, and orders placed meanwhile kept the clock from being set back."""
+    with freeze_time(FROZEN_AT) as frozen:
+        set_clock(client, mode="replay", time=REPLAY_START_MS, speed=speed)
+        frozen.tick(datetime.timedelta(hours=3))
+        answers = [
+            client.get("/quote/v1/depth", query_string={"symbol": "BTCUSDT"}).status_code,
+            client.get("/quote/v1/klines", query_string={"symbol": "BTCUSDT", "interval": "1m"}).status_code,
+            client.get("/api/v1/spot/openOrders", **signer.ccxt("GET")).status_code,
+        ]
+        now, clock = server_time(client), get_clock(client)
+
+    assert answers == [200, 200, 200]
+    assert now == clock["time"] == LAST_MARKET_MS
 
 
 def test_replay_without_time_starts_from_the_current_market_time(client):
