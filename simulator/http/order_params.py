@@ -150,10 +150,10 @@ def _decimal(params: Params, name: str) -> Decimal | None:
 
 
 _CLIENT_ORDER_ID = ("newClientOrderId",)
+_BATCH_CLIENT_ORDER_ID = ("newClientOrderId", "clientOrderId")
 # Bytes that are not UTF-8 are read as U+FFFD (`parse_params`; a batch's JSON as well, for a lone surrogate):
 # an id so changed is not the one the client will look for or cancel by.
-UNREADABLE = "\ufffd"
-_BATCH_CLIENT_ORDER_ID = ("newClientOrderId", "clientOrderId")
+_UNREADABLE = "\ufffd"
 
 
 def _client_order_id(params: Params, names: tuple[str, ...]) -> str | None:
@@ -163,7 +163,7 @@ def _client_order_id(params: Params, names: tuple[str, ...]) -> str | None:
             continue
         found = params.values[name]
         text = found[0] if len(found) == 1 else ""
-        if not text or len(text) > MAX_CLIENT_ORDER_ID or not text.isprintable() or UNREADABLE in text:
+        if not text or len(text) > MAX_CLIENT_ORDER_ID or not text.isprintable() or _UNREADABLE in text:
             raise errors.InvalidClientOrderId()
         return text
     return None
